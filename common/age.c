@@ -1,0 +1,34 @@
+#include "age.h"
+
+/* How far apart two hosts' monotonic clocks may tick: 500 ppm of the round trip, plus 50 us. */
+#define RATE_SLACK_PPM 500
+#define SLACK_FLOOR_NS 50000
+
+bool fc_age_compute(uint64_t v0_ns, uint64_t v3_ns, uint64_t held_ns, uint64_t age_ns,
+		    struct fc_age *out)
+{
+	uint64_t span;
+
+	if (v3_ns < v0_ns)
+		return false;
+	span = v3_ns - v0_ns;
+	if (held_ns > span) {
+		if (held_ns - span > span / 1000000 * RATE_SLACK_PPM + SLACK_FLOOR_NS)
+			return false;
+		held_ns = span;
+	}
+	out->rtt_ns = span - held_ns;
+	out->bound_ns = out->rtt_ns + age_ns;
+	out->est_ns = out->rtt_ns / 2 + age_ns;
+	/* A sender claiming an absurd age must not wrap the bound into a small number. */
+	if (out->bound_ns < age_ns)
+		out->bound_ns = UINT64_MAX;
+	return true;
+}
+
+bool fc_age_within(uint64_t bound_ns, uint64_t v3_ns, uint64_t now_ns, uint64_t budget_ns)
+{
+	uint64_t since = now_ns > v3_ns ? now_ns - v3_ns : 0;
+
+	return bound_ns <= budget_ns && since <= budget_ns - bound_ns;
+}

@@ -1,0 +1,53 @@
+/*
+ * frame: a reference-counted, immutable-once-published JPEG frame, and the pool it comes from.
+ *
+ * One encode serves every viewer: the capture thread fills a frame, publishes it in the slot, and
+ * each session that sends it holds a reference while its bytes go out. The last fc_frame_unref
+ * returns the frame to its pool, so steady streaming allocates nothing per frame. A pool lives
+ * until its last frame is returned, even after fc_frame_pool_release, so no thread needs to know
+ * who finishes last.
+ *
+ * Thread-safe: references are atomic, the pool's free list has its own small lock.
+ */
+#ifndef FC_FRAME_H
+#define FC_FRAME_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fc_frame_pool;
+
+struct fc_frame {
+	atomic_int refs;
+	struct fc_frame_pool *pool;
+	uint8_t *data;        /* the JPEG bytes, data[0..size) */
+	size_t size;
+	size_t cap;           /* bytes allocated at data */
+	uint64_t seq;         /* producer's sequence number, increasing */
+	uint64_t capture_ns;  /* producer's clock: when the picture was taken (Sc) */
+	uint16_t width;
+	uint16_t height;
+	/* Viewer side only (zero on the sender): when the whole frame had arrived (V3, the viewer's
+	 * clock) and its age bound then. */
+	uint64_t recv_ns;
+	uint64_t bound_ns;
+};
+
+/* A pool that keeps up to `keep` idle frames for reuse. */
+struct fc_frame_pool *fc_frame_pool_new(unsigned keep);
+
+/* Drops the creator's hold on the pool; it is freed once every frame is back. */
+void fc_frame_pool_release(struct fc_frame_pool *pool);
+
+/* A frame with room for at least cap bytes and one reference (the caller's); NULL when out of
+ * memory. Its metadata is zeroed. */
+struct fc_frame *fc_frame_get(struct fc_frame_pool *pool, size_t cap);
+
+struct fc_frame *fc_frame_ref(struct fc_frame *f);
+void fc_frame_unref(struct fc_frame *f);
+
+/* Frames out of the pool now (held by someone), for tests and leak checks. */
+unsigned fc_frame_pool_outstanding(struct fc_frame_pool *pool);
+
+#endif

@@ -1,0 +1,394 @@
+#include "proto.h"
+
+#include <string.h>
+
+/* Payload sizes of the fixed-size messages, and the fixed parts of the others. */
+#define HELLO_FIXED 18
+#define REQUEST_SIZE 12
+#define VERDICT_SIZE 17
+#define PING_SIZE 8
+#define BYE_FIXED 4
+#define STATUS_FIXED 4
+
+/* Big-endian readers and writers over a cursor; bounds are checked once per message, by the
+ * callers, against the lengths above. */
+static uint16_t get16(const uint8_t **p)
+{
+	uint16_t v = (uint16_t)((*p)[0] << 8 | (*p)[1]);
+
+	*p += 2;
+	return v;
+}
+
+static uint32_t get32(const uint8_t **p)
+{
+	uint32_t v = (uint32_t)(*p)[0] << 24 | (uint32_t)(*p)[1] << 16 | (uint32_t)(*p)[2] << 8 |
+		     (uint32_t)(*p)[3];
+
+	*p += 4;
+	return v;
+}
+
+static uint64_t get64(const uint8_t **p)
+{
+	uint64_t hi = get32(p);
+
+	return hi << 32 | get32(p);
+}
+
+static void put8(uint8_t **p, uint8_t v)
+{
+	*(*p)++ = v;
+}
+
+static void put16(uint8_t **p, uint16_t v)
+{
+	put8(p, (uint8_t)(v >> 8));
+	put8(p, (uint8_t)v);
+}
+
+static void put32(uint8_t **p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p, (uint16_t)v);
+}
+
+static void put64(uint8_t **p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p, (uint32_t)v);
+}
+
+/* Names and texts are printable ASCII: they end up on a console and must not carry escapes. */
+static bool text_ok(const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* Smallest and largest payload a type may declare; false for an unknown type. */
+static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
+{
+	switch (type) {
+	case FC_MSG_HELLO:
+		*min = HELLO_FIXED;
+		*max = HELLO_FIXED + FC_PROTO_MAX_NAME;
+		return true;
+	case FC_MSG_REQUEST:
+		*min = *max = REQUEST_SIZE;
+		return true;
+	case FC_MSG_FRAME:
+		*min = FC_PROTO_FRAME_FIXED + 1;
+		*max = FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG;
+		return true;
+	case FC_MSG_VERDICT:
+		*min = *max = VERDICT_SIZE;
+		return true;
+	case FC_MSG_PING:
+	case FC_MSG_PONG:
+		*min = *max = PING_SIZE;
+		return true;
+	case FC_MSG_BYE:
+		*min = BYE_FIXED;
+		*max = BYE_FIXED + FC_PROTO_MAX_TEXT;
+		return true;
+	case FC_MSG_STATUS:
+		*min = STATUS_FIXED;
+		*max = STATUS_FIXED + FC_PROTO_MAX_TEXT;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int decode_hello(const uint8_t *p, uint32_t n, struct fc_hello *h)
+{
+	uint8_t name_len;
+
+	h->role = *p++;
+	h->codec = *p++;
+	h->window = get16(&p);
+	h->budget_us = get32(&p);
+	h->width = get16(&p);
+	h->height = get16(&p);
+	h->fps_milli = get32(&p);
+	p++; /* reserved */
+	name_len = *p++;
+	if (name_len != n - HELLO_FIXED || !text_ok(p, name_len))
+		return -FC_PROTO_E_FIELD;
+	memcpy(h->name, p, name_len);
+	h->name[name_len] = '\0';
+	if (h->role == FC_ROLE_SENDER) {
+		if (h->codec != FC_CODEC_JPEG || h->width > FC_PROTO_MAX_DIM ||
+		    h->height > FC_PROTO_MAX_DIM)
+			return -FC_PROTO_E_FIELD;
+	} else if (h->role == FC_ROLE_VIEWER) {
+		if (h->window < 1 || h->window > FC_PROTO_MAX_WINDOW || h->budget_us == 0)
+			return -FC_PROTO_E_FIELD;
+	} else {
+		return -FC_PROTO_E_FIELD;
+	}
+	return 0;
+}
+
+static int decode_frame(const uint8_t *p, uint32_t n, struct fc_frame_msg *f)
+{
+	f->id = get32(&p);
+	f->t0_ns = get64(&p);
+	f->held_ns = get64(&p);
+	f->age_ns = get64(&p);
+	f->seq = get64(&p);
+	f->width = get16(&p);
+	f->height = get16(&p);
+	f->jpeg = p;
+	f->jpeg_size = n - FC_PROTO_FRAME_FIXED;
+	if (f->width == 0 || f->height == 0 || f->width > FC_PROTO_MAX_DIM ||
+	    f->height > FC_PROTO_MAX_DIM)
+		return -FC_PROTO_E_FIELD;
+	return 0;
+}
+
+/* BYE and STATUS: a 16-bit code (or a state byte and a reserved one), a length, a text. */
+static int decode_text(const uint8_t *p, uint32_t n, char *text)
+{
+	uint16_t len = (uint16_t)(p[0] << 8 | p[1]);
+
+	p += 2;
+	if (len != n - 2 || !text_ok(p, len))
+		return -FC_PROTO_E_FIELD;
+	memcpy(text, p, len);
+	text[len] = '\0';
+	return 0;
+}
+
+static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_msg *msg)
+{
+	switch (type) {
+	case FC_MSG_HELLO:
+		return decode_hello(p, n, &msg->u.hello);
+	case FC_MSG_REQUEST:
+		msg->u.request.id = get32(&p);
+		msg->u.request.t0_ns = get64(&p);
+		return 0;
+	case FC_MSG_FRAME:
+		return decode_frame(p, n, &msg->u.frame);
+	case FC_MSG_VERDICT:
+		msg->u.verdict.id = get32(&p);
+		msg->u.verdict.seq = get64(&p);
+		msg->u.verdict.bound_us = get32(&p);
+		msg->u.verdict.kind = *p;
+		if (msg->u.verdict.kind != FC_VERDICT_ACCEPTED && msg->u.verdict.kind != FC_VERDICT_LATE)
+			return -FC_PROTO_E_FIELD;
+		return 0;
+	case FC_MSG_PING:
+	case FC_MSG_PONG:
+		msg->u.ping.token = get64(&p);
+		return 0;
+	case FC_MSG_BYE:
+		msg->u.bye.reason = get16(&p);
+		return decode_text(p, n - 2, msg->u.bye.text);
+	case FC_MSG_STATUS:
+		msg->u.status.source = p[0];
+		if (p[0] != FC_SOURCE_LIVE && p[0] != FC_SOURCE_LOST)
+			return -FC_PROTO_E_FIELD;
+		return decode_text(p + 2, n - 2, msg->u.status.text);
+	}
+	return -FC_PROTO_E_TYPE; /* unreachable: payload_bounds vetted the type */
+}
+
+ssize_t fc_proto_decode(const uint8_t *buf, size_t len, struct fc_msg *msg, size_t *need)
+{
+	uint32_t plen, min = 0, max = 0;
+	const uint8_t *p = buf + 4;
+	int rc;
+
+	if (need)
+		*need = FC_PROTO_HEADER_SIZE;
+	/* Judge each header byte as soon as it is in, so that garbage is refused at once. */
+	if ((len >= 1 && buf[0] != 'F') || (len >= 2 && buf[1] != 'C'))
+		return -FC_PROTO_E_MAGIC;
+	if (len >= 3) {
+		msg->version = buf[2];
+		if (buf[2] != FC_PROTO_VERSION)
+			return -FC_PROTO_E_VERSION;
+	}
+	if (len >= 4) {
+		msg->type = buf[3];
+		if (!payload_bounds(buf[3], &min, &max))
+			return -FC_PROTO_E_TYPE;
+	}
+	if (len < FC_PROTO_HEADER_SIZE)
+		return 0;
+	plen = get32(&p);
+	if (plen < min || plen > max)
+		return -FC_PROTO_E_LENGTH;
+	if (need)
+		*need = FC_PROTO_HEADER_SIZE + (size_t)plen;
+	if (len < FC_PROTO_HEADER_SIZE + (size_t)plen)
+		return 0;
+	rc = decode_payload(msg->type, buf + FC_PROTO_HEADER_SIZE, plen, msg);
+	if (rc < 0)
+		return rc;
+	return (ssize_t)(FC_PROTO_HEADER_SIZE + plen);
+}
+
+static uint8_t *put_header(uint8_t *p, uint8_t version, uint8_t type, uint32_t plen)
+{
+	put8(&p, 'F');
+	put8(&p, 'C');
+	put8(&p, version);
+	put8(&p, type);
+	put32(&p, plen);
+	return p;
+}
+
+static size_t payload_size(const struct fc_msg *msg)
+{
+	switch (msg->type) {
+	case FC_MSG_HELLO:
+		return HELLO_FIXED + strnlen(msg->u.hello.name, FC_PROTO_MAX_NAME + 1);
+	case FC_MSG_REQUEST:
+		return REQUEST_SIZE;
+	case FC_MSG_FRAME:
+		return FC_PROTO_FRAME_FIXED + (size_t)msg->u.frame.jpeg_size;
+	case FC_MSG_VERDICT:
+		return VERDICT_SIZE;
+	case FC_MSG_PING:
+	case FC_MSG_PONG:
+		return PING_SIZE;
+	case FC_MSG_BYE:
+		return BYE_FIXED + strnlen(msg->u.bye.text, FC_PROTO_MAX_TEXT + 1);
+	case FC_MSG_STATUS:
+		return STATUS_FIXED + strnlen(msg->u.status.text, FC_PROTO_MAX_TEXT + 1);
+	}
+	return 0;
+}
+
+static void put_text(uint8_t **p, const char *text, size_t len)
+{
+	put16(p, (uint16_t)len);
+	memcpy(*p, text, len);
+	*p += len;
+}
+
+static uint8_t *put_frame_fixed(uint8_t *p, const struct fc_frame_msg *f)
+{
+	put32(&p, f->id);
+	put64(&p, f->t0_ns);
+	put64(&p, f->held_ns);
+	put64(&p, f->age_ns);
+	put64(&p, f->seq);
+	put16(&p, f->width);
+	put16(&p, f->height);
+	return p;
+}
+
+size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_t *buf, size_t cap)
+{
+	uint32_t min, max;
+	size_t plen = payload_size(msg);
+	uint8_t *p;
+	const struct fc_hello *h = &msg->u.hello;
+
+	/* The encoder refuses what the decoder would refuse, so a bug here shows on this side. */
+	if (!payload_bounds(msg->type, &min, &max) || plen < min || plen > max)
+		return 0;
+	if (cap < FC_PROTO_HEADER_SIZE + plen)
+		return 0;
+	p = put_header(buf, version, msg->type, (uint32_t)plen);
+	switch (msg->type) {
+	case FC_MSG_HELLO:
+		put8(&p, h->role);
+		put8(&p, h->codec);
+		put16(&p, h->window);
+		put32(&p, h->budget_us);
+		put16(&p, h->width);
+		put16(&p, h->height);
+		put32(&p, h->fps_milli);
+		put8(&p, 0);
+		put8(&p, (uint8_t)(plen - HELLO_FIXED));
+		memcpy(p, h->name, plen - HELLO_FIXED);
+		break;
+	case FC_MSG_REQUEST:
+		put32(&p, msg->u.request.id);
+		put64(&p, msg->u.request.t0_ns);
+		break;
+	case FC_MSG_FRAME:
+		p = put_frame_fixed(p, &msg->u.frame);
+		memcpy(p, msg->u.frame.jpeg, msg->u.frame.jpeg_size);
+		break;
+	case FC_MSG_VERDICT:
+		put32(&p, msg->u.verdict.id);
+		put64(&p, msg->u.verdict.seq);
+		put32(&p, msg->u.verdict.bound_us);
+		put8(&p, msg->u.verdict.kind);
+		break;
+	case FC_MSG_PING:
+	case FC_MSG_PONG:
+		put64(&p, msg->u.ping.token);
+		break;
+	case FC_MSG_BYE:
+		put16(&p, msg->u.bye.reason);
+		put_text(&p, msg->u.bye.text, plen - BYE_FIXED);
+		break;
+	case FC_MSG_STATUS:
+		put8(&p, msg->u.status.source);
+		put8(&p, 0);
+		put_text(&p, msg->u.status.text, plen - STATUS_FIXED);
+		break;
+	}
+	return FC_PROTO_HEADER_SIZE + plen;
+}
+
+size_t fc_proto_encode(const struct fc_msg *msg, uint8_t *buf, size_t cap)
+{
+	return fc_proto_encode_version(msg, FC_PROTO_VERSION, buf, cap);
+}
+
+size_t fc_proto_encode_frame_head(const struct fc_frame_msg *frame, uint8_t *buf, size_t cap)
+{
+	uint8_t *p;
+
+	if (cap < FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED || frame->jpeg_size == 0 ||
+	    frame->jpeg_size > FC_PROTO_MAX_JPEG)
+		return 0;
+	p = put_header(buf, FC_PROTO_VERSION, FC_MSG_FRAME,
+		       FC_PROTO_FRAME_FIXED + frame->jpeg_size);
+	put_frame_fixed(p, frame);
+	return FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED;
+}
+
+const char *fc_proto_strerror(int error)
+{
+	switch (error < 0 ? -error : error) {
+	case FC_PROTO_E_MAGIC:
+		return "not a freshcam stream (bad magic)";
+	case FC_PROTO_E_VERSION:
+		return "unsupported protocol version";
+	case FC_PROTO_E_TYPE:
+		return "unknown message type";
+	case FC_PROTO_E_LENGTH:
+		return "message length out of bounds for its type";
+	case FC_PROTO_E_FIELD:
+		return "field out of range";
+	}
+	return "unknown protocol error";
+}
+
+const char *fc_proto_type_name(int type)
+{
+	static const char *const names[] = { "?",    "HELLO", "REQUEST", "FRAME", "VERDICT",
+					     "PING", "PONG",  "BYE",     "STATUS" };
+
+	return type > 0 && type <= FC_MSG_STATUS ? names[type] : "?";
+}
+
+const char *fc_proto_bye_reason_name(int reason)
+{
+	static const char *const names[] = { "done", "version mismatch", "role mismatch",
+					     "protocol error", "sender full", "timeout" };
+
+	return reason >= 0 && reason <= FC_BYE_TIMEOUT ? names[reason] : "unknown reason";
+}

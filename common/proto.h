@@ -1,0 +1,164 @@
+/*
+ * proto: the freshcam wire format, version 1, as pure encode and decode over byte buffers.
+ *
+ * No I/O, no allocation, no globals: every prefix of every message is a unit test and the decoder
+ * is a fuzz target (STYLE.md, 8). docs/PROTOCOL.md is the reference for the bytes; this header is
+ * the reference for the C API.
+ *
+ * Every message is an 8-byte header and a payload:
+ *   'F' 'C' | version u8 | type u8 | payload length u32 (network byte order)
+ * The length is checked against the type's own limit as soon as the header is in, before the
+ * caller buffers or allocates anything for the payload.
+ */
+#ifndef FC_PROTO_H
+#define FC_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FC_PROTO_VERSION 1
+#define FC_PROTO_HEADER_SIZE 8
+
+/* Limits. A peer that exceeds one is cut off; none is negotiable. */
+#define FC_PROTO_MAX_NAME 64           /* HELLO software name, bytes */
+#define FC_PROTO_MAX_TEXT 200          /* BYE and STATUS text, bytes */
+#define FC_PROTO_MAX_JPEG (16u << 20)  /* one frame's JPEG, bytes */
+#define FC_PROTO_MAX_DIM 16384         /* frame width or height, pixels */
+#define FC_PROTO_MAX_WINDOW 16         /* requests a viewer may keep in flight */
+#define FC_PROTO_FRAME_FIXED 40        /* FRAME payload before the JPEG bytes */
+#define FC_PROTO_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG)
+
+enum fc_msg_type {
+	FC_MSG_HELLO = 1,
+	FC_MSG_REQUEST = 2,
+	FC_MSG_FRAME = 3,
+	FC_MSG_VERDICT = 4,
+	FC_MSG_PING = 5,
+	FC_MSG_PONG = 6,
+	FC_MSG_BYE = 7,
+	FC_MSG_STATUS = 8,
+};
+
+enum fc_role { FC_ROLE_SENDER = 1, FC_ROLE_VIEWER = 2 };
+
+enum fc_codec { FC_CODEC_JPEG = 1 };
+
+/* What became of a frame, as the viewer tells the sender. */
+enum fc_verdict_kind {
+	FC_VERDICT_ACCEPTED = 1, /* within the budget: handed to the display */
+	FC_VERDICT_LATE = 2,     /* its age bound exceeded the budget: rejected, never shown */
+};
+
+/* Why a connection ends. */
+enum fc_bye_reason {
+	FC_BYE_NORMAL = 0,   /* the peer is done (--seconds ran out, Ctrl-C) */
+	FC_BYE_VERSION = 1,  /* protocol versions differ; the text says which this side speaks */
+	FC_BYE_ROLE = 2,     /* both ends are senders, or both viewers */
+	FC_BYE_PROTOCOL = 3, /* a malformed or out-of-order message; the text says which */
+	FC_BYE_FULL = 4,     /* the sender serves as many viewers as it may */
+	FC_BYE_TIMEOUT = 5,  /* nothing heard from the peer for too long */
+};
+
+/* The state of the sender's source (a camera may be unplugged and come back). */
+enum fc_source_state { FC_SOURCE_LIVE = 1, FC_SOURCE_LOST = 2 };
+
+struct fc_hello {
+	uint8_t role;          /* enum fc_role */
+	uint8_t codec;         /* enum fc_codec; the sender's, 0 from a viewer */
+	uint16_t window;       /* viewer: requests it keeps in flight (1..FC_PROTO_MAX_WINDOW) */
+	uint32_t budget_us;    /* viewer: the age budget (--max-age); the sender drops older frames */
+	uint16_t width;        /* sender: the stream's size, 0 if not known yet */
+	uint16_t height;
+	uint32_t fps_milli;    /* sender: nominal frame rate x 1000, 0 if not known */
+	char name[FC_PROTO_MAX_NAME + 1]; /* software and version, printable ASCII */
+};
+
+struct fc_request {
+	uint32_t id;    /* the viewer's request number, echoed in the FRAME */
+	uint64_t t0_ns; /* V0: the viewer's clock when it sent the request */
+};
+
+struct fc_frame_msg {
+	uint32_t id;          /* the REQUEST this answers */
+	uint64_t t0_ns;       /* V0 echoed */
+	uint64_t held_ns;     /* S2 - S1: how long the request waited at the sender */
+	uint64_t age_ns;      /* S2 - Sc: how old the frame was when sending began */
+	uint64_t seq;         /* the sender's frame sequence number, increasing */
+	uint16_t width;
+	uint16_t height;
+	const uint8_t *jpeg;  /* decoded: points into the caller's buffer; encoded: copied */
+	uint32_t jpeg_size;
+};
+
+struct fc_verdict {
+	uint32_t id;
+	uint64_t seq;
+	uint32_t bound_us;  /* the age bound the viewer computed (saturated) */
+	uint8_t kind;       /* enum fc_verdict_kind */
+};
+
+struct fc_ping {
+	uint64_t token; /* opaque to the receiver, echoed in the PONG */
+};
+
+struct fc_bye {
+	uint16_t reason; /* enum fc_bye_reason (unknown values are kept, not rejected) */
+	char text[FC_PROTO_MAX_TEXT + 1];
+};
+
+struct fc_status {
+	uint8_t source; /* enum fc_source_state */
+	char text[FC_PROTO_MAX_TEXT + 1];
+};
+
+struct fc_msg {
+	uint8_t version; /* from the header; on FC_PROTO_E_VERSION, what the peer speaks */
+	uint8_t type;    /* enum fc_msg_type */
+	union {
+		struct fc_hello hello;
+		struct fc_request request;
+		struct fc_frame_msg frame;
+		struct fc_verdict verdict;
+		struct fc_ping ping; /* PING and PONG */
+		struct fc_bye bye;
+		struct fc_status status;
+	} u;
+};
+
+/* Decoder results: > 0 bytes consumed, 0 need more, < 0 one of these, negated. */
+enum fc_proto_error {
+	FC_PROTO_E_MAGIC = 1,   /* not a freshcam stream */
+	FC_PROTO_E_VERSION = 2, /* another protocol version: msg->version says which */
+	FC_PROTO_E_TYPE = 3,    /* unknown message type */
+	FC_PROTO_E_LENGTH = 4,  /* payload length out of the type's bounds */
+	FC_PROTO_E_FIELD = 5,   /* a field out of range (role, size, text, ...) */
+};
+
+/*
+ * Decodes the message at the start of buf[0..len).
+ * Returns its size (> 0) and fills *msg; or 0 when buf holds only a valid prefix, setting *need to
+ * the total size of the message when the header is in (else FC_PROTO_HEADER_SIZE); or a negated
+ * enum fc_proto_error as soon as the bytes in hand prove the message bad. A FRAME's jpeg points
+ * into buf. need may be NULL.
+ */
+ssize_t fc_proto_decode(const uint8_t *buf, size_t len, struct fc_msg *msg, size_t *need);
+
+/* Encodes msg (its version is ignored: this side always speaks FC_PROTO_VERSION) into buf.
+ * Returns the bytes written, or 0 when buf is too small or a field is out of range. */
+size_t fc_proto_encode(const struct fc_msg *msg, uint8_t *buf, size_t cap);
+
+/* For sending a FRAME without copying its JPEG: encodes the header and fixed fields only
+ * (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED bytes); the JPEG bytes follow on the wire. */
+size_t fc_proto_encode_frame_head(const struct fc_frame_msg *frame, uint8_t *buf, size_t cap);
+
+/* Encodes a HELLO header with an arbitrary version: for tests and for tools that must speak to a
+ * peer of another version. */
+size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_t *buf, size_t cap);
+
+const char *fc_proto_strerror(int error);
+const char *fc_proto_type_name(int type);
+const char *fc_proto_bye_reason_name(int reason);
+
+#endif

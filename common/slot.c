@@ -1,0 +1,150 @@
+#include "slot.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+struct fc_slot {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;   /* signalled on publish and close; uses CLOCK_MONOTONIC */
+	struct fc_frame *frame;   /* the newest frame, or NULL before the first */
+	uint64_t seq;             /* frame->seq, readable without touching the frame */
+	bool closed;
+	int watchers[FC_SLOT_MAX_WATCHERS];
+	int nwatchers;
+};
+
+struct fc_slot *fc_slot_new(void)
+{
+	struct fc_slot *s = calloc(1, sizeof(*s));
+	pthread_condattr_t attr;
+
+	if (!s)
+		return NULL;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->changed, &attr);
+	pthread_condattr_destroy(&attr);
+	return s;
+}
+
+void fc_slot_free(struct fc_slot *s)
+{
+	if (!s)
+		return;
+	fc_frame_unref(s->frame);
+	pthread_cond_destroy(&s->changed);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/*
+ * Pokes the watchers. This is the one syscall made under the lock, on purpose: once
+ * fc_slot_unwatch returns, its caller closes the fd and the number may be reused at once (for a
+ * socket, say), so no write to it may still be on its way. A write to a non-blocking eventfd never
+ * waits, and a full counter (EAGAIN) already means "readable", so a failed write loses nothing.
+ */
+static void poke_locked(struct fc_slot *s)
+{
+	const uint64_t one = 1;
+
+	for (int i = 0; i < s->nwatchers; i++)
+		if (write(s->watchers[i], &one, sizeof(one)) < 0)
+			continue;
+}
+
+void fc_slot_publish(struct fc_slot *s, struct fc_frame *f)
+{
+	struct fc_frame *old;
+
+	pthread_mutex_lock(&s->lock);
+	old = s->frame;
+	s->frame = f;
+	s->seq = f->seq;
+	pthread_cond_broadcast(&s->changed);
+	poke_locked(s);
+	pthread_mutex_unlock(&s->lock);
+
+	/* The old frame may be the last reference: back to its pool, outside the lock. */
+	fc_frame_unref(old);
+}
+
+struct fc_frame *fc_slot_get_newer(struct fc_slot *s, uint64_t after_seq)
+{
+	struct fc_frame *f = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->frame && s->seq > after_seq)
+		f = fc_frame_ref(s->frame);
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+struct fc_frame *fc_slot_wait_newer(struct fc_slot *s, uint64_t after_seq, uint64_t deadline_ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline_ns / FC_NS_PER_S),
+		.tv_nsec = (long)(deadline_ns % FC_NS_PER_S),
+	};
+	struct fc_frame *f = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->closed && !(s->frame && s->seq > after_seq)) {
+		if (pthread_cond_timedwait(&s->changed, &s->lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	if (!s->closed && s->frame && s->seq > after_seq)
+		f = fc_frame_ref(s->frame);
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+void fc_slot_close(struct fc_slot *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->closed = true;
+	pthread_cond_broadcast(&s->changed);
+	poke_locked(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int fc_slot_watch(struct fc_slot *s, int fd)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->nwatchers < FC_SLOT_MAX_WATCHERS) {
+		s->watchers[s->nwatchers++] = fd;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+void fc_slot_unwatch(struct fc_slot *s, int fd)
+{
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < s->nwatchers; i++) {
+		if (s->watchers[i] == fd) {
+			s->watchers[i] = s->watchers[--s->nwatchers];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t fc_slot_seq(struct fc_slot *s)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&s->lock);
+	seq = s->seq;
+	pthread_mutex_unlock(&s->lock);
+	return seq;
+}

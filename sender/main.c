@@ -1,0 +1,382 @@
+/*
+ * freshcam-send: captures (here: the built-in test pattern), encodes each frame once, keeps only
+ * the newest, and answers each viewer's timestamped request with the freshest frame.
+ *
+ * Threads: main (options, signals, the per-second line), fc-capture, fc-accept or fc-dial, and
+ * one fc-session per viewer. SIGINT and SIGTERM are blocked in every thread and taken by the main
+ * thread with sigtimedwait, which is also its one-second clock.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "clock.h"
+#include "json.h"
+#include "log.h"
+#include "net.h"
+#include "opt.h"
+#include "server.h"
+#include "slot.h"
+
+#define MAX_REPORTED_VIEWERS 64
+
+struct options {
+	struct fc_addr addr;
+	bool dial;
+	struct fc_capture_cfg capture;
+	int max_viewers;
+	double seconds;   /* 0: until a signal */
+	const char *stats_json;
+	bool quiet;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: freshcam-send [OPTIONS]\n"
+		"Stream a camera (here: the built-in test pattern) to freshcam-view, never a stale frame.\n"
+		"\n"
+		"Where viewers reach it:\n"
+		"  -l, --listen [ADDR:]PORT  wait for viewers on PORT (default: %d, all addresses)\n"
+		"  -c, --connect HOST:PORT   dial a viewer started with --listen instead (camera behind NAT)\n"
+		"      --max-viewers N       serve at most N viewers at once (default 8, 1..64)\n"
+		"What it sends:\n"
+		"  -s, --size WxH            picture size (default 640x480)\n"
+		"  -r, --fps N               frames per second (default 30; fractions allowed)\n"
+		"  -q, --quality Q           JPEG quality 1..100 (default 80)\n"
+		"Running:\n"
+		"  -t, --seconds N           stop after N seconds (default: run until Ctrl-C)\n"
+		"      --stats-json FILE     also write the per-second figures as JSON lines (- = stdout)\n"
+		"      --quiet               no per-second line (errors and warnings still show)\n"
+		"  -h, --help                this text\n"
+		"  -V, --version             the version and the protocol it speaks\n"
+		"\n"
+		"Examples:\n"
+		"  freshcam-send                                 test pattern to viewers on port %d\n"
+		"  freshcam-send --size 1280x720 --fps 30 -q 85   a bigger picture\n"
+		"  freshcam-send --connect 192.168.1.20:%d      dial a viewer that listens\n"
+		"Then, on the viewing machine: freshcam-view --connect THIS_HOST:%d\n",
+		FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_MAX_VIEWERS = 256, OPT_STATS_JSON, OPT_QUIET };
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
+		{ "size", required_argument, NULL, 's' },
+		{ "fps", required_argument, NULL, 'r' },
+		{ "quality", required_argument, NULL, 'q' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	char err[256] = "";
+	long n;
+	double d;
+	int c;
+	int have_listen = 0;
+
+	*o = (struct options){
+		.addr = { .port = FC_NET_DEFAULT_PORT },
+		.capture = { .width = 640, .height = 480, .fps_milli = 30000, .quality = 80 },
+		.max_viewers = 8,
+	};
+	while ((c = getopt_long(argc, argv, "l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (c) {
+		case 'l':
+			rc = fc_net_parse_addr(optarg, 1, &o->addr, err, sizeof(err));
+			have_listen = 1;
+			break;
+		case 'c':
+			rc = fc_net_parse_addr(optarg, 0, &o->addr, err, sizeof(err));
+			o->dial = true;
+			break;
+		case OPT_MAX_VIEWERS:
+			rc = fc_opt_int("--max-viewers", optarg, 1, 64, &n, err, sizeof(err));
+			o->max_viewers = (int)n;
+			break;
+		case 's':
+			rc = fc_opt_size("--size", optarg, 64, 8192, &o->capture.width,
+					 &o->capture.height, err, sizeof(err));
+			break;
+		case 'r':
+			rc = fc_opt_double("--fps", optarg, 0.1, 1000, &d, err, sizeof(err));
+			o->capture.fps_milli = (int)(d * 1000 + 0.5);
+			break;
+		case 'q':
+			rc = fc_opt_int("--quality", optarg, 1, 100, &n, err, sizeof(err));
+			o->capture.quality = (int)n;
+			break;
+		case 't':
+			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err, sizeof(err));
+			break;
+		case OPT_STATS_JSON:
+			o->stats_json = optarg;
+			break;
+		case OPT_QUIET:
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("freshcam-send %s (freshcam protocol %d)\n", FC_VERSION,
+			       FC_PROTO_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'freshcam-send --help'.\n");
+			return -1;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "freshcam-send: %s\n", err);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "freshcam-send: unexpected argument '%s'. Try 'freshcam-send --help'.\n",
+			argv[optind]);
+		return -1;
+	}
+	if (have_listen && o->dial) {
+		fprintf(stderr, "freshcam-send: --listen and --connect exclude each other: either "
+				"viewers dial this sender, or it dials one viewer\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Per-viewer counters as of the last report, to turn totals into rates. */
+struct prev_viewer {
+	unsigned id;
+	uint64_t sent;
+};
+
+struct reporter {
+	uint64_t start_ns;
+	uint64_t last_ns;
+	uint64_t captured_total;
+	uint64_t bytes_total;
+	struct fc_hist encode_total;
+	struct fc_meter captured;
+	struct prev_viewer prev[MAX_REPORTED_VIEWERS];
+	int nprev;
+	FILE *json;
+};
+
+static uint64_t prev_sent(const struct reporter *r, unsigned id)
+{
+	for (int i = 0; i < r->nprev; i++)
+		if (r->prev[i].id == id)
+			return r->prev[i].sent;
+	return 0;
+}
+
+static void report(struct reporter *r, struct fc_capture *cap, struct fc_server *srv, bool quiet,
+		   bool summary)
+{
+	struct fc_viewer_stats v[MAX_REPORTED_VIEWERS];
+	struct fc_capture_stats cs;
+	uint64_t now = fc_clock_now_ns();
+	double dt = (double)(now - r->last_ns) / 1e9;
+	double t = (double)(now - r->start_ns) / 1e9;
+	char line[2048];
+	size_t len;
+	int nv = fc_server_stats(srv, v, MAX_REPORTED_VIEWERS);
+	double fps;
+	struct fc_json j;
+
+	fc_capture_stats(cap, &cs);
+	fc_hist_merge(&r->encode_total, &cs.encode);
+	r->captured.total = cs.captured;
+	fps = summary ? (t > 0 ? (double)cs.captured / t : 0) : fc_meter_rate(&r->captured, now);
+	const struct fc_hist *enc = summary ? &r->encode_total : &cs.encode;
+
+	len = (size_t)snprintf(line, sizeof(line),
+			       "%scapture %5.1f fps, capture-to-publish %.1f ms p50 %.1f max, "
+			       "%.1f KB/frame, %d viewer%s",
+			       summary ? "summary: " : "", fps,
+			       (double)fc_hist_quantile(enc, 0.5) / 1e6,
+			       (double)enc->max / 1e6,
+			       cs.encoded ? (double)cs.bytes / (double)cs.encoded / 1024 : 0.0, nv,
+			       nv == 1 ? "" : "s");
+	if (summary)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " (at the end)");
+	fc_json_begin(&j);
+	fc_json_num(&j, "t", t, 3);
+	fc_json_bool(&j, "summary", summary);
+	fc_json_uint(&j, "captured", cs.captured);
+	fc_json_uint(&j, "encode_failed", cs.failed);
+	fc_json_uint(&j, "behind", cs.behind);
+	fc_json_num(&j, "capture_fps", fps, 2);
+	fc_json_num(&j, "encode_ms_p50", (double)fc_hist_quantile(enc, 0.5) / 1e6, 3);
+	fc_json_num(&j, "encode_ms_max", (double)enc->max / 1e6, 3);
+	fc_json_uint(&j, "bytes", cs.bytes);
+	fc_json_array(&j, "viewers");
+	for (int i = 0; i < nv; i++) {
+		uint64_t sent0 = prev_sent(r, v[i].id);
+		double vfps = dt > 0 ? (double)(v[i].s.sent - sent0) / dt : 0;
+
+		if (len < sizeof(line))
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						" | #%u %s %.1f fps, shown %llu late %llu, "
+						"too old to send %llu",
+						v[i].id, v[i].peer, vfps,
+						(unsigned long long)v[i].s.accepted,
+						(unsigned long long)v[i].s.late,
+						(unsigned long long)v[i].s.too_old);
+		fc_json_object(&j, NULL);
+		fc_json_uint(&j, "id", v[i].id);
+		fc_json_str(&j, "peer", v[i].peer);
+		fc_json_uint(&j, "sent", v[i].s.sent);
+		fc_json_num(&j, "sent_fps", vfps, 2);
+		fc_json_uint(&j, "bytes", v[i].s.bytes);
+		fc_json_uint(&j, "accepted", v[i].s.accepted);
+		fc_json_uint(&j, "late", v[i].s.late);
+		fc_json_uint(&j, "too_old", v[i].s.too_old);
+		fc_json_num(&j, "last_bound_ms", (double)v[i].s.last_bound_us / 1000.0, 3);
+		fc_json_end(&j);
+	}
+	fc_json_end(&j);
+	r->nprev = nv;
+	for (int i = 0; i < nv; i++)
+		r->prev[i] = (struct prev_viewer){ .id = v[i].id, .sent = v[i].s.sent };
+	r->last_ns = now;
+	if (!quiet || summary)
+		fc_info("%s", line);
+	if (r->json) {
+		const char *s = fc_json_finish(&j);
+
+		if (s) {
+			fputs(s, r->json);
+			fflush(r->json);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct fc_slot *slot = NULL;
+	struct fc_capture *cap = NULL;
+	struct fc_server *srv = NULL;
+	struct reporter rep = { 0 };
+	struct fc_server_cfg scfg;
+	char err[256];
+	char where[FC_NET_HOST_MAX + 16];
+	sigset_t sigs;
+	uint64_t end_ns = 0;
+	uint64_t next_report;
+	int status = 1;
+
+	if (parse_options(argc, argv, &o) < 0)
+		return 2;
+	fc_log_init("freshcam-send", FC_LOG_INFO);
+	/* Threads inherit this mask, so only the main thread ever takes these signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o.stats_json) {
+		rep.json = strcmp(o.stats_json, "-") == 0 ? stdout : fopen(o.stats_json, "w");
+		if (!rep.json) {
+			fc_error("cannot write --stats-json %s: %s", o.stats_json, strerror(errno));
+			return 1;
+		}
+	}
+	slot = fc_slot_new();
+	if (!slot) {
+		fc_error("out of memory");
+		goto out;
+	}
+	cap = fc_capture_start(&o.capture, slot, err, sizeof(err));
+	if (!cap) {
+		fc_error("%s", err);
+		goto out;
+	}
+	scfg = (struct fc_server_cfg){
+		.addr = o.addr,
+		.dial = o.dial,
+		.max_viewers = o.max_viewers,
+		.session = {
+			.slot = slot,
+			.hello = {
+				.role = FC_ROLE_SENDER,
+				.codec = FC_CODEC_JPEG,
+				.width = (uint16_t)o.capture.width,
+				.height = (uint16_t)o.capture.height,
+				.fps_milli = (uint32_t)o.capture.fps_milli,
+			},
+			.io_timeout_ms = 2000,
+			.idle_timeout_ms = 5000,
+		},
+	};
+	snprintf(scfg.session.hello.name, sizeof(scfg.session.hello.name), "freshcam-send %s",
+		 FC_VERSION);
+	srv = fc_server_start(&scfg, err, sizeof(err));
+	if (!srv) {
+		if (strstr(err, "in use"))
+			fc_error("%s: another program (another freshcam-send?) has that port; stop it "
+				 "or choose another with --listen PORT", err);
+		else
+			fc_error("%s", err);
+		goto out;
+	}
+	if (o.dial)
+		fc_info("test pattern %dx%d at %.3g fps, quality %d; dialling viewer %s", o.capture.width,
+			o.capture.height, o.capture.fps_milli / 1000.0, o.capture.quality,
+			fc_net_addr_str(&o.addr, where, sizeof(where)));
+	else
+		fc_info("test pattern %dx%d at %.3g fps, quality %d; waiting for viewers on %s%s%u",
+			o.capture.width, o.capture.height, o.capture.fps_milli / 1000.0,
+			o.capture.quality, o.addr.host[0] ? o.addr.host : "port ",
+			o.addr.host[0] ? ":" : "", fc_server_port(srv));
+
+	rep.start_ns = rep.last_ns = fc_clock_now_ns();
+	fc_hist_reset(&rep.encode_total);
+	fc_meter_init(&rep.captured, rep.start_ns);
+	if (o.seconds > 0)
+		end_ns = rep.start_ns + (uint64_t)(o.seconds * 1e9);
+	next_report = rep.start_ns + FC_NS_PER_S;
+	for (;;) {
+		uint64_t wake = end_ns && end_ns < next_report ? end_ns : next_report;
+		int ms = fc_clock_ms_until(wake);
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+		int sig = sigtimedwait(&sigs, NULL, &ts);
+
+		if (sig == SIGINT || sig == SIGTERM) {
+			fc_info("%s: stopping", sig == SIGINT ? "interrupted" : "terminated");
+			break;
+		}
+		if (end_ns && fc_clock_now_ns() >= end_ns)
+			break;
+		if (fc_clock_now_ns() >= next_report) {
+			report(&rep, cap, srv, o.quiet, false);
+			next_report += FC_NS_PER_S;
+		}
+	}
+	report(&rep, cap, srv, o.quiet, true);
+	status = 0;
+out:
+	fc_server_stop(srv);
+	fc_capture_stop(cap);
+	fc_slot_free(slot);
+	if (rep.json && rep.json != stdout)
+		fclose(rep.json);
+	return status;
+}

@@ -1,0 +1,28 @@
+/*
+ * pattern: the built-in test source, a moving picture that looks like a camera's to a JPEG
+ * encoder (texture, gradients, sensor noise and motion, not flat colour bars that encode far
+ * cheaper than any real scene) with the frame's stamp (common/stamp.h) in its top-left band.
+ *
+ * A handle owns its planes; fc_pattern_draw redraws them in place and the returned image stays
+ * valid until the next draw or the free. One thread uses a handle at a time (the capture thread).
+ */
+#ifndef FC_PATTERN_H
+#define FC_PATTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+
+struct fc_pattern;
+
+/* width and height must be even and at least 64x48 (so the stamp fits); err gets the reason
+ * when NULL is returned. */
+struct fc_pattern *fc_pattern_new(int width, int height, char *err, size_t errlen);
+void fc_pattern_free(struct fc_pattern *p);
+
+/* Draws frame number seq (motion advances with seq, noise differs per frame), stamps it with
+ * seq and capture_ns, and describes the 4:2:0 result in *out. */
+void fc_pattern_draw(struct fc_pattern *p, uint64_t seq, uint64_t capture_ns, struct fc_image *out);
+
+#endif

@@ -1,0 +1,241 @@
+#include "server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "log.h"
+
+#define MAX_SESSIONS 256
+#define STALL_MS 5000
+#define DIAL_TIMEOUT_MS 3000
+#define DIAL_BACKOFF_MAX_MS 10000
+
+struct fc_server {
+	struct fc_server_cfg cfg;
+	int lfd;                /* listening socket, -1 when dialling */
+	unsigned port;
+	pthread_t thread;
+	atomic_bool stop;
+	unsigned next_id;
+
+	pthread_mutex_t lock;   /* guards sessions[] and nsessions */
+	struct fc_session *sessions[MAX_SESSIONS];
+	int nsessions;
+};
+
+/* Frees the sessions that have ended. Their threads are finished, so this never waits. */
+static void reap(struct fc_server *srv)
+{
+	struct fc_session *gone[MAX_SESSIONS];
+	int ngone = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	for (int i = 0; i < srv->nsessions;) {
+		if (fc_session_done(srv->sessions[i])) {
+			gone[ngone++] = srv->sessions[i];
+			srv->sessions[i] = srv->sessions[--srv->nsessions];
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&srv->lock);
+	for (int i = 0; i < ngone; i++)
+		fc_session_free(gone[i]);
+}
+
+static int live_sessions(struct fc_server *srv)
+{
+	int n;
+
+	pthread_mutex_lock(&srv->lock);
+	n = srv->nsessions;
+	pthread_mutex_unlock(&srv->lock);
+	return n;
+}
+
+static struct fc_session *add_session(struct fc_server *srv, int fd, const char *peer)
+{
+	struct fc_conn *conn = fc_conn_new(fd, peer, FC_PROTO_MAX_MESSAGE, STALL_MS);
+	struct fc_session *s;
+	char err[256];
+
+	if (!conn) {
+		close(fd);
+		fc_error("viewer %s: out of memory", peer);
+		return NULL;
+	}
+	s = fc_session_start(&srv->cfg.session, conn, ++srv->next_id, err, sizeof(err));
+	if (!s) {
+		fc_error("viewer %s: %s", peer, err);
+		return NULL;
+	}
+	pthread_mutex_lock(&srv->lock);
+	srv->sessions[srv->nsessions++] = s;
+	pthread_mutex_unlock(&srv->lock);
+	return s;
+}
+
+static void refuse(int fd, const char *peer, int max)
+{
+	struct fc_conn *conn = fc_conn_new(fd, peer, 4096, 1000);
+	char text[96];
+
+	if (!conn) {
+		close(fd);
+		return;
+	}
+	snprintf(text, sizeof(text), "this sender serves at most %d viewers (--max-viewers)", max);
+	fc_warn("viewer %s refused: already serving %d viewers (--max-viewers)", peer, max);
+	fc_conn_bye(conn, FC_BYE_FULL, text);
+	fc_conn_free(conn);
+}
+
+static void *accept_main(void *arg)
+{
+	struct fc_server *srv = arg;
+	char peer[64];
+	char err[256];
+
+	pthread_setname_np(pthread_self(), "fc-accept");
+	while (!atomic_load(&srv->stop)) {
+		int fd = fc_net_accept(srv->lfd, 200, peer, sizeof(peer), err, sizeof(err));
+
+		reap(srv);
+		if (fd < 0) {
+			if (errno != ETIMEDOUT && errno != EINTR) {
+				fc_warn("%s", err);
+				/* Out of descriptors, say: do not spin on it. */
+				fc_clock_sleep_until(fc_clock_now_ns() + 100 * FC_NS_PER_MS);
+			}
+			continue;
+		}
+		if (live_sessions(srv) >= srv->cfg.max_viewers)
+			refuse(fd, peer, srv->cfg.max_viewers);
+		else
+			add_session(srv, fd, peer);
+	}
+	return NULL;
+}
+
+/* Sleeps up to ms, waking early when the server stops. */
+static void nap(struct fc_server *srv, int ms)
+{
+	uint64_t end = fc_clock_now_ns() + (uint64_t)ms * FC_NS_PER_MS;
+
+	while (!atomic_load(&srv->stop) && fc_clock_now_ns() < end)
+		fc_clock_sleep_until(fc_clock_now_ns() + 50 * FC_NS_PER_MS);
+}
+
+static void *dial_main(void *arg)
+{
+	struct fc_server *srv = arg;
+	char where[FC_NET_HOST_MAX + 16];
+	char err[256];
+	int backoff = 1000;
+
+	pthread_setname_np(pthread_self(), "fc-dial");
+	fc_net_addr_str(&srv->cfg.addr, where, sizeof(where));
+	while (!atomic_load(&srv->stop)) {
+		int fd = fc_net_connect(&srv->cfg.addr, DIAL_TIMEOUT_MS, err, sizeof(err));
+		struct fc_session *s;
+
+		if (fd < 0) {
+			fc_warn("%s (is freshcam-view --listen running there?); retrying in %d s", err,
+				backoff / 1000);
+			nap(srv, backoff);
+			backoff = backoff * 2 > DIAL_BACKOFF_MAX_MS ? DIAL_BACKOFF_MAX_MS : backoff * 2;
+			continue;
+		}
+		fc_info("connected to viewer at %s", where);
+		backoff = 1000;
+		s = add_session(srv, fd, where);
+		while (s && !atomic_load(&srv->stop) && !fc_session_done(s))
+			nap(srv, 100);
+		reap(srv);
+		if (!atomic_load(&srv->stop)) {
+			fc_info("dialling %s again in 1 s", where);
+			nap(srv, 1000);
+		}
+	}
+	return NULL;
+}
+
+struct fc_server *fc_server_start(const struct fc_server_cfg *cfg, char *err, size_t errlen)
+{
+	struct fc_server *srv = calloc(1, sizeof(*srv));
+	int rc;
+
+	if (!srv) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	srv->cfg = *cfg;
+	srv->lfd = -1;
+	pthread_mutex_init(&srv->lock, NULL);
+	if (!cfg->dial) {
+		srv->lfd = fc_net_listen(&cfg->addr, err, errlen);
+		if (srv->lfd < 0)
+			goto fail;
+		srv->port = fc_net_local_port(srv->lfd);
+	}
+	rc = pthread_create(&srv->thread, NULL, cfg->dial ? dial_main : accept_main, srv);
+	if (rc) {
+		snprintf(err, errlen, "cannot start the server thread: %s", strerror(rc));
+		goto fail;
+	}
+	return srv;
+fail:
+	if (srv->lfd >= 0)
+		close(srv->lfd);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+	return NULL;
+}
+
+unsigned fc_server_port(const struct fc_server *srv)
+{
+	return srv->port;
+}
+
+void fc_server_stop(struct fc_server *srv)
+{
+	if (!srv)
+		return;
+	atomic_store(&srv->stop, true);
+	pthread_join(srv->thread, NULL);
+	/* Ask every session to end first, then wait for each: their BYEs go out in parallel. */
+	for (int i = 0; i < srv->nsessions; i++)
+		fc_session_stop(srv->sessions[i]);
+	for (int i = 0; i < srv->nsessions; i++)
+		fc_session_free(srv->sessions[i]);
+	if (srv->lfd >= 0)
+		close(srv->lfd);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+}
+
+int fc_server_stats(struct fc_server *srv, struct fc_viewer_stats *out, int max)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	for (int i = 0; i < srv->nsessions && n < max; i++) {
+		struct fc_session *s = srv->sessions[i];
+
+		if (fc_session_done(s))
+			continue;
+		out[n].id = fc_session_id(s);
+		snprintf(out[n].peer, sizeof(out[n].peer), "%s", fc_session_peer(s));
+		fc_session_stats(s, &out[n].s);
+		n++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return n;
+}

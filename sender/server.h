@@ -1,0 +1,51 @@
+/*
+ * server: how viewers reach the sender, and the set of their sessions.
+ *
+ * Listening (the default), it accepts viewers on its own thread ("fc-accept") and starts a
+ * session for each, up to max_viewers (one more is told BYE "sender full" and closed). Dialling
+ * (--connect), its thread ("fc-dial") connects to one viewer, serves it, and dials again when the
+ * session ends, waiting 1, 2, 4 ... up to 10 s between failed attempts and saying so each time.
+ *
+ * Threads: the server thread starts and reaps sessions; the main thread calls fc_server_stats each
+ * second and fc_server_stop at the end. The session list is guarded by a lock held only to walk
+ * or change the list.
+ */
+#ifndef FC_SERVER_H
+#define FC_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "net.h"
+#include "session.h"
+
+struct fc_server_cfg {
+	struct fc_addr addr;
+	bool dial;            /* connect to addr instead of listening on it */
+	int max_viewers;
+	struct fc_session_cfg session;
+};
+
+struct fc_viewer_stats {
+	unsigned id;
+	char peer[64];
+	struct fc_session_stats s;
+};
+
+struct fc_server;
+
+/* Listens (so that a port in use is reported here, at once) or prepares to dial, then starts the
+ * server thread. NULL with the reason in err. */
+struct fc_server *fc_server_start(const struct fc_server_cfg *cfg, char *err, size_t errlen);
+
+/* The port listened on (useful with port 0); 0 when dialling. */
+unsigned fc_server_port(const struct fc_server *srv);
+
+/* Stops accepting or dialling, says BYE to every viewer, joins everything and frees. */
+void fc_server_stop(struct fc_server *srv);
+
+/* Fills out[0..max) with the live sessions' counters; returns how many. (Finished sessions are
+ * left out; the server thread frees them.) */
+int fc_server_stats(struct fc_server *srv, struct fc_viewer_stats *out, int max);
+
+#endif

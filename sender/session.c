@@ -1,0 +1,295 @@
+#include "session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "hello.h"
+#include "log.h"
+
+#define HELLO_TIMEOUT_MS 5000
+
+struct pending {
+	uint32_t id;
+	uint64_t t0_ns;  /* V0, echoed */
+	uint64_t s1_ns;  /* when it arrived here */
+};
+
+struct fc_session {
+	struct fc_session_cfg cfg;
+	struct fc_conn *conn;
+	unsigned id;
+	int wake_fd;            /* eventfd: poked by the slot on publish and by fc_session_stop */
+	pthread_t thread;
+	atomic_bool stop;
+	atomic_bool done;
+	char peer[64];
+
+	/* Owned by the session thread. */
+	struct fc_hello viewer;
+	uint64_t budget_ns;
+	uint64_t last_seq;      /* the newest frame sent (or skipped) to this viewer */
+	uint64_t last_heard_ns;
+	struct pending queue[FC_PROTO_MAX_WINDOW];
+	unsigned qhead;
+	unsigned qlen;
+
+	/* Written by the session thread, read by the main thread. */
+	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us;
+};
+
+/* Sends the newest unsent frame for the oldest pending request, if there are both.
+ * Returns -1 when the connection failed. */
+static int answer(struct fc_session *s)
+{
+	struct fc_msg m = { .type = FC_MSG_FRAME };
+	struct fc_frame *f;
+	struct pending *p;
+	uint64_t now;
+	int rc;
+
+	while (s->qlen > 0 && (f = fc_slot_get_newer(s->cfg.slot, s->last_seq))) {
+		now = fc_clock_now_ns();
+		s->last_seq = f->seq;
+		if (now - f->capture_ns > s->budget_ns) {
+			/* Already too old to be shown: sending it would only spend the link. */
+			atomic_fetch_add(&s->too_old, 1);
+			fc_frame_unref(f);
+			continue;
+		}
+		p = &s->queue[s->qhead];
+		m.u.frame = (struct fc_frame_msg){
+			.id = p->id,
+			.t0_ns = p->t0_ns,
+			.held_ns = now - p->s1_ns,
+			.age_ns = now - f->capture_ns,
+			.seq = f->seq,
+			.width = f->width,
+			.height = f->height,
+			.jpeg = f->data,
+			.jpeg_size = (uint32_t)f->size,
+		};
+		rc = fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms);
+		fc_frame_unref(f);
+		if (rc < 0)
+			return -1;
+		s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
+		s->qlen--;
+		atomic_fetch_add(&s->sent, 1);
+		atomic_fetch_add(&s->bytes, m.u.frame.jpeg_size);
+	}
+	return 0;
+}
+
+/* Handles one message from the viewer. Returns 0 to go on, 1 when the viewer said BYE, -1 on a
+ * protocol violation (after telling the viewer why) or a failed reply. */
+static int handle(struct fc_session *s, const struct fc_msg *m)
+{
+	struct fc_msg reply = { .type = FC_MSG_PONG };
+	char why[96];
+
+	switch (m->type) {
+	case FC_MSG_REQUEST:
+		if (s->qlen >= s->viewer.window) {
+			snprintf(why, sizeof(why), "more than the %u requests in flight it announced",
+				 s->viewer.window);
+			goto violation;
+		}
+		s->queue[(s->qhead + s->qlen) % FC_PROTO_MAX_WINDOW] = (struct pending){
+			.id = m->u.request.id,
+			.t0_ns = m->u.request.t0_ns,
+			.s1_ns = fc_clock_now_ns(),
+		};
+		s->qlen++;
+		return 0;
+	case FC_MSG_VERDICT:
+		atomic_fetch_add(m->u.verdict.kind == FC_VERDICT_ACCEPTED ? &s->accepted : &s->late,
+				 1);
+		atomic_store(&s->last_bound_us, m->u.verdict.bound_us);
+		return 0;
+	case FC_MSG_PING:
+		reply.u.ping = m->u.ping;
+		return fc_conn_send(s->conn, &reply, s->cfg.io_timeout_ms) < 0 ? -1 : 0;
+	case FC_MSG_PONG:
+		return 0;
+	case FC_MSG_BYE:
+		fc_info("viewer %s left: %s%s%s", s->peer, fc_proto_bye_reason_name(m->u.bye.reason),
+			m->u.bye.text[0] ? ": " : "", m->u.bye.text);
+		return 1;
+	default:
+		snprintf(why, sizeof(why), "a viewer may not send %s", fc_proto_type_name(m->type));
+		goto violation;
+	}
+violation:
+	fc_warn("viewer %s: protocol error: %s; closing its connection", s->peer, why);
+	fc_conn_bye(s->conn, FC_BYE_PROTOCOL, why);
+	return -1;
+}
+
+/* Reads every whole message that has arrived. Same returns as handle(). */
+static int drain(struct fc_session *s)
+{
+	struct fc_msg m;
+	int rc;
+
+	while ((rc = fc_conn_recv(s->conn, &m, 0)) > 0) {
+		s->last_heard_ns = fc_clock_now_ns();
+		rc = handle(s, &m);
+		if (rc)
+			return rc;
+	}
+	if (rc < 0) {
+		fc_warn("viewer %s: %s; closing its connection", s->peer, fc_conn_error(s->conn));
+		/* Tell a live peer what it did wrong; to a closed one this is a no-op. */
+		fc_conn_bye(s->conn, FC_BYE_PROTOCOL, fc_conn_error(s->conn));
+		return -1;
+	}
+	return 0;
+}
+
+static void serve(struct fc_session *s)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = fc_conn_fd(s->conn), .events = POLLIN },
+		{ .fd = s->wake_fd, .events = POLLIN },
+	};
+	uint64_t idle = (uint64_t)s->cfg.idle_timeout_ms * FC_NS_PER_MS;
+	uint64_t counter;
+
+	s->last_heard_ns = fc_clock_now_ns();
+	while (!atomic_load(&s->stop)) {
+		int rc;
+
+		if (answer(s) < 0) {
+			fc_warn("viewer %s: %s; closing its connection", s->peer,
+				fc_conn_error(s->conn));
+			return;
+		}
+		rc = poll(pfd, 2, fc_clock_ms_until(s->last_heard_ns + idle));
+		if (rc < 0 && errno != EINTR) {
+			fc_error("viewer %s: poll: %s", s->peer, strerror(errno));
+			return;
+		}
+		if (pfd[1].revents & POLLIN)
+			(void)!read(s->wake_fd, &counter, sizeof(counter));
+		if (pfd[0].revents && drain(s) != 0)
+			return;
+		if (fc_clock_now_ns() >= s->last_heard_ns + idle) {
+			fc_warn("viewer %s: silent for %d ms; dropping it", s->peer,
+				s->cfg.idle_timeout_ms);
+			fc_conn_bye(s->conn, FC_BYE_TIMEOUT, "nothing heard for too long");
+			return;
+		}
+	}
+	fc_conn_bye(s->conn, FC_BYE_NORMAL, "sender shutting down");
+}
+
+static void *session_main(void *arg)
+{
+	struct fc_session *s = arg;
+	char err[256];
+
+	pthread_setname_np(pthread_self(), "fc-session");
+	if (fc_hello_exchange(s->conn, &s->cfg.hello, &s->viewer, HELLO_TIMEOUT_MS, err,
+			      sizeof(err)) < 0) {
+		fc_warn("viewer %s: %s", s->peer, err);
+		goto out;
+	}
+	s->budget_ns = (uint64_t)s->viewer.budget_us * 1000;
+	fc_info("viewer %s connected (%s, budget %.1f ms, window %u)", s->peer, s->viewer.name,
+		s->viewer.budget_us / 1000.0, s->viewer.window);
+	if (fc_slot_watch(s->cfg.slot, s->wake_fd) < 0) {
+		fc_error("viewer %s: too many sessions watch the slot", s->peer);
+		goto out;
+	}
+	serve(s);
+	fc_slot_unwatch(s->cfg.slot, s->wake_fd);
+out:
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
+struct fc_session *fc_session_start(const struct fc_session_cfg *cfg, struct fc_conn *conn,
+				    unsigned id, char *err, size_t errlen)
+{
+	struct fc_session *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		fc_conn_free(conn);
+		return NULL;
+	}
+	s->cfg = *cfg;
+	s->conn = conn;
+	s->id = id;
+	snprintf(s->peer, sizeof(s->peer), "%s", fc_conn_peer(conn));
+	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->wake_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	rc = pthread_create(&s->thread, NULL, session_main, s);
+	if (rc) {
+		snprintf(err, errlen, "cannot start a session thread: %s", strerror(rc));
+		goto fail;
+	}
+	return s;
+fail:
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	fc_conn_free(conn);
+	free(s);
+	return NULL;
+}
+
+void fc_session_stop(struct fc_session *s)
+{
+	const uint64_t one = 1;
+
+	atomic_store(&s->stop, true);
+	(void)!write(s->wake_fd, &one, sizeof(one));
+}
+
+bool fc_session_done(struct fc_session *s)
+{
+	return atomic_load(&s->done);
+}
+
+void fc_session_free(struct fc_session *s)
+{
+	if (!s)
+		return;
+	fc_session_stop(s);
+	pthread_join(s->thread, NULL);
+	close(s->wake_fd);
+	fc_conn_free(s->conn);
+	free(s);
+}
+
+void fc_session_stats(struct fc_session *s, struct fc_session_stats *out)
+{
+	out->sent = atomic_load(&s->sent);
+	out->bytes = atomic_load(&s->bytes);
+	out->accepted = atomic_load(&s->accepted);
+	out->late = atomic_load(&s->late);
+	out->too_old = atomic_load(&s->too_old);
+	out->last_bound_us = atomic_load(&s->last_bound_us);
+}
+
+unsigned fc_session_id(const struct fc_session *s)
+{
+	return s->id;
+}
+
+const char *fc_session_peer(const struct fc_session *s)
+{
+	return s->peer;
+}

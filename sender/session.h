@@ -1,0 +1,63 @@
+/*
+ * session: the sender's side of one viewer's connection, on its own thread ("fc-session").
+ *
+ * It exchanges HELLOs, then answers each of the viewer's REQUESTs, oldest first, with the newest
+ * frame in the slot that it has not sent this viewer yet, as soon as there is one; a frame
+ * already older than the viewer's budget is skipped and counted, never sent. It waits in poll()
+ * on the socket and on an eventfd the slot pokes at each publish, so it neither spins nor adds a
+ * polling delay. A slow or stalled viewer costs only its own thread: its writes time out and its
+ * silence ends the session.
+ *
+ * Ownership: the session owns its connection. Threads: the session thread does all I/O; the
+ * server's thread calls fc_session_stop/_done/_free; the main thread reads fc_session_stats
+ * (atomic counters).
+ */
+#ifndef FC_SESSION_H
+#define FC_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "proto.h"
+#include "slot.h"
+
+struct fc_session_cfg {
+	struct fc_slot *slot;
+	struct fc_hello hello;  /* what this sender says of itself and its stream */
+	int io_timeout_ms;      /* a write that takes longer ends the session */
+	int idle_timeout_ms;    /* a viewer silent for longer is gone */
+};
+
+struct fc_session_stats {
+	uint64_t sent;        /* frames sent */
+	uint64_t bytes;       /* JPEG bytes sent */
+	uint64_t accepted;    /* verdicts: shown by the viewer */
+	uint64_t late;        /* verdicts: rejected as late by the viewer */
+	uint64_t too_old;     /* frames skipped because they were older than the budget here */
+	uint64_t last_bound_us; /* the age bound of the latest verdict */
+};
+
+struct fc_session;
+
+/* Starts a session on conn (taken over whatever happens); id numbers it in messages. NULL (and
+ * conn freed) with err when no thread could be started. */
+struct fc_session *fc_session_start(const struct fc_session_cfg *cfg, struct fc_conn *conn,
+				    unsigned id, char *err, size_t errlen);
+
+/* Asks the session to say BYE and end; returns at once. */
+void fc_session_stop(struct fc_session *s);
+
+/* Whether its thread has finished (the session can then be freed without waiting). */
+bool fc_session_done(struct fc_session *s);
+
+/* Stops (if needed), joins and frees. */
+void fc_session_free(struct fc_session *s);
+
+void fc_session_stats(struct fc_session *s, struct fc_session_stats *out);
+unsigned fc_session_id(const struct fc_session *s);
+/* The viewer's address; empty until known. */
+const char *fc_session_peer(const struct fc_session *s);
+
+#endif

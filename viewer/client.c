@@ -1,0 +1,294 @@
+#include "client.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "age.h"
+#include "clock.h"
+#include "frame.h"
+#include "log.h"
+
+#define PING_EVERY_NS FC_NS_PER_S
+#define POOL_KEEP 4
+
+struct outstanding {
+	uint32_t id;
+	uint64_t v0_ns;
+};
+
+struct fc_client {
+	struct fc_client_cfg cfg;
+	struct fc_conn *conn;
+	struct fc_slot *slot;
+	struct fc_report *report;
+	struct fc_frame_pool *pool;
+	pthread_t thread;
+	atomic_bool stop;
+	atomic_bool running;
+	bool clean;                 /* written before running goes false */
+	char reason[320];           /* likewise */
+
+	/* Network thread only. */
+	struct outstanding out[FC_PROTO_MAX_WINDOW]; /* requests in flight, oldest at head */
+	unsigned head;
+	unsigned count;
+	uint32_t next_id;
+	bool impossible_said;
+};
+
+static int send_request(struct fc_client *c)
+{
+	struct fc_msg m = { .type = FC_MSG_REQUEST };
+	struct outstanding *o = &c->out[(c->head + c->count) % FC_PROTO_MAX_WINDOW];
+
+	o->id = ++c->next_id;
+	o->v0_ns = fc_clock_now_ns();
+	m.u.request.id = o->id;
+	m.u.request.t0_ns = o->v0_ns;
+	if (fc_conn_send(c->conn, &m, c->cfg.io_timeout_ms) < 0)
+		return -1;
+	c->count++;
+	return 0;
+}
+
+static void end(struct fc_client *c, bool clean, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void end(struct fc_client *c, bool clean, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+	va_end(ap);
+	c->clean = clean;
+}
+
+/* Publishes an accepted frame for the display: the one copy the viewer makes. */
+static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3,
+		    uint64_t bound)
+{
+	struct fc_frame *f = fc_frame_get(c->pool, fm->jpeg_size);
+
+	if (!f) {
+		fc_warn("out of memory for a %u-byte frame; skipping it", fm->jpeg_size);
+		return;
+	}
+	memcpy(f->data, fm->jpeg, fm->jpeg_size);
+	f->size = fm->jpeg_size;
+	f->seq = fm->seq;
+	f->width = fm->width;
+	f->height = fm->height;
+	f->recv_ns = v3;
+	f->bound_ns = bound;
+	fc_slot_publish(c->slot, f);
+}
+
+/* Judges one FRAME. Returns -1 (reason set) when the sender broke the protocol or the link
+ * failed. */
+static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3)
+{
+	struct fc_msg v = { .type = FC_MSG_VERDICT };
+	struct outstanding o = c->out[c->head]; /* a copy: send_request may reuse the entry */
+	struct fc_age age;
+	bool accepted;
+	char why[160];
+
+	/* The sender answers requests oldest first; anything else is a broken sender. */
+	if (c->count == 0 || fm->id != o.id || fm->t0_ns != o.v0_ns) {
+		snprintf(why, sizeof(why), "FRAME answers request %u (t0 %llu), expected %u",
+			 fm->id, (unsigned long long)fm->t0_ns, c->count ? o.id : 0);
+		fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
+		end(c, false, "sender broke the protocol: %s", why);
+		return -1;
+	}
+	c->head = (c->head + 1) % FC_PROTO_MAX_WINDOW;
+	c->count--;
+	/* Ask for the next frame first, so the sender's wait overlaps our work on this one. */
+	if (send_request(c) < 0)
+		goto io_error;
+
+	if (fc_age_compute(o.v0_ns, v3, fm->held_ns, fm->age_ns, &age)) {
+		accepted = age.bound_ns <= c->cfg.budget_ns;
+	} else {
+		/* Held longer than the whole round trip: no bound can be trusted, so reject. */
+		if (!c->impossible_said)
+			fc_warn("sender claims it held a request %.1f ms, longer than the %.1f ms "
+				"round trip; rejecting such frames",
+				(double)fm->held_ns / 1e6, (double)(v3 - o.v0_ns) / 1e6);
+		c->impossible_said = true;
+		age = (struct fc_age){ .bound_ns = UINT64_MAX };
+		accepted = false;
+	}
+	if (accepted)
+		publish(c, fm, v3, age.bound_ns);
+	fc_report_arrival(c->report, fm->jpeg_size, fm->width, fm->height,
+			  age.bound_ns == UINT64_MAX ? NULL : &age, accepted);
+
+	v.u.verdict.id = fm->id;
+	v.u.verdict.seq = fm->seq;
+	v.u.verdict.bound_us = age.bound_ns / 1000 > UINT32_MAX ? UINT32_MAX
+								 : (uint32_t)(age.bound_ns / 1000);
+	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
+	if (fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms) < 0)
+		goto io_error;
+	return 0;
+io_error:
+	end(c, false, "connection to the sender failed: %s", fc_conn_error(c->conn));
+	return -1;
+}
+
+/* One message from the sender. 0 to go on, -1 when the connection is over (reason set). */
+static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now)
+{
+	struct fc_msg reply = { .type = FC_MSG_PONG };
+	char why[FC_PROTO_MAX_TEXT + 64];
+
+	switch (m->type) {
+	case FC_MSG_FRAME:
+		return on_frame(c, &m->u.frame, now);
+	case FC_MSG_PING:
+		reply.u.ping = m->u.ping;
+		if (fc_conn_send(c->conn, &reply, c->cfg.io_timeout_ms) < 0) {
+			end(c, false, "connection to the sender failed: %s", fc_conn_error(c->conn));
+			return -1;
+		}
+		return 0;
+	case FC_MSG_PONG:
+		return 0;
+	case FC_MSG_STATUS:
+		fc_warn("sender: source %s%s%s",
+			m->u.status.source == FC_SOURCE_LOST ? "lost" : "live again",
+			m->u.status.text[0] ? ": " : "", m->u.status.text);
+		return 0;
+	case FC_MSG_BYE:
+		snprintf(why, sizeof(why), "%s%s%s", fc_proto_bye_reason_name(m->u.bye.reason),
+			 m->u.bye.text[0] ? ": " : "", m->u.bye.text);
+		end(c, m->u.bye.reason == FC_BYE_NORMAL, "the sender ended the stream (%s)", why);
+		return -1;
+	default:
+		snprintf(why, sizeof(why), "a sender may not send %s now",
+			 fc_proto_type_name(m->type));
+		fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
+		end(c, false, "sender broke the protocol: %s", why);
+		return -1;
+	}
+}
+
+static void *client_main(void *arg)
+{
+	struct fc_client *c = arg;
+	uint64_t last_rx = fc_clock_now_ns();
+	uint64_t last_ping = last_rx;
+	uint64_t dead = (uint64_t)c->cfg.dead_after_ms * FC_NS_PER_MS;
+	struct fc_msg m;
+
+	pthread_setname_np(pthread_self(), "fc-net");
+	for (unsigned i = 0; i < c->cfg.window; i++) {
+		if (send_request(c) < 0) {
+			end(c, false, "connection to the sender failed: %s", fc_conn_error(c->conn));
+			goto out;
+		}
+	}
+	while (!atomic_load(&c->stop)) {
+		int rc = fc_conn_recv(c->conn, &m, 100);
+		uint64_t now = fc_clock_now_ns();
+
+		if (rc < 0) {
+			end(c, false, "connection to the sender lost: %s", fc_conn_error(c->conn));
+			break;
+		}
+		if (rc > 0) {
+			last_rx = now;
+			if (on_message(c, &m, now) < 0)
+				break;
+			continue;
+		}
+		if (now - last_rx > dead) {
+			snprintf(c->reason, sizeof(c->reason),
+				 "the sender has been silent for %d ms; giving up", c->cfg.dead_after_ms);
+			fc_conn_bye(c->conn, FC_BYE_TIMEOUT, "nothing heard for too long");
+			break;
+		}
+		/* No frames: make sure the sender (and the link) is still there. */
+		if (now - last_rx > PING_EVERY_NS && now - last_ping > PING_EVERY_NS) {
+			struct fc_msg ping = { .type = FC_MSG_PING, .u.ping.token = now };
+
+			last_ping = now;
+			if (fc_conn_send(c->conn, &ping, c->cfg.io_timeout_ms) < 0) {
+				end(c, false, "connection to the sender failed: %s",
+				    fc_conn_error(c->conn));
+				break;
+			}
+		}
+	}
+	if (atomic_load(&c->stop)) {
+		c->clean = true;
+		snprintf(c->reason, sizeof(c->reason), "stopped");
+		fc_conn_bye(c->conn, FC_BYE_NORMAL, "viewer done");
+	}
+out:
+	atomic_store(&c->running, false);
+	/* Wake the display so it sees the end at once. */
+	fc_slot_close(c->slot);
+	return NULL;
+}
+
+struct fc_client *fc_client_start(const struct fc_client_cfg *cfg, struct fc_conn *conn,
+				  struct fc_slot *slot, struct fc_report *report, char *err,
+				  size_t errlen)
+{
+	struct fc_client *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c || !(c->pool = fc_frame_pool_new(POOL_KEEP))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	c->cfg = *cfg;
+	c->conn = conn;
+	c->slot = slot;
+	c->report = report;
+	atomic_init(&c->running, true);
+	rc = pthread_create(&c->thread, NULL, client_main, c);
+	if (rc) {
+		snprintf(err, errlen, "cannot start the network thread: %s", strerror(rc));
+		goto fail;
+	}
+	return c;
+fail:
+	fc_conn_free(conn);
+	if (c)
+		fc_frame_pool_release(c->pool);
+	free(c);
+	return NULL;
+}
+
+bool fc_client_running(struct fc_client *c, bool *clean)
+{
+	bool running = atomic_load(&c->running);
+
+	if (!running && clean)
+		*clean = c->clean;
+	return running;
+}
+
+const char *fc_client_reason(struct fc_client *c)
+{
+	return c->reason;
+}
+
+void fc_client_stop(struct fc_client *c)
+{
+	if (!c)
+		return;
+	atomic_store(&c->stop, true);
+	pthread_join(c->thread, NULL);
+	fc_conn_free(c->conn);
+	fc_frame_pool_release(c->pool);
+	free(c);
+}

@@ -1,0 +1,48 @@
+/*
+ * client: the viewer's network thread ("fc-net"), the half of the handshake that measures.
+ *
+ * It keeps `window` REQUESTs in flight, each carrying V0; for every FRAME it computes the age
+ * bound (common/age.h), accepts the frame only when the bound is within the budget, publishes an
+ * accepted frame into the display's latest-only slot (one copy, into a pooled frame), and tells
+ * the sender the VERDICT. It never waits for the display: a frame the display has not taken yet
+ * is simply replaced. When frames stop, it PINGs once a second, and it gives up on a sender that
+ * has been silent for several seconds.
+ *
+ * Ownership: the client owns its connection and the frame pool; the slot and the report are the
+ * caller's and must outlive it. Threads: fc_client_start spawns the thread; the main thread asks
+ * fc_client_running and, at the end, fc_client_stop.
+ */
+#ifndef FC_CLIENT_H
+#define FC_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "report.h"
+#include "slot.h"
+
+struct fc_client_cfg {
+	uint64_t budget_ns;
+	unsigned window;
+	int io_timeout_ms;    /* a write taking longer ends the connection */
+	int dead_after_ms;    /* a sender silent for longer is gone */
+};
+
+struct fc_client;
+
+/* Starts the network thread on conn (after the HELLO exchange; taken over in any case). */
+struct fc_client *fc_client_start(const struct fc_client_cfg *cfg, struct fc_conn *conn,
+				  struct fc_slot *slot, struct fc_report *report, char *err,
+				  size_t errlen);
+
+/* False once the connection has ended; *clean then says whether the sender ended it normally,
+ * and fc_client_reason why it ended. */
+bool fc_client_running(struct fc_client *c, bool *clean);
+const char *fc_client_reason(struct fc_client *c);
+
+/* Says BYE (if still connected), stops and joins the thread, closes the slot, frees. */
+void fc_client_stop(struct fc_client *c);
+
+#endif

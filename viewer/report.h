@@ -1,0 +1,84 @@
+/*
+ * report: the viewer's numbers — what arrived, what was accepted or rejected and why, what was
+ * shown — turned into the per-second console line, the exit summary and the --stats-json lines.
+ *
+ * Threads: the network thread records arrivals (fc_report_arrival), the display thread records
+ * what became of accepted frames (fc_report_shown, fc_report_dropped), the main thread ticks once
+ * a second (fc_report_tick). A lock guards counters and histograms only for the add or the copy;
+ * formatting happens outside it.
+ */
+#ifndef FC_REPORT_H
+#define FC_REPORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "age.h"
+#include "json.h"
+#include "stats.h"
+
+/* Why an accepted frame was not shown. */
+enum fc_drop {
+	FC_DROP_LATE_AT_DISPLAY, /* decoding or the display aged it past the budget */
+	FC_DROP_CORRUPT,         /* it did not decode */
+};
+
+struct fc_report_counts {
+	uint64_t received;     /* FRAMEs received */
+	uint64_t accepted;     /* within the budget on arrival */
+	uint64_t rejected;     /* over the budget on arrival: never shown */
+	uint64_t shown;        /* decoded and shown within the budget */
+	uint64_t late_display; /* accepted, then aged past the budget before its turn on screen */
+	uint64_t corrupt;      /* accepted, then failed to decode */
+	uint64_t bytes;        /* JPEG bytes received */
+	uint64_t stamped;      /* shown frames whose stamp was read (--check-stamps) */
+	uint64_t unstamped;    /* shown frames without a readable stamp (--check-stamps) */
+	uint64_t stamp_over;   /* shown frames whose stamp says they were older than the budget */
+};
+
+struct fc_report_hists {
+	struct fc_hist bound;      /* age bound of each received frame (ns) */
+	struct fc_hist rtt;        /* round trip less the sender's hold (ns) */
+	struct fc_hist est;        /* rtt/2 + age at send: likely true age (ns) */
+	struct fc_hist decode;     /* decode time of shown frames (ns) */
+	struct fc_hist stamp_age;  /* true age at display from the stamp (ns), --check-stamps */
+};
+
+struct fc_report {
+	pthread_mutex_t lock;
+	struct fc_report_counts c;       /* since the start */
+	struct fc_report_hists interval; /* since the last tick */
+	int width;                       /* of the latest frame */
+	int height;
+	/* Main thread only. */
+	struct fc_report_hists total;
+	struct fc_report_hists scratch;  /* the interval just closed, copied out of the lock */
+	struct fc_report_counts at_tick;
+	uint64_t start_ns;
+	uint64_t tick_ns;
+	uint64_t budget_ns;
+};
+
+void fc_report_init(struct fc_report *r, uint64_t budget_ns, uint64_t now_ns);
+void fc_report_destroy(struct fc_report *r);
+
+void fc_report_arrival(struct fc_report *r, size_t bytes, int width, int height,
+		       const struct fc_age *age, bool accepted);
+/* stamp_age_ns is the true age from the frame's stamp, or -1 when not checked, -2 when the
+ * frame had no readable stamp. */
+void fc_report_shown(struct fc_report *r, uint64_t decode_ns, int64_t stamp_age_ns);
+void fc_report_dropped(struct fc_report *r, enum fc_drop why);
+
+/* Snapshot for tests and the window title: the cumulative counts. */
+void fc_report_counts(struct fc_report *r, struct fc_report_counts *out);
+
+/*
+ * Closes an interval at now_ns: writes the console line into line (without a newline) and the
+ * JSON object into j. With summary, the figures cover the whole run instead of the last second.
+ */
+void fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool check_stamps,
+		    char *line, size_t linelen, struct fc_json *j);
+
+#endif
