@@ -80,7 +80,7 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 		*min = *max = REQUEST_SIZE;
 		return true;
 	case FC_MSG_FRAME:
-		*min = FC_PROTO_FRAME_FIXED + 1;
+		*min = FC_PROTO_FRAME_FIXED; /* no JPEG: a stale notice (proto.h) */
 		*max = FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG;
 		return true;
 	case FC_MSG_VERDICT:
@@ -295,6 +295,13 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 	/* The encoder refuses what the decoder would refuse, so a bug here shows on this side. */
 	if (!payload_bounds(msg->type, &min, &max) || plen < min || plen > max)
 		return 0;
+	if ((msg->type == FC_MSG_HELLO &&
+	     !text_ok((const uint8_t *)h->name, plen - HELLO_FIXED)) ||
+	    (msg->type == FC_MSG_BYE &&
+	     !text_ok((const uint8_t *)msg->u.bye.text, plen - BYE_FIXED)) ||
+	    (msg->type == FC_MSG_STATUS &&
+	     !text_ok((const uint8_t *)msg->u.status.text, plen - STATUS_FIXED)))
+		return 0;
 	if (cap < FC_PROTO_HEADER_SIZE + plen)
 		return 0;
 	p = put_header(buf, version, msg->type, (uint32_t)plen);
@@ -351,8 +358,7 @@ size_t fc_proto_encode_frame_head(const struct fc_frame_msg *frame, uint8_t *buf
 {
 	uint8_t *p;
 
-	if (cap < FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED || frame->jpeg_size == 0 ||
-	    frame->jpeg_size > FC_PROTO_MAX_JPEG)
+	if (cap < FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED || frame->jpeg_size > FC_PROTO_MAX_JPEG)
 		return 0;
 	p = put_header(buf, FC_PROTO_VERSION, FC_MSG_FRAME,
 		       FC_PROTO_FRAME_FIXED + frame->jpeg_size);

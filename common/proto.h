@@ -80,6 +80,11 @@ struct fc_request {
 	uint64_t t0_ns; /* V0: the viewer's clock when it sent the request */
 };
 
+/*
+ * A FRAME answers one REQUEST. One with no JPEG bytes (jpeg_size 0) is a stale notice: the
+ * freshest frame the sender had was already older than the viewer's budget, so it sends the
+ * timings without the bytes; the viewer counts it as rejected and can say why.
+ */
 struct fc_frame_msg {
 	uint32_t id;          /* the REQUEST this answers */
 	uint64_t t0_ns;       /* V0 echoed */

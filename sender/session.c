@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,25 +46,22 @@ struct fc_session {
 	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us;
 };
 
-/* Sends the newest unsent frame for the oldest pending request, if there are both.
- * Returns -1 when the connection failed. */
+/* Sends the newest unsent frame for the oldest pending request, if there are both: the frame
+ * itself, or a stale notice (its timings without its bytes) when it is already older than the
+ * viewer's budget, so the viewer counts it and can say why nothing is shown. Each frame is
+ * offered to a viewer once. Returns -1 when the connection failed. */
 static int answer(struct fc_session *s)
 {
 	struct fc_msg m = { .type = FC_MSG_FRAME };
 	struct fc_frame *f;
 	struct pending *p;
 	uint64_t now;
+	bool stale;
 	int rc;
 
 	while (s->qlen > 0 && (f = fc_slot_get_newer(s->cfg.slot, s->last_seq))) {
 		now = fc_clock_now_ns();
-		s->last_seq = f->seq;
-		if (now - f->capture_ns > s->budget_ns) {
-			/* Already too old to be shown: sending it would only spend the link. */
-			atomic_fetch_add(&s->too_old, 1);
-			fc_frame_unref(f);
-			continue;
-		}
+		stale = now - f->capture_ns > s->budget_ns;
 		p = &s->queue[s->qhead];
 		m.u.frame = (struct fc_frame_msg){
 			.id = p->id,
@@ -74,16 +72,21 @@ static int answer(struct fc_session *s)
 			.width = f->width,
 			.height = f->height,
 			.jpeg = f->data,
-			.jpeg_size = (uint32_t)f->size,
+			.jpeg_size = stale ? 0 : (uint32_t)f->size,
 		};
+		s->last_seq = f->seq;
 		rc = fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms);
 		fc_frame_unref(f);
 		if (rc < 0)
 			return -1;
 		s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
 		s->qlen--;
-		atomic_fetch_add(&s->sent, 1);
-		atomic_fetch_add(&s->bytes, m.u.frame.jpeg_size);
+		if (stale) {
+			atomic_fetch_add(&s->too_old, 1);
+		} else {
+			atomic_fetch_add(&s->sent, 1);
+			atomic_fetch_add(&s->bytes, m.u.frame.jpeg_size);
+		}
 	}
 	return 0;
 }

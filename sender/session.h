@@ -3,7 +3,8 @@
  *
  * It exchanges HELLOs, then answers each of the viewer's REQUESTs, oldest first, with the newest
  * frame in the slot that it has not sent this viewer yet, as soon as there is one; a frame
- * already older than the viewer's budget is skipped and counted, never sent. It waits in poll()
+ * already older than the viewer's budget is never sent: the viewer gets a stale notice (proto.h)
+ * instead, so it can count it and say why. It waits in poll()
  * on the socket and on an eventfd the slot pokes at each publish, so it neither spins nor adds a
  * polling delay. A slow or stalled viewer costs only its own thread: its writes time out and its
  * silence ends the session.
@@ -35,7 +36,8 @@ struct fc_session_stats {
 	uint64_t bytes;       /* JPEG bytes sent */
 	uint64_t accepted;    /* verdicts: shown by the viewer */
 	uint64_t late;        /* verdicts: rejected as late by the viewer */
-	uint64_t too_old;     /* frames skipped because they were older than the budget here */
+	uint64_t too_old;     /* stale notices: frames already older than the budget here, whose
+			       * timings were sent without their bytes */
 	uint64_t last_bound_us; /* the age bound of the latest verdict */
 };
 

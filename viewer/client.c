@@ -124,6 +124,9 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 		age = (struct fc_age){ .bound_ns = UINT64_MAX };
 		accepted = false;
 	}
+	/* A stale notice carries no picture: rejected, whatever its numbers say. */
+	if (fm->jpeg_size == 0)
+		accepted = false;
 	if (accepted)
 		publish(c, fm, v3, age.bound_ns);
 	fc_report_arrival(c->report, fm->jpeg_size, fm->width, fm->height,

@@ -292,11 +292,13 @@ static void tick(struct viewer *v, bool summary)
 	struct fc_json j;
 	char line[768];
 	const char *s;
+	const char *advice = fc_report_tick(&v->report, fc_clock_now_ns(), summary,
+					    v->o.check_stamps, line, sizeof(line), &j);
 
-	fc_report_tick(&v->report, fc_clock_now_ns(), summary, v->o.check_stamps, line,
-		       sizeof(line), &j);
 	if (!v->o.quiet || summary)
 		fc_info("%s", line);
+	if (advice)
+		fc_warn("%s", advice);
 	if (v->display && !summary) {
 		char title[128];
 

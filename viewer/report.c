@@ -42,6 +42,8 @@ void fc_report_arrival(struct fc_report *r, size_t bytes, int width, int height,
 	pthread_mutex_lock(&r->lock);
 	r->c.received++;
 	r->c.bytes += bytes;
+	if (bytes == 0)
+		r->c.stale++;
 	if (accepted)
 		r->c.accepted++;
 	else
@@ -94,7 +96,7 @@ static double ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
-void fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool check_stamps,
+const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool check_stamps,
 		    char *line, size_t linelen, struct fc_json *j)
 {
 	struct fc_report_counts c;
@@ -124,6 +126,21 @@ void fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool che
 	shown_fps = dt > 0 ? (double)(c.shown - base_shown) / dt : 0;
 	rejected_fps = dt > 0 ? (double)(c.rejected - base_rejected) / dt : 0;
 	bytes_s = dt > 0 ? (double)(c.bytes - base_bytes) / dt : 0;
+	const char *advice = NULL;
+	bool starved = !summary && c.shown == base_shown && c.rejected > base_rejected;
+
+	if (!summary && starved != r->starved) {
+		if (starved)
+			snprintf(r->advice, sizeof(r->advice),
+				 "nothing shown: every frame was over the %.1f ms budget (age bound "
+				 "p50 %.1f ms%s); raise --max-age, or make the link or the sender faster",
+				 ms(r->budget_ns), ms(fc_hist_quantile(&h->bound, 0.5)),
+				 c.stale > r->at_tick.stale ? ", already too old at the sender" : "");
+		else
+			snprintf(r->advice, sizeof(r->advice), "frames within the budget again");
+		advice = r->advice;
+		r->starved = starved;
+	}
 	r->at_tick = c;
 	r->tick_ns = now_ns;
 
@@ -137,6 +154,9 @@ void fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool che
 		     ms(fc_hist_quantile(&h->rtt, 0.5)), ms(fc_hist_quantile(&h->decode, 0.5)),
 		     bytes_s / 1e6, w, h_px, (unsigned long long)c.shown,
 		     (unsigned long long)c.rejected);
+	if (n > 0 && (size_t)n < linelen && c.stale)
+		n += snprintf(line + n, linelen - (size_t)n, " (%llu too old at the sender)",
+			      (unsigned long long)c.stale);
 	if (n > 0 && (size_t)n < linelen && (c.late_display || c.corrupt))
 		n += snprintf(line + n, linelen - (size_t)n, ", %llu too late at display, %llu corrupt",
 			      (unsigned long long)c.late_display, (unsigned long long)c.corrupt);
@@ -152,6 +172,7 @@ void fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool che
 	fc_json_uint(j, "received", c.received);
 	fc_json_uint(j, "accepted", c.accepted);
 	fc_json_uint(j, "rejected", c.rejected);
+	fc_json_uint(j, "stale_at_sender", c.stale);
 	fc_json_uint(j, "shown", c.shown);
 	fc_json_uint(j, "late_at_display", c.late_display);
 	fc_json_uint(j, "corrupt", c.corrupt);
@@ -178,4 +199,5 @@ void fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool che
 		fc_json_num(j, "true_age_ms_p50", ms(fc_hist_quantile(&h->stamp_age, 0.5)), 3);
 		fc_json_num(j, "true_age_ms_max", ms(h->stamp_age.max), 3);
 	}
+	return advice;
 }

@@ -26,9 +26,10 @@ enum fc_drop {
 };
 
 struct fc_report_counts {
-	uint64_t received;     /* FRAMEs received */
+	uint64_t received;     /* FRAMEs received (stale notices included) */
+	uint64_t stale;        /* stale notices: too old at the sender, sent without bytes */
 	uint64_t accepted;     /* within the budget on arrival */
-	uint64_t rejected;     /* over the budget on arrival: never shown */
+	uint64_t rejected;     /* over the budget on arrival (stale notices included): never shown */
 	uint64_t shown;        /* decoded and shown within the budget */
 	uint64_t late_display; /* accepted, then aged past the budget before its turn on screen */
 	uint64_t corrupt;      /* accepted, then failed to decode */
@@ -59,6 +60,8 @@ struct fc_report {
 	uint64_t start_ns;
 	uint64_t tick_ns;
 	uint64_t budget_ns;
+	bool starved;     /* the last interval rejected frames and showed none */
+	char advice[256]; /* what fc_report_tick says when that changes */
 };
 
 void fc_report_init(struct fc_report *r, uint64_t budget_ns, uint64_t now_ns);
@@ -77,8 +80,10 @@ void fc_report_counts(struct fc_report *r, struct fc_report_counts *out);
 /*
  * Closes an interval at now_ns: writes the console line into line (without a newline) and the
  * JSON object into j. With summary, the figures cover the whole run instead of the last second.
+ * Returns a sentence for the log when the stream starts or stops being rejected whole (why
+ * nothing is shown, and what to do), else NULL.
  */
-void fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool check_stamps,
+const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool check_stamps,
 		    char *line, size_t linelen, struct fc_json *j);
 
 #endif

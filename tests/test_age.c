@@ -1,0 +1,128 @@
+/* Tests of common/age.c: the age bound of DESIGN.md on hand-made timestamps. Viewer times (V0,
+ * V3) and sender times (S1, S2, Sc) deliberately come from unrelated clock origins, as they do on
+ * two hosts. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "age.h"
+
+#define MS 1000000ull
+
+/* Simulates one exchange with given one-way delays and returns what the viewer computes. The
+ * true age at V3 is (S2 - Sc) + down. */
+static struct fc_age exchange(uint64_t up, uint64_t down, uint64_t s1_to_s2, uint64_t sc_to_s2)
+{
+	const uint64_t v_origin = 5000 * MS;       /* viewer's clock */
+	const uint64_t s_origin = 987654321 * MS;  /* sender's clock, unrelated */
+	uint64_t v0 = v_origin;
+	uint64_t s1 = s_origin;                    /* arrives `up` later in real time */
+	uint64_t s2 = s1 + s1_to_s2;
+	uint64_t sc = s2 - sc_to_s2;
+	uint64_t v3 = v0 + up + s1_to_s2 + down;
+	struct fc_age a;
+
+	assert_true(fc_age_compute(v0, v3, s2 - s1, s2 - sc, &a));
+	return a;
+}
+
+/* The bound is the true age plus the request's one-way trip: never below the true age. */
+static void test_bound_is_upper_bound(void **state)
+{
+	struct fc_age a = exchange(3 * MS, 5 * MS, 10 * MS, 12 * MS);
+
+	(void)state;
+	/* true age = 12 + 5 = 17 ms; bound = rtt (8) + 12 = 20 ms = true + up */
+	assert_int_equal(a.bound_ns, 20 * MS);
+	assert_int_equal(a.rtt_ns, 8 * MS);
+	assert_int_equal(a.est_ns, 16 * MS);
+	assert_true(a.bound_ns >= 17 * MS);
+}
+
+/* The sender's wait for a fresh frame is not counted as lag: only network and frame age are. */
+static void test_hold_is_not_lag(void **state)
+{
+	struct fc_age short_hold = exchange(1 * MS, 1 * MS, 0, 4 * MS);
+	struct fc_age long_hold = exchange(1 * MS, 1 * MS, 900 * MS, 4 * MS);
+
+	(void)state;
+	assert_int_equal(short_hold.bound_ns, long_hold.bound_ns);
+	assert_int_equal(long_hold.bound_ns, 6 * MS);
+}
+
+/* A frame captured after the request arrived (age at send < held) still gets the exact bound. */
+static void test_frame_captured_after_request(void **state)
+{
+	/* request waits 30 ms for the next frame, which is captured 25 ms after S1 */
+	struct fc_age a = exchange(2 * MS, 2 * MS, 30 * MS, 5 * MS);
+
+	(void)state;
+	assert_int_equal(a.bound_ns, 9 * MS); /* rtt 4 + age 5 */
+	assert_int_equal(a.rtt_ns, 4 * MS);
+}
+
+/* An asymmetric link: the bound still holds; the estimate is off by half the asymmetry. */
+static void test_asymmetric_link(void **state)
+{
+	struct fc_age a = exchange(40 * MS, 2 * MS, 0, 1 * MS);
+
+	(void)state;
+	assert_true(a.bound_ns >= 3 * MS); /* true age 1 + 2 */
+	assert_int_equal(a.bound_ns, 43 * MS);
+	assert_int_equal(a.est_ns, 22 * MS);
+}
+
+/* Impossible timestamps are refused: V3 before V0, or a hold far longer than the round trip. */
+static void test_impossible_refused(void **state)
+{
+	struct fc_age a;
+
+	(void)state;
+	assert_false(fc_age_compute(10 * MS, 9 * MS, 0, 0, &a));
+	assert_false(fc_age_compute(0, 10 * MS, 20 * MS, 0, &a));
+	/* A hold a hair longer than the round trip (clocks ticking at slightly different rates)
+	 * counts as a zero round trip. */
+	assert_true(fc_age_compute(0, 10 * MS, 10 * MS + 20000, 3 * MS, &a));
+	assert_int_equal(a.rtt_ns, 0);
+	assert_int_equal(a.bound_ns, 3 * MS);
+}
+
+/* An absurd age at send cannot wrap the bound into a small number. */
+static void test_no_wraparound(void **state)
+{
+	struct fc_age a;
+
+	(void)state;
+	assert_true(fc_age_compute(0, 10 * MS, 0, UINT64_MAX - 5, &a));
+	assert_true(a.bound_ns == UINT64_MAX);
+}
+
+/* At display time the budget left shrinks with the time since V3. */
+static void test_within_at_display(void **state)
+{
+	(void)state;
+	assert_true(fc_age_within(30 * MS, 100 * MS, 100 * MS, 80 * MS));
+	assert_true(fc_age_within(30 * MS, 100 * MS, 150 * MS, 80 * MS));
+	assert_false(fc_age_within(30 * MS, 100 * MS, 150 * MS + 1, 80 * MS));
+	assert_false(fc_age_within(81 * MS, 100 * MS, 100 * MS, 80 * MS));
+	assert_true(fc_age_within(80 * MS, 100 * MS, 100 * MS, 80 * MS));
+	/* a clock read before V3 (cannot happen, but must not underflow) */
+	assert_true(fc_age_within(10 * MS, 100 * MS, 90 * MS, 80 * MS));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bound_is_upper_bound),
+		cmocka_unit_test(test_hold_is_not_lag),
+		cmocka_unit_test(test_frame_captured_after_request),
+		cmocka_unit_test(test_asymmetric_link),
+		cmocka_unit_test(test_impossible_refused),
+		cmocka_unit_test(test_no_wraparound),
+		cmocka_unit_test(test_within_at_display),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
