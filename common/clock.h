@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define FC_NS_PER_MS 1000000ull
-#define FC_NS_PER_S 1000000000ull
+#define FC_NS_PER_S  1000000000ull
 
 /* Nanoseconds since an arbitrary fixed point (boot), never going backwards. */
 uint64_t fc_clock_now_ns(void);

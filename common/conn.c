@@ -17,12 +17,12 @@ struct fc_conn {
 	char peer[64];
 	size_t max_message;
 	int stall_ms;
-	uint8_t *buf;            /* received bytes live in buf[start..len) */
+	uint8_t *buf; /* received bytes live in buf[start..len) */
 	size_t cap;
 	size_t start;
 	size_t len;
-	size_t last_size;        /* the message handed out last, dropped at the next recv */
-	uint64_t partial_since;  /* when the first byte of an unfinished message came; 0 if none */
+	size_t last_size;	/* the message handed out last, dropped at the next recv */
+	uint64_t partial_since; /* when the first byte of an unfinished message came; 0 if none */
 	char err[256];
 };
 
@@ -79,8 +79,8 @@ static int make_room(struct fc_conn *c, size_t need)
 	uint8_t *nb;
 
 	if (need > c->max_message) {
-		snprintf(c->err, sizeof(c->err), "message of %zu bytes exceeds the limit of %zu", need,
-			 c->max_message);
+		snprintf(c->err, sizeof(c->err), "message of %zu bytes exceeds the limit of %zu",
+			 need, c->max_message);
 		return -1;
 	}
 	if (c->start > 0 && c->start + need > c->cap) {
@@ -155,9 +155,10 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			uint64_t stall_at = c->partial_since + (uint64_t)c->stall_ms * FC_NS_PER_MS;
 
 			if (fc_clock_now_ns() >= stall_at) {
-				snprintf(c->err, sizeof(c->err),
-					 "peer stalled for %d ms with %zu of %zu bytes of a message",
-					 c->stall_ms, c->len - c->start, need);
+				snprintf(
+				    c->err, sizeof(c->err),
+				    "peer stalled for %d ms with %zu of %zu bytes of a message",
+				    c->stall_ms, c->len - c->start, need);
 				return -1;
 			}
 			if (fc_clock_ms_until(stall_at) < wait_ms)

@@ -7,11 +7,11 @@
 
 struct fc_frame_pool {
 	pthread_mutex_t lock;
-	unsigned keep;            /* idle frames worth keeping */
+	unsigned keep; /* idle frames worth keeping */
 	unsigned nidle;
-	unsigned outstanding;     /* frames handed out and not yet back */
-	bool released;            /* the creator is done with the pool */
-	struct fc_frame **idle;   /* idle[0..nidle) */
+	unsigned outstanding;	/* frames handed out and not yet back */
+	bool released;		/* the creator is done with the pool */
+	struct fc_frame **idle; /* idle[0..nidle) */
 };
 
 struct fc_frame_pool *fc_frame_pool_new(unsigned keep)

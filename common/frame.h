@@ -21,11 +21,11 @@ struct fc_frame_pool;
 struct fc_frame {
 	atomic_int refs;
 	struct fc_frame_pool *pool;
-	uint8_t *data;        /* the JPEG bytes, data[0..size) */
+	uint8_t *data; /* the JPEG bytes, data[0..size) */
 	size_t size;
-	size_t cap;           /* bytes allocated at data */
-	uint64_t seq;         /* producer's sequence number, increasing */
-	uint64_t capture_ns;  /* producer's clock: when the picture was taken (Sc) */
+	size_t cap;	     /* bytes allocated at data */
+	uint64_t seq;	     /* producer's sequence number, increasing */
+	uint64_t capture_ns; /* producer's clock: when the picture was taken (Sc) */
 	uint16_t width;
 	uint16_t height;
 	/* Viewer side only (zero on the sender): when the whole frame had arrived (V3, the viewer's

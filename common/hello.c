@@ -6,7 +6,9 @@
 
 const char *fc_hello_role_name(int role)
 {
-	return role == FC_ROLE_SENDER ? "sender" : role == FC_ROLE_VIEWER ? "viewer" : "unknown role";
+	return role == FC_ROLE_SENDER	? "sender"
+	       : role == FC_ROLE_VIEWER ? "viewer"
+					: "unknown role";
 }
 
 int fc_hello_exchange(struct fc_conn *c, const struct fc_hello *mine, struct fc_hello *theirs,
@@ -26,14 +28,17 @@ int fc_hello_exchange(struct fc_conn *c, const struct fc_hello *mine, struct fc_
 		snprintf(err, errlen, "%s: no HELLO within %d ms (is it a freshcam %s?)",
 			 fc_conn_peer(c), timeout_ms,
 			 fc_hello_role_name(mine->role == FC_ROLE_SENDER ? FC_ROLE_VIEWER
-									  : FC_ROLE_SENDER));
+									 : FC_ROLE_SENDER));
 		return -1;
 	}
 	if (rc < 0) {
+		/* Tell the peer why, if it is still there: its version, or what it sent wrong. */
 		if (m.version != FC_PROTO_VERSION && m.version != 0) {
 			snprintf(text, sizeof(text), "%s speaks freshcam protocol %u", mine->name,
 				 FC_PROTO_VERSION);
 			fc_conn_bye(c, FC_BYE_VERSION, text);
+		} else {
+			fc_conn_bye(c, FC_BYE_PROTOCOL, fc_conn_error(c));
 		}
 		snprintf(err, errlen, "%s: %s", fc_conn_peer(c), fc_conn_error(c));
 		return -1;

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FC_JSON_MAX 8192
+#define FC_JSON_MAX   8192
 #define FC_JSON_DEPTH 8
 
 struct fc_json {
@@ -20,7 +20,7 @@ struct fc_json {
 	size_t len;
 	int depth;
 	bool need_comma[FC_JSON_DEPTH]; /* per open container: a value was written already */
-	char closer[FC_JSON_DEPTH];     /* per open container: '}' or ']' */
+	char closer[FC_JSON_DEPTH];	/* per open container: '}' or ']' */
 	bool overflow;
 };
 

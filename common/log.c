@@ -29,7 +29,8 @@ void fc_log(enum fc_log_level level, const char *fmt, ...)
 
 	if (level > log_max)
 		return;
-	n = snprintf(line, sizeof(line), "%s [%6.1fs] %s", log_program, (double)t / 1e9, tags[level]);
+	n = snprintf(line, sizeof(line), "%s [%6.1fs] %s", log_program, (double)t / 1e9,
+		     tags[level]);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	va_start(ap, fmt);

@@ -16,8 +16,8 @@ void fc_log_init(const char *program, enum fc_log_level max_level);
 void fc_log(enum fc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define fc_error(...) fc_log(FC_LOG_ERROR, __VA_ARGS__)
-#define fc_warn(...) fc_log(FC_LOG_WARN, __VA_ARGS__)
-#define fc_info(...) fc_log(FC_LOG_INFO, __VA_ARGS__)
+#define fc_warn(...)  fc_log(FC_LOG_WARN, __VA_ARGS__)
+#define fc_info(...)  fc_log(FC_LOG_INFO, __VA_ARGS__)
 #define fc_debug(...) fc_log(FC_LOG_DEBUG, __VA_ARGS__)
 
 #endif

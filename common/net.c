@@ -63,7 +63,8 @@ int fc_net_parse_addr(const char *text, int host_optional, struct fc_addr *addr,
 	} else if (host_optional) {
 		port_text = text;
 	} else {
-		snprintf(err, errlen, "'%s': expected HOST:PORT (for example 127.0.0.1:5800)", text);
+		snprintf(err, errlen, "'%s': expected HOST:PORT (for example 127.0.0.1:5800)",
+			 text);
 		return -1;
 	}
 	errno = 0;
@@ -73,7 +74,8 @@ int fc_net_parse_addr(const char *text, int host_optional, struct fc_addr *addr,
 		return -1;
 	}
 	if (!host_optional && (addr->host[0] == '\0' || port == 0)) {
-		snprintf(err, errlen, "'%s': expected HOST:PORT with a host and a port above 0", text);
+		snprintf(err, errlen, "'%s': expected HOST:PORT with a host and a port above 0",
+			 text);
 		return -1;
 	}
 	addr->port = (uint16_t)port;
@@ -107,8 +109,8 @@ static struct addrinfo *resolve(const struct fc_addr *addr, int passive, char *e
 	snprintf(port, sizeof(port), "%u", addr->port);
 	rc = getaddrinfo(addr->host[0] ? addr->host : NULL, port, &hints, &res);
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", fc_net_addr_str(addr, where, sizeof(where)),
-			 gai_strerror(rc));
+		snprintf(err, errlen, "cannot resolve %s: %s",
+			 fc_net_addr_str(addr, where, sizeof(where)), gai_strerror(rc));
 		return NULL;
 	}
 	return res;
@@ -140,7 +142,8 @@ int fc_net_listen(const struct fc_addr *addr, char *err, size_t errlen)
 			}
 			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 			if (ai->ai_family == AF_INET6 && !addr->host[0])
-				(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+				(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+						 sizeof(zero));
 			if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 16) < 0) {
 				saved = errno;
 				close(fd);
@@ -233,8 +236,8 @@ int fc_net_accept(int lfd, int timeout_ms, char *peer, size_t peerlen, char *err
 
 static int connect_one(const struct addrinfo *ai, uint64_t deadline, int *saved)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			ai->ai_protocol);
+	int fd =
+	    socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
 	int soerr = 0;
 	socklen_t len = sizeof(soerr);
 

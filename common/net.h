@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define FC_NET_HOST_MAX 256
+#define FC_NET_HOST_MAX	    256
 #define FC_NET_DEFAULT_PORT 7373
 
 /* Where to listen or connect: a host (name or address; "" = any, for listening) and a port. */

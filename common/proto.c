@@ -3,11 +3,11 @@
 #include <string.h>
 
 /* Payload sizes of the fixed-size messages, and the fixed parts of the others. */
-#define HELLO_FIXED 18
+#define HELLO_FIXED  18
 #define REQUEST_SIZE 12
 #define VERDICT_SIZE 17
-#define PING_SIZE 8
-#define BYE_FIXED 4
+#define PING_SIZE    8
+#define BYE_FIXED    4
 #define STATUS_FIXED 4
 
 /* Big-endian readers and writers over a cursor; bounds are checked once per message, by the
@@ -179,7 +179,8 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 		msg->u.verdict.seq = get64(&p);
 		msg->u.verdict.bound_us = get32(&p);
 		msg->u.verdict.kind = *p;
-		if (msg->u.verdict.kind != FC_VERDICT_ACCEPTED && msg->u.verdict.kind != FC_VERDICT_LATE)
+		if (msg->u.verdict.kind != FC_VERDICT_ACCEPTED &&
+		    msg->u.verdict.kind != FC_VERDICT_LATE)
 			return -FC_PROTO_E_FIELD;
 		return 0;
 	case FC_MSG_PING:
@@ -295,8 +296,7 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 	/* The encoder refuses what the decoder would refuse, so a bug here shows on this side. */
 	if (!payload_bounds(msg->type, &min, &max) || plen < min || plen > max)
 		return 0;
-	if ((msg->type == FC_MSG_HELLO &&
-	     !text_ok((const uint8_t *)h->name, plen - HELLO_FIXED)) ||
+	if ((msg->type == FC_MSG_HELLO && !text_ok((const uint8_t *)h->name, plen - HELLO_FIXED)) ||
 	    (msg->type == FC_MSG_BYE &&
 	     !text_ok((const uint8_t *)msg->u.bye.text, plen - BYE_FIXED)) ||
 	    (msg->type == FC_MSG_STATUS &&
@@ -358,7 +358,8 @@ size_t fc_proto_encode_frame_head(const struct fc_frame_msg *frame, uint8_t *buf
 {
 	uint8_t *p;
 
-	if (cap < FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED || frame->jpeg_size > FC_PROTO_MAX_JPEG)
+	if (cap < FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED ||
+	    frame->jpeg_size > FC_PROTO_MAX_JPEG)
 		return 0;
 	p = put_header(buf, FC_PROTO_VERSION, FC_MSG_FRAME,
 		       FC_PROTO_FRAME_FIXED + frame->jpeg_size);
@@ -386,15 +387,15 @@ const char *fc_proto_strerror(int error)
 const char *fc_proto_type_name(int type)
 {
 	static const char *const names[] = { "?",    "HELLO", "REQUEST", "FRAME", "VERDICT",
-					     "PING", "PONG",  "BYE",     "STATUS" };
+					     "PING", "PONG",  "BYE",	 "STATUS" };
 
 	return type > 0 && type <= FC_MSG_STATUS ? names[type] : "?";
 }
 
 const char *fc_proto_bye_reason_name(int reason)
 {
-	static const char *const names[] = { "done", "version mismatch", "role mismatch",
-					     "protocol error", "sender full", "timeout" };
+	static const char *const names[] = { "done",	       "version mismatch", "role mismatch",
+					     "protocol error", "sender full",	   "timeout" };
 
 	return reason >= 0 && reason <= FC_BYE_TIMEOUT ? names[reason] : "unknown reason";
 }

@@ -18,16 +18,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define FC_PROTO_VERSION 1
+#define FC_PROTO_VERSION     1
 #define FC_PROTO_HEADER_SIZE 8
 
 /* Limits. A peer that exceeds one is cut off; none is negotiable. */
-#define FC_PROTO_MAX_NAME 64           /* HELLO software name, bytes */
-#define FC_PROTO_MAX_TEXT 200          /* BYE and STATUS text, bytes */
-#define FC_PROTO_MAX_JPEG (16u << 20)  /* one frame's JPEG, bytes */
-#define FC_PROTO_MAX_DIM 16384         /* frame width or height, pixels */
-#define FC_PROTO_MAX_WINDOW 16         /* requests a viewer may keep in flight */
-#define FC_PROTO_FRAME_FIXED 40        /* FRAME payload before the JPEG bytes */
+#define FC_PROTO_MAX_NAME    64		 /* HELLO software name, bytes */
+#define FC_PROTO_MAX_TEXT    200	 /* BYE and STATUS text, bytes */
+#define FC_PROTO_MAX_JPEG    (16u << 20) /* one frame's JPEG, bytes */
+#define FC_PROTO_MAX_DIM     16384	 /* frame width or height, pixels */
+#define FC_PROTO_MAX_WINDOW  16		 /* requests a viewer may keep in flight */
+#define FC_PROTO_FRAME_FIXED 40		 /* FRAME payload before the JPEG bytes */
 #define FC_PROTO_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG)
 
 enum fc_msg_type {
@@ -48,7 +48,7 @@ enum fc_codec { FC_CODEC_JPEG = 1 };
 /* What became of a frame, as the viewer tells the sender. */
 enum fc_verdict_kind {
 	FC_VERDICT_ACCEPTED = 1, /* within the budget: handed to the display */
-	FC_VERDICT_LATE = 2,     /* its age bound exceeded the budget: rejected, never shown */
+	FC_VERDICT_LATE = 2,	 /* its age bound exceeded the budget: rejected, never shown */
 };
 
 /* Why a connection ends. */
@@ -65,18 +65,18 @@ enum fc_bye_reason {
 enum fc_source_state { FC_SOURCE_LIVE = 1, FC_SOURCE_LOST = 2 };
 
 struct fc_hello {
-	uint8_t role;          /* enum fc_role */
-	uint8_t codec;         /* enum fc_codec; the sender's, 0 from a viewer */
-	uint16_t window;       /* viewer: requests it keeps in flight (1..FC_PROTO_MAX_WINDOW) */
-	uint32_t budget_us;    /* viewer: the age budget (--max-age); the sender drops older frames */
-	uint16_t width;        /* sender: the stream's size, 0 if not known yet */
+	uint8_t role;	    /* enum fc_role */
+	uint8_t codec;	    /* enum fc_codec; the sender's, 0 from a viewer */
+	uint16_t window;    /* viewer: requests it keeps in flight (1..FC_PROTO_MAX_WINDOW) */
+	uint32_t budget_us; /* viewer: the age budget (--max-age); the sender drops older frames */
+	uint16_t width;	    /* sender: the stream's size, 0 if not known yet */
 	uint16_t height;
-	uint32_t fps_milli;    /* sender: nominal frame rate x 1000, 0 if not known */
+	uint32_t fps_milli;		  /* sender: nominal frame rate x 1000, 0 if not known */
 	char name[FC_PROTO_MAX_NAME + 1]; /* software and version, printable ASCII */
 };
 
 struct fc_request {
-	uint32_t id;    /* the viewer's request number, echoed in the FRAME */
+	uint32_t id;	/* the viewer's request number, echoed in the FRAME */
 	uint64_t t0_ns; /* V0: the viewer's clock when it sent the request */
 };
 
@@ -86,22 +86,22 @@ struct fc_request {
  * timings without the bytes; the viewer counts it as rejected and can say why.
  */
 struct fc_frame_msg {
-	uint32_t id;          /* the REQUEST this answers */
-	uint64_t t0_ns;       /* V0 echoed */
-	uint64_t held_ns;     /* S2 - S1: how long the request waited at the sender */
-	uint64_t age_ns;      /* S2 - Sc: how old the frame was when sending began */
-	uint64_t seq;         /* the sender's frame sequence number, increasing */
+	uint32_t id;	  /* the REQUEST this answers */
+	uint64_t t0_ns;	  /* V0 echoed */
+	uint64_t held_ns; /* S2 - S1: how long the request waited at the sender */
+	uint64_t age_ns;  /* S2 - Sc: how old the frame was when sending began */
+	uint64_t seq;	  /* the sender's frame sequence number, increasing */
 	uint16_t width;
 	uint16_t height;
-	const uint8_t *jpeg;  /* decoded: points into the caller's buffer; encoded: copied */
+	const uint8_t *jpeg; /* decoded: points into the caller's buffer; encoded: copied */
 	uint32_t jpeg_size;
 };
 
 struct fc_verdict {
 	uint32_t id;
 	uint64_t seq;
-	uint32_t bound_us;  /* the age bound the viewer computed (saturated) */
-	uint8_t kind;       /* enum fc_verdict_kind */
+	uint32_t bound_us; /* the age bound the viewer computed (saturated) */
+	uint8_t kind;	   /* enum fc_verdict_kind */
 };
 
 struct fc_ping {
@@ -120,7 +120,7 @@ struct fc_status {
 
 struct fc_msg {
 	uint8_t version; /* from the header; on FC_PROTO_E_VERSION, what the peer speaks */
-	uint8_t type;    /* enum fc_msg_type */
+	uint8_t type;	 /* enum fc_msg_type */
 	union {
 		struct fc_hello hello;
 		struct fc_request request;
@@ -134,11 +134,11 @@ struct fc_msg {
 
 /* Decoder results: > 0 bytes consumed, 0 need more, < 0 one of these, negated. */
 enum fc_proto_error {
-	FC_PROTO_E_MAGIC = 1,   /* not a freshcam stream */
+	FC_PROTO_E_MAGIC = 1,	/* not a freshcam stream */
 	FC_PROTO_E_VERSION = 2, /* another protocol version: msg->version says which */
-	FC_PROTO_E_TYPE = 3,    /* unknown message type */
-	FC_PROTO_E_LENGTH = 4,  /* payload length out of the type's bounds */
-	FC_PROTO_E_FIELD = 5,   /* a field out of range (role, size, text, ...) */
+	FC_PROTO_E_TYPE = 3,	/* unknown message type */
+	FC_PROTO_E_LENGTH = 4,	/* payload length out of the type's bounds */
+	FC_PROTO_E_FIELD = 5,	/* a field out of range (role, size, text, ...) */
 };
 
 /*

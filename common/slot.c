@@ -11,9 +11,9 @@
 
 struct fc_slot {
 	pthread_mutex_t lock;
-	pthread_cond_t changed;   /* signalled on publish and close; uses CLOCK_MONOTONIC */
-	struct fc_frame *frame;   /* the newest frame, or NULL before the first */
-	uint64_t seq;             /* frame->seq, readable without touching the frame */
+	pthread_cond_t changed; /* signalled on publish and close; uses CLOCK_MONOTONIC */
+	struct fc_frame *frame; /* the newest frame, or NULL before the first */
+	uint64_t seq;		/* frame->seq, readable without touching the frame */
 	bool closed;
 	int watchers[FC_SLOT_MAX_WATCHERS];
 	int nwatchers;

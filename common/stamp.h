@@ -26,7 +26,7 @@
 #define FC_STAMP_BITS 128
 
 struct fc_stamp {
-	uint32_t seq;        /* the frame's sequence number (low 32 bits) */
+	uint32_t seq;	     /* the frame's sequence number (low 32 bits) */
 	uint64_t capture_ns; /* the sender's CLOCK_MONOTONIC when the frame was captured */
 };
 

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#define FC_HIST_SUB 64
+#define FC_HIST_SUB	64
 #define FC_HIST_BUCKETS (64 * FC_HIST_SUB)
 
 struct fc_hist {
@@ -39,9 +39,9 @@ uint64_t fc_hist_quantile(const struct fc_hist *h, double q);
 double fc_hist_mean(const struct fc_hist *h);
 
 struct fc_meter {
-	uint64_t total;     /* events counted so far (the owner adds to it) */
-	uint64_t mark;      /* total at the last fc_meter_rate */
-	uint64_t mark_ns;   /* time of the last fc_meter_rate (or of fc_meter_init) */
+	uint64_t total;	  /* events counted so far (the owner adds to it) */
+	uint64_t mark;	  /* total at the last fc_meter_rate */
+	uint64_t mark_ns; /* time of the last fc_meter_rate (or of fc_meter_init) */
 };
 
 void fc_meter_init(struct fc_meter *m, uint64_t now_ns);

@@ -24,12 +24,12 @@ struct fc_capture_cfg {
 };
 
 struct fc_capture_stats {
-	uint64_t captured;      /* pictures taken */
-	uint64_t encoded;       /* frames published */
-	uint64_t failed;        /* encodes that failed */
-	uint64_t behind;        /* ticks skipped because a frame took longer than its period */
-	uint64_t bytes;         /* JPEG bytes published */
-	struct fc_hist encode;  /* encode time per frame (ns) since the last fc_capture_stats */
+	uint64_t captured;     /* pictures taken */
+	uint64_t encoded;      /* frames published */
+	uint64_t failed;       /* encodes that failed */
+	uint64_t behind;       /* ticks skipped because a frame took longer than its period */
+	uint64_t bytes;	       /* JPEG bytes published */
+	struct fc_hist encode; /* encode time per frame (ns) since the last fc_capture_stats */
 };
 
 struct fc_capture;

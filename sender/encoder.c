@@ -71,7 +71,8 @@ int fc_encoder_encode(struct fc_encoder *e, const struct fc_image *img, uint8_t 
 	unsigned long len = cap;
 
 	if (cap < fc_encoder_bound(img->width, img->height, img->subsamp)) {
-		snprintf(e->err, sizeof(e->err), "output buffer of %zu bytes is below the bound", cap);
+		snprintf(e->err, sizeof(e->err), "output buffer of %zu bytes is below the bound",
+			 cap);
 		return -1;
 	}
 	/* NOREALLOC: the buffer is the caller's, sized for the worst case, and must stay put. */

@@ -16,7 +16,7 @@ struct fc_image {
 	int height;
 	enum fc_subsamp subsamp;
 	const uint8_t *plane[3]; /* Y, Cb, Cr */
-	int stride[3];           /* bytes from one row to the next, per plane */
+	int stride[3];		 /* bytes from one row to the next, per plane */
 };
 
 #endif

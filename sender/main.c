@@ -31,38 +31,39 @@ struct options {
 	bool dial;
 	struct fc_capture_cfg capture;
 	int max_viewers;
-	double seconds;   /* 0: until a signal */
+	double seconds; /* 0: until a signal */
 	const char *stats_json;
 	bool quiet;
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: freshcam-send [OPTIONS]\n"
-		"Stream a camera (here: the built-in test pattern) to freshcam-view, never a stale frame.\n"
-		"\n"
-		"Where viewers reach it:\n"
-		"  -l, --listen [ADDR:]PORT  wait for viewers on PORT (default: %d, all addresses)\n"
-		"  -c, --connect HOST:PORT   dial a viewer started with --listen instead (camera behind NAT)\n"
-		"      --max-viewers N       serve at most N viewers at once (default 8, 1..64)\n"
-		"What it sends:\n"
-		"  -s, --size WxH            picture size (default 640x480)\n"
-		"  -r, --fps N               frames per second (default 30; fractions allowed)\n"
-		"  -q, --quality Q           JPEG quality 1..100 (default 80)\n"
-		"Running:\n"
-		"  -t, --seconds N           stop after N seconds (default: run until Ctrl-C)\n"
-		"      --stats-json FILE     also write the per-second figures as JSON lines (- = stdout)\n"
-		"      --quiet               no per-second line (errors and warnings still show)\n"
-		"  -h, --help                this text\n"
-		"  -V, --version             the version and the protocol it speaks\n"
-		"\n"
-		"Examples:\n"
-		"  freshcam-send                                 test pattern to viewers on port %d\n"
-		"  freshcam-send --size 1280x720 --fps 30 -q 85   a bigger picture\n"
-		"  freshcam-send --connect 192.168.1.20:%d      dial a viewer that listens\n"
-		"Then, on the viewing machine: freshcam-view --connect THIS_HOST:%d\n",
-		FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT);
+	fprintf(
+	    out,
+	    "Usage: freshcam-send [OPTIONS]\n"
+	    "Stream a camera (here: the built-in test pattern) to freshcam-view, never a stale frame.\n"
+	    "\n"
+	    "Where viewers reach it:\n"
+	    "  -l, --listen [ADDR:]PORT  wait for viewers on PORT (default: %d, all addresses)\n"
+	    "  -c, --connect HOST:PORT   dial a viewer started with --listen instead (camera behind NAT)\n"
+	    "      --max-viewers N       serve at most N viewers at once (default 8, 1..64)\n"
+	    "What it sends:\n"
+	    "  -s, --size WxH            picture size (default 640x480)\n"
+	    "  -r, --fps N               frames per second (default 30; fractions allowed)\n"
+	    "  -q, --quality Q           JPEG quality 1..100 (default 80)\n"
+	    "Running:\n"
+	    "  -t, --seconds N           stop after N seconds (default: run until Ctrl-C)\n"
+	    "      --stats-json FILE     also write the per-second figures as JSON lines (- = stdout)\n"
+	    "      --quiet               no per-second line (errors and warnings still show)\n"
+	    "  -h, --help                this text\n"
+	    "  -V, --version             the version and the protocol it speaks\n"
+	    "\n"
+	    "Examples:\n"
+	    "  freshcam-send                                 test pattern to viewers on port %d\n"
+	    "  freshcam-send --size 1280x720 --fps 30 -q 85   a bigger picture\n"
+	    "  freshcam-send --connect 192.168.1.20:%d      dial a viewer that listens\n"
+	    "Then, on the viewing machine: freshcam-view --connect THIS_HOST:%d\n",
+	    FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -122,7 +123,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->capture.quality = (int)n;
 			break;
 		case 't':
-			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err, sizeof(err));
+			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err,
+					   sizeof(err));
 			break;
 		case OPT_STATS_JSON:
 			o->stats_json = optarg;
@@ -147,7 +149,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "freshcam-send: unexpected argument '%s'. Try 'freshcam-send --help'.\n",
+		fprintf(stderr,
+			"freshcam-send: unexpected argument '%s'. Try 'freshcam-send --help'.\n",
 			argv[optind]);
 		return -1;
 	}
@@ -209,8 +212,7 @@ static void report(struct reporter *r, struct fc_capture *cap, struct fc_server 
 			       "%scapture %5.1f fps, capture-to-publish %.1f ms p50 %.1f max, "
 			       "%.1f KB/frame, %d viewer%s",
 			       summary ? "summary: " : "", fps,
-			       (double)fc_hist_quantile(enc, 0.5) / 1e6,
-			       (double)enc->max / 1e6,
+			       (double)fc_hist_quantile(enc, 0.5) / 1e6, (double)enc->max / 1e6,
 			       cs.encoded ? (double)cs.bytes / (double)cs.encoded / 1024 : 0.0, nv,
 			       nv == 1 ? "" : "s");
 	if (summary)
@@ -231,13 +233,12 @@ static void report(struct reporter *r, struct fc_capture *cap, struct fc_server 
 		double vfps = dt > 0 ? (double)(v[i].s.sent - sent0) / dt : 0;
 
 		if (len < sizeof(line))
-			len += (size_t)snprintf(line + len, sizeof(line) - len,
-						" | #%u %s %.1f fps, shown %llu late %llu, "
-						"too old to send %llu",
-						v[i].id, v[i].peer, vfps,
-						(unsigned long long)v[i].s.accepted,
-						(unsigned long long)v[i].s.late,
-						(unsigned long long)v[i].s.too_old);
+			len += (size_t)snprintf(
+			    line + len, sizeof(line) - len,
+			    " | #%u %s %.1f fps, shown %llu late %llu, "
+			    "too old to send %llu",
+			    v[i].id, v[i].peer, vfps, (unsigned long long)v[i].s.accepted,
+			    (unsigned long long)v[i].s.late, (unsigned long long)v[i].s.too_old);
 		fc_json_object(&j, NULL);
 		fc_json_uint(&j, "id", v[i].id);
 		fc_json_str(&j, "peer", v[i].peer);
@@ -331,16 +332,18 @@ int main(int argc, char **argv)
 	srv = fc_server_start(&scfg, err, sizeof(err));
 	if (!srv) {
 		if (strstr(err, "in use"))
-			fc_error("%s: another program (another freshcam-send?) has that port; stop it "
-				 "or choose another with --listen PORT", err);
+			fc_error(
+			    "%s: another program (another freshcam-send?) has that port; stop it "
+			    "or choose another with --listen PORT",
+			    err);
 		else
 			fc_error("%s", err);
 		goto out;
 	}
 	if (o.dial)
-		fc_info("test pattern %dx%d at %.3g fps, quality %d; dialling viewer %s", o.capture.width,
-			o.capture.height, o.capture.fps_milli / 1000.0, o.capture.quality,
-			fc_net_addr_str(&o.addr, where, sizeof(where)));
+		fc_info("test pattern %dx%d at %.3g fps, quality %d; dialling viewer %s",
+			o.capture.width, o.capture.height, o.capture.fps_milli / 1000.0,
+			o.capture.quality, fc_net_addr_str(&o.addr, where, sizeof(where)));
 	else
 		fc_info("test pattern %dx%d at %.3g fps, quality %d; waiting for viewers on %s%s%u",
 			o.capture.width, o.capture.height, o.capture.fps_milli / 1000.0,
@@ -356,7 +359,8 @@ int main(int argc, char **argv)
 	for (;;) {
 		uint64_t wake = end_ns && end_ns < next_report ? end_ns : next_report;
 		int ms = fc_clock_ms_until(wake);
-		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+		struct timespec ts = { .tv_sec = ms / 1000,
+				       .tv_nsec = (long)(ms % 1000) * 1000000 };
 		int sig = sigtimedwait(&sigs, NULL, &ts);
 
 		if (sig == SIGINT || sig == SIGTERM) {

@@ -12,20 +12,20 @@
 #include "conn.h"
 #include "log.h"
 
-#define MAX_SESSIONS 256
-#define STALL_MS 5000
-#define DIAL_TIMEOUT_MS 3000
+#define MAX_SESSIONS	    256
+#define STALL_MS	    5000
+#define DIAL_TIMEOUT_MS	    3000
 #define DIAL_BACKOFF_MAX_MS 10000
 
 struct fc_server {
 	struct fc_server_cfg cfg;
-	int lfd;                /* listening socket, -1 when dialling */
+	int lfd; /* listening socket, -1 when dialling */
 	unsigned port;
 	pthread_t thread;
 	atomic_bool stop;
 	unsigned next_id;
 
-	pthread_mutex_t lock;   /* guards sessions[] and nsessions */
+	pthread_mutex_t lock; /* guards sessions[] and nsessions */
 	struct fc_session *sessions[MAX_SESSIONS];
 	int nsessions;
 };
@@ -147,10 +147,11 @@ static void *dial_main(void *arg)
 		struct fc_session *s;
 
 		if (fd < 0) {
-			fc_warn("%s (is freshcam-view --listen running there?); retrying in %d s", err,
-				backoff / 1000);
+			fc_warn("%s (is freshcam-view --listen running there?); retrying in %d s",
+				err, backoff / 1000);
 			nap(srv, backoff);
-			backoff = backoff * 2 > DIAL_BACKOFF_MAX_MS ? DIAL_BACKOFF_MAX_MS : backoff * 2;
+			backoff =
+			    backoff * 2 > DIAL_BACKOFF_MAX_MS ? DIAL_BACKOFF_MAX_MS : backoff * 2;
 			continue;
 		}
 		fc_info("connected to viewer at %s", where);

@@ -21,7 +21,7 @@
 
 struct fc_server_cfg {
 	struct fc_addr addr;
-	bool dial;            /* connect to addr instead of listening on it */
+	bool dial; /* connect to addr instead of listening on it */
 	int max_viewers;
 	struct fc_session_cfg session;
 };

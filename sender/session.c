@@ -19,15 +19,15 @@
 
 struct pending {
 	uint32_t id;
-	uint64_t t0_ns;  /* V0, echoed */
-	uint64_t s1_ns;  /* when it arrived here */
+	uint64_t t0_ns; /* V0, echoed */
+	uint64_t s1_ns; /* when it arrived here */
 };
 
 struct fc_session {
 	struct fc_session_cfg cfg;
 	struct fc_conn *conn;
 	unsigned id;
-	int wake_fd;            /* eventfd: poked by the slot on publish and by fc_session_stop */
+	int wake_fd; /* eventfd: poked by the slot on publish and by fc_session_stop */
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_bool done;
@@ -36,7 +36,7 @@ struct fc_session {
 	/* Owned by the session thread. */
 	struct fc_hello viewer;
 	uint64_t budget_ns;
-	uint64_t last_seq;      /* the newest frame sent (or skipped) to this viewer */
+	uint64_t last_seq; /* the newest frame sent (or skipped) to this viewer */
 	uint64_t last_heard_ns;
 	struct pending queue[FC_PROTO_MAX_WINDOW];
 	unsigned qhead;
@@ -101,7 +101,8 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 	switch (m->type) {
 	case FC_MSG_REQUEST:
 		if (s->qlen >= s->viewer.window) {
-			snprintf(why, sizeof(why), "more than the %u requests in flight it announced",
+			snprintf(why, sizeof(why),
+				 "more than the %u requests in flight it announced",
 				 s->viewer.window);
 			goto violation;
 		}
@@ -123,8 +124,9 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 	case FC_MSG_PONG:
 		return 0;
 	case FC_MSG_BYE:
-		fc_info("viewer %s left: %s%s%s", s->peer, fc_proto_bye_reason_name(m->u.bye.reason),
-			m->u.bye.text[0] ? ": " : "", m->u.bye.text);
+		fc_info("viewer %s left: %s%s%s", s->peer,
+			fc_proto_bye_reason_name(m->u.bye.reason), m->u.bye.text[0] ? ": " : "",
+			m->u.bye.text);
 		return 1;
 	default:
 		snprintf(why, sizeof(why), "a viewer may not send %s", fc_proto_type_name(m->type));

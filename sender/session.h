@@ -26,17 +26,17 @@
 
 struct fc_session_cfg {
 	struct fc_slot *slot;
-	struct fc_hello hello;  /* what this sender says of itself and its stream */
-	int io_timeout_ms;      /* a write that takes longer ends the session */
-	int idle_timeout_ms;    /* a viewer silent for longer is gone */
+	struct fc_hello hello; /* what this sender says of itself and its stream */
+	int io_timeout_ms;     /* a write that takes longer ends the session */
+	int idle_timeout_ms;   /* a viewer silent for longer is gone */
 };
 
 struct fc_session_stats {
-	uint64_t sent;        /* frames sent */
-	uint64_t bytes;       /* JPEG bytes sent */
-	uint64_t accepted;    /* verdicts: shown by the viewer */
-	uint64_t late;        /* verdicts: rejected as late by the viewer */
-	uint64_t too_old;     /* stale notices: frames already older than the budget here, whose
+	uint64_t sent;		/* frames sent */
+	uint64_t bytes;		/* JPEG bytes sent */
+	uint64_t accepted;	/* verdicts: shown by the viewer */
+	uint64_t late;		/* verdicts: rejected as late by the viewer */
+	uint64_t too_old;	/* stale notices: frames already older than the budget here, whose
 			       * timings were sent without their bytes */
 	uint64_t last_bound_us; /* the age bound of the latest verdict */
 };

@@ -15,10 +15,10 @@
  * true age at V3 is (S2 - Sc) + down. */
 static struct fc_age exchange(uint64_t up, uint64_t down, uint64_t s1_to_s2, uint64_t sc_to_s2)
 {
-	const uint64_t v_origin = 5000 * MS;       /* viewer's clock */
-	const uint64_t s_origin = 987654321 * MS;  /* sender's clock, unrelated */
+	const uint64_t v_origin = 5000 * MS;	  /* viewer's clock */
+	const uint64_t s_origin = 987654321 * MS; /* sender's clock, unrelated */
 	uint64_t v0 = v_origin;
-	uint64_t s1 = s_origin;                    /* arrives `up` later in real time */
+	uint64_t s1 = s_origin; /* arrives `up` later in real time */
 	uint64_t s2 = s1 + s1_to_s2;
 	uint64_t sc = s2 - sc_to_s2;
 	uint64_t v3 = v0 + up + s1_to_s2 + down;

@@ -18,7 +18,7 @@
 
 struct pair {
 	struct fc_conn *c; /* the side under test */
-	int raw;           /* the other end, written by hand */
+	int raw;	   /* the other end, written by hand */
 };
 
 static struct pair make_pair(size_t max_message, int stall_ms)
@@ -138,8 +138,12 @@ static void test_big_frame(void **state)
 	b.c = fc_conn_new(sv[0], "tx", FC_PROTO_MAX_MESSAGE, 5000);
 	rx = fc_conn_new(sv[1], "rx", FC_PROTO_MAX_MESSAGE, 5000);
 	b.m = (struct fc_msg){ .type = FC_MSG_FRAME,
-			       .u.frame = { .id = 1, .seq = 9, .width = 1920, .height = 1080,
-					    .jpeg = jpeg, .jpeg_size = (uint32_t)size } };
+			       .u.frame = { .id = 1,
+					    .seq = 9,
+					    .width = 1920,
+					    .height = 1080,
+					    .jpeg = jpeg,
+					    .jpeg_size = (uint32_t)size } };
 	pthread_create(&t, NULL, send_main, &b);
 	assert_int_equal(fc_conn_recv(rx, &m, 10000), 1);
 	pthread_join(t, NULL);

@@ -17,10 +17,12 @@
 static const struct fc_hello viewer_hello = {
 	.role = FC_ROLE_VIEWER, .window = 2, .budget_us = 80000, .name = "freshcam-view test"
 };
-static const struct fc_hello sender_hello = {
-	.role = FC_ROLE_SENDER, .codec = FC_CODEC_JPEG, .width = 640, .height = 480,
-	.fps_milli = 30000, .name = "freshcam-send test"
-};
+static const struct fc_hello sender_hello = { .role = FC_ROLE_SENDER,
+					      .codec = FC_CODEC_JPEG,
+					      .width = 640,
+					      .height = 480,
+					      .fps_milli = 30000,
+					      .name = "freshcam-send test" };
 
 struct side {
 	struct fc_conn *c;

@@ -19,14 +19,19 @@ static size_t sample_messages(struct fc_msg *out)
 	size_t n = 0;
 
 	out[n] = (struct fc_msg){ .type = FC_MSG_HELLO };
-	out[n].u.hello = (struct fc_hello){ .role = FC_ROLE_VIEWER, .window = 3, .budget_us = 80000 };
+	out[n].u.hello =
+	    (struct fc_hello){ .role = FC_ROLE_VIEWER, .window = 3, .budget_us = 80000 };
 	strcpy(out[n++].u.hello.name, "freshcam-view 0.1.0");
 	out[n] = (struct fc_msg){ .type = FC_MSG_HELLO };
-	out[n].u.hello = (struct fc_hello){ .role = FC_ROLE_SENDER, .codec = FC_CODEC_JPEG,
-					    .width = 1280, .height = 720, .fps_milli = 29970 };
+	out[n].u.hello = (struct fc_hello){ .role = FC_ROLE_SENDER,
+					    .codec = FC_CODEC_JPEG,
+					    .width = 1280,
+					    .height = 720,
+					    .fps_milli = 29970 };
 	strcpy(out[n++].u.hello.name, "freshcam-send 0.1.0");
-	out[n++] = (struct fc_msg){ .type = FC_MSG_REQUEST,
-				    .u.request = { .id = 0xdeadbeef, .t0_ns = 0x0102030405060708 } };
+	out[n++] =
+	    (struct fc_msg){ .type = FC_MSG_REQUEST,
+			     .u.request = { .id = 0xdeadbeef, .t0_ns = 0x0102030405060708 } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_FRAME,
 				    .u.frame = { .id = 7,
 						 .t0_ns = 123456789012345ull,
@@ -37,9 +42,10 @@ static size_t sample_messages(struct fc_msg *out)
 						 .height = 480,
 						 .jpeg = jpeg_bytes,
 						 .jpeg_size = sizeof(jpeg_bytes) } };
-	out[n++] = (struct fc_msg){ .type = FC_MSG_VERDICT,
-				    .u.verdict = { .id = 7, .seq = 99, .bound_us = 12345,
-						   .kind = FC_VERDICT_LATE } };
+	out[n++] = (struct fc_msg){
+		.type = FC_MSG_VERDICT,
+		.u.verdict = { .id = 7, .seq = 99, .bound_us = 12345, .kind = FC_VERDICT_LATE }
+	};
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PING, .u.ping = { .token = 0xabcdef } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PONG, .u.ping = { .token = 0xabcdef } };
 	out[n] = (struct fc_msg){ .type = FC_MSG_BYE, .u.bye = { .reason = FC_BYE_FULL } };
@@ -142,7 +148,8 @@ static void test_every_prefix_is_incomplete(void **state)
 
 			memcpy(p, buf, k);
 			assert_int_equal(fc_proto_decode(p, k, &out, &need), 0);
-			assert_int_equal(need, k < FC_PROTO_HEADER_SIZE ? FC_PROTO_HEADER_SIZE : len);
+			assert_int_equal(need,
+					 k < FC_PROTO_HEADER_SIZE ? FC_PROTO_HEADER_SIZE : len);
 			free(p);
 		}
 	}
@@ -203,10 +210,11 @@ static void test_wrong_fixed_lengths_rejected(void **state)
 		uint8_t type;
 		uint32_t len;
 	} bad[] = {
-		{ FC_MSG_REQUEST, 11 }, { FC_MSG_REQUEST, 13 }, { FC_MSG_VERDICT, 16 },
-		{ FC_MSG_PING, 0 },     { FC_MSG_PONG, 9 },     { FC_MSG_FRAME, FC_PROTO_FRAME_FIXED - 1 },
-		{ FC_MSG_HELLO, 17 },   { FC_MSG_HELLO, 18 + FC_PROTO_MAX_NAME + 1 },
-		{ FC_MSG_BYE, 3 },      { FC_MSG_BYE, 4 + FC_PROTO_MAX_TEXT + 1 },
+		{ FC_MSG_REQUEST, 11 }, { FC_MSG_REQUEST, 13 },
+		{ FC_MSG_VERDICT, 16 }, { FC_MSG_PING, 0 },
+		{ FC_MSG_PONG, 9 },	{ FC_MSG_FRAME, FC_PROTO_FRAME_FIXED - 1 },
+		{ FC_MSG_HELLO, 17 },	{ FC_MSG_HELLO, 18 + FC_PROTO_MAX_NAME + 1 },
+		{ FC_MSG_BYE, 3 },	{ FC_MSG_BYE, 4 + FC_PROTO_MAX_TEXT + 1 },
 	};
 
 	(void)state;
@@ -353,8 +361,13 @@ static void test_encoder_limits(void **state)
 static void test_stale_notice(void **state)
 {
 	struct fc_msg m = { .type = FC_MSG_FRAME,
-			    .u.frame = { .id = 3, .t0_ns = 10, .held_ns = 20, .age_ns = 90000000,
-					 .seq = 44, .width = 640, .height = 480 } };
+			    .u.frame = { .id = 3,
+					 .t0_ns = 10,
+					 .held_ns = 20,
+					 .age_ns = 90000000,
+					 .seq = 44,
+					 .width = 640,
+					 .height = 480 } };
 	uint8_t buf[128];
 	struct fc_msg out;
 	size_t len = fc_proto_encode(&m, buf, sizeof(buf));
@@ -390,9 +403,10 @@ static void test_request_bytes(void **state)
 {
 	struct fc_msg m = { .type = FC_MSG_REQUEST,
 			    .u.request = { .id = 0x01020304, .t0_ns = 0x1122334455667788ull } };
-	static const uint8_t want[] = { 'F',  'C',  1,    2,    0,    0,    0,    12,
-					0x01, 0x02, 0x03, 0x04, 0x11, 0x22, 0x33, 0x44,
-					0x55, 0x66, 0x77, 0x88 };
+	static const uint8_t want[] = {
+		'F',  'C',  1,	  2,	0,    0,    0,	  12,	0x01, 0x02,
+		0x03, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88
+	};
 	uint8_t buf[64];
 
 	(void)state;

@@ -18,8 +18,8 @@
 #include "slot.h"
 
 #define FRAME_BYTES 4096
-#define WRITES 20000
-#define READERS 2
+#define WRITES	    20000
+#define READERS	    2
 
 static struct fc_frame *make(struct fc_frame_pool *pool, uint64_t seq)
 {
@@ -223,8 +223,8 @@ static void *reader(void *arg)
 
 	while (!atomic_load(&r->done) || last < WRITES) {
 		uint64_t floor = atomic_load(&r->published);
-		struct fc_frame *f = fc_slot_wait_newer(r->slot, last,
-							fc_clock_now_ns() + 50 * FC_NS_PER_MS);
+		struct fc_frame *f =
+		    fc_slot_wait_newer(r->slot, last, fc_clock_now_ns() + 50 * FC_NS_PER_MS);
 
 		if (!f)
 			continue;

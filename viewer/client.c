@@ -13,7 +13,7 @@
 #include "log.h"
 
 #define PING_EVERY_NS FC_NS_PER_S
-#define POOL_KEEP 4
+#define POOL_KEEP     4
 
 struct outstanding {
 	uint32_t id;
@@ -29,8 +29,8 @@ struct fc_client {
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_bool running;
-	bool clean;                 /* written before running goes false */
-	char reason[320];           /* likewise */
+	bool clean;	  /* written before running goes false */
+	char reason[320]; /* likewise */
 
 	/* Network thread only. */
 	struct outstanding out[FC_PROTO_MAX_WINDOW]; /* requests in flight, oldest at head */
@@ -56,7 +56,7 @@ static int send_request(struct fc_client *c)
 }
 
 static void end(struct fc_client *c, bool clean, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void end(struct fc_client *c, bool clean, const char *fmt, ...)
 {
@@ -69,8 +69,7 @@ static void end(struct fc_client *c, bool clean, const char *fmt, ...)
 }
 
 /* Publishes an accepted frame for the display: the one copy the viewer makes. */
-static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3,
-		    uint64_t bound)
+static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3, uint64_t bound)
 {
 	struct fc_frame *f = fc_frame_get(c->pool, fm->jpeg_size);
 
@@ -134,8 +133,8 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 
 	v.u.verdict.id = fm->id;
 	v.u.verdict.seq = fm->seq;
-	v.u.verdict.bound_us = age.bound_ns / 1000 > UINT32_MAX ? UINT32_MAX
-								 : (uint32_t)(age.bound_ns / 1000);
+	v.u.verdict.bound_us =
+	    age.bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(age.bound_ns / 1000);
 	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
 	if (fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms) < 0)
 		goto io_error;
@@ -157,7 +156,8 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now)
 	case FC_MSG_PING:
 		reply.u.ping = m->u.ping;
 		if (fc_conn_send(c->conn, &reply, c->cfg.io_timeout_ms) < 0) {
-			end(c, false, "connection to the sender failed: %s", fc_conn_error(c->conn));
+			end(c, false, "connection to the sender failed: %s",
+			    fc_conn_error(c->conn));
 			return -1;
 		}
 		return 0;
@@ -193,7 +193,8 @@ static void *client_main(void *arg)
 	pthread_setname_np(pthread_self(), "fc-net");
 	for (unsigned i = 0; i < c->cfg.window; i++) {
 		if (send_request(c) < 0) {
-			end(c, false, "connection to the sender failed: %s", fc_conn_error(c->conn));
+			end(c, false, "connection to the sender failed: %s",
+			    fc_conn_error(c->conn));
 			goto out;
 		}
 	}
@@ -213,7 +214,8 @@ static void *client_main(void *arg)
 		}
 		if (now - last_rx > dead) {
 			snprintf(c->reason, sizeof(c->reason),
-				 "the sender has been silent for %d ms; giving up", c->cfg.dead_after_ms);
+				 "the sender has been silent for %d ms; giving up",
+				 c->cfg.dead_after_ms);
 			fc_conn_bye(c->conn, FC_BYE_TIMEOUT, "nothing heard for too long");
 			break;
 		}

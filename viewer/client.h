@@ -26,8 +26,8 @@
 struct fc_client_cfg {
 	uint64_t budget_ns;
 	unsigned window;
-	int io_timeout_ms;    /* a write taking longer ends the connection */
-	int dead_after_ms;    /* a sender silent for longer is gone */
+	int io_timeout_ms; /* a write taking longer ends the connection */
+	int dead_after_ms; /* a sender silent for longer is gone */
 };
 
 struct fc_client;

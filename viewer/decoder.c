@@ -8,7 +8,7 @@
 
 struct fc_decoder {
 	tjhandle tj;
-	uint8_t *buf;      /* all three planes, one allocation */
+	uint8_t *buf; /* all three planes, one allocation */
 	size_t cap;
 	char err[256];
 };
@@ -117,7 +117,8 @@ int fc_decoder_decode(struct fc_decoder *d, const uint8_t *jpeg, size_t size, in
 		return -1;
 	}
 	if (samp < 0 || pic_subsamp(samp) == FC_PIC_OTHER) {
-		snprintf(d->err, sizeof(d->err), "JPEG chroma subsampling %d is not supported", samp);
+		snprintf(d->err, sizeof(d->err), "JPEG chroma subsampling %d is not supported",
+			 samp);
 		return -1;
 	}
 	if (layout(d, w, h, samp, pic) < 0)

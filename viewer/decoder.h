@@ -17,9 +17,9 @@ struct fc_picture {
 	int width;
 	int height;
 	enum fc_pic_subsamp subsamp;
-	uint8_t *plane[3];  /* Y, Cb, Cr (Cb and Cr NULL for grey); owned by the decoder */
+	uint8_t *plane[3]; /* Y, Cb, Cr (Cb and Cr NULL for grey); owned by the decoder */
 	int stride[3];
-	int chroma_width;   /* size of the Cb and Cr planes */
+	int chroma_width; /* size of the Cb and Cr planes */
 	int chroma_height;
 };
 

@@ -86,8 +86,9 @@ int fc_display_show(struct fc_display *d, const struct fc_picture *pic, char *er
 	if (!d->texture || d->tex_w != pic->width || d->tex_h != pic->height) {
 		if (d->texture)
 			SDL_DestroyTexture(d->texture);
-		d->texture = SDL_CreateTexture(d->renderer, SDL_PIXELFORMAT_IYUV,
-					       SDL_TEXTUREACCESS_STREAMING, pic->width, pic->height);
+		d->texture =
+		    SDL_CreateTexture(d->renderer, SDL_PIXELFORMAT_IYUV,
+				      SDL_TEXTUREACCESS_STREAMING, pic->width, pic->height);
 		if (!d->texture) {
 			snprintf(err, errlen, "cannot make a %dx%d texture: %s", pic->width,
 				 pic->height, SDL_GetError());

@@ -32,7 +32,7 @@
 #include "slot.h"
 #include "stamp.h"
 
-#define HELLO_TIMEOUT_MS 5000
+#define HELLO_TIMEOUT_MS   5000
 #define CONNECT_TIMEOUT_MS 5000
 
 struct options {
@@ -56,34 +56,35 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: freshcam-view [OPTIONS] [HOST[:PORT]]\n"
-		"Show a freshcam-send stream and never a stale frame: every frame whose age bound is\n"
-		"over the budget is rejected and counted.\n"
-		"\n"
-		"Where the sender is:\n"
-		"  -c, --connect HOST[:PORT]  dial the sender (default 127.0.0.1:%d)\n"
-		"  -l, --listen [ADDR:]PORT   wait for a sender started with --connect instead\n"
-		"Freshness:\n"
-		"  -a, --max-age MS           the age budget in milliseconds (default 80)\n"
-		"  -w, --window N             requests kept in flight, 1..%d (default 2; raise it on long\n"
-		"                             round trips so that they do not cap the frame rate)\n"
-		"Output:\n"
-		"      --headless             no window, only the console (automatic without a display)\n"
-		"  -t, --seconds N            stop after N seconds (default: until Ctrl-C or q)\n"
-		"      --stats-json FILE      also write the per-second figures as JSON lines (- = stdout)\n"
-		"      --check-stamps         read each shown frame's stamp and report its true age (only\n"
-		"                             meaningful with the sender on this host: same clock)\n"
-		"      --quiet                no per-second line (the summary still shows)\n"
-		"  -h, --help                 this text\n"
-		"  -V, --version              the version and the protocol it speaks\n"
-		"\n"
-		"Examples:\n"
-		"  freshcam-view                                  the sender on this host\n"
-		"  freshcam-view camera-pi.local --max-age 120    a sender elsewhere, a looser budget\n"
-		"  freshcam-view --listen %d --headless         let a sender behind NAT dial in\n"
-		"  freshcam-view --seconds 10 --stats-json -      ten seconds of figures for a script\n",
-		FC_NET_DEFAULT_PORT, FC_PROTO_MAX_WINDOW, FC_NET_DEFAULT_PORT);
+	fprintf(
+	    out,
+	    "Usage: freshcam-view [OPTIONS] [HOST[:PORT]]\n"
+	    "Show a freshcam-send stream and never a stale frame: every frame whose age bound is\n"
+	    "over the budget is rejected and counted.\n"
+	    "\n"
+	    "Where the sender is:\n"
+	    "  -c, --connect HOST[:PORT]  dial the sender (default 127.0.0.1:%d)\n"
+	    "  -l, --listen [ADDR:]PORT   wait for a sender started with --connect instead\n"
+	    "Freshness:\n"
+	    "  -a, --max-age MS           the age budget in milliseconds (default 80)\n"
+	    "  -w, --window N             requests kept in flight, 1..%d (default 2; raise it on long\n"
+	    "                             round trips so that they do not cap the frame rate)\n"
+	    "Output:\n"
+	    "      --headless             no window, only the console (automatic without a display)\n"
+	    "  -t, --seconds N            stop after N seconds (default: until Ctrl-C or q)\n"
+	    "      --stats-json FILE      also write the per-second figures as JSON lines (- = stdout)\n"
+	    "      --check-stamps         read each shown frame's stamp and report its true age (only\n"
+	    "                             meaningful with the sender on this host: same clock)\n"
+	    "      --quiet                no per-second line (the summary still shows)\n"
+	    "  -h, --help                 this text\n"
+	    "  -V, --version              the version and the protocol it speaks\n"
+	    "\n"
+	    "Examples:\n"
+	    "  freshcam-view                                  the sender on this host\n"
+	    "  freshcam-view camera-pi.local --max-age 120    a sender elsewhere, a looser budget\n"
+	    "  freshcam-view --listen %d --headless         let a sender behind NAT dial in\n"
+	    "  freshcam-view --seconds 10 --stats-json -      ten seconds of figures for a script\n",
+	    FC_NET_DEFAULT_PORT, FC_PROTO_MAX_WINDOW, FC_NET_DEFAULT_PORT);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -136,7 +137,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->headless = true;
 			break;
 		case 't':
-			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err, sizeof(err));
+			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err,
+					   sizeof(err));
 			break;
 		case OPT_STATS_JSON:
 			o->stats_json = optarg;
@@ -165,8 +167,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		if (target || optind + 1 < argc) {
-			fprintf(stderr, "freshcam-view: one sender at a time ('%s' is one too many). "
-					"Try 'freshcam-view --help'.\n", argv[argc - 1]);
+			fprintf(stderr,
+				"freshcam-view: one sender at a time ('%s' is one too many). "
+				"Try 'freshcam-view --help'.\n",
+				argv[argc - 1]);
 			return -1;
 		}
 		target = argv[optind];
@@ -190,43 +194,68 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* Dials or waits to be dialled; returns the connection or NULL after saying why. */
-static struct fc_conn *establish(const struct options *o)
+/* Waits for a sender to dial in and open with a good HELLO. A stray connection (a port scan, a
+ * health check, a peer of another version) is logged and the wait goes on: only a signal ends
+ * it. Returns the connection, or NULL after saying why. */
+static struct fc_conn *await_sender(const struct options *o, const struct fc_hello *mine,
+				    struct fc_hello *sender)
 {
-	char where[FC_NET_HOST_MAX + 16];
+	struct fc_conn *conn = NULL;
 	char peer[64];
 	char err[256];
-	int fd;
+	int lfd = fc_net_listen(&o->addr, err, sizeof(err));
 
-	fc_net_addr_str(&o->addr, where, sizeof(where));
-	if (o->listen) {
-		int lfd = fc_net_listen(&o->addr, err, sizeof(err));
-
-		if (lfd < 0) {
-			fc_error("%s%s", err,
-				 strstr(err, "in use") ? ": another program has that port; choose "
-							 "another with --listen PORT" : "");
-			return NULL;
-		}
-		fc_info("waiting for a sender to dial port %u", fc_net_local_port(lfd));
-		do {
-			fd = fc_net_accept(lfd, 200, peer, sizeof(peer), err, sizeof(err));
-		} while (fd < 0 && errno == ETIMEDOUT && !got_signal);
-		close(lfd);
-		if (fd < 0) {
-			if (!got_signal)
-				fc_error("%s", err);
-			return NULL;
-		}
-	} else {
-		fd = fc_net_connect(&o->addr, CONNECT_TIMEOUT_MS, err, sizeof(err));
-		if (fd < 0) {
-			fc_error("%s: is freshcam-send running there, and is the port right?", err);
-			return NULL;
-		}
-		snprintf(peer, sizeof(peer), "%.63s", where);
+	if (lfd < 0) {
+		fc_error("%s%s", err,
+			 strstr(err, "in use") ? ": another program has that port; choose another "
+						 "with --listen PORT"
+					       : "");
+		return NULL;
 	}
-	return fc_conn_new(fd, peer, FC_PROTO_MAX_MESSAGE, 5000);
+	fc_info("waiting for a sender to dial port %u", fc_net_local_port(lfd));
+	while (!conn && !got_signal) {
+		int fd = fc_net_accept(lfd, 200, peer, sizeof(peer), err, sizeof(err));
+
+		if (fd < 0) {
+			if (errno != ETIMEDOUT && errno != EINTR) {
+				fc_error("%s", err);
+				break;
+			}
+			continue;
+		}
+		conn = fc_conn_new(fd, peer, FC_PROTO_MAX_MESSAGE, 5000);
+		if (conn &&
+		    fc_hello_exchange(conn, mine, sender, HELLO_TIMEOUT_MS, err, sizeof(err)) < 0) {
+			fc_warn("%s; still waiting for a sender", err);
+			fc_conn_free(conn);
+			conn = NULL;
+		}
+	}
+	close(lfd);
+	return conn;
+}
+
+/* Dials the sender and runs the HELLO exchange; NULL after saying why. */
+static struct fc_conn *dial_sender(const struct options *o, const struct fc_hello *mine,
+				   struct fc_hello *sender)
+{
+	char where[FC_NET_HOST_MAX + 16];
+	char err[256];
+	struct fc_conn *conn;
+	int fd = fc_net_connect(&o->addr, CONNECT_TIMEOUT_MS, err, sizeof(err));
+
+	if (fd < 0) {
+		fc_error("%s: is freshcam-send running there, and is the port right?", err);
+		return NULL;
+	}
+	conn = fc_conn_new(fd, fc_net_addr_str(&o->addr, where, sizeof(where)),
+			   FC_PROTO_MAX_MESSAGE, 5000);
+	if (conn && fc_hello_exchange(conn, mine, sender, HELLO_TIMEOUT_MS, err, sizeof(err)) < 0) {
+		fc_error("%s", err);
+		fc_conn_free(conn);
+		return NULL;
+	}
+	return conn;
 }
 
 struct viewer {
@@ -328,7 +357,8 @@ static int run(struct viewer *v)
 		struct fc_frame *f;
 
 		if (got_signal) {
-			fc_info("%s: stopping", got_signal == SIGINT ? "interrupted" : "terminated");
+			fc_info("%s: stopping",
+				got_signal == SIGINT ? "interrupted" : "terminated");
 			break;
 		}
 		if (end && now >= end)
@@ -338,7 +368,8 @@ static int run(struct viewer *v)
 			break;
 		}
 		if (!fc_client_running(v->client, &clean)) {
-			fc_log(clean ? FC_LOG_INFO : FC_LOG_ERROR, "%s", fc_client_reason(v->client));
+			fc_log(clean ? FC_LOG_INFO : FC_LOG_ERROR, "%s",
+			       fc_client_reason(v->client));
 			break;
 		}
 		if (now >= next_tick) {
@@ -384,21 +415,17 @@ int main(int argc, char **argv)
 	if (v.o.stats_json) {
 		v.json = strcmp(v.o.stats_json, "-") == 0 ? stdout : fopen(v.o.stats_json, "w");
 		if (!v.json) {
-			fc_error("cannot write --stats-json %s: %s", v.o.stats_json, strerror(errno));
+			fc_error("cannot write --stats-json %s: %s", v.o.stats_json,
+				 strerror(errno));
 			return 1;
 		}
 	}
-	conn = establish(&v.o);
-	if (!conn)
-		goto out;
 	mine.window = (uint16_t)v.o.window;
 	mine.budget_us = (uint32_t)(v.budget_ns / 1000 ? v.budget_ns / 1000 : 1);
 	snprintf(mine.name, sizeof(mine.name), "freshcam-view %s", FC_VERSION);
-	if (fc_hello_exchange(conn, &mine, &sender, HELLO_TIMEOUT_MS, err, sizeof(err)) < 0) {
-		fc_error("%s", err);
-		fc_conn_free(conn);
+	conn = v.o.listen ? await_sender(&v.o, &mine, &sender) : dial_sender(&v.o, &mine, &sender);
+	if (!conn)
 		goto out;
-	}
 	fc_info("connected to %s (%s): %ux%u at %.3g fps; budget %.1f ms, window %u",
 		fc_conn_peer(conn), sender.name, sender.width, sender.height,
 		sender.fps_milli / 1000.0, v.o.max_age_ms, v.o.window);

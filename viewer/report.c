@@ -97,7 +97,7 @@ static double ms(uint64_t ns)
 }
 
 const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool check_stamps,
-		    char *line, size_t linelen, struct fc_json *j)
+			   char *line, size_t linelen, struct fc_json *j)
 {
 	struct fc_report_counts c;
 	const struct fc_report_hists *h;
@@ -131,11 +131,12 @@ const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, b
 
 	if (!summary && starved != r->starved) {
 		if (starved)
-			snprintf(r->advice, sizeof(r->advice),
-				 "nothing shown: every frame was over the %.1f ms budget (age bound "
-				 "p50 %.1f ms%s); raise --max-age, or make the link or the sender faster",
-				 ms(r->budget_ns), ms(fc_hist_quantile(&h->bound, 0.5)),
-				 c.stale > r->at_tick.stale ? ", already too old at the sender" : "");
+			snprintf(
+			    r->advice, sizeof(r->advice),
+			    "nothing shown: every frame was over the %.1f ms budget (age bound "
+			    "p50 %.1f ms%s); raise --max-age, or make the link or the sender faster",
+			    ms(r->budget_ns), ms(fc_hist_quantile(&h->bound, 0.5)),
+			    c.stale > r->at_tick.stale ? ", already too old at the sender" : "");
 		else
 			snprintf(r->advice, sizeof(r->advice), "frames within the budget again");
 		advice = r->advice;
@@ -144,21 +145,22 @@ const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, b
 	r->at_tick = c;
 	r->tick_ns = now_ns;
 
-	n = snprintf(line, linelen,
-		     "%sshown %5.1f fps, rejected %5.1f fps | age bound p50 %.1f p95 %.1f max %.1f ms"
-		     " | est. age %.1f ms | rtt %.1f ms | decode %.1f ms | %.2f MB/s | %dx%d"
-		     " | %llu shown, %llu rejected",
-		     summary ? "summary: " : "", shown_fps, rejected_fps,
-		     ms(fc_hist_quantile(&h->bound, 0.5)), ms(fc_hist_quantile(&h->bound, 0.95)),
-		     ms(h->bound.max), ms(fc_hist_quantile(&h->est, 0.5)),
-		     ms(fc_hist_quantile(&h->rtt, 0.5)), ms(fc_hist_quantile(&h->decode, 0.5)),
-		     bytes_s / 1e6, w, h_px, (unsigned long long)c.shown,
-		     (unsigned long long)c.rejected);
+	n = snprintf(
+	    line, linelen,
+	    "%sshown %5.1f fps, rejected %5.1f fps | age bound p50 %.1f p95 %.1f max %.1f ms"
+	    " | est. age %.1f ms | rtt %.1f ms | decode %.1f ms | %.2f MB/s | %dx%d"
+	    " | %llu shown, %llu rejected",
+	    summary ? "summary: " : "", shown_fps, rejected_fps,
+	    ms(fc_hist_quantile(&h->bound, 0.5)), ms(fc_hist_quantile(&h->bound, 0.95)),
+	    ms(h->bound.max), ms(fc_hist_quantile(&h->est, 0.5)),
+	    ms(fc_hist_quantile(&h->rtt, 0.5)), ms(fc_hist_quantile(&h->decode, 0.5)),
+	    bytes_s / 1e6, w, h_px, (unsigned long long)c.shown, (unsigned long long)c.rejected);
 	if (n > 0 && (size_t)n < linelen && c.stale)
 		n += snprintf(line + n, linelen - (size_t)n, " (%llu too old at the sender)",
 			      (unsigned long long)c.stale);
 	if (n > 0 && (size_t)n < linelen && (c.late_display || c.corrupt))
-		n += snprintf(line + n, linelen - (size_t)n, ", %llu too late at display, %llu corrupt",
+		n += snprintf(line + n, linelen - (size_t)n,
+			      ", %llu too late at display, %llu corrupt",
 			      (unsigned long long)c.late_display, (unsigned long long)c.corrupt);
 	if (n > 0 && (size_t)n < linelen && check_stamps)
 		snprintf(line + n, linelen - (size_t)n,

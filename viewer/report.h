@@ -22,45 +22,45 @@
 /* Why an accepted frame was not shown. */
 enum fc_drop {
 	FC_DROP_LATE_AT_DISPLAY, /* decoding or the display aged it past the budget */
-	FC_DROP_CORRUPT,         /* it did not decode */
+	FC_DROP_CORRUPT,	 /* it did not decode */
 };
 
 struct fc_report_counts {
-	uint64_t received;     /* FRAMEs received (stale notices included) */
-	uint64_t stale;        /* stale notices: too old at the sender, sent without bytes */
-	uint64_t accepted;     /* within the budget on arrival */
-	uint64_t rejected;     /* over the budget on arrival (stale notices included): never shown */
-	uint64_t shown;        /* decoded and shown within the budget */
+	uint64_t received; /* FRAMEs received (stale notices included) */
+	uint64_t stale;	   /* stale notices: too old at the sender, sent without bytes */
+	uint64_t accepted; /* within the budget on arrival */
+	uint64_t rejected; /* over the budget on arrival (stale notices included): never shown */
+	uint64_t shown;	   /* decoded and shown within the budget */
 	uint64_t late_display; /* accepted, then aged past the budget before its turn on screen */
 	uint64_t corrupt;      /* accepted, then failed to decode */
-	uint64_t bytes;        /* JPEG bytes received */
+	uint64_t bytes;	       /* JPEG bytes received */
 	uint64_t stamped;      /* shown frames whose stamp was read (--check-stamps) */
 	uint64_t unstamped;    /* shown frames without a readable stamp (--check-stamps) */
 	uint64_t stamp_over;   /* shown frames whose stamp says they were older than the budget */
 };
 
 struct fc_report_hists {
-	struct fc_hist bound;      /* age bound of each received frame (ns) */
-	struct fc_hist rtt;        /* round trip less the sender's hold (ns) */
-	struct fc_hist est;        /* rtt/2 + age at send: likely true age (ns) */
-	struct fc_hist decode;     /* decode time of shown frames (ns) */
-	struct fc_hist stamp_age;  /* true age at display from the stamp (ns), --check-stamps */
+	struct fc_hist bound;	  /* age bound of each received frame (ns) */
+	struct fc_hist rtt;	  /* round trip less the sender's hold (ns) */
+	struct fc_hist est;	  /* rtt/2 + age at send: likely true age (ns) */
+	struct fc_hist decode;	  /* decode time of shown frames (ns) */
+	struct fc_hist stamp_age; /* true age at display from the stamp (ns), --check-stamps */
 };
 
 struct fc_report {
 	pthread_mutex_t lock;
-	struct fc_report_counts c;       /* since the start */
+	struct fc_report_counts c;	 /* since the start */
 	struct fc_report_hists interval; /* since the last tick */
-	int width;                       /* of the latest frame */
+	int width;			 /* of the latest frame */
 	int height;
 	/* Main thread only. */
 	struct fc_report_hists total;
-	struct fc_report_hists scratch;  /* the interval just closed, copied out of the lock */
+	struct fc_report_hists scratch; /* the interval just closed, copied out of the lock */
 	struct fc_report_counts at_tick;
 	uint64_t start_ns;
 	uint64_t tick_ns;
 	uint64_t budget_ns;
-	bool starved;     /* the last interval rejected frames and showed none */
+	bool starved;	  /* the last interval rejected frames and showed none */
 	char advice[256]; /* what fc_report_tick says when that changes */
 };
 
@@ -84,6 +84,6 @@ void fc_report_counts(struct fc_report *r, struct fc_report_counts *out);
  * nothing is shown, and what to do), else NULL.
  */
 const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool check_stamps,
-		    char *line, size_t linelen, struct fc_json *j);
+			   char *line, size_t linelen, struct fc_json *j);
 
 #endif

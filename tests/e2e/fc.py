@@ -1,0 +1,139 @@
+"""Shared plumbing for the end-to-end tests: start freshcam-send and freshcam-view on loopback,
+read their --stats-json lines, and always clean up. Standard library only.
+
+Every process gets a hard time limit, so a hung binary fails its test instead of hanging CI."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build")
+TMP = tempfile.mkdtemp(prefix="fc-e2e-")
+_procs = []
+_failures = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    def __init__(self, name, args, json_path=None):
+        self.name = name
+        self.json_path = json_path
+        self.log_path = os.path.join(TMP, f"{name}.log")
+        self.log = open(self.log_path, "w")
+        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.args = args
+        _procs.append(self)
+
+    def wait(self, timeout):
+        try:
+            return self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+            raise AssertionError(f"{self.name} did not finish within {timeout} s:\n{self.output()}")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        return self.wait(timeout)
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stats(self):
+        """All JSON lines written so far (the last one is the summary once it has exited)."""
+        if not self.json_path or not os.path.exists(self.json_path):
+            return []
+        out = []
+        with open(self.json_path) as f:
+            for line in f:
+                if line.strip():
+                    out.append(json.loads(line))
+        return out
+
+    def summary(self):
+        lines = self.stats()
+        assert lines and lines[-1]["summary"], f"{self.name}: no summary line:\n{self.output()}"
+        return lines[-1]
+
+
+def sender(*extra, name="send", port=None, json=True):
+    args = [os.path.join(BIN, "freshcam-send")]
+    if port is not None:
+        args += ["--listen", f"127.0.0.1:{port}"]
+    path = os.path.join(TMP, f"{name}.jsonl") if json else None
+    if path:
+        args += ["--stats-json", path]
+    return Proc(name, args + list(extra), path)
+
+
+def viewer(port, *extra, name="view", json=True):
+    args = [os.path.join(BIN, "freshcam-view"), "--headless", f"127.0.0.1:{port}"]
+    path = os.path.join(TMP, f"{name}.jsonl") if json else None
+    if path:
+        args += ["--stats-json", path]
+    return Proc(name, args + list(extra), path)
+
+
+def run(args, timeout=20):
+    """Runs a command to the end; returns (exit status, combined output)."""
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                       text=True)
+    return p.returncode, p.stdout
+
+
+def wait_listening(port, timeout=5):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port} after {timeout} s")
+
+
+def check(cond, what, *procs):
+    """Records a failed expectation with the processes' output, and goes on."""
+    if cond:
+        print(f"ok: {what}")
+        return True
+    detail = "".join(f"\n--- {p.name} ({' '.join(p.args)}):\n{p.output()}" for p in procs)
+    _failures.append(what)
+    print(f"FAIL: {what}{detail}")
+    return False
+
+
+def main(*tests):
+    """Runs the test functions, kills anything left over, and exits non-zero on any failure."""
+    passed = failed = 0
+    try:
+        for t in tests:
+            print(f"== {t.__name__}: {t.__doc__.strip() if t.__doc__ else ''}", flush=True)
+            before = len(_failures)
+            try:
+                t()
+            except Exception as e:  # an assertion or a crash in the test itself
+                _failures.append(f"{t.__name__}: {e!r}")
+                print(f"FAIL: {t.__name__}: {e}")
+            if len(_failures) > before:
+                failed += 1
+            else:
+                passed += 1
+    finally:
+        for p in _procs:
+            if p.p.poll() is None:
+                p.p.kill()
+                p.p.wait()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

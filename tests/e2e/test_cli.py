@@ -1,0 +1,185 @@
+"""End to end: what a person meets at the command line — help, versions, bad options,
+unreachable hosts, ports in use, a peer of another protocol version, a full sender, a garbage
+peer, and the sender dialling a listening viewer."""
+import os
+import socket
+import struct
+import time
+
+import fc
+
+SEND = os.path.join(fc.BIN, "freshcam-send")
+VIEW = os.path.join(fc.BIN, "freshcam-view")
+
+
+def test_help_and_version():
+    """--help shows examples and exits 0; --version names the protocol"""
+    for prog in (SEND, VIEW):
+        rc, out = fc.run([prog, "--help"])
+        fc.check(rc == 0 and "Examples:" in out and "--seconds" in out,
+                 f"{os.path.basename(prog)} --help")
+        rc, out = fc.run([prog, "--version"])
+        fc.check(rc == 0 and "protocol 1" in out, f"{os.path.basename(prog)} --version: {out!r}")
+
+
+def test_bad_options():
+    """each bad option is refused with exit 2 and a message naming it"""
+    cases = [
+        (SEND, ["--size", "641x480"], "even"),
+        (SEND, ["--size", "big"], "WIDTHxHEIGHT"),
+        (SEND, ["--fps", "abc"], "--fps 'abc'"),
+        (SEND, ["--quality", "0"], "--quality 0: out of range"),
+        (SEND, ["--listen", "host:99999"], "port must be a number"),
+        (SEND, ["--listen", "1", "--connect", "a:2"], "exclude each other"),
+        (SEND, ["--frobnicate"], "Try 'freshcam-send --help'"),
+        (VIEW, ["--max-age", "-5"], "--max-age -5: out of range"),
+        (VIEW, ["--window", "99"], "--window 99: out of range"),
+        (VIEW, ["a:1", "b:2"], "one sender at a time"),
+        (VIEW, ["--listen", "1", "h:2"], "exclude each other"),
+    ]
+    for prog, args, want in cases:
+        rc, out = fc.run([prog] + args)
+        fc.check(rc == 2 and want in out, f"{os.path.basename(prog)} {' '.join(args)} -> {out.strip()!r}")
+
+
+def test_unreachable_sender():
+    """a viewer pointed at a closed port says so at once and exits 1"""
+    port = fc.free_port()
+    t0 = time.monotonic()
+    rc, out = fc.run([VIEW, "--headless", f"127.0.0.1:{port}"])
+    fc.check(rc == 1 and "Connection refused" in out and f"127.0.0.1:{port}" in out
+             and "is freshcam-send running" in out and time.monotonic() - t0 < 5,
+             f"unreachable sender: {out.strip()!r}")
+
+
+def test_port_in_use():
+    """a sender (or listening viewer) on a port in use names the port and what to do"""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        for prog in (SEND, VIEW):
+            rc, out = fc.run([prog, "--listen", f"127.0.0.1:{port}", "--seconds", "1"]
+                             + (["--headless"] if prog == VIEW else []))
+            fc.check(rc == 1 and "Address already in use" in out and str(port) in out
+                     and "another" in out, f"{os.path.basename(prog)} port in use: {out.strip()!r}")
+
+
+def hello_v2_sender():
+    """A HELLO as a protocol-2 sender would send it (same layout, version byte 2)."""
+    name = b"freshcam-send 9.0"
+    payload = struct.pack(">BBHIHHIBB", 1, 1, 0, 0, 640, 480, 30000, 0, len(name)) + name
+    return b"FC" + bytes([2, 1]) + struct.pack(">I", len(payload)) + payload
+
+
+def hello_v2_viewer():
+    name = b"freshcam-view 9.0"
+    payload = struct.pack(">BBHIHHIBB", 2, 0, 2, 80000, 0, 0, 0, 0, len(name)) + name
+    return b"FC" + bytes([2, 1]) + struct.pack(">I", len(payload)) + payload
+
+
+def read_messages(sock, timeout=3):
+    """Reads (type, payload) pairs until the peer closes or the timeout passes."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    msgs = []
+    while len(data) >= 8:
+        (length,) = struct.unpack(">I", data[4:8])
+        msgs.append((data[3], data[8:8 + length]))
+        data = data[8 + length:]
+    return msgs
+
+
+def test_version_mismatch():
+    """against a protocol-2 peer each side says what the other speaks, and exits or goes on"""
+    # A viewer meeting a v2 sender.
+    with socket.socket() as ls:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen()
+        port = ls.getsockname()[1]
+        v = fc.viewer(port, json=False)
+        conn, _ = ls.accept()
+        with conn:
+            conn.sendall(hello_v2_sender())
+            msgs = read_messages(conn)
+        fc.check(v.wait(10) == 1, "the viewer exits 1", v)
+        fc.check("peer speaks freshcam protocol 2, this side speaks 1" in v.output(),
+                 "the viewer says what each side speaks", v)
+        byes = [p for t, p in msgs if t == 7]
+        fc.check(byes and b"speaks freshcam protocol 1" in byes[0],
+                 f"the viewer tells the v2 peer what it speaks ({byes})")
+    # A sender meeting a v2 viewer: it says so, tells the peer, and goes on serving.
+    port = fc.free_port()
+    s = fc.sender(port=port, json=False)
+    fc.wait_listening(port)
+    with socket.create_connection(("127.0.0.1", port)) as c:
+        c.sendall(hello_v2_viewer())
+        msgs = read_messages(c)
+    byes = [p for t, p in msgs if t == 7]
+    fc.check(byes and b"speaks freshcam protocol 1" in byes[0], f"the sender tells the v2 viewer ({byes})")
+    v = fc.viewer(port, "--seconds", "1.5")
+    fc.check(v.wait(10) == 0 and v.summary()["shown"] > 0, "the sender still serves others", v, s)
+    s.stop()
+    fc.check("protocol 2, this side speaks 1" in s.output(), "the sender logs the mismatch", s)
+
+
+def test_sender_full():
+    """with --max-viewers 1 a second viewer is told the sender is full"""
+    port = fc.free_port()
+    s = fc.sender("--max-viewers", "1", port=port, json=False)
+    fc.wait_listening(port)
+    first = fc.viewer(port, "--seconds", "4", name="first")
+    time.sleep(1)
+    rc, out = fc.run([VIEW, "--headless", f"127.0.0.1:{port}", "--seconds", "2"])
+    fc.check(rc == 1 and "sender full" in out and "at most 1 viewers" in out,
+             f"second viewer refused: {out.strip()!r}")
+    fc.check(first.wait(20) == 0 and first.summary()["shown"] > 0, "the first goes on", first)
+    s.stop()
+
+
+def test_garbage_peer():
+    """a peer sending garbage loses its connection with a logged reason; a viewer goes on"""
+    port = fc.free_port()
+    s = fc.sender(port=port, json=False)
+    fc.wait_listening(port)
+    v = fc.viewer(port, "--seconds", "3")
+    time.sleep(1)
+    with socket.create_connection(("127.0.0.1", port)) as c:
+        c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        msgs = read_messages(c)
+    fc.check(any(t == 7 for t, _ in msgs), "the garbage peer gets a BYE before the close")
+    fc.check(v.wait(20) == 0, "the viewer finishes", v)
+    lines = [l for l in v.stats() if not l["summary"]]
+    fc.check(all(l["shown_fps"] > 20 for l in lines[1:]), "the viewer never slowed", v)
+    s.stop()
+    fc.check("bad magic" in s.output(), "the sender logs why it closed the garbage peer", s)
+
+
+def test_sender_dials_listening_viewer():
+    """--connect on the sender and --listen on the viewer: a camera behind NAT dials out"""
+    port = fc.free_port()
+    v = fc.Proc("view", [VIEW, "--headless", "--listen", f"127.0.0.1:{port}", "--seconds", "4",
+                         "--check-stamps", "--stats-json", os.path.join(fc.TMP, "dial.jsonl")],
+                os.path.join(fc.TMP, "dial.jsonl"))
+    # A stray connection first (a port probe): the listening viewer must shrug it off.
+    fc.wait_listening(port)
+    s = fc.sender("--connect", f"127.0.0.1:{port}", json=False)
+    fc.check(v.wait(20) == 0, "the listening viewer finishes", v, s)
+    s.stop()
+    sm = v.summary()
+    fc.check(sm["shown"] > 50 and sm["stamp_over_budget"] == 0,
+             f"frames shown through the dialled connection ({sm['shown']})", v, s)
+
+
+if __name__ == "__main__":
+    fc.main(test_help_and_version, test_bad_options, test_unreachable_sender, test_port_in_use,
+            test_version_mismatch, test_sender_full, test_garbage_peer,
+            test_sender_dials_listening_viewer)

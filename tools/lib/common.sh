@@ -1,0 +1,46 @@
+# Shared by tools/check and tools/demo: find the project, install what is missing, build.
+# Sourced, not run. Everything here is idempotent: a second run installs and rebuilds nothing.
+
+FC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+fc_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+fc_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# fc_ensure_packages PKG...: installs the Debian packages that are not installed yet.
+fc_ensure_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	command -v apt-get >/dev/null ||
+		fc_die "missing packages (${missing[*]}) and no apt-get: install them by hand"
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null ||
+			fc_die "missing packages (${missing[*]}): run as root or install sudo"
+		sudo=(sudo)
+	fi
+	fc_say "installing ${missing[*]}"
+	# An old package list finds nothing: refresh it once, then install without questions.
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+		fc_die "apt-get update failed"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null || fc_die "apt-get install ${missing[*]} failed"
+}
+
+# What building and running freshcam needs.
+FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libsdl2-dev libcmocka-dev python3)
+
+# fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
+fc_build() {
+	local dir=$1
+	shift
+	cmake -S "$FC_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null ||
+		fc_die "cmake configure failed for $dir"
+	cmake --build "$dir" -j"$(nproc)" -- --no-print-directory >/dev/null 2>"$dir.log" || {
+		cat "$dir.log" >&2
+		fc_die "build failed in $dir"
+	}
+}
