@@ -23,6 +23,7 @@ struct fc_conn {
 	size_t len;
 	size_t last_size;	/* the message handed out last, dropped at the next recv */
 	uint64_t partial_since; /* when the first byte of an unfinished message came; 0 if none */
+	int proto_error;	/* the decoder's error that ended the connection, 0 if none */
 	char err[256];
 };
 
@@ -71,6 +72,11 @@ const char *fc_conn_error(const struct fc_conn *c)
 	return c->err;
 }
 
+int fc_conn_proto_error(const struct fc_conn *c)
+{
+	return c->proto_error;
+}
+
 /* Makes room for a message of `need` bytes starting at start: compacts, then grows (bounded). */
 static int make_room(struct fc_conn *c, size_t need)
 {
@@ -105,6 +111,7 @@ static int make_room(struct fc_conn *c, size_t need)
 
 static int decode_error(struct fc_conn *c, const struct fc_msg *msg, ssize_t rc)
 {
+	c->proto_error = (int)-rc;
 	if (rc == -FC_PROTO_E_VERSION)
 		snprintf(c->err, sizeof(c->err),
 			 "peer speaks freshcam protocol %u, this side speaks %u", msg->version,

@@ -30,6 +30,9 @@ void fc_conn_free(struct fc_conn *c);
 int fc_conn_fd(const struct fc_conn *c);
 const char *fc_conn_peer(const struct fc_conn *c);
 const char *fc_conn_error(const struct fc_conn *c);
+/* The enum fc_proto_error that ended the connection (a malformed message), or 0 when it ended
+ * otherwise (closed, I/O error, stall, or not ended). */
+int fc_conn_proto_error(const struct fc_conn *c);
 
 /*
  * Receives one message, waiting up to timeout_ms (0: only what has already arrived).

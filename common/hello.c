@@ -33,7 +33,7 @@ int fc_hello_exchange(struct fc_conn *c, const struct fc_hello *mine, struct fc_
 	}
 	if (rc < 0) {
 		/* Tell the peer why, if it is still there: its version, or what it sent wrong. */
-		if (m.version != FC_PROTO_VERSION && m.version != 0) {
+		if (fc_conn_proto_error(c) == FC_PROTO_E_VERSION) {
 			snprintf(text, sizeof(text), "%s speaks freshcam protocol %u", mine->name,
 				 FC_PROTO_VERSION);
 			fc_conn_bye(c, FC_BYE_VERSION, text);

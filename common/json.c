@@ -122,6 +122,9 @@ void fc_json_bool(struct fc_json *j, const char *key, bool v)
 
 const char *fc_json_finish(struct fc_json *j)
 {
+	/* A container left open is a caller bug: refuse the line rather than emit broken JSON. */
+	if (j->depth != 0)
+		j->overflow = true;
 	add(j, "}\n");
 	return j->overflow ? NULL : j->buf;
 }

@@ -35,7 +35,8 @@ void fc_json_uint(struct fc_json *j, const char *key, uint64_t v);
 void fc_json_num(struct fc_json *j, const char *key, double v, int decimals);
 void fc_json_str(struct fc_json *j, const char *key, const char *s);
 void fc_json_bool(struct fc_json *j, const char *key, bool v);
-/* Closes the top object and adds a newline. Returns the line, or NULL when it overflowed. */
+/* Closes the top object and adds a newline. Returns the line, or NULL when it overflowed or a
+ * nested container was left open. */
 const char *fc_json_finish(struct fc_json *j);
 
 #endif

@@ -38,7 +38,8 @@ int fc_opt_double(const char *option, const char *text, double min, double max, 
 		return -1;
 	}
 	if (v < min || v > max) {
-		snprintf(err, errlen, "%s %g: out of range (%g to %g)", option, v, min, max);
+		/* %.10g: a value just past a limit must not print as the limit itself. */
+		snprintf(err, errlen, "%s %.10g: out of range (%g to %g)", option, v, min, max);
 		return -1;
 	}
 	*out = v;

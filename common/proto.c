@@ -351,7 +351,14 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 
 size_t fc_proto_encode(const struct fc_msg *msg, uint8_t *buf, size_t cap)
 {
-	return fc_proto_encode_version(msg, FC_PROTO_VERSION, buf, cap);
+	size_t n = fc_proto_encode_version(msg, FC_PROTO_VERSION, buf, cap);
+	struct fc_msg check;
+
+	/* Refuse what the peer's decoder would refuse (a role, kind or size out of range), so a
+	 * bug shows here, on this side, not as a dropped connection there. */
+	if (n && fc_proto_decode(buf, n, &check, NULL) != (ssize_t)n)
+		return 0;
+	return n;
 }
 
 size_t fc_proto_encode_frame_head(const struct fc_frame_msg *frame, uint8_t *buf, size_t cap)
@@ -359,7 +366,8 @@ size_t fc_proto_encode_frame_head(const struct fc_frame_msg *frame, uint8_t *buf
 	uint8_t *p;
 
 	if (cap < FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED ||
-	    frame->jpeg_size > FC_PROTO_MAX_JPEG)
+	    frame->jpeg_size > FC_PROTO_MAX_JPEG || frame->width == 0 || frame->height == 0 ||
+	    frame->width > FC_PROTO_MAX_DIM || frame->height > FC_PROTO_MAX_DIM)
 		return 0;
 	p = put_header(buf, FC_PROTO_VERSION, FC_MSG_FRAME,
 		       FC_PROTO_FRAME_FIXED + frame->jpeg_size);

@@ -7,8 +7,8 @@
 #define STAMP_BYTES (FC_STAMP_BITS / 8)
 /* Limited-range black and white: full-range expansion maps them to 0 and 255, and the midpoint
  * between either pair is about 128, so one threshold reads both ranges. */
-#define STAMP_DARK 16
-#define STAMP_LIGHT 235
+#define STAMP_DARK	16
+#define STAMP_LIGHT	235
 #define STAMP_THRESHOLD 128
 /* Only the centre of a cell is read: JPEG's ringing and a scaler's blur reach into a cell from
  * its edges, its middle keeps the cell's own level. */
@@ -22,8 +22,12 @@ static uint16_t stamp_crc16(const uint8_t *p, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		crc ^= (uint16_t)(p[i] << 8);
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+		for (int b = 0; b < 8; b++) {
+			if (crc & 0x8000)
+				crc = (uint16_t)((crc << 1) ^ 0x1021);
+			else
+				crc = (uint16_t)(crc << 1);
+		}
 	}
 	return crc;
 }

@@ -8,8 +8,8 @@
  * Bucket layout: values below FC_HIST_SUB have a bucket each. A value v >= FC_HIST_SUB with its
  * top bit at position e (2^e <= v < 2^(e+1)) falls in one of FC_HIST_SUB equal sub-buckets of
  * [2^e, 2^(e+1)), each 2^(e - SUB_BITS) wide, so a bucket is never wider than 1/FC_HIST_SUB of
- * the values in it. The largest value (e = 63) lands at index (64 - SUB_BITS + 1) * FC_HIST_SUB - 1,
- * well inside FC_HIST_BUCKETS.
+ * the values in it. The largest value (e = 63) lands at index
+ * (64 - SUB_BITS + 1) * FC_HIST_SUB - 1 = 3775, well inside FC_HIST_BUCKETS.
  */
 #define SUB_BITS 6
 
@@ -118,8 +118,8 @@ double fc_meter_rate(struct fc_meter *m, uint64_t now_ns)
 {
 	double rate;
 
-	/* With no time elapsed there is no rate; keeping the mark keeps the events for the next call
-	 * instead of dropping them. */
+	/* With no time elapsed there is no rate; keeping the mark keeps the events for the next
+	 * call instead of dropping them. */
 	if (now_ns <= m->mark_ns)
 		return 0.0;
 	rate = (double)(m->total - m->mark) * 1e9 / (double)(now_ns - m->mark_ns);

@@ -31,8 +31,9 @@ void fc_hist_reset(struct fc_hist *h);
 void fc_hist_add(struct fc_hist *h, uint64_t value);
 void fc_hist_merge(struct fc_hist *dst, const struct fc_hist *src);
 
-/* The value below which a fraction q (0..1) of the samples lie; q = 0 gives min, q = 1 gives
- * max, exactly. 0 when empty. */
+/* The value below which a fraction q (0..1) of the samples lie (nearest rank: the smallest value
+ * with at least ceil(q * count) samples at or below it), as the middle of its bucket clamped to
+ * [min, max]; q <= 0 gives min, q >= 1 gives max, exactly. 0 when empty. */
 uint64_t fc_hist_quantile(const struct fc_hist *h, double q);
 
 /* Mean of the samples, 0 when empty. */
@@ -46,7 +47,8 @@ struct fc_meter {
 
 void fc_meter_init(struct fc_meter *m, uint64_t now_ns);
 
-/* Events per second since the last call (or init), and moves the mark to now. */
+/* Events per second since the last call (or init), and moves the mark to now. When no time has
+ * passed it returns 0 and leaves the mark, so those events count in the next call's rate. */
 double fc_meter_rate(struct fc_meter *m, uint64_t now_ns);
 
 #endif

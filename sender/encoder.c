@@ -70,6 +70,16 @@ int fc_encoder_encode(struct fc_encoder *e, const struct fc_image *img, uint8_t 
 	unsigned char *buf = out;
 	unsigned long len = cap;
 
+	/* TurboJPEG reads past the planes of a subsampled picture with an odd side (seen: a
+	 * segfault at 641x363 with planes ending at a guard page), so such sizes are refused. */
+	if ((img->subsamp != FC_SUBSAMP_444 && img->width % 2) ||
+	    (img->subsamp == FC_SUBSAMP_420 && img->height % 2)) {
+		snprintf(e->err, sizeof(e->err), "JPEG encode %dx%d: %s chroma needs an even %s",
+			 img->width, img->height,
+			 img->subsamp == FC_SUBSAMP_420 ? "4:2:0" : "4:2:2",
+			 img->subsamp == FC_SUBSAMP_420 ? "width and height" : "width");
+		return -1;
+	}
 	if (cap < fc_encoder_bound(img->width, img->height, img->subsamp)) {
 		snprintf(e->err, sizeof(e->err), "output buffer of %zu bytes is below the bound",
 			 cap);

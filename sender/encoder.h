@@ -23,7 +23,7 @@ void fc_encoder_free(struct fc_encoder *e);
 size_t fc_encoder_bound(int width, int height, enum fc_subsamp subsamp);
 
 /* Compresses img into out[0..cap), cap at least fc_encoder_bound(...). 0 and *size on success,
- * -1 with fc_encoder_error on failure. */
+ * -1 with fc_encoder_error on failure (including an odd side that the subsampling halves). */
 int fc_encoder_encode(struct fc_encoder *e, const struct fc_image *img, uint8_t *out, size_t cap,
 		      size_t *size);
 

@@ -21,27 +21,27 @@
  * - the stamp, drawn last on a neutral-chroma band.
  */
 
-#define MIN_WIDTH 128 /* 16 stamp cells per row x 8 rows: the smallest band that fits */
+#define MIN_WIDTH  128 /* 16 stamp cells per row x 8 rows: the smallest band that fits */
 #define MIN_HEIGHT 64
-#define MAX_SIDE 8192
+#define MAX_SIDE   8192
 
-#define PAN_X 256    /* luma pixels the scene is wider than the frame */
-#define PAN_Y 128    /* and taller */
-#define PAN_DX 4     /* luma pixels per frame, even so chroma pans by whole pixels */
-#define PAN_DY 2
-#define NOISE_SPAN 65536 /* distinct row offsets into the noise table */
-#define NOISE_AMP 5      /* sensor noise is within +-NOISE_AMP (triangular) */
-#define NOISE_CHUNK 64   /* fixed-size inner loop: lets gcc -O2 vectorise (see add_noise) */
-#define RECTS 14
-#define SCENE_SEED 0x5eedf7e5c0ffee01ull
-#define TWO_PI 6.28318531f
+#define PAN_X	    256 /* luma pixels the scene is wider than the frame */
+#define PAN_Y	    128 /* and taller */
+#define PAN_DX	    4	/* luma pixels per frame, even so chroma pans by whole pixels */
+#define PAN_DY	    2
+#define NOISE_SPAN  65536 /* distinct row offsets into the noise table */
+#define NOISE_AMP   5	  /* sensor noise is within +-NOISE_AMP (triangular) */
+#define NOISE_CHUNK 64	  /* fixed-size inner loop: lets gcc -O2 vectorise (see add_noise) */
+#define RECTS	    14
+#define SCENE_SEED  0x5eedf7e5c0ffee01ull
+#define TWO_PI	    6.28318531f
 
 struct rect {
 	float x0, y0, x1, y1; /* luma coordinates in the scene */
-	float luma;           /* offset added inside */
-	float cb, cr;         /* chroma offsets inside */
+	float luma;	      /* offset added inside */
+	float cb, cr;	      /* chroma offsets inside */
 	float stripe_amp;     /* texture inside: stripes ... */
-	float stripe_k;       /* ... of this angular frequency ... */
+	float stripe_k;	      /* ... of this angular frequency ... */
 	int stripe_vertical;  /* ... across x (1) or y (0) */
 };
 
@@ -56,8 +56,11 @@ struct fc_pattern {
 	int width;
 	int height;
 	struct plane_buf out[3];   /* the frame: Y, Cb, Cr (4:2:0) */
-	struct plane_buf scene[3]; /* the panned-over scene, PAN_X x PAN_Y larger (half in chroma) */
-	int8_t *noise;             /* NOISE_SPAN + width entries */
+	struct plane_buf scene[3]; /* what the frame pans over: PAN_X x PAN_Y larger (luma) */
+	/* Sensor noise, NOISE_SPAN + width entries each, split into its positive and negative
+	 * parts (one of the two is 0 at each entry): adding it is unsigned 8-bit arithmetic. */
+	uint8_t *noise_up;
+	uint8_t *noise_down;
 	/* Disc sprite: square of side disc_d (luma) and disc_d / 2 (chroma), drawn over the row
 	 * spans [lo, hi) that fall inside the circle. */
 	int disc_d;
@@ -66,7 +69,7 @@ struct fc_pattern {
 	int16_t *span_hi[2];
 	/* Rotating bar: centre, half-length, half-thickness in luma pixels. */
 	float bar_cx, bar_cy, bar_a, bar_b;
-	int band_h;     /* stamp band height (luma rows) */
+	int band_h;	/* stamp band height (luma rows) */
 	int band_cells; /* stamp cells per band row */
 };
 
@@ -105,12 +108,14 @@ static float value_noise(float x, float y, float spacing, uint32_t seed)
 	int iy = (int)floorf(fy);
 	float tx = fx - (float)ix;
 	float ty = fy - (float)iy;
+	float v00 = lattice(ix, iy, seed), v10 = lattice(ix + 1, iy, seed);
+	float v01 = lattice(ix, iy + 1, seed), v11 = lattice(ix + 1, iy + 1, seed);
 	float a, b;
 
 	tx = tx * tx * (3.0f - 2.0f * tx);
 	ty = ty * ty * (3.0f - 2.0f * ty);
-	a = lattice(ix, iy, seed) + tx * (lattice(ix + 1, iy, seed) - lattice(ix, iy, seed));
-	b = lattice(ix, iy + 1, seed) + tx * (lattice(ix + 1, iy + 1, seed) - lattice(ix, iy + 1, seed));
+	a = v00 + tx * (v10 - v00);
+	b = v01 + tx * (v11 - v01);
 	return a + ty * (b - a);
 }
 
@@ -202,10 +207,11 @@ static void make_scene(struct fc_pattern *p)
 		uint8_t *cr = p->scene[2].data + (size_t)y * p->scene[2].stride;
 
 		for (int x = 0; x < p->scene[1].width; x++) {
+			float lx = 2.0f * (float)x + 0.5f; /* a chroma sample sits between its */
+			float ly = 2.0f * (float)y + 0.5f; /* four luma samples */
 			float u, v;
 
-			/* A chroma sample sits between its four luma samples. */
-			scene_chroma(r, 2.0f * (float)x + 0.5f, 2.0f * (float)y + 0.5f, sw, sh, &u, &v);
+			scene_chroma(r, lx, ly, sw, sh, &u, &v);
 			cb[x] = clamp_u8(u);
 			cr[x] = clamp_u8(v);
 		}
@@ -213,7 +219,7 @@ static void make_scene(struct fc_pattern *p)
 }
 
 /* Triangular noise in [-NOISE_AMP, NOISE_AMP], like a sensor's at moderate gain. */
-static void make_noise(int8_t *n, size_t len)
+static void make_noise(uint8_t *up, uint8_t *down, size_t len)
 {
 	uint64_t st = SCENE_SEED ^ 0xa5a5a5a5ull;
 
@@ -222,7 +228,10 @@ static void make_noise(int8_t *n, size_t len)
 		int a = (int)((z & 0xffff) % (NOISE_AMP + 1));
 		int b = (int)(((z >> 16) & 0xffff) % (NOISE_AMP + 1));
 
-		n[i] = (int8_t)(a + b - NOISE_AMP);
+		int n = a + b - NOISE_AMP;
+
+		up[i] = (uint8_t)(n > 0 ? n : 0);
+		down[i] = (uint8_t)(n < 0 ? -n : 0);
 	}
 }
 
@@ -260,8 +269,8 @@ static void make_disc(struct fc_pattern *p)
 
 			light = light < 0.0f ? 0.0f : light;
 			p->disc[0][(size_t)j * (size_t)d + (size_t)i] =
-				clamp_u8(40.0f + 170.0f * light + 30.0f * (float)(seg & 1) +
-					 6.0f * sinf((float)(i + j) * 0.9f));
+			    clamp_u8(40.0f + 170.0f * light + 30.0f * (float)(seg & 1) +
+				     6.0f * sinf((float)(i + j) * 0.9f));
 		}
 	}
 	for (int j = 0; j < d / 2; j++) {
@@ -318,7 +327,7 @@ struct fc_pattern *fc_pattern_new(int width, int height, char *err, size_t errle
 	p->width = width;
 	p->height = height;
 	min_side = width < height ? width : height;
-	p->disc_d = (min_side / 4) & ~3; /* a multiple of 4: its chroma sprite has an even side too */
+	p->disc_d = (min_side / 4) & ~3; /* a multiple of 4: its chroma sprite's side is even */
 	p->bar_a = (float)min_side / 6.0f;
 	p->bar_b = (float)min_side / 60.0f < 2.0f ? 2.0f : (float)min_side / 60.0f;
 	p->bar_cx = (float)width * 0.72f;
@@ -343,12 +352,13 @@ struct fc_pattern *fc_pattern_new(int width, int height, char *err, size_t errle
 		p->span_hi[i] = malloc(rows * sizeof(int16_t));
 		ok &= p->span_lo[i] && p->span_hi[i];
 	}
-	p->noise = malloc(NOISE_SPAN + (size_t)width);
-	if (!ok || !p->noise)
+	p->noise_up = malloc(NOISE_SPAN + (size_t)width);
+	p->noise_down = malloc(NOISE_SPAN + (size_t)width);
+	if (!ok || !p->noise_up || !p->noise_down)
 		goto fail;
 
 	make_scene(p);
-	make_noise(p->noise, NOISE_SPAN + (size_t)width);
+	make_noise(p->noise_up, p->noise_down, NOISE_SPAN + (size_t)width);
 	make_disc(p);
 	make_spans(p->span_lo[0], p->span_hi[0], p->disc_d);
 	make_spans(p->span_lo[1], p->span_hi[1], p->disc_d / 2);
@@ -373,7 +383,8 @@ void fc_pattern_free(struct fc_pattern *p)
 		free(p->span_lo[i]);
 		free(p->span_hi[i]);
 	}
-	free(p->noise);
+	free(p->noise_up);
+	free(p->noise_down);
 	free(p);
 }
 
@@ -388,27 +399,44 @@ static int bounce(uint64_t t, int n)
 	return (int)(m <= (uint64_t)n ? m : 2 * (uint64_t)n - m);
 }
 
-/* Saturating add of the noise. Written as fixed-size chunks because gcc 12 at -O2 vectorises only
- * loops whose trip count is a known multiple of the vector length; clang vectorises either way. */
-static void add_noise(uint8_t *restrict row, const int8_t *restrict noise, int len)
+/* up + at most (255 - v), then down - at most v: a saturating add of signed noise in unsigned
+ * 8-bit operations only (min, add, sub), which compilers turn into 16 or 32 pixels a step. */
+static void noise_chunk(uint8_t *restrict dst, const uint8_t *restrict src,
+			const uint8_t *restrict up, const uint8_t *restrict down, int len)
 {
-	int x = 0;
+	for (int k = 0; k < len; k++) {
+		uint8_t v = src[k];
+		uint8_t room = (uint8_t)(255 - v);
+		uint8_t u = up[k] < room ? up[k] : room;
 
-	for (; x + NOISE_CHUNK <= len; x += NOISE_CHUNK) {
-		for (int k = 0; k < NOISE_CHUNK; k++) {
-			int v = row[x + k] + noise[x + k];
-
-			row[x + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-		}
-	}
-	for (; x < len; x++) {
-		int v = row[x] + noise[x];
-
-		row[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+		v = (uint8_t)(v + u);
+		v = (uint8_t)(v - (down[k] < v ? down[k] : v));
+		dst[k] = v;
 	}
 }
 
-static void draw_disc(struct fc_pattern *p, uint64_t seq)
+/* Copies len pixels from src to dst (the same row, or rows that do not overlap) adding sensor
+ * noise from a random place in the table, so no two rows or frames share their noise. The chunks
+ * go through a local buffer for two reasons: dst may equal src (restrict forbids that), and gcc 12
+ * at -O2 vectorises only loops whose trip count is a known multiple of the vector length. */
+static void add_noise(const struct fc_pattern *p, uint8_t *dst, const uint8_t *src, int len,
+		      uint64_t *rng)
+{
+	size_t off = (size_t)(mix64(rng) % NOISE_SPAN);
+	const uint8_t *up = p->noise_up + off;
+	const uint8_t *down = p->noise_down + off;
+	uint8_t tmp[NOISE_CHUNK];
+	int x = 0;
+
+	for (; x + NOISE_CHUNK <= len; x += NOISE_CHUNK) {
+		noise_chunk(tmp, src + x, up + x, down + x, NOISE_CHUNK);
+		memcpy(dst + x, tmp, NOISE_CHUNK);
+	}
+	noise_chunk(tmp, src + x, up + x, down + x, len - x);
+	memcpy(dst + x, tmp, (size_t)(len - x));
+}
+
+static void draw_disc(struct fc_pattern *p, uint64_t seq, uint64_t *rng)
 {
 	int d = p->disc_d;
 	/* Top-left corner, even so the chroma sprite lands on whole chroma pixels. */
@@ -419,8 +447,9 @@ static void draw_disc(struct fc_pattern *p, uint64_t seq)
 		int lo = p->span_lo[0][j];
 		int hi = p->span_hi[0][j];
 		uint8_t *dst = p->out[0].data + (size_t)(y0 + j) * p->out[0].stride + (size_t)x0;
+		const uint8_t *src = p->disc[0] + (size_t)j * (size_t)d;
 
-		memcpy(dst + lo, p->disc[0] + (size_t)j * (size_t)d + (size_t)lo, (size_t)(hi - lo));
+		add_noise(p, dst + lo, src + lo, hi - lo, rng);
 	}
 	for (int c = 1; c < 3; c++) {
 		for (int j = 0; j < d / 2; j++) {
@@ -465,7 +494,7 @@ static int quad_span(const float q[4][2], int y, int width, int *x0, int *x1)
 
 /* A bar turning about its centre, 4 degrees a frame: motion in every direction, with hard edges
  * at every angle. A handful of trig calls per frame, none per pixel. */
-static void draw_bar(struct fc_pattern *p, uint64_t seq)
+static void draw_bar(struct fc_pattern *p, uint64_t seq, uint64_t *rng)
 {
 	float th = (float)(seq % 90) * (TWO_PI / 90.0f);
 	float ux = cosf(th) * p->bar_a, uy = sinf(th) * p->bar_a;
@@ -483,12 +512,13 @@ static void draw_bar(struct fc_pattern *p, uint64_t seq)
 
 	ya &= ~1; /* start on an even row: each chroma row takes its first luma row's span */
 	for (int y = ya; y < yb; y++) {
+		uint8_t *row = p->out[0].data + (size_t)y * p->out[0].stride;
 		int x0, x1;
 
 		if (!quad_span(q, y, p->width, &x0, &x1))
 			continue;
-		memset(p->out[0].data + (size_t)y * p->out[0].stride + (size_t)x0, 225,
-		       (size_t)(x1 - x0));
+		memset(row + x0, 225, (size_t)(x1 - x0));
+		add_noise(p, row + x0, row + x0, x1 - x0, rng);
 		if (y % 2)
 			continue;
 		x0 /= 2;
@@ -507,23 +537,24 @@ void fc_pattern_draw(struct fc_pattern *p, uint64_t seq, uint64_t capture_ns, st
 	int oy = 2 * bounce(seq * (PAN_DY / 2), PAN_Y / 2);
 	struct fc_stamp stamp = { .seq = (uint32_t)seq, .capture_ns = capture_ns };
 
+	/* The frame is a window on the scene; luma picks up its sensor noise on the way. */
 	for (int i = 0; i < 3; i++) {
 		const struct plane_buf *s = &p->scene[i];
 		struct plane_buf *o = &p->out[i];
 		int sub = i ? 2 : 1;
 		const uint8_t *src = s->data + (size_t)(oy / sub) * s->stride + (size_t)(ox / sub);
 
-		for (int y = 0; y < o->height; y++)
-			memcpy(o->data + (size_t)y * o->stride, src + (size_t)y * s->stride,
-			       (size_t)o->width);
-	}
-	draw_disc(p, seq);
-	draw_bar(p, seq);
-	for (int y = 0; y < p->height; y++) {
-		size_t off = (size_t)(mix64(&rng) % NOISE_SPAN);
+		for (int y = 0; y < o->height; y++) {
+			uint8_t *dst = o->data + (size_t)y * o->stride;
 
-		add_noise(p->out[0].data + (size_t)y * p->out[0].stride, p->noise + off, p->width);
+			if (i == 0)
+				add_noise(p, dst, src + (size_t)y * s->stride, o->width, &rng);
+			else
+				memcpy(dst, src + (size_t)y * s->stride, (size_t)o->width);
+		}
 	}
+	draw_disc(p, seq, &rng);
+	draw_bar(p, seq, &rng);
 	/* Neutral chroma under the stamp: it is a grey band on any decoder, whatever the scene. */
 	for (int c = 1; c < 3; c++)
 		for (int y = 0; y < p->band_h / 2; y++)

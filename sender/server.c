@@ -16,6 +16,8 @@
 #define STALL_MS	    5000
 #define DIAL_TIMEOUT_MS	    3000
 #define DIAL_BACKOFF_MAX_MS 10000
+/* A viewer only ever sends small messages (the largest is a HELLO): never buffer more for one. */
+#define VIEWER_MAX_MESSAGE 1024
 
 struct fc_server {
 	struct fc_server_cfg cfg;
@@ -62,7 +64,7 @@ static int live_sessions(struct fc_server *srv)
 
 static struct fc_session *add_session(struct fc_server *srv, int fd, const char *peer)
 {
-	struct fc_conn *conn = fc_conn_new(fd, peer, FC_PROTO_MAX_MESSAGE, STALL_MS);
+	struct fc_conn *conn = fc_conn_new(fd, peer, VIEWER_MAX_MESSAGE, STALL_MS);
 	struct fc_session *s;
 	char err[256];
 
@@ -94,6 +96,9 @@ static void refuse(int fd, const char *peer, int max)
 	snprintf(text, sizeof(text), "this sender serves at most %d viewers (--max-viewers)", max);
 	fc_warn("viewer %s refused: already serving %d viewers (--max-viewers)", peer, max);
 	fc_conn_bye(conn, FC_BYE_FULL, text);
+	/* Read the viewer's HELLO before closing: closing with unread bytes sends a reset, which
+	 * may overtake the BYE. */
+	(void)fc_conn_recv(conn, &(struct fc_msg){ 0 }, 200);
 	fc_conn_free(conn);
 }
 

@@ -120,7 +120,10 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 		return 0;
 	case FC_MSG_PING:
 		reply.u.ping = m->u.ping;
-		return fc_conn_send(s->conn, &reply, s->cfg.io_timeout_ms) < 0 ? -1 : 0;
+		if (fc_conn_send(s->conn, &reply, s->cfg.io_timeout_ms) == 0)
+			return 0;
+		fc_warn("viewer %s: %s; closing its connection", s->peer, fc_conn_error(s->conn));
+		return -1;
 	case FC_MSG_PONG:
 		return 0;
 	case FC_MSG_BYE:
@@ -169,6 +172,9 @@ static void serve(struct fc_session *s)
 	uint64_t counter;
 
 	s->last_heard_ns = fc_clock_now_ns();
+	/* Requests that came in the same read as the HELLO wait in the buffer, not the socket. */
+	if (drain(s) != 0)
+		return;
 	while (!atomic_load(&s->stop)) {
 		int rc;
 
@@ -204,7 +210,7 @@ static void *session_main(void *arg)
 	pthread_setname_np(pthread_self(), "fc-session");
 	if (fc_hello_exchange(s->conn, &s->cfg.hello, &s->viewer, HELLO_TIMEOUT_MS, err,
 			      sizeof(err)) < 0) {
-		fc_warn("viewer %s: %s", s->peer, err);
+		fc_warn("viewer %s", err); /* err names the peer */
 		goto out;
 	}
 	s->budget_ns = (uint64_t)s->viewer.budget_us * 1000;

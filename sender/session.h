@@ -32,9 +32,10 @@ struct fc_session_cfg {
 };
 
 struct fc_session_stats {
-	uint64_t sent;		/* frames sent */
-	uint64_t bytes;		/* JPEG bytes sent */
-	uint64_t accepted;	/* verdicts: shown by the viewer */
+	uint64_t sent;	/* frames sent */
+	uint64_t bytes; /* JPEG bytes sent */
+	uint64_t
+	    accepted; /* verdicts: accepted by the viewer's age check (its display may still drop it) */
 	uint64_t late;		/* verdicts: rejected as late by the viewer */
 	uint64_t too_old;	/* stale notices: frames already older than the budget here, whose
 			       * timings were sent without their bytes */

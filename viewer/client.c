@@ -37,6 +37,7 @@ struct fc_client {
 	unsigned head;
 	unsigned count;
 	uint32_t next_id;
+	uint64_t last_seq; /* the newest frame seen: each FRAME must be newer */
 	bool impossible_said;
 };
 
@@ -98,15 +99,20 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	char why[160];
 
 	/* The sender answers requests oldest first; anything else is a broken sender. */
-	if (c->count == 0 || fm->id != o.id || fm->t0_ns != o.v0_ns) {
-		snprintf(why, sizeof(why), "FRAME answers request %u (t0 %llu), expected %u",
-			 fm->id, (unsigned long long)fm->t0_ns, c->count ? o.id : 0);
+	if (c->count == 0 || fm->id != o.id || fm->t0_ns != o.v0_ns || fm->seq <= c->last_seq) {
+		snprintf(why, sizeof(why),
+			 "FRAME answers request %u (t0 %llu, frame %llu); expected request %u "
+			 "(t0 %llu) and a frame after %llu",
+			 fm->id, (unsigned long long)fm->t0_ns, (unsigned long long)fm->seq,
+			 c->count ? o.id : 0, (unsigned long long)(c->count ? o.v0_ns : 0),
+			 (unsigned long long)c->last_seq);
 		fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
 		end(c, false, "sender broke the protocol: %s", why);
 		return -1;
 	}
 	c->head = (c->head + 1) % FC_PROTO_MAX_WINDOW;
 	c->count--;
+	c->last_seq = fm->seq;
 	/* Ask for the next frame first, so the sender's wait overlaps our work on this one. */
 	if (send_request(c) < 0)
 		goto io_error;
@@ -204,6 +210,8 @@ static void *client_main(void *arg)
 
 		if (rc < 0) {
 			end(c, false, "connection to the sender lost: %s", fc_conn_error(c->conn));
+			/* Tell a live sender what was wrong; to a closed one this is a no-op. */
+			fc_conn_bye(c->conn, FC_BYE_PROTOCOL, fc_conn_error(c->conn));
 			break;
 		}
 		if (rc > 0) {

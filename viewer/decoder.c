@@ -96,8 +96,21 @@ static int layout(struct fc_decoder *d, int w, int h, int tjsamp, struct fc_pict
 	return 0;
 }
 
-int fc_decoder_decode(struct fc_decoder *d, const uint8_t *jpeg, size_t size, int expect_w,
-		      int expect_h, struct fc_picture *pic)
+/* TurboJPEG 2.1 can leave a handle stuck mid-header after an error (every later JPEG then fails
+ * with "two SOI markers"), so a failed decode gets a fresh handle: one bad frame from a sender
+ * must not spoil the frames after it. */
+static void renew(struct fc_decoder *d)
+{
+	tjhandle fresh = tjInitDecompress();
+
+	if (!fresh)
+		return; /* keep the old one: better a stuck handle than none */
+	tjDestroy(d->tj);
+	d->tj = fresh;
+}
+
+static int decode(struct fc_decoder *d, const uint8_t *jpeg, size_t size, int expect_w,
+		  int expect_h, struct fc_picture *pic)
 {
 	int w, h, samp, cs;
 
@@ -106,9 +119,11 @@ int fc_decoder_decode(struct fc_decoder *d, const uint8_t *jpeg, size_t size, in
 			 tjGetErrorStr2(d->tj));
 		return -1;
 	}
-	if (w <= 0 || h <= 0 || w > FC_PROTO_MAX_DIM || h > FC_PROTO_MAX_DIM) {
-		snprintf(d->err, sizeof(d->err), "JPEG claims %dx%d pixels (limit %dx%d)", w, h,
-			 FC_PROTO_MAX_DIM, FC_PROTO_MAX_DIM);
+	if (w <= 0 || h <= 0 || w > FC_PROTO_MAX_DIM || h > FC_PROTO_MAX_DIM ||
+	    (long long)w * h > FC_DECODER_MAX_PIXELS) {
+		snprintf(d->err, sizeof(d->err),
+			 "JPEG claims %dx%d pixels (limit %d per side, %d in all)", w, h,
+			 FC_PROTO_MAX_DIM, FC_DECODER_MAX_PIXELS);
 		return -1;
 	}
 	if ((expect_w && w != expect_w) || (expect_h && h != expect_h)) {
@@ -136,4 +151,14 @@ int fc_decoder_decode(struct fc_decoder *d, const uint8_t *jpeg, size_t size, in
 const char *fc_decoder_error(const struct fc_decoder *d)
 {
 	return d->err;
+}
+
+int fc_decoder_decode(struct fc_decoder *d, const uint8_t *jpeg, size_t size, int expect_w,
+		      int expect_h, struct fc_picture *pic)
+{
+	int rc = decode(d, jpeg, size, expect_w, expect_h, pic);
+
+	if (rc < 0)
+		renew(d);
+	return rc;
 }

@@ -34,6 +34,8 @@
 
 #define HELLO_TIMEOUT_MS   5000
 #define CONNECT_TIMEOUT_MS 5000
+/* A sender that leaves a message half-sent for this long is cut off. */
+#define STALL_MS 5000
 
 struct options {
 	struct fc_addr addr;
@@ -223,7 +225,7 @@ static struct fc_conn *await_sender(const struct options *o, const struct fc_hel
 			}
 			continue;
 		}
-		conn = fc_conn_new(fd, peer, FC_PROTO_MAX_MESSAGE, 5000);
+		conn = fc_conn_new(fd, peer, FC_PROTO_MAX_MESSAGE, STALL_MS);
 		if (conn &&
 		    fc_hello_exchange(conn, mine, sender, HELLO_TIMEOUT_MS, err, sizeof(err)) < 0) {
 			fc_warn("%s; still waiting for a sender", err);
@@ -249,7 +251,7 @@ static struct fc_conn *dial_sender(const struct options *o, const struct fc_hell
 		return NULL;
 	}
 	conn = fc_conn_new(fd, fc_net_addr_str(&o->addr, where, sizeof(where)),
-			   FC_PROTO_MAX_MESSAGE, 5000);
+			   FC_PROTO_MAX_MESSAGE, STALL_MS);
 	if (conn && fc_hello_exchange(conn, mine, sender, HELLO_TIMEOUT_MS, err, sizeof(err)) < 0) {
 		fc_error("%s", err);
 		fc_conn_free(conn);

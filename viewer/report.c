@@ -199,6 +199,8 @@ const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, b
 		fc_json_uint(j, "unstamped", c.unstamped);
 		fc_json_uint(j, "stamp_over_budget", c.stamp_over);
 		fc_json_num(j, "true_age_ms_p50", ms(fc_hist_quantile(&h->stamp_age, 0.5)), 3);
+		fc_json_num(j, "true_age_ms_p95", ms(fc_hist_quantile(&h->stamp_age, 0.95)), 3);
+		fc_json_num(j, "true_age_ms_p99", ms(fc_hist_quantile(&h->stamp_age, 0.99)), 3);
 		fc_json_num(j, "true_age_ms_max", ms(h->stamp_age.max), 3);
 	}
 	return advice;
