@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (n != (size_t)r || memcmp(again, data + off, n) != 0) {
 				/* The one field the decoder drops is HELLO's reserved byte and STATUS's:
 				 * only those may differ. */
-				if (!(m.type == FC_MSG_HELLO || m.type == FC_MSG_STATUS) || n != (size_t)r)
+				if (!(m.type == FC_MSG_HELLO || m.type == FC_MSG_STATUS) ||
+				    n != (size_t)r)
 					abort();
 			}
 		}
