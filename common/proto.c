@@ -324,7 +324,8 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		break;
 	case FC_MSG_FRAME:
 		p = put_frame_fixed(p, &msg->u.frame);
-		memcpy(p, msg->u.frame.jpeg, msg->u.frame.jpeg_size);
+		if (msg->u.frame.jpeg_size) /* a stale notice may have no jpeg pointer at all */
+			memcpy(p, msg->u.frame.jpeg, msg->u.frame.jpeg_size);
 		break;
 	case FC_MSG_VERDICT:
 		put32(&p, msg->u.verdict.id);
