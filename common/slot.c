@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,9 @@ struct fc_slot {
 	struct fc_frame *frame; /* the newest frame, or NULL before the first */
 	uint64_t seq;		/* frame->seq, readable without touching the frame */
 	bool closed;
+	int source; /* enum fc_source_state; 0 until first set */
+	char source_text[200];
+	unsigned source_gen;
 	int watchers[FC_SLOT_MAX_WATCHERS];
 	int nwatchers;
 };
@@ -137,6 +141,30 @@ void fc_slot_unwatch(struct fc_slot *s, int fd)
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+void fc_slot_set_source(struct fc_slot *s, int state, const char *text)
+{
+	pthread_mutex_lock(&s->lock);
+	s->source = state;
+	snprintf(s->source_text, sizeof(s->source_text), "%s", text ? text : "");
+	s->source_gen++;
+	pthread_cond_broadcast(&s->changed);
+	poke_locked(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+unsigned fc_slot_source(struct fc_slot *s, int *state, char *text, size_t len)
+{
+	unsigned gen;
+
+	pthread_mutex_lock(&s->lock);
+	*state = s->source;
+	if (len)
+		snprintf(text, len, "%s", s->source_text);
+	gen = s->source_gen;
+	pthread_mutex_unlock(&s->lock);
+	return gen;
 }
 
 uint64_t fc_slot_seq(struct fc_slot *s)

@@ -16,6 +16,7 @@
 #ifndef FC_SLOT_H
 #define FC_SLOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "frame.h"
@@ -48,6 +49,14 @@ void fc_slot_close(struct fc_slot *s);
  * registered. */
 int fc_slot_watch(struct fc_slot *s, int fd);
 void fc_slot_unwatch(struct fc_slot *s, int fd);
+
+/*
+ * The producer's source state (enum fc_source_state in proto.h: live, or lost with a reason), so
+ * that each consumer can tell its peer. Setting it pokes the watchers like a publish.
+ * fc_slot_source copies it out and returns its generation, which changes with every set.
+ */
+void fc_slot_set_source(struct fc_slot *s, int state, const char *text);
+unsigned fc_slot_source(struct fc_slot *s, int *state, char *text, size_t len);
 
 /* The newest seq published so far (0 before the first). */
 uint64_t fc_slot_seq(struct fc_slot *s);

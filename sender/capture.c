@@ -1,5 +1,8 @@
 #include "capture.h"
 
+#include <errno.h>
+#include <linux/videodev2.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -10,93 +13,284 @@
 #include "clock.h"
 #include "encoder.h"
 #include "frame.h"
+#include "log.h"
+#include "mjpeg.h"
 #include "pattern.h"
+#include "proto.h"
+#include "yuyv.h"
 
-/* Frames kept for reuse: the slot's, one per session being sent, and the one being encoded. */
-#define POOL_KEEP 8
+/* Frames kept for reuse: the slot's, one per session being sent, and the one being made. */
+#define POOL_KEEP	8
+#define REOPEN_EVERY_NS FC_NS_PER_S
 
 struct fc_capture {
 	struct fc_capture_cfg cfg;
 	struct fc_slot *slot;
-	struct fc_pattern *pattern;
 	struct fc_encoder *encoder;
 	struct fc_frame_pool *pool;
-	size_t frame_cap;
 	pthread_t thread;
 	atomic_bool stop;
+
+	/* The source: the pattern, or a camera and the planes its YUYV is split into. */
+	struct fc_pattern *pattern;
+	struct fc_v4l2 *cam;
+	struct fc_v4l2_info cam_info;
+	uint8_t *planes;
+	size_t planes_size;
+	bool said_clock;
 
 	pthread_mutex_t stats_lock;
 	struct fc_capture_stats stats;
 };
 
-/* Takes, encodes and publishes one picture. Returns false when the frame could not be made. */
-static bool capture_one(struct fc_capture *c, uint64_t seq)
+static void count(struct fc_capture *c, uint64_t *counter, uint64_t n)
 {
-	uint64_t t_capture = fc_clock_now_ns();
-	struct fc_image img;
-	struct fc_frame *f;
-	uint64_t t_encoded;
-	size_t size = 0;
-	int rc;
+	pthread_mutex_lock(&c->stats_lock);
+	*counter += n;
+	pthread_mutex_unlock(&c->stats_lock);
+}
 
-	fc_pattern_draw(c->pattern, seq, t_capture, &img);
-	f = fc_frame_get(c->pool, c->frame_cap);
-	if (!f)
-		return false;
-	rc = fc_encoder_encode(c->encoder, &img, f->data, f->cap, &size);
-	t_encoded = fc_clock_now_ns();
-	if (rc < 0) {
+/* Encodes planes into a pooled frame and publishes it. */
+static void publish_encoded(struct fc_capture *c, const struct fc_image *img, uint64_t seq,
+			    uint64_t capture_ns)
+{
+	size_t cap = fc_encoder_bound(img->width, img->height, img->subsamp);
+	struct fc_frame *f = cap ? fc_frame_get(c->pool, cap) : NULL;
+	size_t size = 0;
+
+	if (!f || fc_encoder_encode(c->encoder, img, f->data, f->cap, &size) < 0) {
 		fc_frame_unref(f);
-		return false;
+		count(c, &c->stats.failed, 1);
+		return;
 	}
 	f->size = size;
 	f->seq = seq;
-	f->capture_ns = t_capture;
-	f->width = (uint16_t)img.width;
-	f->height = (uint16_t)img.height;
+	f->capture_ns = capture_ns;
+	f->width = (uint16_t)img->width;
+	f->height = (uint16_t)img->height;
 	fc_slot_publish(c->slot, f);
 
 	pthread_mutex_lock(&c->stats_lock);
-	c->stats.captured++;
 	c->stats.encoded++;
 	c->stats.bytes += size;
-	fc_hist_add(&c->stats.encode, t_encoded - t_capture);
+	fc_hist_add(&c->stats.publish, fc_clock_now_ns() - capture_ns);
 	pthread_mutex_unlock(&c->stats_lock);
-	return true;
+}
+
+/* ---- the test pattern ---------------------------------------------------------------------- */
+
+static void pattern_loop(struct fc_capture *c)
+{
+	uint64_t period = 1000ull * FC_NS_PER_S / (uint64_t)c->cfg.fps_milli;
+	uint64_t next = fc_clock_now_ns();
+
+	for (uint64_t seq = 1; !atomic_load(&c->stop); seq++) {
+		struct fc_image img;
+		uint64_t t, now;
+
+		fc_clock_sleep_until(next);
+		t = fc_clock_now_ns();
+		fc_pattern_draw(c->pattern, seq, t, &img);
+		count(c, &c->stats.captured, 1);
+		publish_encoded(c, &img, seq, t);
+		/* Keep to the schedule; after an overrun start afresh rather than burst to catch
+		 * up: a burst only makes frames nobody will take. */
+		next += period;
+		now = fc_clock_now_ns();
+		if (next + period < now) {
+			count(c, &c->stats.behind, (now - next) / period);
+			next = now;
+		}
+	}
+}
+
+/* ---- a camera ------------------------------------------------------------------------------ */
+
+static int open_camera(struct fc_capture *c, enum fc_v4l2_failure *why, char *err, size_t errlen)
+{
+	struct fc_v4l2_cfg vc = {
+		.path = c->cfg.device,
+		.want = c->cfg.want,
+		.width = c->cfg.width,
+		.height = c->cfg.height,
+		.fps_milli = c->cfg.fps_milli,
+		.buffers = 4,
+	};
+	size_t need;
+
+	c->cam = fc_v4l2_open(&vc, &c->cam_info, why, err, errlen);
+	if (!c->cam)
+		return -1;
+	/* Planes for splitting YUYV: allocated once per size, not per frame. */
+	need = (size_t)c->cam_info.got.width * (size_t)c->cam_info.got.height * 3 / 2;
+	if (c->cam_info.got.fourcc == V4L2_PIX_FMT_YUYV && need > c->planes_size) {
+		uint8_t *p = realloc(c->planes, need);
+
+		if (!p) {
+			snprintf(err, errlen, "out of memory for %dx%d planes",
+				 c->cam_info.got.width, c->cam_info.got.height);
+			fc_v4l2_close(c->cam);
+			c->cam = NULL;
+			return -1;
+		}
+		c->planes = p;
+		c->planes_size = need;
+	}
+	return 0;
+}
+
+/* Makes and publishes the frame for one camera buffer. */
+static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
+{
+	int w = c->cam_info.got.width;
+	int h = c->cam_info.got.height;
+	uint64_t seq = fc_slot_seq(c->slot) + 1;
+
+	if (!vf->driver_time && !c->said_clock) {
+		fc_warn("%s gives no monotonic timestamps: ages count from when frames are "
+			"dequeued, so they leave out the camera's own readout",
+			c->cfg.device);
+		c->said_clock = true;
+	}
+	if (c->cam_info.got.fourcc == V4L2_PIX_FMT_YUYV) {
+		struct fc_image img = {
+			.width = w,
+			.height = h,
+			.subsamp = FC_SUBSAMP_420,
+			.plane = { c->planes, c->planes + (size_t)w * (size_t)h,
+				   c->planes + (size_t)w * (size_t)h * 5 / 4 },
+			.stride = { w, w / 2, w / 2 },
+		};
+
+		if (vf->size < (size_t)w * (size_t)h * 2) {
+			count(c, &c->stats.broken, 1);
+			return;
+		}
+		fc_yuyv_to_i420(vf->data, (size_t)w * 2, w, h, c->planes, w,
+				c->planes + (size_t)w * (size_t)h,
+				c->planes + (size_t)w * (size_t)h * 5 / 4, w / 2);
+		publish_encoded(c, &img, seq, vf->capture_ns);
+		return;
+	}
+
+	/* MJPEG: checked, repaired if it lacks Huffman tables, passed through: one copy, out of
+	 * the driver's buffer so that it can go back at once. */
+	const char *why = NULL;
+	size_t n = fc_mjpeg_check(vf->data, vf->size, &why);
+	struct fc_frame *f;
+
+	if (!n || n > FC_PROTO_MAX_JPEG) {
+		count(c, &c->stats.broken, 1);
+		return;
+	}
+	f = fc_frame_get(c->pool, n + FC_MJPEG_DHT_SIZE);
+	if (!f) {
+		count(c, &c->stats.failed, 1);
+		return;
+	}
+	if (fc_mjpeg_has_dht(vf->data, n)) {
+		memcpy(f->data, vf->data, n);
+		f->size = n;
+	} else {
+		f->size = fc_mjpeg_insert_dht(vf->data, n, f->data, f->cap);
+	}
+	if (!f->size) {
+		fc_frame_unref(f);
+		count(c, &c->stats.broken, 1);
+		return;
+	}
+	f->seq = seq;
+	f->capture_ns = vf->capture_ns;
+	f->width = (uint16_t)w;
+	f->height = (uint16_t)h;
+	fc_slot_publish(c->slot, f);
+	pthread_mutex_lock(&c->stats_lock);
+	c->stats.passed++;
+	c->stats.bytes += n;
+	fc_hist_add(&c->stats.publish, fc_clock_now_ns() - vf->capture_ns);
+	pthread_mutex_unlock(&c->stats_lock);
+}
+
+/* The camera went away: tell the viewers, then try again every second until it is back. */
+static void camera_lost(struct fc_capture *c, const char *reason)
+{
+	char text[FC_PROTO_MAX_TEXT + 1];
+	char err[512];
+	enum fc_v4l2_failure why;
+
+	fc_v4l2_close(c->cam);
+	c->cam = NULL;
+	count(c, &c->stats.lost_events, 1);
+	snprintf(text, sizeof(text), "camera lost (%.120s); retrying every second", reason);
+	fc_warn("%s", text);
+	fc_slot_set_source(c->slot, FC_SOURCE_LOST, text);
+	while (!atomic_load(&c->stop)) {
+		uint64_t next = fc_clock_now_ns() + REOPEN_EVERY_NS;
+
+		while (!atomic_load(&c->stop) && fc_clock_now_ns() < next)
+			fc_clock_sleep_until(fc_clock_now_ns() + 50 * FC_NS_PER_MS);
+		if (atomic_load(&c->stop))
+			return;
+		if (open_camera(c, &why, err, sizeof(err)) == 0) {
+			snprintf(text, sizeof(text), "camera back: %dx%d at %.3g fps",
+				 c->cam_info.got.width, c->cam_info.got.height,
+				 c->cam_info.got.fps_milli / 1000.0);
+			fc_info("%s", text);
+			fc_slot_set_source(c->slot, FC_SOURCE_LIVE, text);
+			return;
+		}
+	}
+}
+
+static void camera_loop(struct fc_capture *c)
+{
+	char err[512];
+
+	while (!atomic_load(&c->stop)) {
+		struct pollfd pfd = { .fd = fc_v4l2_fd(c->cam), .events = POLLIN };
+		struct fc_v4l2_frame vf;
+		int rc =
+		    poll(&pfd, 1, 200); /* bounded: the stop flag is looked at 5 times a second */
+
+		if (rc < 0 && errno != EINTR) {
+			camera_lost(c, strerror(errno));
+			continue;
+		}
+		if (rc <= 0)
+			continue;
+		rc = fc_v4l2_grab(c->cam, &vf, err, sizeof(err));
+		if (rc < 0 || (rc == 0 && (pfd.revents & (POLLERR | POLLHUP)))) {
+			camera_lost(c, rc < 0 ? err : "the device stopped answering");
+			continue;
+		}
+		if (rc == 0)
+			continue;
+		pthread_mutex_lock(&c->stats_lock);
+		c->stats.captured++;
+		c->stats.dropped += vf.skipped + vf.lost;
+		pthread_mutex_unlock(&c->stats_lock);
+		camera_frame(c, &vf);
+		if (fc_v4l2_release(c->cam, &vf, err, sizeof(err)) < 0)
+			camera_lost(c, err);
+	}
 }
 
 static void *capture_main(void *arg)
 {
 	struct fc_capture *c = arg;
-	uint64_t period = 1000ull * FC_NS_PER_S / (uint64_t)c->cfg.fps_milli;
-	uint64_t next = fc_clock_now_ns();
 
 	pthread_setname_np(pthread_self(), "fc-capture");
-	for (uint64_t seq = 1; !atomic_load(&c->stop); seq++) {
-		uint64_t now;
-
-		fc_clock_sleep_until(next);
-		if (!capture_one(c, seq)) {
-			pthread_mutex_lock(&c->stats_lock);
-			c->stats.failed++;
-			pthread_mutex_unlock(&c->stats_lock);
-		}
-		/* Keep to the schedule; if a frame overran its period, start afresh rather than
-		 * burst to catch up: a burst only makes frames nobody will take. */
-		next += period;
-		now = fc_clock_now_ns();
-		if (next + period < now) {
-			pthread_mutex_lock(&c->stats_lock);
-			c->stats.behind += (now - next) / period;
-			pthread_mutex_unlock(&c->stats_lock);
-			next = now;
-		}
-	}
+	if (c->cam)
+		camera_loop(c);
+	else
+		pattern_loop(c);
 	return NULL;
 }
 
 static void capture_free(struct fc_capture *c)
 {
+	fc_v4l2_close(c->cam);
+	free(c->planes);
 	fc_encoder_free(c->encoder);
 	fc_pattern_free(c->pattern);
 	fc_frame_pool_release(c->pool);
@@ -105,30 +299,49 @@ static void capture_free(struct fc_capture *c)
 }
 
 struct fc_capture *fc_capture_start(const struct fc_capture_cfg *cfg, struct fc_slot *slot,
+				    struct fc_capture_info *info, enum fc_v4l2_failure *why,
 				    char *err, size_t errlen)
 {
 	struct fc_capture *c = calloc(1, sizeof(*c));
+	char f[5];
 	int rc;
 
+	*why = FC_V4L2_FAIL_OTHER;
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&c->stats_lock, NULL);
-	fc_hist_reset(&c->stats.encode);
+	fc_hist_reset(&c->stats.publish);
 	c->cfg = *cfg;
 	c->slot = slot;
-	c->pattern = fc_pattern_new(cfg->width, cfg->height, err, errlen);
-	if (!c->pattern)
-		goto fail;
 	c->encoder = fc_encoder_new(cfg->quality, err, errlen);
-	if (!c->encoder)
-		goto fail;
 	c->pool = fc_frame_pool_new(POOL_KEEP);
-	c->frame_cap = fc_encoder_bound(cfg->width, cfg->height, FC_SUBSAMP_420);
-	if (!c->pool || c->frame_cap == 0) {
-		snprintf(err, errlen, "out of memory");
+	if (!c->encoder || !c->pool) {
+		if (c->encoder)
+			snprintf(err, errlen, "out of memory");
 		goto fail;
+	}
+	if (cfg->device) {
+		if (open_camera(c, why, err, errlen) < 0)
+			goto fail;
+		info->width = c->cam_info.got.width;
+		info->height = c->cam_info.got.height;
+		info->fps_milli = c->cam_info.got.fps_milli;
+		snprintf(info->source, sizeof(info->source), "%s (%s): %s %s", cfg->device,
+			 c->cam_info.card, fc_v4l2_fourcc_str(c->cam_info.got.fourcc, f),
+			 c->cam_info.got.fourcc == V4L2_PIX_FMT_MJPEG
+			     ? "passed through"
+			     : "encoded at the quality asked");
+		fc_slot_set_source(slot, FC_SOURCE_LIVE, "camera streaming");
+	} else {
+		c->pattern = fc_pattern_new(cfg->width, cfg->height, err, errlen);
+		if (!c->pattern)
+			goto fail;
+		info->width = cfg->width;
+		info->height = cfg->height;
+		info->fps_milli = cfg->fps_milli;
+		snprintf(info->source, sizeof(info->source), "test pattern");
 	}
 	rc = pthread_create(&c->thread, NULL, capture_main, c);
 	if (rc) {
@@ -155,6 +368,6 @@ void fc_capture_stats(struct fc_capture *c, struct fc_capture_stats *out)
 {
 	pthread_mutex_lock(&c->stats_lock);
 	*out = c->stats;
-	fc_hist_reset(&c->stats.encode);
+	fc_hist_reset(&c->stats.publish);
 	pthread_mutex_unlock(&c->stats_lock);
 }

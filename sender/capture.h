@@ -1,11 +1,18 @@
 /*
- * capture: the sender's capture thread. It takes pictures from the source at the configured
- * rate, encodes each once and publishes it into the latest-only slot, where every session finds
- * it. It never waits for a viewer: a frame nobody took is simply replaced by the next.
+ * capture: the sender's capture thread. It takes pictures from the source (the built-in test
+ * pattern, or a V4L2 camera), makes each one JPEG once (encoding planar YUV, or passing the
+ * camera's own MJPEG through after a check) and publishes it into the latest-only slot, where every
+ * session finds it. It never waits for a viewer: a frame nobody took is simply replaced.
  *
- * Threads: fc_capture_start spawns the thread ("fc-capture"); fc_capture_stop (from the main
- * thread) sets the atomic stop flag, joins it and closes the slot. Counters are read by the main
- * thread through fc_capture_stats, under the capture's small stats lock.
+ * A camera that fails mid-stream (unplugged: ENODEV, EIO) is closed and reopened every second
+ * until it is back; meanwhile the slot's source state says it is lost, so each session tells its
+ * viewer, and the viewers stay connected.
+ *
+ * Threads: fc_capture_start opens the source on the caller's thread (so that its errors come
+ * back at once) and spawns the thread ("fc-capture"); fc_capture_stop (main thread) sets the
+ * atomic stop flag, joins it and closes the slot. Counters are read by the main thread through
+ * fc_capture_stats, under the capture's small stats lock. The capture thread logs changes of
+ * state (camera lost, back, a timestamp fallback), once each.
  */
 #ifndef FC_CAPTURE_H
 #define FC_CAPTURE_H
@@ -15,27 +22,45 @@
 
 #include "slot.h"
 #include "stats.h"
+#include "v4l2.h"
 
 struct fc_capture_cfg {
+	const char *device;	/* a V4L2 device path, or NULL for the test pattern */
+	enum fc_v4l2_want want; /* --format */
 	int width;
 	int height;
 	int fps_milli; /* frames per 1000 s */
-	int quality;
+	int quality;   /* JPEG quality when encoding */
+};
+
+/* What the source delivers, once opened. */
+struct fc_capture_info {
+	int width;
+	int height;
+	int fps_milli;
+	char source
+	    [160]; /* for people: "test pattern" or "/dev/video0 (Card): MJPG passed through" */
 };
 
 struct fc_capture_stats {
-	uint64_t captured;     /* pictures taken */
-	uint64_t encoded;      /* frames published */
-	uint64_t failed;       /* encodes that failed */
-	uint64_t behind;       /* ticks skipped because a frame took longer than its period */
-	uint64_t bytes;	       /* JPEG bytes published */
-	struct fc_hist encode; /* encode time per frame (ns) since the last fc_capture_stats */
+	uint64_t captured; /* pictures taken from the source */
+	uint64_t encoded;  /* frames published after encoding */
+	uint64_t passed;   /* camera JPEGs published as they came */
+	uint64_t broken;   /* camera JPEGs dropped by the check */
+	uint64_t dropped;  /* camera frames never seen: drained unseen or lost by the driver */
+	uint64_t failed;   /* encodes that failed */
+	uint64_t behind;   /* pattern ticks skipped because a frame took longer than its period */
+	uint64_t bytes;	   /* JPEG bytes published */
+	uint64_t lost_events;	/* times the camera went away */
+	struct fc_hist publish; /* capture to publish (ns) since the last fc_capture_stats */
 };
 
 struct fc_capture;
 
-/* Starts the thread; NULL with the reason in err. The slot stays the caller's. */
+/* Opens the source and starts the thread; NULL with the reason in err (and, for a camera, *why
+ * says what kind of failure, for the caller's advice). The slot stays the caller's. */
 struct fc_capture *fc_capture_start(const struct fc_capture_cfg *cfg, struct fc_slot *slot,
+				    struct fc_capture_info *info, enum fc_v4l2_failure *why,
 				    char *err, size_t errlen);
 
 /* Stops and joins the thread, closes the slot, frees the capture. */

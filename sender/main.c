@@ -1,6 +1,6 @@
 /*
- * freshcam-send: captures (here: the built-in test pattern), encodes each frame once, keeps only
- * the newest, and answers each viewer's timestamped request with the freshest frame.
+ * freshcam-send: captures from a V4L2 camera (or the built-in test pattern), makes each frame JPEG
+ * once, keeps only the newest, and answers each viewer's timestamped request with the freshest.
  *
  * Threads: main (options, signals, the per-second line), fc-capture, fc-accept or fc-dial, and
  * one fc-session per viewer. SIGINT and SIGTERM are blocked in every thread and taken by the main
@@ -34,6 +34,8 @@ struct options {
 	double seconds; /* 0: until a signal */
 	const char *stats_json;
 	bool quiet;
+	bool list_devices;
+	const char *list_formats;
 };
 
 static void usage(FILE *out)
@@ -41,16 +43,22 @@ static void usage(FILE *out)
 	fprintf(
 	    out,
 	    "Usage: freshcam-send [OPTIONS]\n"
-	    "Stream a camera (here: the built-in test pattern) to freshcam-view, never a stale frame.\n"
+	    "Stream a camera to freshcam-view, never a stale frame.\n"
 	    "\n"
+	    "What it captures:\n"
+	    "  -d, --device PATH         a V4L2 camera, e.g. /dev/video0 (default: the test pattern)\n"
+	    "  -f, --format FMT          auto | mjpeg | yuyv (default auto: the camera's own MJPEG\n"
+	    "                            when it offers the size and rate, else YUYV encoded here)\n"
+	    "      --list-devices        list the cameras and exit\n"
+	    "      --list-formats [PATH] what a camera offers (default /dev/video0), then exit\n"
 	    "Where viewers reach it:\n"
 	    "  -l, --listen [ADDR:]PORT  wait for viewers on PORT (default: %d, all addresses)\n"
 	    "  -c, --connect HOST:PORT   dial a viewer started with --listen instead (camera behind NAT)\n"
 	    "      --max-viewers N       serve at most N viewers at once (default 8, 1..64)\n"
 	    "What it sends:\n"
-	    "  -s, --size WxH            picture size (default 640x480)\n"
+	    "  -s, --size WxH            picture size (default 640x480; a camera snaps to its nearest)\n"
 	    "  -r, --fps N               frames per second (default 30; fractions allowed)\n"
-	    "  -q, --quality Q           JPEG quality 1..100 (default 80)\n"
+	    "  -q, --quality Q           JPEG quality 1..100 when encoding here (default 80)\n"
 	    "Running:\n"
 	    "  -t, --seconds N           stop after N seconds (default: run until Ctrl-C)\n"
 	    "      --stats-json FILE     also write the per-second figures as JSON lines (- = stdout)\n"
@@ -60,6 +68,7 @@ static void usage(FILE *out)
 	    "\n"
 	    "Examples:\n"
 	    "  freshcam-send                                 test pattern to viewers on port %d\n"
+	    "  freshcam-send -d /dev/video0 -s 1280x720      a webcam, its MJPEG if it has it\n"
 	    "  freshcam-send --size 1280x720 --fps 30 -q 85   a bigger picture\n"
 	    "  freshcam-send --connect 192.168.1.20:%d      dial a viewer that listens\n"
 	    "Then, on the viewing machine: freshcam-view --connect THIS_HOST:%d\n",
@@ -68,8 +77,18 @@ static void usage(FILE *out)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_MAX_VIEWERS = 256, OPT_STATS_JSON, OPT_QUIET };
+	enum {
+		OPT_MAX_VIEWERS = 256,
+		OPT_STATS_JSON,
+		OPT_QUIET,
+		OPT_LIST_DEVICES,
+		OPT_LIST_FORMATS
+	};
 	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
+		{ "list-formats", optional_argument, NULL, OPT_LIST_FORMATS },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "connect", required_argument, NULL, 'c' },
 		{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
@@ -94,10 +113,39 @@ static int parse_options(int argc, char **argv, struct options *o)
 		.capture = { .width = 640, .height = 480, .fps_milli = 30000, .quality = 80 },
 		.max_viewers = 8,
 	};
-	while ((c = getopt_long(argc, argv, "l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:f:l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
 		int rc = 0;
 
 		switch (c) {
+		case 'd':
+			o->capture.device = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "auto") == 0) {
+				o->capture.want = FC_V4L2_AUTO;
+			} else if (strcmp(optarg, "mjpeg") == 0) {
+				o->capture.want = FC_V4L2_MJPEG;
+			} else if (strcmp(optarg, "yuyv") == 0) {
+				o->capture.want = FC_V4L2_YUYV;
+			} else {
+				snprintf(err, sizeof(err),
+					 "--format '%s': expected auto, mjpeg or yuyv", optarg);
+				rc = -1;
+			}
+			break;
+		case OPT_LIST_DEVICES:
+			o->list_devices = true;
+			break;
+		case OPT_LIST_FORMATS:
+			/* getopt only takes an attached optional argument (--list-formats=PATH);
+			 * take a following word too, as people type it. */
+			if (optarg)
+				o->list_formats = optarg;
+			else if (optind < argc && argv[optind][0] != '-')
+				o->list_formats = argv[optind++];
+			else
+				o->list_formats = "/dev/video0";
+			break;
 		case 'l':
 			rc = fc_net_parse_addr(optarg, 1, &o->addr, err, sizeof(err));
 			have_listen = 1;
@@ -171,9 +219,7 @@ struct prev_viewer {
 struct reporter {
 	uint64_t start_ns;
 	uint64_t last_ns;
-	uint64_t captured_total;
-	uint64_t bytes_total;
-	struct fc_hist encode_total;
+	struct fc_hist publish_total;
 	struct fc_meter captured;
 	struct prev_viewer prev[MAX_REPORTED_VIEWERS];
 	int nprev;
@@ -201,31 +247,45 @@ static void report(struct reporter *r, struct fc_capture *cap, struct fc_server 
 	int nv = fc_server_stats(srv, v, MAX_REPORTED_VIEWERS);
 	double fps;
 	struct fc_json j;
+	const struct fc_hist *enc;
+	uint64_t published;
 
 	fc_capture_stats(cap, &cs);
-	fc_hist_merge(&r->encode_total, &cs.encode);
+	fc_hist_merge(&r->publish_total, &cs.publish);
 	r->captured.total = cs.captured;
 	fps = summary ? (t > 0 ? (double)cs.captured / t : 0) : fc_meter_rate(&r->captured, now);
-	const struct fc_hist *enc = summary ? &r->encode_total : &cs.encode;
+	enc = summary ? &r->publish_total : &cs.publish;
+	published = cs.encoded + cs.passed;
 
 	len = (size_t)snprintf(line, sizeof(line),
 			       "%scapture %5.1f fps, capture-to-publish %.1f ms p50 %.1f max, "
 			       "%.1f KB/frame, %d viewer%s",
 			       summary ? "summary: " : "", fps,
 			       (double)fc_hist_quantile(enc, 0.5) / 1e6, (double)enc->max / 1e6,
-			       cs.encoded ? (double)cs.bytes / (double)cs.encoded / 1024 : 0.0, nv,
+			       published ? (double)cs.bytes / (double)published / 1024 : 0.0, nv,
 			       nv == 1 ? "" : "s");
+	if (cs.broken || cs.dropped || cs.lost_events)
+		len += (size_t)snprintf(
+		    line + len, sizeof(line) - len,
+		    ", camera: %llu broken, %llu dropped, lost %llu time%s",
+		    (unsigned long long)cs.broken, (unsigned long long)cs.dropped,
+		    (unsigned long long)cs.lost_events, cs.lost_events == 1 ? "" : "s");
 	if (summary)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, " (at the end)");
 	fc_json_begin(&j);
 	fc_json_num(&j, "t", t, 3);
 	fc_json_bool(&j, "summary", summary);
 	fc_json_uint(&j, "captured", cs.captured);
+	fc_json_uint(&j, "encoded", cs.encoded);
+	fc_json_uint(&j, "passed_through", cs.passed);
+	fc_json_uint(&j, "broken", cs.broken);
+	fc_json_uint(&j, "dropped", cs.dropped);
+	fc_json_uint(&j, "camera_lost", cs.lost_events);
 	fc_json_uint(&j, "encode_failed", cs.failed);
 	fc_json_uint(&j, "behind", cs.behind);
 	fc_json_num(&j, "capture_fps", fps, 2);
-	fc_json_num(&j, "encode_ms_p50", (double)fc_hist_quantile(enc, 0.5) / 1e6, 3);
-	fc_json_num(&j, "encode_ms_max", (double)enc->max / 1e6, 3);
+	fc_json_num(&j, "publish_ms_p50", (double)fc_hist_quantile(enc, 0.5) / 1e6, 3);
+	fc_json_num(&j, "publish_ms_max", (double)enc->max / 1e6, 3);
 	fc_json_uint(&j, "bytes", cs.bytes);
 	fc_json_array(&j, "viewers");
 	for (int i = 0; i < nv; i++) {
@@ -268,9 +328,64 @@ static void report(struct reporter *r, struct fc_capture *cap, struct fc_server 
 	}
 }
 
+/* --list-devices and --list-formats: print and exit. */
+static int list(const struct options *o)
+{
+	static char text[16384];
+	char err[256];
+
+	if (o->list_devices) {
+		int n = fc_v4l2_list(text, sizeof(text));
+
+		printf("V4L2 devices:%s\n", text[0] ? text
+						    : " none found (is the camera plugged in, "
+						      "and is uvcvideo loaded?)");
+		return n > 0 ? 0 : 1;
+	}
+	if (fc_v4l2_describe_device(o->list_formats, text, sizeof(text), err, sizeof(err)) < 0) {
+		fprintf(stderr, "freshcam-send: %s\n", err);
+		return 1;
+	}
+	printf("%s offers:%s\n", o->list_formats, text);
+	return 0;
+}
+
+/* Says why the camera would not open, and what to do about it. */
+static void camera_advice(const struct options *o, enum fc_v4l2_failure why, const char *err)
+{
+	static char text[4096];
+
+	fc_error("%s", err);
+	switch (why) {
+	case FC_V4L2_FAIL_MISSING:
+		fc_v4l2_list(text, sizeof(text));
+		fc_error("the cameras there are:%s", text[0] ? text : " none");
+		break;
+	case FC_V4L2_FAIL_ACCESS:
+		fc_error("add your user to the 'video' group (sudo usermod -aG video $USER, then "
+			 "log in again), or run as root");
+		break;
+	case FC_V4L2_FAIL_BUSY:
+		fc_error("another program is using %s; close it ('fuser -v %s' shows which)",
+			 o->capture.device, o->capture.device);
+		break;
+	case FC_V4L2_FAIL_NOT_CAPTURE:
+		fc_v4l2_list(text, sizeof(text));
+		fc_error("pick a capture device:%s", text[0] ? text : " none found");
+		break;
+	case FC_V4L2_FAIL_FORMAT:
+		fc_error("choose one of those with --format and --size");
+		break;
+	case FC_V4L2_FAIL_OTHER:
+		break;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
+	struct fc_capture_info info;
+	enum fc_v4l2_failure why;
 	struct fc_slot *slot = NULL;
 	struct fc_capture *cap = NULL;
 	struct fc_server *srv = NULL;
@@ -285,6 +400,8 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
+	if (o.list_devices || o.list_formats)
+		return list(&o);
 	fc_log_init("freshcam-send", FC_LOG_INFO);
 	/* Threads inherit this mask, so only the main thread ever takes these signals. */
 	sigemptyset(&sigs);
@@ -305,9 +422,12 @@ int main(int argc, char **argv)
 		fc_error("out of memory");
 		goto out;
 	}
-	cap = fc_capture_start(&o.capture, slot, err, sizeof(err));
+	cap = fc_capture_start(&o.capture, slot, &info, &why, err, sizeof(err));
 	if (!cap) {
-		fc_error("%s", err);
+		if (o.capture.device)
+			camera_advice(&o, why, err);
+		else
+			fc_error("%s", err);
 		goto out;
 	}
 	scfg = (struct fc_server_cfg){
@@ -319,9 +439,9 @@ int main(int argc, char **argv)
 			.hello = {
 				.role = FC_ROLE_SENDER,
 				.codec = FC_CODEC_JPEG,
-				.width = (uint16_t)o.capture.width,
-				.height = (uint16_t)o.capture.height,
-				.fps_milli = (uint32_t)o.capture.fps_milli,
+				.width = (uint16_t)info.width,
+				.height = (uint16_t)info.height,
+				.fps_milli = (uint32_t)info.fps_milli,
 			},
 			.io_timeout_ms = 2000,
 			.idle_timeout_ms = 5000,
@@ -340,18 +460,23 @@ int main(int argc, char **argv)
 			fc_error("%s", err);
 		goto out;
 	}
+	if (o.capture.device && (info.width != o.capture.width || info.height != o.capture.height ||
+				 info.fps_milli != o.capture.fps_milli))
+		fc_info("asked for %dx%d at %.3g fps; the camera's nearest is %dx%d at %.3g fps",
+			o.capture.width, o.capture.height, o.capture.fps_milli / 1000.0, info.width,
+			info.height, info.fps_milli / 1000.0);
 	if (o.dial)
-		fc_info("test pattern %dx%d at %.3g fps, quality %d; dialling viewer %s",
-			o.capture.width, o.capture.height, o.capture.fps_milli / 1000.0,
-			o.capture.quality, fc_net_addr_str(&o.addr, where, sizeof(where)));
+		fc_info("%s, %dx%d at %.3g fps, quality %d; dialling viewer %s", info.source,
+			info.width, info.height, info.fps_milli / 1000.0, o.capture.quality,
+			fc_net_addr_str(&o.addr, where, sizeof(where)));
 	else
-		fc_info("test pattern %dx%d at %.3g fps, quality %d; waiting for viewers on %s%s%u",
-			o.capture.width, o.capture.height, o.capture.fps_milli / 1000.0,
+		fc_info("%s, %dx%d at %.3g fps, quality %d; waiting for viewers on %s%s%u",
+			info.source, info.width, info.height, info.fps_milli / 1000.0,
 			o.capture.quality, o.addr.host[0] ? o.addr.host : "port ",
 			o.addr.host[0] ? ":" : "", fc_server_port(srv));
 
 	rep.start_ns = rep.last_ns = fc_clock_now_ns();
-	fc_hist_reset(&rep.encode_total);
+	fc_hist_reset(&rep.publish_total);
 	fc_meter_init(&rep.captured, rep.start_ns);
 	if (o.seconds > 0)
 		end_ns = rep.start_ns + (uint64_t)(o.seconds * 1e9);

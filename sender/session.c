@@ -38,6 +38,7 @@ struct fc_session {
 	uint64_t budget_ns;
 	uint64_t last_seq; /* the newest frame sent (or skipped) to this viewer */
 	uint64_t last_heard_ns;
+	unsigned source_gen; /* the slot's source state last told to this viewer */
 	struct pending queue[FC_PROTO_MAX_WINDOW];
 	unsigned qhead;
 	unsigned qlen;
@@ -89,6 +90,26 @@ static int answer(struct fc_session *s)
 		}
 	}
 	return 0;
+}
+
+/* Tells the viewer when the source's state changed (a camera lost or back) since it last heard. */
+static int tell_source(struct fc_session *s)
+{
+	struct fc_msg m = { .type = FC_MSG_STATUS };
+	int state;
+	unsigned gen =
+	    fc_slot_source(s->cfg.slot, &state, m.u.status.text, sizeof(m.u.status.text));
+
+	if (gen == s->source_gen)
+		return 0;
+	s->source_gen = gen;
+	if (state != FC_SOURCE_LIVE && state != FC_SOURCE_LOST)
+		return 0;
+	m.u.status.source = (uint8_t)state;
+	if (fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) == 0)
+		return 0;
+	fc_warn("viewer %s: %s; closing its connection", s->peer, fc_conn_error(s->conn));
+	return -1;
 }
 
 /* Handles one message from the viewer. Returns 0 to go on, 1 when the viewer said BYE, -1 on a
@@ -178,6 +199,8 @@ static void serve(struct fc_session *s)
 	while (!atomic_load(&s->stop)) {
 		int rc;
 
+		if (tell_source(s) < 0)
+			return;
 		if (answer(s) < 0) {
 			fc_warn("viewer %s: %s; closing its connection", s->peer,
 				fc_conn_error(s->conn));
