@@ -102,6 +102,12 @@ static int tell_source(struct fc_session *s)
 
 	if (gen == s->source_gen)
 		return 0;
+	/* A viewer that joins while the source is live needs no news; one that joins while it is
+	 * lost must hear so, or it would wait in silence. */
+	if (s->source_gen == 0 && state == FC_SOURCE_LIVE) {
+		s->source_gen = gen;
+		return 0;
+	}
 	s->source_gen = gen;
 	if (state != FC_SOURCE_LIVE && state != FC_SOURCE_LOST)
 		return 0;

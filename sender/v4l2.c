@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,16 +27,6 @@ struct fc_v4l2 {
 	bool have_seq;
 	uint32_t last_seq;
 };
-
-int fc_v4l2_xioctl(int fd, unsigned long request, void *arg)
-{
-	int rc;
-
-	do {
-		rc = ioctl(fd, request, arg);
-	} while (rc < 0 && errno == EINTR);
-	return rc;
-}
 
 const char *fc_v4l2_fourcc_str(uint32_t f, char *buf)
 {
@@ -550,9 +539,9 @@ int fc_v4l2_grab(struct fc_v4l2 *v, struct fc_v4l2_frame *f, char *err, size_t e
 		if (fc_v4l2_xioctl(v->fd, VIDIOC_DQBUF, &b) < 0) {
 			if (errno == EAGAIN)
 				break;
+			/* The device is failing (unplugged, most likely): the caller closes it,
+			 * which returns every buffer, so none needs requeueing here. */
 			snprintf(err, errlen, "%s: %s", v->path, strerror(errno));
-			if (have)
-				(void)requeue(v, &newest, err + strlen(err), 0);
 			return -1;
 		}
 		if (b.index >= v->nbuf) {
@@ -560,18 +549,18 @@ int fc_v4l2_grab(struct fc_v4l2 *v, struct fc_v4l2_frame *f, char *err, size_t e
 				 b.index, v->nbuf);
 			return -1;
 		}
-		if (have) {
-			if (requeue(v, &newest, err, errlen) < 0)
-				return -1;
-			skipped++;
-		}
-		/* A buffer the driver marks broken is never shown: back it goes. */
+		/* A buffer the driver marks broken is never shown: back it goes, and the newest
+		 * good one so far stays the newest. */
 		if (b.flags & V4L2_BUF_FLAG_ERROR) {
-			have = false;
 			if (requeue(v, &b, err, errlen) < 0)
 				return -1;
 			skipped++;
 			continue;
+		}
+		if (have) {
+			if (requeue(v, &newest, err, errlen) < 0)
+				return -1;
+			skipped++;
 		}
 		newest = b;
 		have = true;

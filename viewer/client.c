@@ -170,9 +170,10 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now)
 	case FC_MSG_PONG:
 		return 0;
 	case FC_MSG_STATUS:
-		fc_warn("sender: source %s%s%s",
-			m->u.status.source == FC_SOURCE_LOST ? "lost" : "live again",
-			m->u.status.text[0] ? ": " : "", m->u.status.text);
+		fc_log(m->u.status.source == FC_SOURCE_LOST ? FC_LOG_WARN : FC_LOG_INFO,
+		       "sender: source %s%s%s",
+		       m->u.status.source == FC_SOURCE_LOST ? "lost" : "live again",
+		       m->u.status.text[0] ? ": " : "", m->u.status.text);
 		return 0;
 	case FC_MSG_BYE:
 		snprintf(why, sizeof(why), "%s%s%s", fc_proto_bye_reason_name(m->u.bye.reason),

@@ -24,12 +24,12 @@ def free_port():
 
 
 class Proc:
-    def __init__(self, name, args, json_path=None):
+    def __init__(self, name, args, json_path=None, env=None):
         self.name = name
         self.json_path = json_path
         self.log_path = os.path.join(TMP, f"{name}.log")
         self.log = open(self.log_path, "w")
-        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.args = args
         _procs.append(self)
 
