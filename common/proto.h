@@ -22,12 +22,15 @@
 #define FC_PROTO_HEADER_SIZE 8
 
 /* Limits. A peer that exceeds one is cut off; none is negotiable. */
-#define FC_PROTO_MAX_NAME    64		 /* HELLO software name, bytes */
-#define FC_PROTO_MAX_TEXT    200	 /* BYE and STATUS text, bytes */
-#define FC_PROTO_MAX_JPEG    (16u << 20) /* one frame's JPEG, bytes */
-#define FC_PROTO_MAX_DIM     16384	 /* frame width or height, pixels */
-#define FC_PROTO_MAX_WINDOW  16		 /* requests a viewer may keep in flight */
-#define FC_PROTO_FRAME_FIXED 40		 /* FRAME payload before the JPEG bytes */
+#define FC_PROTO_MAX_NAME 64	      /* HELLO software name, bytes */
+#define FC_PROTO_MAX_TEXT 200	      /* BYE and STATUS text, bytes */
+#define FC_PROTO_MAX_JPEG (16u << 20) /* one frame's JPEG, bytes */
+#define FC_PROTO_MAX_DIM  16384	      /* frame width or height, pixels */
+/* Pixels in one frame (8K UHD): what a viewer will decode, bounding what one frame can make it
+ * allocate (about 100 MB at 4:4:4). */
+#define FC_PROTO_MAX_PIXELS  (7680 * 4320)
+#define FC_PROTO_MAX_WINDOW  16 /* requests a viewer may keep in flight */
+#define FC_PROTO_FRAME_FIXED 40 /* FRAME payload before the JPEG bytes */
 #define FC_PROTO_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG)
 
 enum fc_msg_type {

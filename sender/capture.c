@@ -179,7 +179,7 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 	size_t n = fc_mjpeg_check(vf->data, vf->size, &why);
 	struct fc_frame *f;
 
-	if (!n || n > FC_PROTO_MAX_JPEG) {
+	if (!n || n + FC_MJPEG_DHT_SIZE > FC_PROTO_MAX_JPEG) {
 		count(c, &c->stats.broken, 1);
 		return;
 	}
@@ -222,6 +222,10 @@ static void camera_lost(struct fc_capture *c, const char *reason)
 	c->cam = NULL;
 	count(c, &c->stats.lost_events, 1);
 	snprintf(text, sizeof(text), "camera lost (%.120s); retrying every second", reason);
+	/* The text goes on the wire, which takes printable ASCII only (a path could hold more). */
+	for (char *t = text; *t; t++)
+		if (*t < 0x20 || *t > 0x7e)
+			*t = '?';
 	fc_warn("%s", text);
 	fc_slot_set_source(c->slot, FC_SOURCE_LOST, text);
 	while (!atomic_load(&c->stop)) {

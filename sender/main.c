@@ -202,6 +202,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			argv[optind]);
 		return -1;
 	}
+	if ((long)o->capture.width * o->capture.height > FC_PROTO_MAX_PIXELS) {
+		fprintf(stderr,
+			"freshcam-send: --size %dx%d: more than the %d pixels a viewer takes\n",
+			o->capture.width, o->capture.height, FC_PROTO_MAX_PIXELS);
+		return -1;
+	}
 	if (have_listen && o->dial) {
 		fprintf(stderr, "freshcam-send: --listen and --connect exclude each other: either "
 				"viewers dial this sender, or it dials one viewer\n");

@@ -492,7 +492,11 @@ size_t fc_mjpeg_check(const uint8_t *p, size_t n, const char **why)
 	/* Cameras pad the buffer after EOI; a frame cut short has no EOI at all. */
 	while (n > 2 && p[n - 1] == 0)
 		n--;
-	if (n < FC_MJPEG_MIN_SIZE || p[n - 2] != 0xFF || p[n - 1] != 0xD9) {
+	if (n < FC_MJPEG_MIN_SIZE) {
+		*why = "frame too short";
+		return 0;
+	}
+	if (p[n - 2] != 0xFF || p[n - 1] != 0xD9) {
 		*why = "no end-of-image marker (frame cut short)";
 		return 0;
 	}
@@ -514,7 +518,7 @@ bool fc_mjpeg_has_dht(const uint8_t *p, size_t n)
 size_t fc_mjpeg_insert_dht(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
 {
 	bool dht;
-	size_t at = walk(p, n, is_sof_or_sos, &dht);
+	size_t at = n >= 4 && p[0] == 0xFF && p[1] == 0xD8 ? walk(p, n, is_sof_or_sos, &dht) : 0;
 
 	if (!at || cap < n + sizeof(std_dht))
 		return 0;

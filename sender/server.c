@@ -16,7 +16,8 @@
 #define STALL_MS	    5000
 #define DIAL_TIMEOUT_MS	    3000
 #define DIAL_BACKOFF_MAX_MS 10000
-/* A viewer only ever sends small messages (the largest is a HELLO): never buffer more for one. */
+/* A viewer only ever sends small messages (the largest, a BYE, is 212 bytes): never buffer more
+ * for one. */
 #define VIEWER_MAX_MESSAGE 1024
 
 struct fc_server {
@@ -93,7 +94,8 @@ static void refuse(int fd, const char *peer, int max)
 		close(fd);
 		return;
 	}
-	snprintf(text, sizeof(text), "this sender serves at most %d viewers (--max-viewers)", max);
+	snprintf(text, sizeof(text), "this sender serves at most %d viewer%s (--max-viewers)", max,
+		 max == 1 ? "" : "s");
 	fc_warn("viewer %s refused: already serving %d viewers (--max-viewers)", peer, max);
 	fc_conn_bye(conn, FC_BYE_FULL, text);
 	/* Read the viewer's HELLO before closing: closing with unread bytes sends a reset, which

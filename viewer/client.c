@@ -96,7 +96,7 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	struct outstanding o = c->out[c->head]; /* a copy: send_request may reuse the entry */
 	struct fc_age age;
 	bool accepted;
-	char why[160];
+	char why[256];
 
 	/* The sender answers requests oldest first; anything else is a broken sender. */
 	if (c->count == 0 || fm->id != o.id || fm->t0_ns != o.v0_ns || fm->seq <= c->last_seq) {

@@ -120,10 +120,10 @@ static int decode(struct fc_decoder *d, const uint8_t *jpeg, size_t size, int ex
 		return -1;
 	}
 	if (w <= 0 || h <= 0 || w > FC_PROTO_MAX_DIM || h > FC_PROTO_MAX_DIM ||
-	    (long long)w * h > FC_DECODER_MAX_PIXELS) {
+	    (long long)w * h > FC_PROTO_MAX_PIXELS) {
 		snprintf(d->err, sizeof(d->err),
 			 "JPEG claims %dx%d pixels (limit %d per side, %d in all)", w, h,
-			 FC_PROTO_MAX_DIM, FC_DECODER_MAX_PIXELS);
+			 FC_PROTO_MAX_DIM, FC_PROTO_MAX_PIXELS);
 		return -1;
 	}
 	if ((expect_w && w != expect_w) || (expect_h && h != expect_h)) {

@@ -11,10 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The most pixels a picture may have (8K UHD): bounds what one hostile frame can make the viewer
- * allocate (about 100 MB at 4:4:4). */
-#define FC_DECODER_MAX_PIXELS (7680 * 4320)
-
 enum fc_pic_subsamp { FC_PIC_420, FC_PIC_422, FC_PIC_444, FC_PIC_GRAY, FC_PIC_OTHER };
 
 struct fc_picture {

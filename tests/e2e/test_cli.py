@@ -139,7 +139,7 @@ def test_sender_full():
     first = fc.viewer(port, "--seconds", "4", name="first")
     time.sleep(1)
     rc, out = fc.run([VIEW, "--headless", f"127.0.0.1:{port}", "--seconds", "2"])
-    fc.check(rc == 1 and "sender full" in out and "at most 1 viewers" in out,
+    fc.check(rc == 1 and "sender full" in out and "at most 1 viewer " in out,
              f"second viewer refused: {out.strip()!r}")
     fc.check(first.wait(20) == 0 and first.summary()["shown"] > 0, "the first goes on", first)
     s.stop()
