@@ -11,7 +11,8 @@
  * Everything the frame lived through is its age at S2 plus the time from S2 to V3, and S2..V3
  * lies inside the round trip V0..V3 less the time the request was held at the sender:
  *   true age <= bound = (V3 - V0) - held + age
- * exact but for the request's own one-way trip, which only makes the bound stricter. The estimate
+ * exact but for the request's own one-way trip, which only makes the bound stricter. The two
+ * clocks may tick at rates up to 500 ppm apart, so the bound also adds 500 ppm of held + age. The estimate
  * rtt/2 + age (rtt = (V3 - V0) - held) is for people; decisions use the bound.
  *
  * Pure functions; thread-safe.

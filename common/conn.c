@@ -31,11 +31,15 @@ struct fc_conn *fc_conn_new(int fd, const char *peer, size_t max_message, int st
 {
 	struct fc_conn *c = calloc(1, sizeof(*c));
 
-	if (!c)
+	/* The fd is ours from here on, whatever happens: closed on failure too. */
+	if (!c) {
+		close(fd);
 		return NULL;
+	}
 	c->cap = max_message < INITIAL_CAP ? max_message : INITIAL_CAP;
 	c->buf = malloc(c->cap);
 	if (!c->buf) {
+		close(fd);
 		free(c);
 		return NULL;
 	}

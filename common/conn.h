@@ -23,7 +23,8 @@
 
 struct fc_conn;
 
-/* Takes ownership of fd (made non-blocking). peer names the other end in messages. */
+/* Takes ownership of fd (made non-blocking; closed here if this fails). peer names the other end
+ * in messages. NULL when out of memory. */
 struct fc_conn *fc_conn_new(int fd, const char *peer, size_t max_message, int stall_ms);
 void fc_conn_free(struct fc_conn *c);
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FC_JSON_MAX   8192
+#define FC_JSON_MAX   32768 /* a sender line with 64 viewers is about 9 KB */
 #define FC_JSON_DEPTH 8
 
 struct fc_json {

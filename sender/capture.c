@@ -38,6 +38,7 @@ struct fc_capture {
 	uint8_t *planes;
 	size_t planes_size;
 	bool said_clock;
+	bool said_encode;
 
 	pthread_mutex_t stats_lock;
 	struct fc_capture_stats stats;
@@ -50,6 +51,21 @@ static void count(struct fc_capture *c, uint64_t *counter, uint64_t n)
 	pthread_mutex_unlock(&c->stats_lock);
 }
 
+/* Publishes a finished frame and counts it (as encoded or passed through). */
+static void published(struct fc_capture *c, struct fc_frame *f, uint64_t *kind)
+{
+	uint64_t now = fc_clock_now_ns();
+	uint64_t age = now > f->capture_ns ? now - f->capture_ns : 0;
+	size_t size = f->size;
+
+	fc_slot_publish(c->slot, f);
+	pthread_mutex_lock(&c->stats_lock);
+	(*kind)++;
+	c->stats.bytes += size;
+	fc_hist_add(&c->stats.publish, age);
+	pthread_mutex_unlock(&c->stats_lock);
+}
+
 /* Encodes planes into a pooled frame and publishes it. */
 static void publish_encoded(struct fc_capture *c, const struct fc_image *img, uint64_t seq,
 			    uint64_t capture_ns)
@@ -59,6 +75,10 @@ static void publish_encoded(struct fc_capture *c, const struct fc_image *img, ui
 	size_t size = 0;
 
 	if (!f || fc_encoder_encode(c->encoder, img, f->data, f->cap, &size) < 0) {
+		if (!c->said_encode)
+			fc_error("%s; counting such failures from now on",
+				 f ? fc_encoder_error(c->encoder) : "out of memory for a frame");
+		c->said_encode = true;
 		fc_frame_unref(f);
 		count(c, &c->stats.failed, 1);
 		return;
@@ -68,13 +88,7 @@ static void publish_encoded(struct fc_capture *c, const struct fc_image *img, ui
 	f->capture_ns = capture_ns;
 	f->width = (uint16_t)img->width;
 	f->height = (uint16_t)img->height;
-	fc_slot_publish(c->slot, f);
-
-	pthread_mutex_lock(&c->stats_lock);
-	c->stats.encoded++;
-	c->stats.bytes += size;
-	fc_hist_add(&c->stats.publish, fc_clock_now_ns() - capture_ns);
-	pthread_mutex_unlock(&c->stats_lock);
+	published(c, f, &c->stats.encoded);
 }
 
 /* ---- the test pattern ---------------------------------------------------------------------- */
@@ -88,7 +102,13 @@ static void pattern_loop(struct fc_capture *c)
 		struct fc_image img;
 		uint64_t t, now;
 
-		fc_clock_sleep_until(next);
+		/* In slices, so that a slow rate (--fps 0.1) does not delay a stop by a period. */
+		while (!atomic_load(&c->stop) && fc_clock_now_ns() < next)
+			fc_clock_sleep_until(next < fc_clock_now_ns() + 50 * FC_NS_PER_MS
+						 ? next
+						 : fc_clock_now_ns() + 50 * FC_NS_PER_MS);
+		if (atomic_load(&c->stop))
+			break;
 		t = fc_clock_now_ns();
 		fc_pattern_draw(c->pattern, seq, t, &img);
 		count(c, &c->stats.captured, 1);
@@ -162,11 +182,16 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 			.stride = { w, w / 2, w / 2 },
 		};
 
-		if (vf->size < (size_t)w * (size_t)h * 2) {
+		/* Rows may be padded: the driver's bytesperline, at least two bytes a pixel. */
+		size_t bpl = c->cam_info.got.bytesperline >= w * 2
+				 ? (size_t)c->cam_info.got.bytesperline
+				 : (size_t)w * 2;
+
+		if (vf->size < bpl * (size_t)(h - 1) + (size_t)w * 2) {
 			count(c, &c->stats.broken, 1);
 			return;
 		}
-		fc_yuyv_to_i420(vf->data, (size_t)w * 2, w, h, c->planes, w,
+		fc_yuyv_to_i420(vf->data, bpl, w, h, c->planes, w,
 				c->planes + (size_t)w * (size_t)h,
 				c->planes + (size_t)w * (size_t)h * 5 / 4, w / 2);
 		publish_encoded(c, &img, seq, vf->capture_ns);
@@ -178,8 +203,13 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 	const char *why = NULL;
 	size_t n = fc_mjpeg_check(vf->data, vf->size, &why);
 	struct fc_frame *f;
+	int jw = 0;
+	int jh = 0;
 
-	if (!n || n + FC_MJPEG_DHT_SIZE > FC_PROTO_MAX_JPEG) {
+	/* The JPEG's own size is what the viewer will decode; label the frame with it. */
+	if (!n || n + FC_MJPEG_DHT_SIZE > FC_PROTO_MAX_JPEG ||
+	    !fc_mjpeg_dimensions(vf->data, n, &jw, &jh) || jw > FC_PROTO_MAX_DIM ||
+	    jh > FC_PROTO_MAX_DIM) {
 		count(c, &c->stats.broken, 1);
 		return;
 	}
@@ -201,14 +231,9 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 	}
 	f->seq = seq;
 	f->capture_ns = vf->capture_ns;
-	f->width = (uint16_t)w;
-	f->height = (uint16_t)h;
-	fc_slot_publish(c->slot, f);
-	pthread_mutex_lock(&c->stats_lock);
-	c->stats.passed++;
-	c->stats.bytes += n;
-	fc_hist_add(&c->stats.publish, fc_clock_now_ns() - vf->capture_ns);
-	pthread_mutex_unlock(&c->stats_lock);
+	f->width = (uint16_t)jw;
+	f->height = (uint16_t)jh;
+	published(c, f, &c->stats.passed);
 }
 
 /* The camera went away: tell the viewers, then try again every second until it is back. */
@@ -216,12 +241,14 @@ static void camera_lost(struct fc_capture *c, const char *reason)
 {
 	char text[FC_PROTO_MAX_TEXT + 1];
 	char err[512];
+	char last_err[512] = "";
 	enum fc_v4l2_failure why;
 
 	fc_v4l2_close(c->cam);
 	c->cam = NULL;
 	count(c, &c->stats.lost_events, 1);
-	snprintf(text, sizeof(text), "camera lost (%.120s); retrying every second", reason);
+	snprintf(text, sizeof(text), "camera %.60s lost (%.100s); retrying every second",
+		 c->cfg.device, reason);
 	/* The text goes on the wire, which takes printable ASCII only (a path could hold more). */
 	for (char *t = text; *t; t++)
 		if (*t < 0x20 || *t > 0x7e)
@@ -235,14 +262,20 @@ static void camera_lost(struct fc_capture *c, const char *reason)
 			fc_clock_sleep_until(fc_clock_now_ns() + 50 * FC_NS_PER_MS);
 		if (atomic_load(&c->stop))
 			return;
-		if (open_camera(c, &why, err, sizeof(err)) == 0) {
-			snprintf(text, sizeof(text), "camera back: %dx%d at %.3g fps",
-				 c->cam_info.got.width, c->cam_info.got.height,
-				 c->cam_info.got.fps_milli / 1000.0);
-			fc_info("%s", text);
-			fc_slot_set_source(c->slot, FC_SOURCE_LIVE, text);
-			return;
+		if (open_camera(c, &why, err, sizeof(err)) < 0) {
+			/* Say why it cannot come back (busy, another camera there...), once per
+			 * change, not once a second. */
+			if (strcmp(err, last_err) != 0 && why != FC_V4L2_FAIL_MISSING)
+				fc_warn("%s", err);
+			snprintf(last_err, sizeof(last_err), "%s", err);
+			continue;
 		}
+		snprintf(text, sizeof(text), "camera back: %dx%d at %.3g fps",
+			 c->cam_info.got.width, c->cam_info.got.height,
+			 c->cam_info.got.fps_milli / 1000.0);
+		fc_info("%s", text);
+		fc_slot_set_source(c->slot, FC_SOURCE_LIVE, text);
+		return;
 	}
 }
 

@@ -477,6 +477,8 @@ static bool is_sof_or_sos(uint8_t m)
 	return (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) || m == 0xDA;
 }
 
+static bool is_sof(uint8_t m);
+
 size_t fc_mjpeg_check(const uint8_t *p, size_t n, const char **why)
 {
 	bool dht;
@@ -505,6 +507,24 @@ size_t fc_mjpeg_check(const uint8_t *p, size_t n, const char **why)
 		return 0;
 	}
 	return n;
+}
+
+static bool is_sof(uint8_t m)
+{
+	return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+}
+
+bool fc_mjpeg_dimensions(const uint8_t *p, size_t n, int *width, int *height)
+{
+	bool dht;
+	size_t at = walk(p, n, is_sof, &dht);
+
+	/* FF Cn, length (2), precision (1), height (2), width (2) */
+	if (!at || at + 9 > n)
+		return false;
+	*height = p[at + 5] << 8 | p[at + 6];
+	*width = p[at + 7] << 8 | p[at + 8];
+	return *width > 0 && *height > 0;
 }
 
 bool fc_mjpeg_has_dht(const uint8_t *p, size_t n)

@@ -31,6 +31,10 @@
  */
 size_t fc_mjpeg_check(const uint8_t *p, size_t n, const char **why);
 
+/* The picture size the frame's own header (SOFn) declares: a camera's JPEG may differ from the
+ * negotiated size (1920x1088 for 1920x1080, say). false when there is no frame header. */
+bool fc_mjpeg_dimensions(const uint8_t *p, size_t n, int *width, int *height);
+
 /* Whether the frame (already checked) defines Huffman tables before its scan. */
 bool fc_mjpeg_has_dht(const uint8_t *p, size_t n);
 

@@ -65,12 +65,17 @@ static int live_sessions(struct fc_server *srv)
 
 static struct fc_session *add_session(struct fc_server *srv, int fd, const char *peer)
 {
-	struct fc_conn *conn = fc_conn_new(fd, peer, VIEWER_MAX_MESSAGE, STALL_MS);
+	struct fc_conn *conn;
 	struct fc_session *s;
 	char err[256];
 
-	if (!conn) {
+	if (live_sessions(srv) >= MAX_SESSIONS) {
 		close(fd);
+		fc_error("viewer %s: %d sessions already; closing", peer, MAX_SESSIONS);
+		return NULL;
+	}
+	conn = fc_conn_new(fd, peer, VIEWER_MAX_MESSAGE, STALL_MS);
+	if (!conn) {
 		fc_error("viewer %s: out of memory", peer);
 		return NULL;
 	}
@@ -90,10 +95,8 @@ static void refuse(int fd, const char *peer, int max)
 	struct fc_conn *conn = fc_conn_new(fd, peer, 4096, 1000);
 	char text[96];
 
-	if (!conn) {
-		close(fd);
+	if (!conn)
 		return;
-	}
 	snprintf(text, sizeof(text), "this sender serves at most %d viewer%s (--max-viewers)", max,
 		 max == 1 ? "" : "s");
 	fc_warn("viewer %s refused: already serving %d viewers (--max-viewers)", peer, max);

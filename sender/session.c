@@ -47,6 +47,13 @@ struct fc_session {
 	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us;
 };
 
+/* Logs why the connection ends (its error) and returns -1 for the caller to pass up. */
+static int closing(struct fc_session *s)
+{
+	fc_warn("viewer %s: %s; closing its connection", s->peer, fc_conn_error(s->conn));
+	return -1;
+}
+
 /* Sends the newest unsent frame for the oldest pending request, if there are both: the frame
  * itself, or a stale notice (its timings without its bytes) when it is already older than the
  * viewer's budget, so the viewer counts it and can say why nothing is shown. Each frame is
@@ -57,18 +64,21 @@ static int answer(struct fc_session *s)
 	struct fc_frame *f;
 	struct pending *p;
 	uint64_t now;
+	uint64_t age;
 	bool stale;
 	int rc;
 
 	while (s->qlen > 0 && (f = fc_slot_get_newer(s->cfg.slot, s->last_seq))) {
 		now = fc_clock_now_ns();
-		stale = now - f->capture_ns > s->budget_ns;
+		/* A capture time after now (a driver glitch) must not wrap into a huge age. */
+		age = now > f->capture_ns ? now - f->capture_ns : 0;
+		stale = age > s->budget_ns;
 		p = &s->queue[s->qhead];
 		m.u.frame = (struct fc_frame_msg){
 			.id = p->id,
 			.t0_ns = p->t0_ns,
 			.held_ns = now - p->s1_ns,
-			.age_ns = now - f->capture_ns,
+			.age_ns = age,
 			.seq = f->seq,
 			.width = f->width,
 			.height = f->height,
@@ -114,8 +124,7 @@ static int tell_source(struct fc_session *s)
 	m.u.status.source = (uint8_t)state;
 	if (fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) == 0)
 		return 0;
-	fc_warn("viewer %s: %s; closing its connection", s->peer, fc_conn_error(s->conn));
-	return -1;
+	return closing(s);
 }
 
 /* Handles one message from the viewer. Returns 0 to go on, 1 when the viewer said BYE, -1 on a
@@ -149,8 +158,7 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 		reply.u.ping = m->u.ping;
 		if (fc_conn_send(s->conn, &reply, s->cfg.io_timeout_ms) == 0)
 			return 0;
-		fc_warn("viewer %s: %s; closing its connection", s->peer, fc_conn_error(s->conn));
-		return -1;
+		return closing(s);
 	case FC_MSG_PONG:
 		return 0;
 	case FC_MSG_BYE:
@@ -181,10 +189,9 @@ static int drain(struct fc_session *s)
 			return rc;
 	}
 	if (rc < 0) {
-		fc_warn("viewer %s: %s; closing its connection", s->peer, fc_conn_error(s->conn));
 		/* Tell a live peer what it did wrong; to a closed one this is a no-op. */
 		fc_conn_bye(s->conn, FC_BYE_PROTOCOL, fc_conn_error(s->conn));
-		return -1;
+		return closing(s);
 	}
 	return 0;
 }
@@ -208,8 +215,7 @@ static void serve(struct fc_session *s)
 		if (tell_source(s) < 0)
 			return;
 		if (answer(s) < 0) {
-			fc_warn("viewer %s: %s; closing its connection", s->peer,
-				fc_conn_error(s->conn));
+			closing(s);
 			return;
 		}
 		rc = poll(pfd, 2, fc_clock_ms_until(s->last_heard_ns + idle));

@@ -1,5 +1,7 @@
 #include "v4l2.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -235,6 +237,7 @@ int fc_v4l2_choose(const struct fc_v4l2_caps *caps, enum fc_v4l2_want want, int 
 	out->width = m->width;
 	out->height = m->height;
 	out->fps_milli = pick_rate(m, fps_milli);
+	out->bytesperline = 0;
 	return 0;
 }
 
@@ -361,6 +364,7 @@ static int set_format(struct fc_v4l2 *v, const struct fc_v4l2_choice *c, struct 
 	info->got.fourcc = fmt.fmt.pix.pixelformat;
 	info->got.width = (int)fmt.fmt.pix.width;
 	info->got.height = (int)fmt.fmt.pix.height;
+	info->got.bytesperline = (int)fmt.fmt.pix.bytesperline;
 	if (info->got.fourcc != c->fourcc)
 		return fail(err, errlen, why, FC_V4L2_FAIL_FORMAT,
 			    "%s: asked for %s, driver set %s", v->path,
@@ -509,14 +513,6 @@ int fc_v4l2_fd(const struct fc_v4l2 *v)
 	return v->fd;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int requeue(struct fc_v4l2 *v, struct v4l2_buffer *b, char *err, size_t errlen)
 {
 	if (fc_v4l2_xioctl(v->fd, VIDIOC_QBUF, b) == 0)
@@ -530,6 +526,8 @@ int fc_v4l2_grab(struct fc_v4l2 *v, struct fc_v4l2_frame *f, char *err, size_t e
 	struct v4l2_buffer newest = { 0 };
 	bool have = false;
 	unsigned skipped = 0;
+	uint64_t now;
+	uint64_t stamp;
 
 	/* Drain: every ready buffer is dequeued; all but the newest go straight back. */
 	for (;;) {
@@ -549,9 +547,10 @@ int fc_v4l2_grab(struct fc_v4l2 *v, struct fc_v4l2_frame *f, char *err, size_t e
 				 b.index, v->nbuf);
 			return -1;
 		}
-		/* A buffer the driver marks broken is never shown: back it goes, and the newest
-		 * good one so far stays the newest. */
-		if (b.flags & V4L2_BUF_FLAG_ERROR) {
+		/* A buffer the driver marks broken, or one it filled with nothing (it would hold an
+		 * older frame's pixels), is never shown: back it goes, and the newest good one so
+		 * far stays the newest. */
+		if ((b.flags & V4L2_BUF_FLAG_ERROR) || b.bytesused == 0) {
 			if (requeue(v, &b, err, errlen) < 0)
 				return -1;
 			skipped++;
@@ -568,17 +567,21 @@ int fc_v4l2_grab(struct fc_v4l2 *v, struct fc_v4l2_frame *f, char *err, size_t e
 	if (!have)
 		return 0;
 	f->data = v->buf[newest.index].start;
-	f->size = newest.bytesused ? newest.bytesused : v->buf[newest.index].length;
+	f->size = newest.bytesused;
 	if (f->size > v->buf[newest.index].length)
 		f->size = v->buf[newest.index].length;
+	now = fc_clock_now_ns();
+	stamp = (uint64_t)newest.timestamp.tv_sec * 1000000000ull +
+		(uint64_t)newest.timestamp.tv_usec * 1000ull;
+	/* A stamp from the future or from seconds ago is a driver glitch (or another clock under
+	 * the monotonic flag): trusting it would make every frame look stale, or fresh. */
 	if ((newest.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) == V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC &&
-	    (newest.timestamp.tv_sec || newest.timestamp.tv_usec)) {
-		f->capture_ns = (uint64_t)newest.timestamp.tv_sec * 1000000000ull +
-				(uint64_t)newest.timestamp.tv_usec * 1000ull;
+	    stamp && stamp <= now && now - stamp < 5 * FC_NS_PER_S) {
+		f->capture_ns = stamp;
 		f->driver_time = true;
 	} else {
 		/* Another clock (or none): the dequeue time is the best this host can say. */
-		f->capture_ns = now_ns();
+		f->capture_ns = now;
 		f->driver_time = false;
 	}
 	f->sequence = newest.sequence;

@@ -44,6 +44,8 @@ struct fc_v4l2_choice {
 	int width;
 	int height;
 	int fps_milli;
+	int bytesperline; /* set by the driver (fc_v4l2_open): a row of the raw picture, padding
+			   * included; 0 from fc_v4l2_choose */
 };
 
 /*

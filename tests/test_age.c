@@ -10,6 +10,8 @@
 #include "age.h"
 
 #define MS 1000000ull
+/* The allowance for the two clocks' rates: 500 ppm of held + age. */
+#define SLACK(held, age) (((held) + (age)) / 1000000 * 500)
 
 /* Simulates one exchange with given one-way delays and returns what the viewer computes. The
  * true age at V3 is (S2 - Sc) + down. */
@@ -35,21 +37,40 @@ static void test_bound_is_upper_bound(void **state)
 
 	(void)state;
 	/* true age = 12 + 5 = 17 ms; bound = rtt (8) + 12 = 20 ms = true + up */
-	assert_int_equal(a.bound_ns, 20 * MS);
+	assert_int_equal(a.bound_ns, 20 * MS + SLACK(10 * MS, 12 * MS));
 	assert_int_equal(a.rtt_ns, 8 * MS);
 	assert_int_equal(a.est_ns, 16 * MS);
 	assert_true(a.bound_ns >= 17 * MS);
 }
 
-/* The sender's wait for a fresh frame is not counted as lag: only network and frame age are. */
+/* The sender's wait for a fresh frame is not counted as lag: only network and frame age are, plus
+ * the clock-rate allowance on the wait (500 ppm of it), not the wait itself. */
 static void test_hold_is_not_lag(void **state)
 {
 	struct fc_age short_hold = exchange(1 * MS, 1 * MS, 0, 4 * MS);
 	struct fc_age long_hold = exchange(1 * MS, 1 * MS, 900 * MS, 4 * MS);
 
 	(void)state;
-	assert_int_equal(short_hold.bound_ns, long_hold.bound_ns);
-	assert_int_equal(long_hold.bound_ns, 6 * MS);
+	assert_int_equal(short_hold.bound_ns, 6 * MS + SLACK(0, 4 * MS));
+	assert_int_equal(long_hold.bound_ns - short_hold.bound_ns, SLACK(900 * MS, 0));
+}
+
+/* With the sender's clock 500 ppm fast (it reads a 60 s hold 30 ms long), the bound still is not
+ * below the true age. */
+static void test_fast_sender_clock_long_hold(void **state)
+{
+	uint64_t true_held = 60000 * MS;
+	uint64_t true_age_at_send = 5 * MS;
+	uint64_t up = 2 * MS, down = 2 * MS;
+	uint64_t held = true_held + true_held / 2000; /* +500 ppm */
+	uint64_t age = true_age_at_send;
+	uint64_t v0 = 1000 * MS;
+	uint64_t v3 = v0 + up + true_held + down;
+	struct fc_age a;
+
+	(void)state;
+	assert_true(fc_age_compute(v0, v3, held, age, &a));
+	assert_true(a.bound_ns >= true_age_at_send + down);
 }
 
 /* A frame captured after the request arrived (age at send < held) still gets the exact bound. */
@@ -59,7 +80,7 @@ static void test_frame_captured_after_request(void **state)
 	struct fc_age a = exchange(2 * MS, 2 * MS, 30 * MS, 5 * MS);
 
 	(void)state;
-	assert_int_equal(a.bound_ns, 9 * MS); /* rtt 4 + age 5 */
+	assert_int_equal(a.bound_ns, 9 * MS + SLACK(30 * MS, 5 * MS)); /* rtt 4 + age 5 */
 	assert_int_equal(a.rtt_ns, 4 * MS);
 }
 
@@ -70,7 +91,7 @@ static void test_asymmetric_link(void **state)
 
 	(void)state;
 	assert_true(a.bound_ns >= 3 * MS); /* true age 1 + 2 */
-	assert_int_equal(a.bound_ns, 43 * MS);
+	assert_int_equal(a.bound_ns, 43 * MS + SLACK(0, 1 * MS));
 	assert_int_equal(a.est_ns, 22 * MS);
 }
 
@@ -86,7 +107,7 @@ static void test_impossible_refused(void **state)
 	 * counts as a zero round trip. */
 	assert_true(fc_age_compute(0, 10 * MS, 10 * MS + 20000, 3 * MS, &a));
 	assert_int_equal(a.rtt_ns, 0);
-	assert_int_equal(a.bound_ns, 3 * MS);
+	assert_int_equal(a.bound_ns, 3 * MS + SLACK(10 * MS, 3 * MS));
 }
 
 /* An absurd age at send cannot wrap the bound into a small number. */
@@ -117,6 +138,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bound_is_upper_bound),
 		cmocka_unit_test(test_hold_is_not_lag),
+		cmocka_unit_test(test_fast_sender_clock_long_hold),
 		cmocka_unit_test(test_frame_captured_after_request),
 		cmocka_unit_test(test_asymmetric_link),
 		cmocka_unit_test(test_impossible_refused),

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "v4l2.h"
 
 #define BUF_LEN 4096
@@ -443,31 +444,38 @@ static void test_sequence_gaps_counted(void **state)
 	fc_v4l2_close(v);
 }
 
-/* A monotonic driver stamp is the capture time; without one, the dequeue time is used. */
+/* A monotonic driver stamp is the capture time; without one, or with one from the future or from
+ * seconds ago (a driver glitch), the dequeue time is used. */
 static void test_timestamps(void **state)
 {
 	struct fc_v4l2_info info;
 	struct fc_v4l2 *v = open_cam(FC_V4L2_MJPEG, 640, 480, 30, &info);
 	struct fc_v4l2_frame f;
 	char err[256];
+	uint64_t now_us = fc_clock_now_ns() / 1000;
+	const uint32_t mono = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC;
 
 	(void)state;
-	m.script[0] = (struct ready){ .index = 0,
-				      .sequence = 1,
-				      .ts_us = 123456789,
-				      .flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC };
+	m.script[0] =
+	    (struct ready){ .index = 0, .sequence = 1, .ts_us = now_us - 10000, .flags = mono };
 	m.script[1] = (struct ready){
-		.index = 1, .sequence = 2, .ts_us = 5, .flags = V4L2_BUF_FLAG_TIMESTAMP_UNKNOWN
+		.index = 1, .sequence = 2, .ts_us = now_us, .flags = V4L2_BUF_FLAG_TIMESTAMP_UNKNOWN
 	};
-	m.nscript = 1;
-	assert_int_equal(fc_v4l2_grab(v, &f, err, sizeof(err)), 1);
-	assert_true(f.driver_time);
-	assert_true(f.capture_ns == 123456789000ull);
-	fc_v4l2_release(v, &f, err, sizeof(err));
-	m.nscript = 2;
-	assert_int_equal(fc_v4l2_grab(v, &f, err, sizeof(err)), 1);
-	assert_false(f.driver_time);
-	assert_true(f.capture_ns > 5000);
+	m.script[2] =
+	    (struct ready){ .index = 2, .sequence = 3, .ts_us = now_us + 60000000, .flags = mono };
+	m.script[3] =
+	    (struct ready){ .index = 3, .sequence = 4, .ts_us = now_us - 10000000, .flags = mono };
+	for (int i = 0; i < 4; i++) {
+		m.nscript = i + 1;
+		assert_int_equal(fc_v4l2_grab(v, &f, err, sizeof(err)), 1);
+		assert_int_equal(f.sequence, i + 1);
+		assert_int_equal(f.driver_time, i == 0);
+		if (i == 0)
+			assert_true(f.capture_ns == (now_us - 10000) * 1000);
+		else
+			assert_true(f.capture_ns >= now_us * 1000);
+		fc_v4l2_release(v, &f, err, sizeof(err));
+	}
 	fc_v4l2_close(v);
 }
 

@@ -10,6 +10,8 @@ struct fc_display {
 	int tex_w;
 	int tex_h;
 	bool fullscreen;
+	uint8_t *grey; /* a neutral chroma row for grey pictures */
+	size_t grey_size;
 };
 
 struct fc_display *fc_display_open(const char *title, char *err, size_t errlen)
@@ -48,6 +50,7 @@ void fc_display_close(struct fc_display *d)
 		return;
 	if (d->texture)
 		SDL_DestroyTexture(d->texture);
+	SDL_free(d->grey);
 	if (d->renderer)
 		SDL_DestroyRenderer(d->renderer);
 	if (d->window)
@@ -75,12 +78,38 @@ static SDL_Rect fit(struct fc_display *d, int w, int h)
 	return r;
 }
 
-int fc_display_show(struct fc_display *d, const struct fc_picture *pic, char *err, size_t errlen)
+int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, char *err, size_t errlen)
 {
-	SDL_Rect dst;
+	int cstride[3] = { pic->stride[0], pic->stride[1], pic->stride[2] };
+	const uint8_t *cb = pic->plane[1];
+	const uint8_t *cr = pic->plane[2];
 
-	if (pic->subsamp != FC_PIC_420) {
-		snprintf(err, errlen, "the window shows 4:2:0 pictures only for now");
+	switch (pic->subsamp) {
+	case FC_PIC_420:
+		break;
+	case FC_PIC_422:
+		/* Every other chroma row of 4:2:2 is 4:2:0 as the IYUV texture wants it: a stride
+		 * trick, no conversion (most webcams' MJPEG is 4:2:2). */
+		cstride[1] *= 2;
+		cstride[2] *= 2;
+		break;
+	case FC_PIC_GRAY:
+		if (!d->grey || d->grey_size < (size_t)(pic->width / 2 + 1)) {
+			SDL_free(d->grey);
+			d->grey_size = (size_t)(pic->width / 2 + 1);
+			d->grey = SDL_malloc(d->grey_size);
+			if (!d->grey) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			SDL_memset(d->grey, 128, d->grey_size);
+		}
+		/* One neutral chroma row, read again for every row (stride 0). */
+		cb = cr = d->grey;
+		cstride[1] = cstride[2] = 0;
+		break;
+	default:
+		snprintf(err, errlen, "the window cannot show this chroma layout yet");
 		return -1;
 	}
 	if (!d->texture || d->tex_w != pic->width || d->tex_h != pic->height) {
@@ -98,16 +127,21 @@ int fc_display_show(struct fc_display *d, const struct fc_picture *pic, char *er
 		d->tex_h = pic->height;
 		SDL_SetWindowSize(d->window, pic->width, pic->height);
 	}
-	if (SDL_UpdateYUVTexture(d->texture, NULL, pic->plane[0], pic->stride[0], pic->plane[1],
-				 pic->stride[1], pic->plane[2], pic->stride[2]) < 0) {
+	if (SDL_UpdateYUVTexture(d->texture, NULL, pic->plane[0], cstride[0], cb, cstride[1], cr,
+				 cstride[2]) < 0) {
 		snprintf(err, errlen, "texture upload: %s", SDL_GetError());
 		return -1;
 	}
-	dst = fit(d, pic->width, pic->height);
+	return 0;
+}
+
+void fc_display_present(struct fc_display *d)
+{
+	SDL_Rect dst = fit(d, d->tex_w, d->tex_h);
+
 	SDL_RenderClear(d->renderer);
 	SDL_RenderCopy(d->renderer, d->texture, NULL, &dst);
 	SDL_RenderPresent(d->renderer);
-	return 0;
 }
 
 bool fc_display_poll(struct fc_display *d)

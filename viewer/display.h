@@ -1,6 +1,7 @@
 /*
- * display: the viewer's SDL2 window. It shows decoded pictures (4:2:0 through an IYUV streaming
- * texture, uploaded as planes: no colour conversion on the CPU), scaled to the window with the
+ * display: the viewer's SDL2 window. It shows decoded pictures (4:2:0, and 4:2:2 and grey by
+ * stride tricks, through an IYUV streaming texture uploaded as planes: no colour conversion on
+ * the CPU), scaled to the window with the
  * aspect ratio kept, and reports the keys a person presses.
  *
  * SDL wants its video calls on the main thread: every function here is called from the main
@@ -11,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "decoder.h"
 
@@ -21,8 +23,13 @@ struct fc_display;
 struct fc_display *fc_display_open(const char *title, char *err, size_t errlen);
 void fc_display_close(struct fc_display *d);
 
-/* Shows a picture. -1 with the reason in err when it cannot (an unsupported layout). */
-int fc_display_show(struct fc_display *d, const struct fc_picture *pic, char *err, size_t errlen);
+/* Uploads a picture into the window's texture (4:2:0, 4:2:2 and grey), not yet on screen.
+ * -1 with the reason in err when it cannot. */
+int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, char *err, size_t errlen);
+
+/* Puts the last uploaded picture on screen. Split from the upload so that the caller can check
+ * the frame's age at the last moment before it is seen. */
+void fc_display_present(struct fc_display *d);
 
 /* Handles pending window events; false when the person asked to quit (q, Esc, closing). */
 bool fc_display_poll(struct fc_display *d);

@@ -252,6 +252,8 @@ static struct fc_conn *dial_sender(const struct options *o, const struct fc_hell
 	}
 	conn = fc_conn_new(fd, fc_net_addr_str(&o->addr, where, sizeof(where)),
 			   FC_PROTO_MAX_MESSAGE, STALL_MS);
+	if (!conn)
+		fc_error("out of memory");
 	if (conn && fc_hello_exchange(conn, mine, sender, HELLO_TIMEOUT_MS, err, sizeof(err)) < 0) {
 		fc_error("%s", err);
 		fc_conn_free(conn);
@@ -273,17 +275,19 @@ struct viewer {
 	bool corrupt_said;
 };
 
-/* Decodes and shows one accepted frame if it is still within the budget. */
+/* Decodes and shows one accepted frame if it is still within the budget when it would reach the
+ * screen: checked before decoding (no work for a frame already too old) and again after the
+ * upload, just before it is presented (decoding and uploading age it too). */
 static void show(struct viewer *v, struct fc_frame *f)
 {
 	struct fc_picture pic;
 	struct fc_stamp st;
 	int64_t stamp_age = -1;
-	uint64_t t0;
+	uint64_t t0 = fc_clock_now_ns();
+	uint64_t decoded;
 	uint64_t now;
 	char err[256];
 
-	t0 = fc_clock_now_ns();
 	if (!fc_age_within(f->bound_ns, f->recv_ns, t0, v->budget_ns)) {
 		fc_report_dropped(&v->report, FC_DROP_LATE_AT_DISPLAY);
 		return;
@@ -296,17 +300,19 @@ static void show(struct viewer *v, struct fc_frame *f)
 		fc_report_dropped(&v->report, FC_DROP_CORRUPT);
 		return;
 	}
-	/* Decoding aged it too: the budget is checked again for the moment it reaches the screen. */
+	decoded = fc_clock_now_ns();
+	if (v->display && fc_display_upload(v->display, &pic, err, sizeof(err)) < 0) {
+		fc_warn("%s; continuing without a window", err);
+		fc_display_close(v->display);
+		v->display = NULL;
+	}
 	now = fc_clock_now_ns();
 	if (!fc_age_within(f->bound_ns, f->recv_ns, now, v->budget_ns)) {
 		fc_report_dropped(&v->report, FC_DROP_LATE_AT_DISPLAY);
 		return;
 	}
-	if (v->display && fc_display_show(v->display, &pic, err, sizeof(err)) < 0) {
-		fc_warn("%s; continuing without a window", err);
-		fc_display_close(v->display);
-		v->display = NULL;
-	}
+	if (v->display)
+		fc_display_present(v->display);
 	if (v->o.check_stamps) {
 		now = fc_clock_now_ns();
 		if (fc_stamp_read(pic.plane[0], 1, (size_t)pic.stride[0], pic.width, pic.height,
@@ -315,7 +321,7 @@ static void show(struct viewer *v, struct fc_frame *f)
 		else
 			stamp_age = -2;
 	}
-	fc_report_shown(&v->report, now - t0, stamp_age);
+	fc_report_shown(&v->report, decoded - t0, stamp_age);
 }
 
 static void tick(struct viewer *v, bool summary)

@@ -128,8 +128,10 @@ const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, b
 	bytes_s = dt > 0 ? (double)(c.bytes - base_bytes) / dt : 0;
 	const char *advice = NULL;
 	bool starved = !summary && c.shown == base_shown && c.rejected > base_rejected;
+	/* A second with no arrivals at all (a slow rate, a lost camera) says nothing either way. */
+	bool arrivals = c.received > r->at_tick.received;
 
-	if (!summary && starved != r->starved) {
+	if (!summary && arrivals && starved != r->starved) {
 		if (starved)
 			snprintf(
 			    r->advice, sizeof(r->advice),
