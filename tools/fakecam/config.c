@@ -111,7 +111,8 @@ static int parse_formats(struct fakecam_config *cfg, const char *value)
 				return fail(cfg, "FAKECAM_FORMATS (format twice)", value);
 		}
 		fmt->nsizes = 0;
-		for (char *s = strtok_r(colon + 1, ",", &save2); s; s = strtok_r(NULL, ",", &save2)) {
+		for (char *s = strtok_r(colon + 1, ",", &save2); s;
+		     s = strtok_r(NULL, ",", &save2)) {
 			if (fmt->nsizes == FAKECAM_MAX_SIZES ||
 			    parse_size(s, &fmt->sizes[fmt->nsizes]))
 				return fail(cfg, "FAKECAM_FORMATS size", value);

@@ -4,8 +4,9 @@
  * on the fd). README.md in this directory says what it offers and how to configure it.
  *
  * Pieces and who owns what:
- * - fakecam.c: the libc interposers and the table of fake fds. Every call on a path or fd that is
- *   not ours goes straight to the real function.
+ * - fakecam.c: the libc interposers for open, close, dup, ioctl and mmap, and the table of fake
+ *   fds. Every call on a path or fd that is not ours goes straight to the real function.
+ * - stat.c: stat, access, readlink and realpath of the fake paths, and their /dev listing.
  * - config.c: the settings, read once from the environment (FAKECAM_*); read-only afterwards.
  * - v4l2.c: the ioctls, acting on the device state below.
  * - stream.c: the producer thread of a streaming device, and the rendering of a frame.
@@ -63,15 +64,15 @@ struct fakecam_config {
 	char paths[FAKECAM_MAX_PORTS][FAKECAM_PATH_MAX];
 	int nformats;
 	struct fakecam_format formats[FAKECAM_MAX_FORMATS];
-	uint64_t unplug_after;	/* frames captured before the device vanishes; 0: never */
+	uint64_t unplug_after;	 /* frames captured before the device vanishes; 0: never */
 	int64_t replug_after_ns; /* after an unplug, when the path comes back; < 0: never */
-	int busy;		 /* another program streams: S_FMT, S_PARM, REQBUFS, STREAMON fail */
-	int corrupt_every;	 /* every Kth MJPEG frame is cut short; 0: none */
-	int no_dht;		 /* MJPEG without Huffman tables */
-	int jitter_ms;		 /* delivery of each frame is late by 0..jitter_ms */
-	int readout_ms;		 /* capture-to-delivery delay; < 0: one frame interval */
-	int log;		 /* log calls to stderr */
-	char error[160];	 /* why the configuration was rejected; empty when valid */
+	int busy;	   /* another program streams: S_FMT, S_PARM, REQBUFS, STREAMON fail */
+	int corrupt_every; /* every Kth MJPEG frame is cut short; 0: none */
+	int no_dht;	   /* MJPEG without Huffman tables */
+	int jitter_ms;	   /* delivery of each frame is late by 0..jitter_ms */
+	int readout_ms;	   /* capture-to-delivery delay; < 0: one frame interval */
+	int log;	   /* log calls to stderr */
+	char error[160];   /* why the configuration was rejected; empty when valid */
 };
 
 /* Read once, at the first interposed call. */
@@ -98,13 +99,14 @@ struct fakecam_render;
 
 struct fakecam_dev {
 	struct fakecam_port *port;
-	int refs;  /* files open on it, plus one while it is the port's plugged instance */
-	int gone;  /* unplugged: every call but close fails with ENODEV */
-	int fmt;   /* index into fakecam_cfg.formats */
-	int size;  /* index into that format's sizes */
-	int rate;  /* frames per second, one of that size's rates */
+	int refs; /* files open on it, plus one while it is the port's plugged instance */
+	int gone; /* unplugged: every call but close fails with ENODEV */
+	int fmt;  /* index into fakecam_cfg.formats */
+	int size; /* index into that format's sizes */
+	int rate; /* frames per second, one of that size's rates */
 	int32_t ctrls[FAKECAM_NCTRLS];
-	struct fakecam_file *owner; /* the open that holds the format and the buffers (as uvcvideo) */
+	struct fakecam_file
+	    *owner; /* the open that holds the format and the buffers (as uvcvideo) */
 
 	/* Buffers: one memfd, buffer i at offset i * buf_stride; the client maps it through mmap on
 	 * its fd, the producer through mem. */
@@ -124,13 +126,13 @@ struct fakecam_dev {
 	int stream_width, stream_height, stream_rate;
 	uint32_t stream_fourcc;
 	pthread_t thread;
-	int thread_live; /* a producer thread exists and has not been joined */
-	int joining;	 /* someone is joining it; others wait on cond */
-	int stop;	 /* tells the producer to finish */
-	pthread_cond_t cond; /* frames done, stop, unplug, join finished */
-	uint32_t sequence;   /* next frame's sequence number */
-	uint64_t dropped;    /* frames with no queued buffer */
-	uint64_t overruns;   /* frame slots missed because drawing fell behind */
+	int thread_live;	       /* a producer thread exists and has not been joined */
+	int joining;		       /* someone is joining it; others wait on cond */
+	int stop;		       /* tells the producer to finish */
+	pthread_cond_t cond;	       /* frames done, stop, unplug, join finished */
+	uint32_t sequence;	       /* next frame's sequence number */
+	uint64_t dropped;	       /* frames with no queued buffer */
+	uint64_t overruns;	       /* frame slots missed because drawing fell behind */
 	struct fakecam_render *render; /* the producer's; kept across restreams of one size */
 };
 
@@ -153,6 +155,12 @@ struct fakecam_port {
 
 /* fakecam.c */
 extern pthread_mutex_t fakecam_lock;
+void fakecam_init(void); /* at every interposer's start: resolves the real functions once */
+void *fakecam_sym(const char *name);
+/* Whether path is a fake device: 0 no, 1 yes and present, -1 yes but unplugged (*port set). */
+int fakecam_lookup_path(const char *path, const struct fakecam_port **port);
+/* The port of a fake fd, or NULL. */
+const struct fakecam_port *fakecam_lookup_fd(int fd);
 void fakecam_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t fakecam_now_ns(void);
 /* The real functions, for the library's own use. */
@@ -164,6 +172,9 @@ void fakecam_unplug_locked(struct fakecam_dev *d);
 void fakecam_file_get(struct fakecam_file *f);
 /* With the lock held; may drop and retake it (to join a producer). */
 void fakecam_file_put(struct fakecam_file *f);
+
+/* stat.c */
+void fakecam_stat_init(void);
 
 /* config.c: fills fakecam_cfg from the environment; on a bad setting sets error and nports 0. */
 void fakecam_config_load(struct fakecam_config *cfg);

@@ -31,7 +31,11 @@ fc_ensure_packages() {
 }
 
 # What building and running freshcam needs.
-FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libsdl2-dev libcmocka-dev python3)
+FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libsdl2-dev libcmocka-dev python3
+	linux-libc-dev)
+# What the tests add: real V4L2 clients that prove the fake camera (tools/fakecam), and setpriv
+# (util-linux) for the permission test.
+FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
 fc_build() {
