@@ -255,6 +255,8 @@ static void report(struct reporter *r, struct fc_capture *cap, struct fc_server 
 	struct fc_json j;
 	const struct fc_hist *enc;
 	uint64_t published;
+	struct fc_session_stats gone = { 0 };
+	unsigned ngone = 0;
 
 	fc_capture_stats(cap, &cs);
 	fc_hist_merge(&r->publish_total, &cs.publish);
@@ -276,11 +278,25 @@ static void report(struct reporter *r, struct fc_capture *cap, struct fc_server 
 		    ", camera: %llu broken, %llu dropped, lost %llu time%s",
 		    (unsigned long long)cs.broken, (unsigned long long)cs.dropped,
 		    (unsigned long long)cs.lost_events, cs.lost_events == 1 ? "" : "s");
-	if (summary)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, " (at the end)");
+	if (summary) {
+		ngone = fc_server_departed(srv, &gone);
+		len += (size_t)snprintf(
+		    line + len, sizeof(line) - len,
+		    " at the end; %u left earlier, sent %llu frames, shown %llu, "
+		    "late %llu, too old to send %llu",
+		    ngone, (unsigned long long)gone.sent, (unsigned long long)gone.accepted,
+		    (unsigned long long)gone.late, (unsigned long long)gone.too_old);
+	}
 	fc_json_begin(&j);
 	fc_json_num(&j, "t", t, 3);
 	fc_json_bool(&j, "summary", summary);
+	if (summary) {
+		fc_json_uint(&j, "departed_viewers", ngone);
+		fc_json_uint(&j, "departed_sent", gone.sent);
+		fc_json_uint(&j, "departed_accepted", gone.accepted);
+		fc_json_uint(&j, "departed_late", gone.late);
+		fc_json_uint(&j, "departed_too_old", gone.too_old);
+	}
 	fc_json_uint(&j, "captured", cs.captured);
 	fc_json_uint(&j, "encoded", cs.encoded);
 	fc_json_uint(&j, "passed_through", cs.passed);

@@ -31,6 +31,8 @@ struct fc_server {
 	pthread_mutex_t lock; /* guards sessions[] and nsessions */
 	struct fc_session *sessions[MAX_SESSIONS];
 	int nsessions;
+	struct fc_session_stats departed; /* the sum over the viewers that have left */
+	unsigned ndeparted;
 };
 
 /* Frees the sessions that have ended. Their threads are finished, so this never waits. */
@@ -49,8 +51,21 @@ static void reap(struct fc_server *srv)
 		}
 	}
 	pthread_mutex_unlock(&srv->lock);
-	for (int i = 0; i < ngone; i++)
+	for (int i = 0; i < ngone; i++) {
+		struct fc_session_stats st;
+
+		/* Keep what a viewer got after it left, for the summary. */
+		fc_session_stats(gone[i], &st);
+		pthread_mutex_lock(&srv->lock);
+		srv->departed.sent += st.sent;
+		srv->departed.bytes += st.bytes;
+		srv->departed.accepted += st.accepted;
+		srv->departed.late += st.late;
+		srv->departed.too_old += st.too_old;
+		srv->ndeparted++;
+		pthread_mutex_unlock(&srv->lock);
 		fc_session_free(gone[i]);
+	}
 }
 
 static int live_sessions(struct fc_server *srv)
@@ -230,6 +245,17 @@ void fc_server_stop(struct fc_server *srv)
 		close(srv->lfd);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
+}
+
+unsigned fc_server_departed(struct fc_server *srv, struct fc_session_stats *out)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&srv->lock);
+	*out = srv->departed;
+	n = srv->ndeparted;
+	pthread_mutex_unlock(&srv->lock);
+	return n;
 }
 
 int fc_server_stats(struct fc_server *srv, struct fc_viewer_stats *out, int max)

@@ -48,4 +48,7 @@ void fc_server_stop(struct fc_server *srv);
  * left out; the server thread frees them.) */
 int fc_server_stats(struct fc_server *srv, struct fc_viewer_stats *out, int max);
 
+/* The summed counters of the viewers that have left (and were freed), and how many they were. */
+unsigned fc_server_departed(struct fc_server *srv, struct fc_session_stats *out);
+
 #endif
