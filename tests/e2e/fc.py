@@ -4,6 +4,7 @@ read their --stats-json lines, and always clean up. Standard library only.
 Every process gets a hard time limit, so a hung binary fails its test instead of hanging CI."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -135,5 +136,9 @@ def main(*tests):
             if p.p.poll() is None:
                 p.p.kill()
                 p.p.wait()
+    if failed:
+        print(f"logs kept in {TMP}")
+    else:
+        shutil.rmtree(TMP, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)

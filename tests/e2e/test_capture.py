@@ -3,6 +3,7 @@ LD_PRELOAD library) in YUYV and MJPEG mode, unplugged and replugged, and every e
 meets opening one. The fake camera stamps each frame with its buffer's sequence number and
 timestamp, so the viewer's --check-stamps measures the true age from the camera's capture."""
 import os
+import shutil
 import subprocess
 
 import fc
@@ -127,7 +128,11 @@ def test_errors():
     open(path, "w").close()
     os.chmod(path, 0)
     os.chmod(fc.TMP, 0o755)
-    p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", SEND,
+    # A copy of the binary where nobody may run it (the build tree may be in root's home).
+    send_copy = os.path.join(fc.TMP, "freshcam-send")
+    shutil.copy(SEND, send_copy)
+    os.chmod(send_copy, 0o755)
+    p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", send_copy,
                         "--device", path, "--seconds", "1", "--listen", "127.0.0.1:0"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=20)
     fc.check(p.returncode == 1 and "Permission denied" in p.stdout and "video" in p.stdout,
