@@ -170,6 +170,7 @@ static void *dial_main(void *arg)
 	while (!atomic_load(&srv->stop)) {
 		int fd = fc_net_connect(&srv->cfg.addr, DIAL_TIMEOUT_MS, err, sizeof(err));
 		struct fc_session *s;
+		uint64_t started;
 
 		if (fd < 0) {
 			fc_warn("%s (is freshcam-view --listen running there?); retrying in %d s",
@@ -180,14 +181,21 @@ static void *dial_main(void *arg)
 			continue;
 		}
 		fc_info("connected to viewer at %s", where);
-		backoff = 1000;
+		started = fc_clock_now_ns();
 		s = add_session(srv, fd, where);
 		while (s && !atomic_load(&srv->stop) && !fc_session_done(s))
 			nap(srv, 100);
 		reap(srv);
+		/* A session that ended at once (refused at HELLO: a wrong role or version) must not
+		 * make a redial loop once a second: back off as after a failed connect. */
+		if (fc_clock_now_ns() - started < 3 * FC_NS_PER_S)
+			backoff =
+			    backoff * 2 > DIAL_BACKOFF_MAX_MS ? DIAL_BACKOFF_MAX_MS : backoff * 2;
+		else
+			backoff = 1000;
 		if (!atomic_load(&srv->stop)) {
-			fc_info("dialling %s again in 1 s", where);
-			nap(srv, 1000);
+			fc_info("dialling %s again in %d s", where, backoff / 1000);
+			nap(srv, backoff);
 		}
 	}
 	return NULL;

@@ -196,84 +196,117 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* Waits for a sender to dial in and open with a good HELLO. A stray connection (a port scan, a
- * health check, a peer of another version) is logged and the wait goes on: only a signal ends
- * it. Returns the connection, or NULL after saying why. */
-static struct fc_conn *await_sender(const struct options *o, const struct fc_hello *mine,
-				    struct fc_hello *sender)
-{
-	struct fc_conn *conn = NULL;
-	char peer[64];
-	char err[256];
-	int lfd = fc_net_listen(&o->addr, err, sizeof(err));
+struct viewer {
+	struct options o;
+	struct fc_hello mine;
+	struct fc_report report;
+	struct fc_decoder *decoder;
+	struct fc_display *display;
+	FILE *json;
+	uint64_t budget_ns;
+	uint64_t end_ns; /* --seconds as a deadline, 0 for none */
+	int lfd;	 /* --listen: the listening socket, kept for every reconnection */
+	/* The stream of the current connection; both NULL while reconnecting. */
+	struct fc_slot *slot;
+	struct fc_client *client;
+	uint64_t last_seq;
+	/* Reconnecting: when to try next, and how long to wait after that. */
+	uint64_t next_try_ns;
+	int backoff_ms;
+	bool corrupt_said;
+};
 
-	if (lfd < 0) {
-		fc_error("%s%s", err,
-			 strstr(err, "in use") ? ": another program has that port; choose another "
-						 "with --listen PORT"
-					       : "");
-		return NULL;
-	}
-	fc_info("waiting for a sender to dial port %u", fc_net_local_port(lfd));
-	while (!conn && !got_signal) {
-		int fd = fc_net_accept(lfd, 200, peer, sizeof(peer), err, sizeof(err));
+/* A restarted sender is usually back within a second: retry soon, and never wait long. */
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS	 2000
 
-		if (fd < 0) {
-			if (errno != ETIMEDOUT && errno != EINTR) {
-				fc_error("%s", err);
-				break;
-			}
-			continue;
-		}
-		conn = fc_conn_new(fd, peer, FC_PROTO_MAX_MESSAGE, STALL_MS);
-		if (conn &&
-		    fc_hello_exchange(conn, mine, sender, HELLO_TIMEOUT_MS, err, sizeof(err)) < 0) {
-			fc_warn("%s; still waiting for a sender", err);
-			fc_conn_free(conn);
-			conn = NULL;
-		}
-	}
-	close(lfd);
-	return conn;
-}
-
-/* Dials the sender and runs the HELLO exchange; NULL after saying why. */
-static struct fc_conn *dial_sender(const struct options *o, const struct fc_hello *mine,
-				   struct fc_hello *sender)
+/*
+ * One attempt at a connection and its HELLO exchange. Dialling, it waits up to timeout_ms to
+ * connect; listening, up to 200 ms for a sender to dial in (a stray connection, a port probe or a
+ * peer of another version, is logged and refused: the wait goes on). Returns the connection, or
+ * NULL with the reason in err (empty when there was simply nobody yet).
+ */
+static struct fc_conn *connect_once(struct viewer *v, int timeout_ms, struct fc_hello *sender,
+				    char *err, size_t errlen)
 {
 	char where[FC_NET_HOST_MAX + 16];
-	char err[256];
+	char peer[64];
 	struct fc_conn *conn;
-	int fd = fc_net_connect(&o->addr, CONNECT_TIMEOUT_MS, err, sizeof(err));
+	int fd;
 
-	if (fd < 0) {
-		fc_error("%s: is freshcam-send running there, and is the port right?", err);
+	err[0] = '\0';
+	if (v->lfd >= 0) {
+		fd = fc_net_accept(v->lfd, 200, peer, sizeof(peer), err, errlen);
+		if (fd < 0) {
+			if (errno == ETIMEDOUT || errno == EINTR)
+				err[0] = '\0';
+			return NULL;
+		}
+	} else {
+		fd = fc_net_connect(&v->o.addr, timeout_ms, err, errlen);
+		if (fd < 0)
+			return NULL;
+		snprintf(peer, sizeof(peer), "%.63s",
+			 fc_net_addr_str(&v->o.addr, where, sizeof(where)));
+	}
+	conn = fc_conn_new(fd, peer, FC_PROTO_MAX_MESSAGE, STALL_MS);
+	if (!conn) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	conn = fc_conn_new(fd, fc_net_addr_str(&o->addr, where, sizeof(where)),
-			   FC_PROTO_MAX_MESSAGE, STALL_MS);
-	if (!conn)
-		fc_error("out of memory");
-	if (conn && fc_hello_exchange(conn, mine, sender, HELLO_TIMEOUT_MS, err, sizeof(err)) < 0) {
-		fc_error("%s", err);
+	if (fc_hello_exchange(conn, &v->mine, sender, HELLO_TIMEOUT_MS, err, errlen) < 0) {
 		fc_conn_free(conn);
 		return NULL;
 	}
 	return conn;
 }
 
-struct viewer {
-	struct options o;
-	struct fc_report report;
-	struct fc_slot *slot;
-	struct fc_client *client;
-	struct fc_decoder *decoder;
-	struct fc_display *display;
-	FILE *json;
-	uint64_t budget_ns;
-	uint64_t last_seq;
-	bool corrupt_said;
-};
+/* Starts the network thread on a fresh connection. false (and conn freed) on failure. */
+static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc_hello *sender)
+{
+	struct fc_client_cfg ccfg = {
+		.budget_ns = v->budget_ns,
+		.window = v->o.window,
+		.io_timeout_ms = 2000,
+		.dead_after_ms = 5000,
+	};
+	sigset_t sigs;
+	char err[256];
+
+	fc_info("connected to %s (%s): %ux%u at %.3g fps; budget %.1f ms, window %u",
+		fc_conn_peer(conn), sender->name, sender->width, sender->height,
+		sender->fps_milli / 1000.0, v->o.max_age_ms, v->o.window);
+	v->slot = fc_slot_new();
+	if (!v->slot) {
+		fc_error("out of memory");
+		fc_conn_free(conn);
+		return false;
+	}
+	v->last_seq = 0;
+	/* The network thread must not take the signals: only the main thread's handler runs. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	v->client = fc_client_start(&ccfg, conn, v->slot, &v->report, err, sizeof(err));
+	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	if (!v->client) {
+		fc_error("%s", err);
+		fc_slot_free(v->slot);
+		v->slot = NULL;
+		return false;
+	}
+	v->backoff_ms = BACKOFF_FIRST_MS;
+	return true;
+}
+
+static void end_stream(struct viewer *v)
+{
+	fc_client_stop(v->client);
+	fc_slot_free(v->slot);
+	v->client = NULL;
+	v->slot = NULL;
+}
 
 /* Decodes and shows one accepted frame if it is still within the budget when it would reach the
  * screen: checked before decoding (no work for a frame already too old) and again after the
@@ -332,6 +365,8 @@ static void tick(struct viewer *v, bool summary)
 	const char *advice = fc_report_tick(&v->report, fc_clock_now_ns(), summary,
 					    v->o.check_stamps, line, sizeof(line), &j);
 
+	if (!summary && !v->client)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " | reconnecting");
 	if (!v->o.quiet || summary)
 		fc_info("%s", line);
 	if (advice)
@@ -349,12 +384,35 @@ static void tick(struct viewer *v, bool summary)
 	}
 }
 
-/* The display loop. Returns the exit status. */
-static int run(struct viewer *v)
+/* While disconnected: one attempt to get the stream back, and the wait before the next. */
+static void reconnect(struct viewer *v, uint64_t now)
 {
-	uint64_t start = fc_clock_now_ns();
-	uint64_t end = v->o.seconds > 0 ? start + (uint64_t)(v->o.seconds * 1e9) : 0;
-	uint64_t next_tick = start + FC_NS_PER_S;
+	struct fc_hello sender;
+	struct fc_conn *conn;
+	char err[256];
+
+	if (now < v->next_try_ns)
+		return;
+	conn = connect_once(v, 2000, &sender, err, sizeof(err));
+	if (conn) {
+		start_stream(v, conn, &sender);
+		return;
+	}
+	if (v->lfd >= 0) {
+		if (err[0])
+			fc_warn("%s; still waiting for a sender", err);
+		return;
+	}
+	fc_warn("%s; retrying in %.1f s", err, v->backoff_ms / 1000.0);
+	v->next_try_ns = fc_clock_now_ns() + (uint64_t)v->backoff_ms * FC_NS_PER_MS;
+	v->backoff_ms = v->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : v->backoff_ms * 2;
+}
+
+/* The display loop, until --seconds, a signal or the window closes; the stream is reconnected
+ * whenever it is lost (capped exponential backoff when dialling). */
+static void run(struct viewer *v)
+{
+	uint64_t next_tick = fc_clock_now_ns() + FC_NS_PER_S;
 	/* With a window, wake often enough to keep it responsive. */
 	uint64_t step = v->display ? 15 * FC_NS_PER_MS : 200 * FC_NS_PER_MS;
 	bool clean = true;
@@ -369,15 +427,10 @@ static int run(struct viewer *v)
 				got_signal == SIGINT ? "interrupted" : "terminated");
 			break;
 		}
-		if (end && now >= end)
+		if (v->end_ns && now >= v->end_ns)
 			break;
 		if (v->display && !fc_display_poll(v->display)) {
 			fc_info("window closed: stopping");
-			break;
-		}
-		if (!fc_client_running(v->client, &clean)) {
-			fc_log(clean ? FC_LOG_INFO : FC_LOG_ERROR, "%s",
-			       fc_client_reason(v->client));
 			break;
 		}
 		if (now >= next_tick) {
@@ -386,10 +439,29 @@ static int run(struct viewer *v)
 			if (next_tick < now)
 				next_tick = now + FC_NS_PER_S;
 		}
+		if (v->client && !fc_client_running(v->client, &clean)) {
+			fc_log(clean ? FC_LOG_INFO : FC_LOG_WARN, "%s; reconnecting",
+			       fc_client_reason(v->client));
+			end_stream(v);
+			v->next_try_ns = now + BACKOFF_FIRST_MS * FC_NS_PER_MS;
+			v->backoff_ms = BACKOFF_FIRST_MS * 2;
+		}
+		if (!v->client) {
+			reconnect(v, now);
+			if (!v->client && v->lfd < 0) {
+				uint64_t until =
+				    v->next_try_ns < next_tick ? v->next_try_ns : next_tick;
+
+				if (until > now + step)
+					until = now + step;
+				fc_clock_sleep_until(until);
+			}
+			continue;
+		}
 		if (wake > next_tick)
 			wake = next_tick;
-		if (end && wake > end)
-			wake = end;
+		if (v->end_ns && wake > v->end_ns)
+			wake = v->end_ns;
 		f = fc_slot_wait_newer(v->slot, v->last_seq, wake);
 		if (!f)
 			continue;
@@ -397,18 +469,14 @@ static int run(struct viewer *v)
 		show(v, f);
 		fc_frame_unref(f);
 	}
-	return clean ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
 	static struct viewer v; /* large (histograms): static, not on the stack */
-	struct fc_client_cfg ccfg;
-	struct fc_hello mine = { .role = FC_ROLE_VIEWER };
 	struct fc_hello sender;
 	struct fc_conn *conn = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
-	sigset_t sigs;
 	char err[256];
 	int status = 1;
 
@@ -419,6 +487,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	v.budget_ns = (uint64_t)(v.o.max_age_ms * 1e6);
+	v.lfd = -1;
 
 	if (v.o.stats_json) {
 		v.json = strcmp(v.o.stats_json, "-") == 0 ? stdout : fopen(v.o.stats_json, "w");
@@ -428,55 +497,64 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	mine.window = (uint16_t)v.o.window;
-	mine.budget_us = (uint32_t)(v.budget_ns / 1000 ? v.budget_ns / 1000 : 1);
-	snprintf(mine.name, sizeof(mine.name), "freshcam-view %s", FC_VERSION);
-	conn = v.o.listen ? await_sender(&v.o, &mine, &sender) : dial_sender(&v.o, &mine, &sender);
-	if (!conn)
-		goto out;
-	fc_info("connected to %s (%s): %ux%u at %.3g fps; budget %.1f ms, window %u",
-		fc_conn_peer(conn), sender.name, sender.width, sender.height,
-		sender.fps_milli / 1000.0, v.o.max_age_ms, v.o.window);
-
+	v.mine = (struct fc_hello){ .role = FC_ROLE_VIEWER, .window = (uint16_t)v.o.window };
+	v.mine.budget_us = (uint32_t)(v.budget_ns / 1000 ? v.budget_ns / 1000 : 1);
+	snprintf(v.mine.name, sizeof(v.mine.name), "freshcam-view %s", FC_VERSION);
 	v.decoder = fc_decoder_new(err, sizeof(err));
-	v.slot = fc_slot_new();
-	if (!v.decoder || !v.slot) {
-		fc_error("%s", v.decoder ? "out of memory" : err);
-		fc_conn_free(conn);
+	if (!v.decoder) {
+		fc_error("%s", err);
 		goto out;
 	}
+
+	/* The first connection: dialling, a failure is reported at once (a wrong host or port is
+	 * a person's typo, not an outage); listening, the wait is for as long as it takes. Once the
+	 * stream has run, losing it means reconnecting, not exiting. */
+	if (v.o.listen) {
+		v.lfd = fc_net_listen(&v.o.addr, err, sizeof(err));
+		if (v.lfd < 0) {
+			fc_error("%s%s", err,
+				 strstr(err, "in use") ? ": another program has that port; choose "
+							 "another with --listen PORT"
+						       : "");
+			goto out;
+		}
+		fc_info("waiting for a sender to dial port %u", fc_net_local_port(v.lfd));
+		while (!conn && !got_signal) {
+			conn = connect_once(&v, 0, &sender, err, sizeof(err));
+			if (!conn && err[0])
+				fc_warn("%s; still waiting for a sender", err);
+		}
+	} else {
+		conn = connect_once(&v, CONNECT_TIMEOUT_MS, &sender, err, sizeof(err));
+		if (!conn)
+			fc_error("%s%s", err,
+				 strstr(err, "cannot connect")
+				     ? ": is freshcam-send running there, and is the port right?"
+				     : "");
+	}
+	if (!conn)
+		goto out;
 	if (!v.o.headless) {
 		v.display = fc_display_open("freshcam-view", err, sizeof(err));
 		if (!v.display)
 			fc_info("%s; running headless (console only)", err);
 	}
 	fc_report_init(&v.report, v.budget_ns, fc_clock_now_ns());
-	/* The network thread must not take the signals: only the main thread's handler runs. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	ccfg = (struct fc_client_cfg){
-		.budget_ns = v.budget_ns,
-		.window = v.o.window,
-		.io_timeout_ms = 2000,
-		.dead_after_ms = 5000,
-	};
-	v.client = fc_client_start(&ccfg, conn, v.slot, &v.report, err, sizeof(err));
-	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
-	if (!v.client) {
-		fc_error("%s", err);
-		goto out_report;
+	if (v.o.seconds > 0)
+		v.end_ns = fc_clock_now_ns() + (uint64_t)(v.o.seconds * 1e9);
+	if (start_stream(&v, conn, &sender)) {
+		run(&v);
+		status = 0;
 	}
-	status = run(&v);
-	fc_client_stop(v.client);
+	if (v.client)
+		end_stream(&v);
 	tick(&v, true);
-out_report:
 	fc_report_destroy(&v.report);
 out:
+	if (v.lfd >= 0)
+		close(v.lfd);
 	fc_display_close(v.display);
 	fc_decoder_free(v.decoder);
-	fc_slot_free(v.slot);
 	if (v.json && v.json != stdout)
 		fclose(v.json);
 	return status;
