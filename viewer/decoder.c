@@ -112,7 +112,8 @@ static void renew(struct fc_decoder *d)
 static int decode(struct fc_decoder *d, const uint8_t *jpeg, size_t size, int expect_w,
 		  int expect_h, struct fc_picture *pic)
 {
-	int w, h, samp, cs;
+	/* TurboJPEG can report success on a truncated header without setting these: start known. */
+	int w = 0, h = 0, samp = -1, cs = -1;
 
 	if (tjDecompressHeader3(d->tj, jpeg, (unsigned long)size, &w, &h, &samp, &cs) < 0) {
 		snprintf(d->err, sizeof(d->err), "not a JPEG this viewer can read: %s",

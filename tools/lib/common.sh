@@ -35,7 +35,7 @@ FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libsdl2-dev libcm
 	linux-libc-dev)
 # What the tests add: real V4L2 clients that prove the fake camera (tools/fakecam), and setpriv
 # (util-linux) for the permission test.
-FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux)
+FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
 fc_build() {
