@@ -32,6 +32,7 @@ struct fc_server {
 	struct fc_session *sessions[MAX_SESSIONS];
 	int nsessions;
 	struct fc_session_stats departed; /* the sum over the viewers that have left */
+	_Atomic int served; /* viewers past their HELLO (their sessions keep the count) */
 	unsigned ndeparted;
 };
 
@@ -68,6 +69,7 @@ static void reap(struct fc_server *srv)
 	}
 }
 
+/* Sessions in the list: viewers, and connections still in their HELLO. */
 static int live_sessions(struct fc_server *srv)
 {
 	int n;
@@ -141,7 +143,10 @@ static void *accept_main(void *arg)
 			}
 			continue;
 		}
-		if (live_sessions(srv) >= srv->cfg.max_viewers)
+		/* Only viewers that have said HELLO count toward --max-viewers: a few silent
+		 * connections (a port scan) must not lock real viewers out. They are bounded by
+		 * MAX_SESSIONS, and each by the HELLO timeout. */
+		if (atomic_load(&srv->served) >= srv->cfg.max_viewers)
 			refuse(fd, peer, srv->cfg.max_viewers);
 		else
 			add_session(srv, fd, peer);
@@ -211,6 +216,8 @@ struct fc_server *fc_server_start(const struct fc_server_cfg *cfg, char *err, si
 		return NULL;
 	}
 	srv->cfg = *cfg;
+	srv->cfg.session.served = &srv->served;
+	srv->cfg.session.max_served = cfg->max_viewers;
 	srv->lfd = -1;
 	pthread_mutex_init(&srv->lock, NULL);
 	if (!cfg->dial) {

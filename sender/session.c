@@ -31,6 +31,7 @@ struct fc_session {
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_bool done;
+	atomic_bool greeted; /* the HELLO exchange succeeded: a viewer, not just a connection */
 	char peer[64];
 
 	/* Owned by the session thread. */
@@ -249,6 +250,19 @@ static void *session_main(void *arg)
 		goto out;
 	}
 	s->budget_ns = (uint64_t)s->viewer.budget_us * 1000;
+	if (s->cfg.served && atomic_fetch_add(s->cfg.served, 1) >= s->cfg.max_served) {
+		char text[96];
+
+		atomic_fetch_sub(s->cfg.served, 1);
+		snprintf(text, sizeof(text),
+			 "this sender serves at most %d viewer%s (--max-viewers)",
+			 s->cfg.max_served, s->cfg.max_served == 1 ? "" : "s");
+		fc_warn("viewer %s refused: already serving %d (--max-viewers)", s->peer,
+			s->cfg.max_served);
+		fc_conn_bye(s->conn, FC_BYE_FULL, text);
+		goto out;
+	}
+	atomic_store(&s->greeted, true);
 	fc_info("viewer %s connected (%s, budget %.1f ms, window %u)", s->peer, s->viewer.name,
 		s->viewer.budget_us / 1000.0, s->viewer.window);
 	if (fc_slot_watch(s->cfg.slot, s->wake_fd) < 0) {
@@ -258,6 +272,8 @@ static void *session_main(void *arg)
 	serve(s);
 	fc_slot_unwatch(s->cfg.slot, s->wake_fd);
 out:
+	if (atomic_load(&s->greeted) && s->cfg.served)
+		atomic_fetch_sub(s->cfg.served, 1);
 	atomic_store(&s->done, true);
 	return NULL;
 }

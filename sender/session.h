@@ -10,12 +10,13 @@
  * silence ends the session.
  *
  * Ownership: the session owns its connection. Threads: the session thread does all I/O; the
- * server's thread calls fc_session_stop/_done/_free; the main thread reads fc_session_stats
- * (atomic counters).
+ * server's thread starts and frees sessions, and the main thread (fc_server_stop, the per-second
+ * report) also stops, frees and reads them: everything they share is atomic.
  */
 #ifndef FC_SESSION_H
 #define FC_SESSION_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,10 @@ struct fc_session_cfg {
 	struct fc_hello hello; /* what this sender says of itself and its stream */
 	int io_timeout_ms;     /* a write that takes longer ends the session */
 	int idle_timeout_ms;   /* a viewer silent for longer is gone */
+	/* --max-viewers, held exactly: a session takes a place in *served once its HELLO is in,
+	 * or says BYE "sender full" when there is none, and gives it back when it ends. */
+	_Atomic int *served;
+	int max_served;
 };
 
 struct fc_session_stats {
