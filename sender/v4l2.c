@@ -112,6 +112,7 @@ int fc_v4l2_probe(int fd, struct fc_v4l2_caps *caps, char *err, size_t errlen)
 	struct v4l2_fmtdesc fd_desc = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 
 	caps->n = 0;
+	caps->nranges = 0;
 	for (fd_desc.index = 0; fc_v4l2_xioctl(fd, VIDIOC_ENUM_FMT, &fd_desc) == 0;
 	     fd_desc.index++) {
 		struct v4l2_frmsizeenum fs = { .pixel_format = fd_desc.pixelformat };
@@ -125,6 +126,23 @@ int fc_v4l2_probe(int fd, struct fc_v4l2_caps *caps, char *err, size_t errlen)
 				add_mode(fd, caps, fs.pixel_format, (int)fs.discrete.width,
 					 (int)fs.discrete.height);
 				continue;
+			}
+			if (caps->nranges < 4) {
+				struct fc_v4l2_range *r = &caps->range[caps->nranges++];
+
+				*r = (struct fc_v4l2_range){
+					.fourcc = fs.pixel_format,
+					.min_w = (int)fs.stepwise.min_width,
+					.max_w = (int)fs.stepwise.max_width,
+					.step_w = fs.stepwise.step_width
+						      ? (int)fs.stepwise.step_width
+						      : 1,
+					.min_h = (int)fs.stepwise.min_height,
+					.max_h = (int)fs.stepwise.max_height,
+					.step_h = fs.stepwise.step_height
+						      ? (int)fs.stepwise.step_height
+						      : 1,
+				};
 			}
 			for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
 				if (common[i][0] >= (int)fs.stepwise.min_width &&
@@ -141,6 +159,25 @@ int fc_v4l2_probe(int fd, struct fc_v4l2_caps *caps, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* A camera with a range of sizes can do the asked one exactly (rounded to its steps, kept in its
+ * range): offer that too, not just the common sizes inside the range. */
+static void add_asked_size(int fd, struct fc_v4l2_caps *caps, int w, int h)
+{
+	for (int i = 0; i < caps->nranges; i++) {
+		const struct fc_v4l2_range *r = &caps->range[i];
+		int aw = r->min_w + (w - r->min_w + r->step_w / 2) / r->step_w * r->step_w;
+		int ah = r->min_h + (h - r->min_h + r->step_h / 2) / r->step_h * r->step_h;
+
+		if (w < r->min_w || w > r->max_w || h < r->min_h || h > r->max_h)
+			continue;
+		if (aw > r->max_w)
+			aw = r->max_w;
+		if (ah > r->max_h)
+			ah = r->max_h;
+		add_mode(fd, caps, r->fourcc, aw & ~1, ah & ~1);
+	}
 }
 
 /* ---- choosing a mode -------------------------------------------------------------------- */
@@ -464,9 +501,10 @@ struct fc_v4l2 *fc_v4l2_open(const struct fc_v4l2_cfg *cfg, struct fc_v4l2_info 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (fc_v4l2_probe(v->fd, caps, err, errlen) < 0 ||
-	    fc_v4l2_choose(caps, cfg->want, cfg->width, cfg->height, cfg->fps_milli, &choice, err,
-			   errlen) < 0) {
+	if (fc_v4l2_probe(v->fd, caps, err, errlen) == 0)
+		add_asked_size(v->fd, caps, cfg->width, cfg->height);
+	if (caps->n == 0 || fc_v4l2_choose(caps, cfg->want, cfg->width, cfg->height, cfg->fps_milli,
+					   &choice, err, errlen) < 0) {
 		char inner[1024];
 
 		snprintf(inner, sizeof(inner), "%s", err);

@@ -34,9 +34,18 @@ struct fc_v4l2_mode {
 	int fps_milli[FC_V4L2_MAX_RATES]; /* frames per 1000 s, highest first */
 };
 
+/* A format whose sizes are a range (stepwise or continuous) rather than a list. */
+struct fc_v4l2_range {
+	uint32_t fourcc;
+	int min_w, max_w, step_w;
+	int min_h, max_h, step_h;
+};
+
 struct fc_v4l2_caps {
 	int n;
 	struct fc_v4l2_mode mode[FC_V4L2_MAX_MODES];
+	int nranges;
+	struct fc_v4l2_range range[4];
 };
 
 struct fc_v4l2_choice {
