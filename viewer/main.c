@@ -347,7 +347,9 @@ static void show(struct viewer *v, struct fc_frame *f)
 	if (v->display)
 		fc_display_present(v->display);
 	if (v->o.check_stamps) {
-		now = fc_clock_now_ns();
+		/* Headless, the frame is "shown" at the check above; with a window, once presented. */
+		if (v->display)
+			now = fc_clock_now_ns();
 		if (fc_stamp_read(pic.plane[0], 1, (size_t)pic.stride[0], pic.width, pic.height,
 				  &st) == 0)
 			stamp_age = now >= st.capture_ns ? (int64_t)(now - st.capture_ns) : 0;
