@@ -10,13 +10,9 @@
  *   - as a FRAME that says another size: always refused;
  * a picture must have the header's size, within the limits, and planes the decoder really
  * allocated (their last bytes are read); after any failure the own frame still decodes.
- *
- * FC_FUZZ_IGNORE_HISTORY=1 in the environment skips the comparisons with a fresh decoder: to
- * look for other faults while a finding of that kind is open (docs/HOSTILE_INPUT.md).
  * Built with libFuzzer by -DFC_FUZZ=ON (clang); replayed over tests/fuzz/corpus/decoder as an
  * ordinary ctest case otherwise (replay.c).
  */
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,7 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct fc_decoder *dec;
 static uint8_t *own; /* the frame before each input: 16x16 4:2:0, made at start */
 static unsigned long own_size;
-static bool ignore_history;
 
 static void setup(void)
 {
@@ -49,8 +44,6 @@ static void setup(void)
 			TJFLAG_PROGRESSIVE) < 0)
 		abort();
 	tjDestroy(tj);
-	ignore_history =
-	    getenv("FC_FUZZ_IGNORE_HISTORY") && strcmp(getenv("FC_FUZZ_IGNORE_HISTORY"), "0") != 0;
 }
 
 static int tj_samp(enum fc_pic_subsamp s)
@@ -172,16 +165,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (rc != -1 || !fc_decoder_error(dec)[0]) {
 		abort();
 	}
-	if (!ignore_history)
-		check_fresh(data, size, rc, &pic);
+	check_fresh(data, size, rc, &pic);
 	snprintf(first, sizeof(first), "%s", rc ? fc_decoder_error(dec) : "");
 
 	if (header_size(data, size, &w, &h)) {
-		/* The viewer passes the FRAME's size: the header's own must give the same answer
-		 * (after a failure, by a renewed handle: history again). */
+		/* The viewer passes the FRAME's size: the header's own must give the same answer. */
 		again = fc_decoder_decode(dec, data, size, w, h, &pic);
-		if (!ignore_history &&
-		    (again != rc || (rc && strcmp(first, fc_decoder_error(dec)))))
+		if (again != rc || (rc && strcmp(first, fc_decoder_error(dec)) != 0))
 			abort();
 		if (again == 0)
 			check_picture(&pic, w, h);
