@@ -11,6 +11,9 @@
 #include "net.h"
 
 #define INITIAL_CAP (64u << 10)
+/* The output buffer of a private stream starts small (a viewer only ever sends small messages)
+ * and grows to the largest message sent. */
+#define INITIAL_OUT_CAP 1024
 
 struct fc_conn {
 	int fd;
@@ -25,6 +28,14 @@ struct fc_conn {
 	uint64_t partial_since; /* when the first byte of an unfinished message came; 0 if none */
 	int proto_error;	/* the decoder's error that ended the connection, 0 if none */
 	char err[256];
+	const uint8_t *raw; /* the bytes of the message handed out last */
+	size_t raw_len;
+
+	/* Private streams (fc_conn_secure). */
+	bool secure;
+	struct fc_secure_keys keys;
+	uint8_t *out; /* where messages are built and sealed: [header][message][tag] */
+	size_t out_cap;
 };
 
 struct fc_conn *fc_conn_new(int fd, const char *peer, size_t max_message, int stall_ms)
@@ -57,8 +68,27 @@ void fc_conn_free(struct fc_conn *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	fc_secure_wipe(&c->keys);
 	free(c->buf);
+	free(c->out);
 	free(c);
+}
+
+const uint8_t *fc_conn_raw(const struct fc_conn *c, size_t *len)
+{
+	*len = c->raw_len;
+	return c->raw;
+}
+
+void fc_conn_secure(struct fc_conn *c, const struct fc_secure_keys *keys)
+{
+	c->keys = *keys;
+	c->secure = true;
+}
+
+bool fc_conn_is_secure(const struct fc_conn *c)
+{
+	return c->secure;
 }
 
 int fc_conn_fd(const struct fc_conn *c)
@@ -86,11 +116,18 @@ static int make_room(struct fc_conn *c, size_t need)
 {
 	size_t have = c->len - c->start;
 	size_t cap;
+	size_t limit = c->max_message + (c->secure ? FC_PROTO_SEAL_OVERHEAD : 0);
 	uint8_t *nb;
 
-	if (need > c->max_message) {
-		snprintf(c->err, sizeof(c->err), "message of %zu bytes exceeds the limit of %zu",
-			 need, c->max_message);
+	if (need > limit) {
+		if (c->secure)
+			snprintf(c->err, sizeof(c->err),
+				 "sealed message of %zu bytes exceeds the limit of %zu",
+				 need - FC_PROTO_SEAL_OVERHEAD, c->max_message);
+		else
+			snprintf(c->err, sizeof(c->err),
+				 "message of %zu bytes exceeds the limit of %zu", need,
+				 c->max_message);
 		return -1;
 	}
 	if (c->start > 0 && c->start + need > c->cap) {
@@ -101,8 +138,8 @@ static int make_room(struct fc_conn *c, size_t need)
 	if (need <= c->cap)
 		return 0;
 	cap = c->cap * 2 > need ? c->cap * 2 : need;
-	if (cap > c->max_message)
-		cap = c->max_message;
+	if (cap > limit)
+		cap = limit;
 	nb = realloc(c->buf, cap);
 	if (!nb) {
 		snprintf(c->err, sizeof(c->err), "out of memory for a %zu-byte message", need);
@@ -125,12 +162,59 @@ static int decode_error(struct fc_conn *c, const struct fc_msg *msg, ssize_t rc)
 	return -1;
 }
 
+/* On a private stream: the record of rc bytes at start must be SEALED and open as the peer's
+ * next message, which must be one whole message of a type that may be sealed. */
+static int open_record(struct fc_conn *c, struct fc_msg *msg, ssize_t rc)
+{
+	uint8_t *rec = c->buf + c->start;
+	ssize_t n;
+	ssize_t got;
+
+	if (msg->type != FC_MSG_SEALED) {
+		if (msg->type == FC_MSG_BYE)
+			snprintf(c->err, sizeof(c->err),
+				 "unencrypted BYE on an encrypted connection: %s%s%s",
+				 fc_proto_bye_reason_name(msg->u.bye.reason),
+				 msg->u.bye.text[0] ? ": " : "", msg->u.bye.text);
+		else
+			snprintf(c->err, sizeof(c->err),
+				 "unencrypted %s on an encrypted connection",
+				 fc_proto_type_name(msg->type));
+		return -1;
+	}
+	n = fc_secure_open(&c->keys, rec, (size_t)rc);
+	if (n < 0) {
+		snprintf(c->err, sizeof(c->err),
+			 "message %llu does not authenticate (tampered with, replayed, reordered, "
+			 "or one before it dropped)",
+			 (unsigned long long)c->keys.rx_seq + 1);
+		return -1;
+	}
+	got = fc_proto_decode(rec + FC_PROTO_HEADER_SIZE, (size_t)n, msg, NULL);
+	if (got < 0)
+		return decode_error(c, msg, got);
+	if (got != n) {
+		snprintf(c->err, sizeof(c->err), "sealed message %llu is not one whole message",
+			 (unsigned long long)c->keys.rx_seq);
+		return -1;
+	}
+	if (msg->type == FC_MSG_SEALED || msg->type == FC_MSG_AUTH) {
+		snprintf(c->err, sizeof(c->err), "a sealed %s", fc_proto_type_name(msg->type));
+		return -1;
+	}
+	c->raw = rec + FC_PROTO_HEADER_SIZE;
+	c->raw_len = (size_t)n;
+	return 1;
+}
+
 int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 {
 	uint64_t deadline = fc_clock_now_ns() + (uint64_t)timeout_ms * FC_NS_PER_MS;
 
 	c->start += c->last_size;
 	c->last_size = 0;
+	c->raw = NULL;
+	c->raw_len = 0;
 	if (c->start == c->len)
 		c->start = c->len = 0;
 	for (;;) {
@@ -144,7 +228,9 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			if (rc > 0) {
 				c->last_size = (size_t)rc;
 				c->partial_since = 0;
-				return 1;
+				c->raw = c->buf + c->start;
+				c->raw_len = (size_t)rc;
+				return c->secure ? open_record(c, msg, rc) : 1;
 			}
 			if (rc < 0)
 				return decode_error(c, msg, rc);
@@ -155,8 +241,13 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			return -1;
 		got = fc_net_read_some(c->fd, c->buf + c->len, c->cap - c->len, c->err,
 				       sizeof(c->err));
-		if (got < 0)
+		if (got < 0) {
+			/* A private stream ends with a sealed BYE; a bare close may be an attacker's. */
+			if (c->secure && strcmp(c->err, "peer closed the connection") == 0)
+				snprintf(c->err, sizeof(c->err),
+					 "connection cut: closed without an authenticated goodbye");
 			return -1;
+		}
 		c->len += (size_t)got;
 		if (got > 0)
 			continue;
@@ -182,12 +273,77 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 	}
 }
 
+/* Makes the output buffer hold a message of len bytes, sealed. */
+static int out_room(struct fc_conn *c, size_t len)
+{
+	size_t need = len + FC_PROTO_SEAL_OVERHEAD;
+	size_t cap = c->out_cap ? c->out_cap : INITIAL_OUT_CAP;
+	uint8_t *nb;
+
+	if (need <= c->out_cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	nb = realloc(c->out, cap);
+	if (!nb) {
+		snprintf(c->err, sizeof(c->err), "out of memory for a %zu-byte message", need);
+		return -1;
+	}
+	c->out = nb;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* Builds the message in the output buffer, seals it there, and sends it. */
+static int send_sealed(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms)
+{
+	size_t len;
+	size_t want = msg->type == FC_MSG_FRAME
+			  ? FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + msg->u.frame.jpeg_size
+			  : FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_TEXT + 64;
+	struct iovec iov;
+
+	if (want > FC_PROTO_MAX_MESSAGE || out_room(c, want) < 0) {
+		if (want > FC_PROTO_MAX_MESSAGE)
+			snprintf(c->err, sizeof(c->err), "refusing to send a malformed %s",
+				 fc_proto_type_name(msg->type));
+		return -1;
+	}
+	if (msg->type == FC_MSG_FRAME) {
+		len = fc_proto_encode_frame_head(&msg->u.frame, c->out + FC_PROTO_HEADER_SIZE,
+						 c->out_cap - FC_PROTO_HEADER_SIZE);
+		if (len && msg->u.frame.jpeg_size) {
+			memcpy(c->out + FC_PROTO_HEADER_SIZE + len, msg->u.frame.jpeg,
+			       msg->u.frame.jpeg_size);
+			len += msg->u.frame.jpeg_size;
+		}
+	} else {
+		len = fc_proto_encode(msg, c->out + FC_PROTO_HEADER_SIZE,
+				      c->out_cap - FC_PROTO_HEADER_SIZE);
+	}
+	if (len == 0) {
+		snprintf(c->err, sizeof(c->err), "refusing to send a malformed %s",
+			 fc_proto_type_name(msg->type));
+		return -1;
+	}
+	iov.iov_base = c->out;
+	iov.iov_len = fc_secure_seal(&c->keys, c->out, len, c->out_cap);
+	if (iov.iov_len == 0) {
+		snprintf(c->err, sizeof(c->err), "cannot seal a %zu-byte %s", len,
+			 fc_proto_type_name(msg->type));
+		return -1;
+	}
+	return fc_net_writev_full(c->fd, &iov, 1, timeout_ms, c->err, sizeof(c->err));
+}
+
 int fc_conn_send(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms)
 {
 	uint8_t head[FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_TEXT + 64];
 	struct iovec iov[2];
 	int n = 1;
 
+	if (c->secure)
+		return send_sealed(c, msg, timeout_ms);
 	if (msg->type == FC_MSG_FRAME) {
 		iov[0].iov_len = fc_proto_encode_frame_head(&msg->u.frame, head, sizeof(head));
 		iov[1].iov_base = (void *)msg->u.frame.jpeg;

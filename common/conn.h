@@ -13,13 +13,23 @@
  *
  * Errors return -1 with a reason in the handle (fc_conn_error), ready for the log; nothing here
  * prints.
+ *
+ * Private streams: after fc_conn_secure every message is sealed on the way out and must be a
+ * SEALED record that opens as the next one from the peer on the way in (secure.h); anything else
+ * ends the connection. Sealing needs the message in one piece, so a FRAME's JPEG is copied once
+ * into an output buffer the handle owns (grown to the largest message sent, kept), encrypted
+ * there in place and written from there. Received records are opened in place in the receive
+ * buffer. max_message still bounds the message; the record adds FC_PROTO_SEAL_OVERHEAD bytes.
  */
 #ifndef FC_CONN_H
 #define FC_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto.h"
+#include "secure.h"
 
 struct fc_conn;
 
@@ -48,5 +58,16 @@ int fc_conn_send(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms);
 
 /* Sends a BYE with a reason and text, best effort (a short timeout, errors ignored). */
 void fc_conn_bye(struct fc_conn *c, int reason, const char *text);
+
+/* The exact bytes of the message fc_conn_recv handed out last (opened, when sealed), valid as
+ * long as the message: the handshake hashes the peer's HELLO as it came. */
+const uint8_t *fc_conn_raw(const struct fc_conn *c, size_t *len);
+
+/* From the next message on, each way: seal what is sent, open what is received, with keys (copied
+ * into the handle, wiped at fc_conn_free; the caller should wipe its copy). */
+void fc_conn_secure(struct fc_conn *c, const struct fc_secure_keys *keys);
+
+/* Whether fc_conn_secure has been called. */
+bool fc_conn_is_secure(const struct fc_conn *c);
 
 #endif

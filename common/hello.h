@@ -6,18 +6,42 @@
  * version (each side says what the other speaks, in its BYE and in its error), the roles (one
  * sender, one viewer), and a BYE sent instead of a HELLO (a full sender says so).
  *
+ * With a passphrase (secure.h), the HELLOs carry a flag and a fresh nonce each, and the exchange
+ * goes on: both sides derive this connection's keys from the passphrase key and both HELLOs'
+ * bytes; the side that dialled sends its AUTH proof first; the listening side checks it, says
+ * BYE "authentication failed" if it is wrong, and only then sends its own proof, which the dialler
+ * checks in turn. So a stranger who can reach a listening port learns nothing it could test
+ * passphrases against offline. From then on the connection is sealed both ways (conn.h). A side
+ * with a passphrase never talks to one without: both say that a passphrase is required.
+ *
  * Blocking within a timeout; used by the thread that owns the connection. Never prints.
  */
 #ifndef FC_HELLO_H
 #define FC_HELLO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conn.h"
 #include "proto.h"
+#include "secure.h"
 
-/* Sends mine, receives theirs. 0 on success; -1 with the reason in err (the peer has been told
- * why with a BYE where that helps it). */
+/* fc_hello_exchange_auth's result when the peer's proof was wrong: a guess, for fc_throttle. */
+#define FC_HELLO_AUTH_FAILED (-2)
+
+struct fc_hello_auth {
+	const struct fc_secure_psk *psk; /* NULL: no passphrase, a plaintext stream */
+	bool dialled;			 /* this side connected; it proves first */
+};
+
+/* Sends mine, receives theirs (mine's flags and nonce are set here). 0 on success; -1 with the
+ * reason in err (the peer has been told why with a BYE where that helps it);
+ * FC_HELLO_AUTH_FAILED when the peer's proof was wrong. auth may be NULL (no passphrase). */
+int fc_hello_exchange_auth(struct fc_conn *c, const struct fc_hello *mine,
+			   const struct fc_hello_auth *auth, struct fc_hello *theirs,
+			   int timeout_ms, char *err, size_t errlen);
+
+/* The same without a passphrase. */
 int fc_hello_exchange(struct fc_conn *c, const struct fc_hello *mine, struct fc_hello *theirs,
 		      int timeout_ms, char *err, size_t errlen);
 

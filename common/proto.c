@@ -3,7 +3,7 @@
 #include <string.h>
 
 /* Payload sizes of the fixed-size messages, and the fixed parts of the others. */
-#define HELLO_FIXED  18
+#define HELLO_FIXED  50 /* 18, then the nonce */
 #define REQUEST_SIZE 12
 #define VERDICT_SIZE 17
 #define PING_SIZE    8
@@ -98,6 +98,13 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 		*min = STATUS_FIXED;
 		*max = STATUS_FIXED + FC_PROTO_MAX_TEXT;
 		return true;
+	case FC_MSG_AUTH:
+		*min = *max = FC_PROTO_PROOF_SIZE;
+		return true;
+	case FC_MSG_SEALED:
+		*min = FC_PROTO_SEALED_MIN;
+		*max = FC_PROTO_SEALED_MAX;
+		return true;
 	default:
 		return false;
 	}
@@ -114,9 +121,12 @@ static int decode_hello(const uint8_t *p, uint32_t n, struct fc_hello *h)
 	h->width = get16(&p);
 	h->height = get16(&p);
 	h->fps_milli = get32(&p);
-	p++; /* reserved */
+	h->flags = *p++;
 	name_len = *p++;
-	if (name_len != n - HELLO_FIXED || !text_ok(p, name_len))
+	memcpy(h->nonce, p, FC_PROTO_NONCE_SIZE);
+	p += FC_PROTO_NONCE_SIZE;
+	if ((h->flags & ~FC_HELLO_PASSPHRASE) || name_len != n - HELLO_FIXED ||
+	    !text_ok(p, name_len))
 		return -FC_PROTO_E_FIELD;
 	memcpy(h->name, p, name_len);
 	h->name[name_len] = '\0';
@@ -195,6 +205,13 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 		if (p[0] != FC_SOURCE_LIVE && p[0] != FC_SOURCE_LOST)
 			return -FC_PROTO_E_FIELD;
 		return decode_text(p + 2, n - 2, msg->u.status.text);
+	case FC_MSG_AUTH:
+		memcpy(msg->u.auth.proof, p, FC_PROTO_PROOF_SIZE);
+		return 0;
+	case FC_MSG_SEALED:
+		msg->u.sealed.data = p;
+		msg->u.sealed.size = n;
+		return 0;
 	}
 	return -FC_PROTO_E_TYPE; /* unreachable: payload_bounds vetted the type */
 }
@@ -263,6 +280,10 @@ static size_t payload_size(const struct fc_msg *msg)
 		return BYE_FIXED + strnlen(msg->u.bye.text, FC_PROTO_MAX_TEXT + 1);
 	case FC_MSG_STATUS:
 		return STATUS_FIXED + strnlen(msg->u.status.text, FC_PROTO_MAX_TEXT + 1);
+	case FC_MSG_AUTH:
+		return FC_PROTO_PROOF_SIZE;
+	case FC_MSG_SEALED:
+		return msg->u.sealed.size;
 	}
 	return 0;
 }
@@ -314,8 +335,10 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		put16(&p, h->width);
 		put16(&p, h->height);
 		put32(&p, h->fps_milli);
-		put8(&p, 0);
+		put8(&p, h->flags);
 		put8(&p, (uint8_t)(plen - HELLO_FIXED));
+		memcpy(p, h->nonce, FC_PROTO_NONCE_SIZE);
+		p += FC_PROTO_NONCE_SIZE;
 		memcpy(p, h->name, plen - HELLO_FIXED);
 		break;
 	case FC_MSG_REQUEST:
@@ -346,6 +369,12 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		put8(&p, 0);
 		put_text(&p, msg->u.status.text, plen - STATUS_FIXED);
 		break;
+	case FC_MSG_AUTH:
+		memcpy(p, msg->u.auth.proof, FC_PROTO_PROOF_SIZE);
+		break;
+	case FC_MSG_SEALED:
+		memcpy(p, msg->u.sealed.data, msg->u.sealed.size);
+		break;
 	}
 	return FC_PROTO_HEADER_SIZE + plen;
 }
@@ -360,6 +389,17 @@ size_t fc_proto_encode(const struct fc_msg *msg, uint8_t *buf, size_t cap)
 	if (n && fc_proto_decode(buf, n, &check, NULL) != (ssize_t)n)
 		return 0;
 	return n;
+}
+
+size_t fc_proto_encode_header(uint8_t type, uint32_t plen, uint8_t *buf, size_t cap)
+{
+	uint32_t min, max;
+
+	if (cap < FC_PROTO_HEADER_SIZE || !payload_bounds(type, &min, &max) || plen < min ||
+	    plen > max)
+		return 0;
+	put_header(buf, FC_PROTO_VERSION, type, plen);
+	return FC_PROTO_HEADER_SIZE;
 }
 
 size_t fc_proto_encode_frame_head(const struct fc_frame_msg *frame, uint8_t *buf, size_t cap)
@@ -395,16 +435,18 @@ const char *fc_proto_strerror(int error)
 
 const char *fc_proto_type_name(int type)
 {
-	static const char *const names[] = { "?",    "HELLO", "REQUEST", "FRAME", "VERDICT",
-					     "PING", "PONG",  "BYE",	 "STATUS" };
+	static const char *const names[] = { "?",    "HELLO", "REQUEST", "FRAME", "VERDICT", "PING",
+					     "PONG", "BYE",   "STATUS",	 "AUTH",  "SEALED" };
 
-	return type > 0 && type <= FC_MSG_STATUS ? names[type] : "?";
+	return type > 0 && type <= FC_MSG_SEALED ? names[type] : "?";
 }
 
 const char *fc_proto_bye_reason_name(int reason)
 {
-	static const char *const names[] = { "done",	       "version mismatch", "role mismatch",
-					     "protocol error", "sender full",	   "timeout" };
+	static const char *const names[] = {
+		"done",	       "version mismatch", "role mismatch",	    "protocol error",
+		"sender full", "timeout",	   "authentication failed", "passphrase required"
+	};
 
-	return reason >= 0 && reason <= FC_BYE_TIMEOUT ? names[reason] : "unknown reason";
+	return reason >= 0 && reason <= FC_BYE_PASSPHRASE ? names[reason] : "unknown reason";
 }

@@ -1,5 +1,5 @@
 /*
- * proto: the freshcam wire format, version 1, as pure encode and decode over byte buffers.
+ * proto: the freshcam wire format, version 2, as pure encode and decode over byte buffers.
  *
  * No I/O, no allocation, no globals: every prefix of every message is a unit test and the decoder
  * is a fuzz target (STYLE.md, 8). docs/PROTOCOL.md is the reference for the bytes; this header is
@@ -9,6 +9,11 @@
  *   'F' 'C' | version u8 | type u8 | payload length u32 (network byte order)
  * The length is checked against the type's own limit as soon as the header is in, before the
  * caller buffers or allocates anything for the payload.
+ *
+ * Version 2 adds private streams (secure.h): a HELLO says whether its side has a passphrase and
+ * carries a fresh nonce, AUTH carries a handshake proof, and SEALED carries one whole message,
+ * encrypted and authenticated. Opening a SEALED is conn.c's business (secure.h does the
+ * cryptography); here it is bytes with bounds.
  */
 #ifndef FC_PROTO_H
 #define FC_PROTO_H
@@ -18,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define FC_PROTO_VERSION     1
+#define FC_PROTO_VERSION     2
 #define FC_PROTO_HEADER_SIZE 8
 
 /* Limits. A peer that exceeds one is cut off; none is negotiable. */
@@ -32,6 +37,19 @@
 #define FC_PROTO_MAX_WINDOW  16 /* requests a viewer may keep in flight */
 #define FC_PROTO_FRAME_FIXED 40 /* FRAME payload before the JPEG bytes */
 #define FC_PROTO_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG)
+#define FC_PROTO_NONCE_SIZE  32 /* HELLO nonce, bytes */
+#define FC_PROTO_PROOF_SIZE  32 /* AUTH proof, bytes */
+#define FC_PROTO_TAG_SIZE    16 /* SEALED authentication tag, bytes */
+/* A SEALED payload: one whole message (at least a header and 4 bytes), encrypted, and its tag. */
+#define FC_PROTO_SEALED_MIN (FC_PROTO_HEADER_SIZE + 4 + FC_PROTO_TAG_SIZE)
+#define FC_PROTO_SEALED_MAX (FC_PROTO_MAX_MESSAGE + FC_PROTO_TAG_SIZE)
+/* What sealing adds to a message on the wire: the SEALED header and the tag. */
+#define FC_PROTO_SEAL_OVERHEAD (FC_PROTO_HEADER_SIZE + FC_PROTO_TAG_SIZE)
+/* The largest thing on the wire: the largest message, sealed. */
+#define FC_PROTO_MAX_RECORD (FC_PROTO_MAX_MESSAGE + FC_PROTO_SEAL_OVERHEAD)
+
+/* HELLO flags. */
+#define FC_HELLO_PASSPHRASE 0x01 /* this side has a passphrase: AUTH follows, then SEALED only */
 
 enum fc_msg_type {
 	FC_MSG_HELLO = 1,
@@ -42,6 +60,8 @@ enum fc_msg_type {
 	FC_MSG_PONG = 6,
 	FC_MSG_BYE = 7,
 	FC_MSG_STATUS = 8,
+	FC_MSG_AUTH = 9,    /* handshake proof (secure.h), plaintext, once each way */
+	FC_MSG_SEALED = 10, /* an encrypted, authenticated message (secure.h) */
 };
 
 enum fc_role { FC_ROLE_SENDER = 1, FC_ROLE_VIEWER = 2 };
@@ -56,12 +76,14 @@ enum fc_verdict_kind {
 
 /* Why a connection ends. */
 enum fc_bye_reason {
-	FC_BYE_NORMAL = 0,   /* the peer is done (--seconds ran out, Ctrl-C) */
-	FC_BYE_VERSION = 1,  /* protocol versions differ; the text says which this side speaks */
-	FC_BYE_ROLE = 2,     /* both ends are senders, or both viewers */
-	FC_BYE_PROTOCOL = 3, /* a malformed or out-of-order message; the text says which */
-	FC_BYE_FULL = 4,     /* the sender serves as many viewers as it may */
-	FC_BYE_TIMEOUT = 5,  /* nothing heard from the peer for too long */
+	FC_BYE_NORMAL = 0,     /* the peer is done (--seconds ran out, Ctrl-C) */
+	FC_BYE_VERSION = 1,    /* protocol versions differ; the text says which this side speaks */
+	FC_BYE_ROLE = 2,       /* both ends are senders, or both viewers */
+	FC_BYE_PROTOCOL = 3,   /* a malformed or out-of-order message; the text says which */
+	FC_BYE_FULL = 4,       /* the sender serves as many viewers as it may */
+	FC_BYE_TIMEOUT = 5,    /* nothing heard from the peer for too long */
+	FC_BYE_AUTH = 6,       /* the handshake proof did not verify (or too many tries) */
+	FC_BYE_PASSPHRASE = 7, /* one side has a passphrase and the other not */
 };
 
 /* The state of the sender's source (a camera may be unplugged and come back). */
@@ -74,8 +96,10 @@ struct fc_hello {
 	uint32_t budget_us; /* viewer: the age budget (--max-age); the sender drops older frames */
 	uint16_t width;	    /* sender: the stream's size, 0 if not known yet */
 	uint16_t height;
-	uint32_t fps_milli;		  /* sender: nominal frame rate x 1000, 0 if not known */
-	char name[FC_PROTO_MAX_NAME + 1]; /* software and version, printable ASCII */
+	uint32_t fps_milli;		    /* sender: nominal frame rate x 1000, 0 if not known */
+	uint8_t flags;			    /* FC_HELLO_PASSPHRASE or 0 */
+	uint8_t nonce[FC_PROTO_NONCE_SIZE]; /* fresh random with a passphrase, else zero */
+	char name[FC_PROTO_MAX_NAME + 1];   /* software and version, printable ASCII */
 };
 
 struct fc_request {
@@ -121,6 +145,17 @@ struct fc_status {
 	char text[FC_PROTO_MAX_TEXT + 1];
 };
 
+/* AUTH: this side's proof that it knows the passphrase, bound to this connection's HELLOs. */
+struct fc_auth {
+	uint8_t proof[FC_PROTO_PROOF_SIZE];
+};
+
+/* SEALED: a whole message, encrypted, then its tag; decoded: points into the caller's buffer. */
+struct fc_sealed {
+	const uint8_t *data;
+	uint32_t size; /* ciphertext and tag */
+};
+
 struct fc_msg {
 	uint8_t version; /* from the header; on FC_PROTO_E_VERSION, what the peer speaks */
 	uint8_t type;	 /* enum fc_msg_type */
@@ -132,6 +167,8 @@ struct fc_msg {
 		struct fc_ping ping; /* PING and PONG */
 		struct fc_bye bye;
 		struct fc_status status;
+		struct fc_auth auth;
+		struct fc_sealed sealed;
 	} u;
 };
 
@@ -160,6 +197,11 @@ size_t fc_proto_encode(const struct fc_msg *msg, uint8_t *buf, size_t cap);
 /* For sending a FRAME without copying its JPEG: encodes the header and fixed fields only
  * (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED bytes); the JPEG bytes follow on the wire. */
 size_t fc_proto_encode_frame_head(const struct fc_frame_msg *frame, uint8_t *buf, size_t cap);
+
+/* Writes a bare header (this version) for a payload of plen bytes: for SEALED records, whose
+ * payload the caller builds in place. Returns FC_PROTO_HEADER_SIZE, or 0 when cap is too small
+ * or plen is out of the type's bounds. */
+size_t fc_proto_encode_header(uint8_t type, uint32_t plen, uint8_t *buf, size_t cap);
 
 /* Encodes a HELLO header with an arbitrary version: for tests and for tools that must speak to a
  * peer of another version. */

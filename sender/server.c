@@ -218,7 +218,17 @@ struct fc_server *fc_server_start(const struct fc_server_cfg *cfg, char *err, si
 	srv->cfg = *cfg;
 	srv->cfg.session.served = &srv->served;
 	srv->cfg.session.max_served = cfg->max_viewers;
+	srv->cfg.session.dialled = cfg->dial;
 	srv->lfd = -1;
+	/* Listening with a passphrase: failed proofs slow down their address (throttle.h). */
+	if (cfg->session.psk && !cfg->dial) {
+		srv->cfg.session.throttle = fc_throttle_new();
+		if (!srv->cfg.session.throttle) {
+			snprintf(err, errlen, "out of memory");
+			free(srv);
+			return NULL;
+		}
+	}
 	pthread_mutex_init(&srv->lock, NULL);
 	if (!cfg->dial) {
 		srv->lfd = fc_net_listen(&cfg->addr, err, errlen);
@@ -236,6 +246,7 @@ fail:
 	if (srv->lfd >= 0)
 		close(srv->lfd);
 	pthread_mutex_destroy(&srv->lock);
+	fc_throttle_free(srv->cfg.session.throttle);
 	free(srv);
 	return NULL;
 }
@@ -259,6 +270,7 @@ void fc_server_stop(struct fc_server *srv)
 	if (srv->lfd >= 0)
 		close(srv->lfd);
 	pthread_mutex_destroy(&srv->lock);
+	fc_throttle_free(srv->cfg.session.throttle);
 	free(srv);
 }
 

@@ -23,7 +23,9 @@
 
 #include "conn.h"
 #include "proto.h"
+#include "secure.h"
 #include "slot.h"
+#include "throttle.h"
 
 struct fc_session_cfg {
 	struct fc_slot *slot;
@@ -34,6 +36,11 @@ struct fc_session_cfg {
 	 * or says BYE "sender full" when there is none, and gives it back when it ends. */
 	_Atomic int *served;
 	int max_served;
+	/* Private streams: the passphrase key (NULL: none), whether this sender dialled (it then
+	 * proves first), and the table that slows down guessing from one address (listening). */
+	const struct fc_secure_psk *psk;
+	bool dialled;
+	struct fc_throttle *throttle;
 };
 
 struct fc_session_stats {

@@ -182,7 +182,7 @@ static void test_other_version(void **state)
 	assert_int_equal(write(p.raw, buf, len), (ssize_t)len);
 	assert_int_equal(fc_conn_recv(p.c, &m, 1000), -1);
 	assert_non_null(strstr(fc_conn_error(p.c), "protocol 7"));
-	assert_non_null(strstr(fc_conn_error(p.c), "speaks 1"));
+	assert_non_null(strstr(fc_conn_error(p.c), "speaks 2"));
 	close_pair(&p);
 }
 

@@ -12,6 +12,7 @@
 #include "proto.h"
 
 static const uint8_t jpeg_bytes[] = { 0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5, 0xFF, 0xD9 };
+static uint8_t sealed_bytes[FC_PROTO_SEALED_MIN + 5];
 
 /* One well-formed message of every type, with every field away from zero. */
 static size_t sample_messages(struct fc_msg *out)
@@ -27,7 +28,10 @@ static size_t sample_messages(struct fc_msg *out)
 					    .codec = FC_CODEC_JPEG,
 					    .width = 1280,
 					    .height = 720,
-					    .fps_milli = 29970 };
+					    .fps_milli = 29970,
+					    .flags = FC_HELLO_PASSPHRASE };
+	for (int i = 0; i < FC_PROTO_NONCE_SIZE; i++)
+		out[n].u.hello.nonce[i] = (uint8_t)(i * 7 + 1);
 	strcpy(out[n++].u.hello.name, "freshcam-send 0.1.0");
 	out[n++] =
 	    (struct fc_msg){ .type = FC_MSG_REQUEST,
@@ -52,6 +56,15 @@ static size_t sample_messages(struct fc_msg *out)
 	strcpy(out[n++].u.bye.text, "this sender serves at most 8 viewers");
 	out[n] = (struct fc_msg){ .type = FC_MSG_STATUS, .u.status = { .source = FC_SOURCE_LOST } };
 	strcpy(out[n++].u.status.text, "/dev/video0: No such device");
+	out[n] = (struct fc_msg){ .type = FC_MSG_AUTH };
+	for (int i = 0; i < FC_PROTO_PROOF_SIZE; i++)
+		out[n].u.auth.proof[i] = (uint8_t)(0xa0 + i);
+	n++;
+	for (size_t i = 0; i < sizeof(sealed_bytes); i++)
+		sealed_bytes[i] = (uint8_t)(i * 13);
+	out[n++] =
+	    (struct fc_msg){ .type = FC_MSG_SEALED,
+			     .u.sealed = { .data = sealed_bytes, .size = sizeof(sealed_bytes) } };
 	return n;
 }
 
@@ -68,6 +81,8 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 		assert_int_equal(a->u.hello.width, b->u.hello.width);
 		assert_int_equal(a->u.hello.height, b->u.hello.height);
 		assert_int_equal(a->u.hello.fps_milli, b->u.hello.fps_milli);
+		assert_int_equal(a->u.hello.flags, b->u.hello.flags);
+		assert_memory_equal(a->u.hello.nonce, b->u.hello.nonce, FC_PROTO_NONCE_SIZE);
 		assert_string_equal(a->u.hello.name, b->u.hello.name);
 		break;
 	case FC_MSG_REQUEST:
@@ -102,6 +117,13 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 	case FC_MSG_STATUS:
 		assert_int_equal(a->u.status.source, b->u.status.source);
 		assert_string_equal(a->u.status.text, b->u.status.text);
+		break;
+	case FC_MSG_AUTH:
+		assert_memory_equal(a->u.auth.proof, b->u.auth.proof, FC_PROTO_PROOF_SIZE);
+		break;
+	case FC_MSG_SEALED:
+		assert_int_equal(a->u.sealed.size, b->u.sealed.size);
+		assert_memory_equal(a->u.sealed.data, b->u.sealed.data, a->u.sealed.size);
 		break;
 	default:
 		fail_msg("unexpected type %d", a->type);
@@ -210,11 +232,20 @@ static void test_wrong_fixed_lengths_rejected(void **state)
 		uint8_t type;
 		uint32_t len;
 	} bad[] = {
-		{ FC_MSG_REQUEST, 11 }, { FC_MSG_REQUEST, 13 },
-		{ FC_MSG_VERDICT, 16 }, { FC_MSG_PING, 0 },
-		{ FC_MSG_PONG, 9 },	{ FC_MSG_FRAME, FC_PROTO_FRAME_FIXED - 1 },
-		{ FC_MSG_HELLO, 17 },	{ FC_MSG_HELLO, 18 + FC_PROTO_MAX_NAME + 1 },
-		{ FC_MSG_BYE, 3 },	{ FC_MSG_BYE, 4 + FC_PROTO_MAX_TEXT + 1 },
+		{ FC_MSG_REQUEST, 11 },
+		{ FC_MSG_REQUEST, 13 },
+		{ FC_MSG_VERDICT, 16 },
+		{ FC_MSG_PING, 0 },
+		{ FC_MSG_PONG, 9 },
+		{ FC_MSG_FRAME, FC_PROTO_FRAME_FIXED - 1 },
+		{ FC_MSG_HELLO, 49 },
+		{ FC_MSG_HELLO, 50 + FC_PROTO_MAX_NAME + 1 },
+		{ FC_MSG_BYE, 3 },
+		{ FC_MSG_BYE, 4 + FC_PROTO_MAX_TEXT + 1 },
+		{ FC_MSG_AUTH, 31 },
+		{ FC_MSG_AUTH, 33 },
+		{ FC_MSG_SEALED, FC_PROTO_SEALED_MIN - 1 },
+		{ FC_MSG_SEALED, FC_PROTO_SEALED_MAX + 1 },
 	};
 
 	(void)state;
@@ -236,7 +267,7 @@ static void test_bad_header_bytes(void **state)
 
 	(void)state;
 	assert_int_equal(fc_proto_decode(b, 4, &out, NULL), -FC_PROTO_E_TYPE);
-	b[3] = FC_MSG_STATUS + 1;
+	b[3] = FC_MSG_SEALED + 1;
 	assert_int_equal(fc_proto_decode(b, 4, &out, NULL), -FC_PROTO_E_TYPE);
 	b[3] = 0xff;
 	assert_int_equal(fc_proto_decode(b, 8, &out, NULL), -FC_PROTO_E_TYPE);
@@ -244,11 +275,14 @@ static void test_bad_header_bytes(void **state)
 	assert_int_equal(fc_proto_decode((const uint8_t *)"FD", 2, &out, NULL), -FC_PROTO_E_MAGIC);
 	assert_int_equal(fc_proto_decode((const uint8_t *)"GET / HTTP/1.1\r\n", 16, &out, NULL),
 			 -FC_PROTO_E_MAGIC);
-	b[2] = 2;
+	b[2] = 1; /* version 1: no passphrases, another HELLO */
 	b[3] = FC_MSG_HELLO;
 	out.version = 0;
 	assert_int_equal(fc_proto_decode(b, 3, &out, NULL), -FC_PROTO_E_VERSION);
-	assert_int_equal(out.version, 2);
+	assert_int_equal(out.version, 1);
+	b[2] = 3;
+	assert_int_equal(fc_proto_decode(b, 3, &out, NULL), -FC_PROTO_E_VERSION);
+	assert_int_equal(out.version, 3);
 	b[2] = 0;
 	assert_int_equal(fc_proto_decode(b, 8, &out, NULL), -FC_PROTO_E_VERSION);
 	assert_int_equal(out.version, 0);
@@ -299,7 +333,14 @@ static void test_bad_fields(void **state)
 	buf[8 + 17] = (uint8_t)(buf[8 + 17] - 1); /* name length disagrees with the payload */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
-	buf[8 + 18] = '\x1b'; /* an escape character in the name */
+	buf[8 + 50] = '\x1b'; /* an escape character in the name (after the nonce) */
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	/* flags: only the passphrase bit is defined. */
+	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
+	buf[8 + 16] = FC_HELLO_PASSPHRASE;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	assert_int_equal(out.u.hello.flags, FC_HELLO_PASSPHRASE);
+	buf[8 + 16] = 0x02;
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 
 	/* HELLO (sender): codec at byte 1, width at 8..9. */
@@ -404,7 +445,7 @@ static void test_request_bytes(void **state)
 	struct fc_msg m = { .type = FC_MSG_REQUEST,
 			    .u.request = { .id = 0x01020304, .t0_ns = 0x1122334455667788ull } };
 	static const uint8_t want[] = {
-		'F',  'C',  1,	  2,	0,    0,    0,	  12,	0x01, 0x02,
+		'F',  'C',  2,	  2,	0,    0,    0,	  12,	0x01, 0x02,
 		0x03, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88
 	};
 	uint8_t buf[64];
@@ -454,6 +495,10 @@ static void test_strings(void **state)
 	assert_string_equal(fc_proto_type_name(FC_MSG_FRAME), "FRAME");
 	assert_string_equal(fc_proto_type_name(200), "?");
 	assert_string_equal(fc_proto_bye_reason_name(FC_BYE_FULL), "sender full");
+	assert_string_equal(fc_proto_bye_reason_name(FC_BYE_AUTH), "authentication failed");
+	assert_string_equal(fc_proto_bye_reason_name(FC_BYE_PASSPHRASE), "passphrase required");
+	assert_string_equal(fc_proto_type_name(FC_MSG_AUTH), "AUTH");
+	assert_string_equal(fc_proto_type_name(FC_MSG_SEALED), "SEALED");
 	assert_string_equal(fc_proto_bye_reason_name(77), "unknown reason");
 }
 

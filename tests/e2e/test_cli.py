@@ -19,7 +19,7 @@ def test_help_and_version():
         fc.check(rc == 0 and "Examples:" in out and "--seconds" in out,
                  f"{os.path.basename(prog)} --help")
         rc, out = fc.run([prog, "--version"])
-        fc.check(rc == 0 and "protocol 1" in out, f"{os.path.basename(prog)} --version: {out!r}")
+        fc.check(rc == 0 and "protocol 2" in out, f"{os.path.basename(prog)} --version: {out!r}")
 
 
 def test_bad_options():
@@ -66,16 +66,16 @@ def test_port_in_use():
 
 
 def hello_v2_sender():
-    """A HELLO as a protocol-2 sender would send it (same layout, version byte 2)."""
+    """A HELLO as a future protocol-3 sender might send it (version 2's layout, version byte 3)."""
     name = b"freshcam-send 9.0"
     payload = struct.pack(">BBHIHHIBB", 1, 1, 0, 0, 640, 480, 30000, 0, len(name)) + name
-    return b"FC" + bytes([2, 1]) + struct.pack(">I", len(payload)) + payload
+    return b"FC" + bytes([3, 1]) + struct.pack(">I", len(payload)) + payload
 
 
 def hello_v2_viewer():
     name = b"freshcam-view 9.0"
     payload = struct.pack(">BBHIHHIBB", 2, 0, 2, 80000, 0, 0, 0, 0, len(name)) + name
-    return b"FC" + bytes([2, 1]) + struct.pack(">I", len(payload)) + payload
+    return b"FC" + bytes([3, 1]) + struct.pack(">I", len(payload)) + payload
 
 
 def read_messages(sock, timeout=3):
@@ -111,10 +111,10 @@ def test_version_mismatch():
             conn.sendall(hello_v2_sender())
             msgs = read_messages(conn)
         fc.check(v.wait(10) == 1, "the viewer exits 1", v)
-        fc.check("peer speaks freshcam protocol 2, this side speaks 1" in v.output(),
+        fc.check("peer speaks freshcam protocol 3, this side speaks 2" in v.output(),
                  "the viewer says what each side speaks", v)
         byes = [p for t, p in msgs if t == 7]
-        fc.check(byes and b"speaks freshcam protocol 1" in byes[0],
+        fc.check(byes and b"speaks freshcam protocol 2" in byes[0],
                  f"the viewer tells the v2 peer what it speaks ({byes})")
     # A sender meeting a v2 viewer: it says so, tells the peer, and goes on serving.
     port = fc.free_port()
@@ -124,11 +124,11 @@ def test_version_mismatch():
         c.sendall(hello_v2_viewer())
         msgs = read_messages(c)
     byes = [p for t, p in msgs if t == 7]
-    fc.check(byes and b"speaks freshcam protocol 1" in byes[0], f"the sender tells the v2 viewer ({byes})")
+    fc.check(byes and b"speaks freshcam protocol 2" in byes[0], f"the sender tells the v2 viewer ({byes})")
     v = fc.viewer(port, "--seconds", "1.5")
     fc.check(v.wait(10) == 0 and v.summary()["shown"] > 0, "the sender still serves others", v, s)
     s.stop()
-    fc.check("protocol 2, this side speaks 1" in s.output(), "the sender logs the mismatch", s)
+    fc.check("protocol 3, this side speaks 2" in s.output(), "the sender logs the mismatch", s)
 
 
 def test_sender_full():

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (r <= 0) {
 			/* "Need more" must name a size beyond what is here, within the limits. */
-			if (r == 0 && (need <= size - off || need > FC_PROTO_MAX_MESSAGE))
+			if (r == 0 && (need <= size - off || need > FC_PROTO_MAX_RECORD))
 				abort();
 			break;
 		}
