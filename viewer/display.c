@@ -2,6 +2,15 @@
 
 #include <SDL2/SDL.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "font.h"
+
+#define BANNER_MAX    256
+#define BANNER_RGB    0xffd200 /* the banner's text: yellow, legible on any dimmed picture */
+#define DIM_ALPHA     170      /* black over the picture when stalled: it keeps a third */
+#define BAND_ALPHA    200      /* black behind the banner's text */
+#define BANNER_SCALES 8	       /* the largest scale of the font */
 
 struct fc_display {
 	SDL_Window *window;
@@ -12,7 +21,58 @@ struct fc_display {
 	bool fullscreen;
 	uint8_t *grey; /* a neutral chroma row for grey pictures */
 	size_t grey_size;
+	/* The stall banner: its text (empty when live), and the texture it was last drawn into. */
+	char banner[BANNER_MAX];
+	SDL_Texture *banner_tex;
+	char banner_drawn[BANNER_MAX]; /* the text in banner_tex, at banner_scale */
+	int banner_scale;
+	int banner_w;
+	int banner_h;
 };
+
+/* Whether the renderer is OpenGL drawn by the CPU (Mesa's llvmpipe, softpipe or swrast: a machine
+ * without a GPU, or a remote X display). There the IYUV texture's colour conversion runs in a
+ * shader on the CPU, and SDL's own software renderer draws the same picture for 10-45% less
+ * (docs/BENCHMARKS.md, "Viewer: decode and present"). */
+static bool gl_on_cpu(SDL_Renderer *r)
+{
+	const unsigned char *(*get_string)(unsigned int) = NULL;
+	SDL_RendererInfo info;
+	const char *name;
+
+	if (SDL_GetRendererInfo(r, &info) < 0 || strncmp(info.name, "opengl", 6) != 0)
+		return false;
+	/* The renderer's context is current: ask it who draws (GL_RENDERER). */
+	*(void **)&get_string = SDL_GL_GetProcAddress("glGetString");
+	name = get_string ? (const char *)get_string(0x1F01) : NULL;
+	return name && (strstr(name, "llvmpipe") || strstr(name, "softpipe") ||
+			strstr(name, "Software Rasterizer"));
+}
+
+/* A window with SDL's preferred renderer, or its software renderer where OpenGL would run on the
+ * CPU anyway (unless SDL_RENDER_DRIVER names one). */
+static int make_window(struct fc_display *d, const char *title, bool software)
+{
+	d->window = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 640,
+				     480, SDL_WINDOW_RESIZABLE);
+	if (d->window)
+		d->renderer =
+		    SDL_CreateRenderer(d->window, -1, software ? SDL_RENDERER_SOFTWARE : 0);
+	if (!d->renderer)
+		return -1;
+	if (software || SDL_GetHint(SDL_HINT_RENDER_DRIVER) || !gl_on_cpu(d->renderer))
+		return 0;
+	SDL_DestroyRenderer(d->renderer);
+	SDL_DestroyWindow(d->window); /* made for OpenGL: start afresh */
+	d->renderer = NULL;
+	d->window = NULL;
+	if (make_window(d, title, true) == 0)
+		return 0;
+	if (d->window)
+		SDL_DestroyWindow(d->window);
+	d->window = NULL;
+	return make_window(d, title, false);
+}
 
 struct fc_display *fc_display_open(const char *title, char *err, size_t errlen)
 {
@@ -28,11 +88,7 @@ struct fc_display *fc_display_open(const char *title, char *err, size_t errlen)
 		SDL_Quit();
 		return NULL;
 	}
-	d->window = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 640,
-				     480, SDL_WINDOW_RESIZABLE);
-	if (d->window)
-		d->renderer = SDL_CreateRenderer(d->window, -1, 0);
-	if (!d->renderer) {
+	if (make_window(d, title, false) < 0) {
 		snprintf(err, errlen, "cannot open a window: %s", SDL_GetError());
 		fc_display_close(d);
 		return NULL;
@@ -50,6 +106,8 @@ void fc_display_close(struct fc_display *d)
 		return;
 	if (d->texture)
 		SDL_DestroyTexture(d->texture);
+	if (d->banner_tex)
+		SDL_DestroyTexture(d->banner_tex);
 	SDL_free(d->grey);
 	if (d->renderer)
 		SDL_DestroyRenderer(d->renderer);
@@ -132,25 +190,123 @@ int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, char *
 		snprintf(err, errlen, "texture upload: %s", SDL_GetError());
 		return -1;
 	}
+	d->banner[0] = '\0';
 	return 0;
+}
+
+void fc_display_banner(struct fc_display *d, const char *text)
+{
+	snprintf(d->banner, sizeof(d->banner), "%s", text ? text : "");
+}
+
+/* The largest scale at which the banner takes at most 90% of the width and a third of the
+ * height (at least 1: a tiny window clips it). */
+static int banner_scale(const char *text, int ww, int wh)
+{
+	int w, h;
+	int scale = BANNER_SCALES;
+
+	fc_font_measure(text, 1, &w, &h);
+	if (w <= 0 || h <= 0)
+		return 1;
+	while (scale > 1 && (w * scale > ww * 9 / 10 || h * scale > wh / 3))
+		scale--;
+	return scale;
+}
+
+/* Draws the banner's text into banner_tex (yellow on transparent) when it changed. */
+static int banner_texture(struct fc_display *d, int scale)
+{
+	uint8_t *mask = NULL;
+	uint32_t *px = NULL;
+	int w, h;
+	int rc = -1;
+
+	if (d->banner_tex && d->banner_scale == scale && strcmp(d->banner_drawn, d->banner) == 0)
+		return 0;
+	fc_font_measure(d->banner, scale, &w, &h);
+	if (w <= 0 || h <= 0)
+		return -1;
+	mask = SDL_malloc((size_t)w * (size_t)h);
+	px = SDL_malloc((size_t)w * (size_t)h * sizeof(*px));
+	if (!mask || !px || fc_font_render(d->banner, scale, mask, (size_t)w, w, h) < 0)
+		goto out;
+	for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
+		px[i] = mask[i] ? 0xff000000u | BANNER_RGB : 0;
+	if (!d->banner_tex || d->banner_w != w || d->banner_h != h) {
+		if (d->banner_tex)
+			SDL_DestroyTexture(d->banner_tex);
+		d->banner_tex = SDL_CreateTexture(d->renderer, SDL_PIXELFORMAT_ARGB8888,
+						  SDL_TEXTUREACCESS_STATIC, w, h);
+		if (!d->banner_tex)
+			goto out;
+		SDL_SetTextureBlendMode(d->banner_tex, SDL_BLENDMODE_BLEND);
+		d->banner_w = w;
+		d->banner_h = h;
+	}
+	if (SDL_UpdateTexture(d->banner_tex, NULL, px, w * (int)sizeof(*px)) < 0)
+		goto out;
+	memcpy(d->banner_drawn, d->banner, sizeof(d->banner_drawn));
+	d->banner_scale = scale;
+	rc = 0;
+out:
+	SDL_free(mask);
+	SDL_free(px);
+	return rc;
+}
+
+/* The picture dimmed, a dark band across the middle, the banner's text on it. */
+static void draw_banner(struct fc_display *d, const SDL_Rect *picture)
+{
+	int ww, wh;
+	int pad;
+	SDL_Rect band, text;
+
+	SDL_GetRendererOutputSize(d->renderer, &ww, &wh);
+	if (banner_texture(d, banner_scale(d->banner, ww, wh)) < 0)
+		return;
+	pad = 3 * d->banner_scale;
+	SDL_SetRenderDrawBlendMode(d->renderer, SDL_BLENDMODE_BLEND);
+	SDL_SetRenderDrawColor(d->renderer, 0, 0, 0, DIM_ALPHA);
+	SDL_RenderFillRect(d->renderer, picture);
+	band = (SDL_Rect){ 0, (wh - d->banner_h) / 2 - pad, ww, d->banner_h + 2 * pad };
+	SDL_SetRenderDrawColor(d->renderer, 0, 0, 0, BAND_ALPHA);
+	SDL_RenderFillRect(d->renderer, &band);
+	text =
+	    (SDL_Rect){ (ww - d->banner_w) / 2, (wh - d->banner_h) / 2, d->banner_w, d->banner_h };
+	SDL_RenderCopy(d->renderer, d->banner_tex, NULL, &text);
+	SDL_SetRenderDrawBlendMode(d->renderer, SDL_BLENDMODE_NONE);
+	SDL_SetRenderDrawColor(d->renderer, 0, 0, 0, 255);
 }
 
 void fc_display_present(struct fc_display *d)
 {
-	SDL_Rect dst = fit(d, d->tex_w, d->tex_h);
+	SDL_Rect dst = { 0 };
 
 	SDL_RenderClear(d->renderer);
-	SDL_RenderCopy(d->renderer, d->texture, NULL, &dst);
+	if (d->texture) {
+		dst = fit(d, d->tex_w, d->tex_h);
+		SDL_RenderCopy(d->renderer, d->texture, NULL, &dst);
+	}
+	if (d->banner[0])
+		draw_banner(d, d->texture ? &dst : NULL);
 	SDL_RenderPresent(d->renderer);
 }
 
 bool fc_display_poll(struct fc_display *d)
 {
 	SDL_Event e;
+	bool redraw = false;
 
 	while (SDL_PollEvent(&e)) {
 		if (e.type == SDL_QUIT)
 			return false;
+		/* Resized, uncovered or restored: draw again now, not at the next frame (which may
+		 * be a while when the stream has stalled). */
+		if (e.type == SDL_WINDOWEVENT && (e.window.event == SDL_WINDOWEVENT_EXPOSED ||
+						  e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED ||
+						  e.window.event == SDL_WINDOWEVENT_RESTORED))
+			redraw = true;
 		if (e.type != SDL_KEYDOWN)
 			continue;
 		switch (e.key.keysym.sym) {
@@ -166,7 +322,16 @@ bool fc_display_poll(struct fc_display *d)
 			break;
 		}
 	}
+	if (redraw)
+		fc_display_present(d);
 	return true;
+}
+
+const char *fc_display_renderer(struct fc_display *d)
+{
+	SDL_RendererInfo info;
+
+	return SDL_GetRendererInfo(d->renderer, &info) == 0 ? info.name : "unknown";
 }
 
 void fc_display_title(struct fc_display *d, const char *title)

@@ -1,8 +1,11 @@
 /*
  * display: the viewer's SDL2 window. It shows decoded pictures (4:2:0, and 4:2:2 and grey by
  * stride tricks, through an IYUV streaming texture uploaded as planes: no colour conversion on
- * the CPU), scaled to the window with the
- * aspect ratio kept, and reports the keys a person presses.
+ * the CPU; bench/viewer.py measures this against decoding to RGB), scaled to the window with the
+ * aspect ratio kept (letterboxed), and reports the keys a person presses: q or Esc quits, f
+ * toggles fullscreen. When the stream stalls the caller sets a banner: the last picture is then
+ * drawn dimmed under it, in the built-in font (font.h), so an old frame never passes for live.
+ * The window redraws itself when it is resized or uncovered.
  *
  * SDL wants its video calls on the main thread: every function here is called from the main
  * (display) thread only. Errors come back as text; nothing here prints.
@@ -31,9 +34,19 @@ int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, char *
  * the frame's age at the last moment before it is seen. */
 void fc_display_present(struct fc_display *d);
 
-/* Handles pending window events; false when the person asked to quit (q, Esc, closing). */
+/* Text (lines split by '\n') to show over the dimmed picture from the next present on, or NULL
+ * for none: the stream is live. Uploading a new picture also clears it. */
+void fc_display_banner(struct fc_display *d, const char *text);
+
+/* Handles pending window events (redrawing after a resize or an expose); false when the person
+ * asked to quit (q, Esc, closing). */
 bool fc_display_poll(struct fc_display *d);
 
 void fc_display_title(struct fc_display *d, const char *title);
+
+/* The SDL renderer drawing the window ("opengl", "software", ...), for the log. Where OpenGL
+ * would be drawn by the CPU (no GPU), the window uses SDL's software renderer, which draws the
+ * IYUV texture cheaper there. */
+const char *fc_display_renderer(struct fc_display *d);
 
 #endif

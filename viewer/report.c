@@ -50,6 +50,7 @@ void fc_report_arrival(struct fc_report *r, size_t bytes, int width, int height,
 		r->c.rejected++;
 	r->width = width;
 	r->height = height;
+	r->last_bound_ns = age ? age->bound_ns : UINT64_MAX;
 	if (age) {
 		fc_hist_add(&r->interval.bound, age->bound_ns);
 		fc_hist_add(&r->interval.rtt, age->rtt_ns);
@@ -84,11 +85,32 @@ void fc_report_dropped(struct fc_report *r, enum fc_drop why)
 	pthread_mutex_unlock(&r->lock);
 }
 
+void fc_report_source(struct fc_report *r, bool lost)
+{
+	pthread_mutex_lock(&r->lock);
+	r->source_lost = lost;
+	pthread_mutex_unlock(&r->lock);
+}
+
 void fc_report_counts(struct fc_report *r, struct fc_report_counts *out)
 {
 	pthread_mutex_lock(&r->lock);
 	*out = r->c;
 	pthread_mutex_unlock(&r->lock);
+}
+
+void fc_report_live(struct fc_report *r, struct fc_report_live *out)
+{
+	pthread_mutex_lock(&r->lock);
+	out->c = r->c;
+	out->last_bound_ns = r->last_bound_ns;
+	out->source_lost = r->source_lost;
+	pthread_mutex_unlock(&r->lock);
+}
+
+const char *fc_report_title(const struct fc_report *r)
+{
+	return r->title;
 }
 
 static double ms(uint64_t ns)
@@ -157,6 +179,11 @@ const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, b
 	    ms(h->bound.max), ms(fc_hist_quantile(&h->est, 0.5)),
 	    ms(fc_hist_quantile(&h->rtt, 0.5)), ms(fc_hist_quantile(&h->decode, 0.5)),
 	    bytes_s / 1e6, w, h_px, (unsigned long long)c.shown, (unsigned long long)c.rejected);
+	if (!summary)
+		snprintf(r->title, sizeof(r->title),
+			 "%.1f fps, age bound p95 %.1f ms, est. age %.1f ms, %.0f rejected/s",
+			 shown_fps, ms(fc_hist_quantile(&h->bound, 0.95)),
+			 ms(fc_hist_quantile(&h->est, 0.5)), rejected_fps);
 	if (n > 0 && (size_t)n < linelen && c.stale)
 		n += snprintf(line + n, linelen - (size_t)n, " (%llu too old at the sender)",
 			      (unsigned long long)c.stale);

@@ -47,12 +47,22 @@ struct fc_report_hists {
 	struct fc_hist stamp_age; /* true age at display from the stamp (ns), --check-stamps */
 };
 
+/* What the window needs between ticks to say why nothing is shown (see stall.h). */
+struct fc_report_live {
+	struct fc_report_counts c;
+	uint64_t last_bound_ns; /* age bound of the latest frame received: 0 before the first,
+				 * UINT64_MAX when none could be computed */
+	bool source_lost;	/* the sender said its camera is gone (fc_report_source) */
+};
+
 struct fc_report {
 	pthread_mutex_t lock;
 	struct fc_report_counts c;	 /* since the start */
 	struct fc_report_hists interval; /* since the last tick */
 	int width;			 /* of the latest frame */
 	int height;
+	uint64_t last_bound_ns;
+	bool source_lost;
 	/* Main thread only. */
 	struct fc_report_hists total;
 	struct fc_report_hists scratch; /* the interval just closed, copied out of the lock */
@@ -62,6 +72,7 @@ struct fc_report {
 	uint64_t budget_ns;
 	bool starved;	  /* the last interval rejected frames and showed none */
 	char advice[256]; /* what fc_report_tick says when that changes */
+	char title[160];  /* the live figures of the last tick, for the window's title */
 };
 
 void fc_report_init(struct fc_report *r, uint64_t budget_ns, uint64_t now_ns);
@@ -74,8 +85,19 @@ void fc_report_arrival(struct fc_report *r, size_t bytes, int width, int height,
 void fc_report_shown(struct fc_report *r, uint64_t decode_ns, int64_t stamp_age_ns);
 void fc_report_dropped(struct fc_report *r, enum fc_drop why);
 
+/* What the sender says of its source (a STATUS message): lost, or live again. Called by the
+ * network thread; the main thread clears it (false) when a connection ends. */
+void fc_report_source(struct fc_report *r, bool lost);
+
 /* Snapshot for tests and the window title: the cumulative counts. */
 void fc_report_counts(struct fc_report *r, struct fc_report_counts *out);
+
+/* Snapshot for the stall banner: the counts, the latest age bound and the source's state. */
+void fc_report_live(struct fc_report *r, struct fc_report_live *out);
+
+/* Main thread: a short line of the last tick's live figures (shown fps, age bound, est. age),
+ * for the window's title; empty before the first tick. */
+const char *fc_report_title(const struct fc_report *r);
 
 /*
  * Closes an interval at now_ns: writes the console line into line (without a newline) and the

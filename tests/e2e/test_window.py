@@ -1,0 +1,243 @@
+"""End to end, the window: freshcam-view with a real window on a virtual X server (Xvfb), checked
+from screenshots (xwd, parsed here: standard library only).
+
+- Live: the window shows the test pattern: the stamp's fixed magic cells (light and dark 8x8
+  blocks at the top left) and the rotating bar's centre, which is always the bar's colour.
+- Stalled: with the sender stopped (SIGSTOP) and then gone (SIGTERM), the picture is dimmed and a
+  banner in the built-in font says why, read back glyph by glyph against viewer/font.c; the
+  console says so too, and that the stream came back in between.
+
+Needs Xvfb (xvfb), xwd (x11-apps) and xwininfo (x11-utils): tools/check installs them. Without
+them the test says "skipped" and passes, so that a bare build still runs its other tests."""
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import time
+
+import fc
+import xvfb
+
+WIDTH, HEIGHT = 640, 480
+FONT_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "viewer", "font.c")
+YELLOW = (255, 210, 0)  # the banner's text (display.c BANNER_RGB)
+
+# The stamp's first 16 cells are its magic, 0xFC5A, most significant bit first (common/stamp.c).
+MAGIC_BITS = [(0xFC5A >> (15 - i)) & 1 for i in range(16)]
+# The bar turns about (0.72 w, 0.62 h) (sender/pattern.c), so that point is always the bar: luma
+# 225, Cb 70, Cr 190, which is this in RGB (JPEG's full-range BT.601).
+BAR_AT = (int(WIDTH * 0.72), int(HEIGHT * 0.62))
+BAR_RGB = (255, 201, 122)
+
+
+# ---- X: a server, the window, a screenshot ---------------------------------------------------
+
+def start_xvfb():
+    try:
+        return xvfb.start()
+    except RuntimeError as e:
+        raise AssertionError(str(e))
+
+
+def find_window(display, timeout=8):
+    """The viewer's top-level window id, by its class."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        out = subprocess.run(["xwininfo", "-root", "-tree", "-display", display],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             timeout=10).stdout
+        for line in out.splitlines():
+            if '("freshcam-view"' in line:
+                m = re.search(r"(0x[0-9a-f]+).*\s(\d+)x(\d+)\+", line)
+                if m and int(m.group(2)) > 1:
+                    return m.group(1)
+        time.sleep(0.2)
+    raise AssertionError("no freshcam-view window appeared")
+
+
+class Shot:
+    """A screenshot of one window: width, height and pixel(x, y) -> (r, g, b)."""
+
+    def __init__(self, display, wid):
+        data = subprocess.run(["xwd", "-silent", "-id", wid, "-display", display],
+                              stdout=subprocess.PIPE, timeout=10, check=True).stdout
+        h = struct.unpack(">25I", data[:100])
+        header_size, fmt, self.width, self.height = h[0], h[2], h[4], h[5]
+        byte_order, bpp, self.bpl = h[7], h[11], h[12]
+        masks, ncolors = h[14:17], h[19]
+        assert fmt == 2 and bpp == 32, f"unexpected XWD format {fmt}, {bpp} bpp"
+        self.order = "<" if byte_order == 0 else ">"
+        self.shifts = [(m, (m & -m).bit_length() - 1) for m in masks]
+        self.pixels = data[header_size + 12 * ncolors:]
+
+    def pixel(self, x, y):
+        (v,) = struct.unpack_from(self.order + "I", self.pixels, y * self.bpl + 4 * x)
+        return tuple((v & m) >> s for m, s in self.shifts)
+
+    def mean(self, x, y, r=1):
+        px = [self.pixel(x + dx, y + dy) for dx in range(-r, r + 1) for dy in range(-r, r + 1)]
+        return tuple(sum(p[i] for p in px) / len(px) for i in range(3))
+
+    def yellow(self, x, y):
+        return close(self.pixel(x, y), YELLOW, 60)
+
+    def count_yellow(self):
+        return sum(self.yellow(x, y) for y in range(0, self.height, 2)
+                   for x in range(0, self.width, 2))
+
+
+def close(a, b, tol):
+    return all(abs(p - q) <= tol for p, q in zip(a, b))
+
+
+def luma(rgb):
+    return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+
+
+# ---- the banner, read back with the viewer's own font ----------------------------------------
+
+def load_font():
+    with open(FONT_C) as f:
+        rows = re.findall(r'\{ ((?:"[.X]{5}", ){6}"[.X]{5}") \}', f.read())
+    assert len(rows) == 95, f"font.c: {len(rows)} glyphs parsed, 95 expected"
+    return {chr(32 + i): re.findall(r'"([.X]{5})"', r) for i, r in enumerate(rows)}
+
+
+def line_mismatches(shot, font, lines, index, scale):
+    """Pixels of line `index` of the banner that differ from the font's drawing of it: the
+    block is centred in the window, each line centred in the block (font.c, display.c)."""
+    widths = [(len(l) * 6 - 1) * scale for l in lines]
+    block_w, block_h = max(widths), (len(lines) * 9 - 2) * scale
+    left = (shot.width - block_w) // 2 + (block_w - widths[index]) // 2
+    top = (shot.height - block_h) // 2 + index * 9 * scale
+    bad = 0
+    for i, ch in enumerate(lines[index]):
+        glyph = font.get(ch, font["?"])
+        for gy in range(7):
+            for gx in range(5):
+                x = left + (i * 6 + gx) * scale + scale // 2
+                y = top + gy * scale + scale // 2
+                if (glyph[gy][gx] == "X") != shot.yellow(x, y):
+                    bad += 1
+    return bad, len(lines[index]) * 35
+
+
+def banner_says(shot, font, headline, detail):
+    """Whether the window's banner reads headline / detail (its third line is the seconds,
+    'N.N s'), at whatever scale fits; returns (ok, what was found)."""
+    best = (1.0, None)
+    for seconds in ("0.0 s", "10.0 s"):  # the third line is 5 or 6 characters wide
+        lines = [headline, detail, seconds]
+        for scale in range(1, 9):
+            bad1, n1 = line_mismatches(shot, font, lines, 0, scale)
+            bad2, n2 = line_mismatches(shot, font, lines, 1, scale)
+            frac = (bad1 + bad2) / (n1 + n2)
+            if frac < best[0]:
+                best = (frac, scale)
+    return best[0] <= 0.02, f"{best[0]:.1%} of glyph pixels differ at scale {best[1]}"
+
+
+# ---- the test --------------------------------------------------------------------------------
+
+def stamp_cells(shot):
+    return [luma(shot.mean(8 * i + 4, 4)) for i in range(16)]
+
+
+def stamp_ok(shot):
+    return all((c > 180) if bit else (c < 60) for bit, c in zip(MAGIC_BITS, stamp_cells(shot)))
+
+
+def wait_shot(display, wid, cond, timeout):
+    """Screenshots until cond(shot) holds (a slow machine, a sanitizer build) or time is up;
+    the last one either way."""
+    end = time.monotonic() + timeout
+    while True:
+        shot = Shot(display, wid)
+        if cond(shot) or time.monotonic() > end:
+            return shot
+        time.sleep(0.2)
+
+
+def check_live(shot, v, what):
+    fc.check((shot.width, shot.height) == (WIDTH, HEIGHT),
+             f"{what}: the window has the picture's size ({shot.width}x{shot.height})", v)
+    cells = stamp_cells(shot)
+    fc.check(stamp_ok(shot),
+             f"{what}: the stamp's magic cells are light and dark where they should be "
+             f"({[round(c) for c in cells]})", v)
+    bar = shot.mean(*BAR_AT)
+    fc.check(close(bar, BAR_RGB, 40), f"{what}: the bar's centre has the bar's colour "
+             f"({tuple(round(c) for c in bar)} vs {BAR_RGB})", v)
+    fc.check(shot.count_yellow() < 50, f"{what}: no banner", v)
+
+
+def check_stalled(shot, font, v, headline, detail, what):
+    light = [luma(shot.mean(8 * i + 4, 4)) for i in range(6)]
+    fc.check(max(light) < 110, f"{what}: the picture is dimmed (the stamp's light cells at "
+             f"{[round(c) for c in light]}, live above 180)", v)
+    bar = luma(shot.mean(*BAR_AT))
+    fc.check(bar < 0.5 * luma(BAR_RGB), f"{what}: the bar is dimmed too ({bar:.0f})", v)
+    ok, found = banner_says(shot, font, headline, detail)
+    fc.check(ok, f"{what}: the banner reads '{headline} / {detail}' ({found})", v)
+
+
+def test_window():
+    """the window shows the pattern, then says NO SIGNAL when the sender stops or goes"""
+    missing = [b for b in ("Xvfb", "xwd", "xwininfo") if not shutil.which(b)]
+    if missing:
+        print(f"skipped: {', '.join(missing)} not installed (tools/check installs them)")
+        return
+    font = load_font()
+    xvfb, display = start_xvfb()
+    try:
+        port = fc.free_port()
+        s = fc.sender("--size", f"{WIDTH}x{HEIGHT}", "--fps", "30", port=port)
+        fc.wait_listening(port)
+        env = dict(os.environ, DISPLAY=display)
+        env.pop("WAYLAND_DISPLAY", None)
+        env.pop("SDL_VIDEODRIVER", None)
+        # In a TSan build: Mesa's software OpenGL (llvmpipe, not instrumented) syncs its
+        # threads in ways TSan cannot see; what it reports there is not ours.
+        supp = os.path.join(fc.TMP, "tsan-mesa.supp")
+        with open(supp, "w") as f:
+            f.write("race:swrast_dri.so\nrace:libLLVM\nrace:libGLX_mesa.so\n")
+        env["TSAN_OPTIONS"] = f"{os.environ.get('TSAN_OPTIONS', '')} suppressions={supp}"
+        v = fc.Proc("view", [os.path.join(fc.BIN, "freshcam-view"), f"127.0.0.1:{port}",
+                             "--seconds", "60"], env=env)
+        # The window may be made twice (OpenGL drawn by the CPU gives way to SDL's software
+        # renderer): look for it once the viewer says it is open.
+        end = time.monotonic() + 10
+        while "window open" not in v.output() and time.monotonic() < end:
+            time.sleep(0.1)
+        fc.check("window open" in v.output(), "the viewer says its window is open", v)
+        wid = find_window(display)
+        check_live(wait_shot(display, wid, stamp_ok, 8), v, "running")
+
+        s.p.send_signal(signal.SIGSTOP)  # frozen: connected, but nothing comes
+        time.sleep(1.5)
+        check_stalled(wait_shot(display, wid, lambda sh: sh.count_yellow() > 200, 5), font, v,
+                      "NO SIGNAL", "no frames from the sender", "sender stopped")
+        s.p.send_signal(signal.SIGCONT)
+        check_live(wait_shot(display, wid, lambda sh: stamp_ok(sh) and sh.count_yellow() < 50,
+                             5), v, "sender continued")
+
+        s.stop()  # gone: the viewer redials
+        lost = "sender lost, reconnecting"
+        check_stalled(wait_shot(display, wid,
+                                lambda sh: banner_says(sh, font, "NO SIGNAL", lost)[0], 5),
+                      font, v, "NO SIGNAL", lost, "sender gone")
+        fc.check(v.stop() == 0, "the viewer stops cleanly on SIGTERM", v)
+        out = v.output()
+        fc.check("running headless" not in out, "the viewer had a window", v)
+        fc.check("NO SIGNAL - no frames from the sender" in out and "live again after" in out
+                 and "NO SIGNAL - sender lost, reconnecting" in out,
+                 "the console says when frames stop, why, and when they are back", v)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+
+
+if __name__ == "__main__":
+    fc.main(test_window)
