@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,41 +25,19 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
+
 W, H, FPS = 1280, 720, 30
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid):
     """CPU time of the process less the fake camera's own producer thread ("fakecam"), which
     runs inside whichever program opens the camera and is no part of that program's cost."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                head, rest = f.read().rsplit(")", 1)
-        except FileNotFoundError:
-            continue
-        if head.split("(", 1)[1] == "fakecam":
-            continue
-        fields = rest.split()
-        total += int(fields[11]) + int(fields[12])
-    return total / TICK
+    return bl.cpu_seconds(pid, ("fakecam",))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=5):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
+free_port, wait_port = bl.free_port, bl.wait_port
 
 
 def read_stamp(gray, w, h):

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mjpeg.h"
 #include "pattern.h"
+#include "photo.h"
 #include "proto.h"
 #include "yuyv.h"
 
@@ -31,14 +32,18 @@ struct fc_capture {
 	pthread_t thread;
 	atomic_bool stop;
 
-	/* The source: the pattern, or a camera and the planes its YUYV is split into. */
+	/* The source: the pattern, a photo, or a camera and the planes its YUYV is split into. */
 	struct fc_pattern *pattern;
+	struct fc_photo *photo;
 	struct fc_v4l2 *cam;
 	struct fc_v4l2_info cam_info;
 	uint8_t *planes;
 	size_t planes_size;
 	bool said_clock;
 	bool said_encode;
+	/* Broken camera frames: when the last was logged, and how many since (capture thread). */
+	uint64_t broken_said_ns;
+	uint64_t broken_unsaid;
 
 	pthread_mutex_t stats_lock;
 	struct fc_capture_stats stats;
@@ -49,6 +54,28 @@ static void count(struct fc_capture *c, uint64_t *counter, uint64_t n)
 	pthread_mutex_lock(&c->stats_lock);
 	*counter += n;
 	pthread_mutex_unlock(&c->stats_lock);
+}
+
+/* A camera frame that cannot be passed on: counted, and its reason logged, at most once every
+ * ten seconds with how many more there were, so that a camera sending nothing but broken frames
+ * says why without flooding the console. */
+static void broken_frame(struct fc_capture *c, const char *why)
+{
+	uint64_t now = fc_clock_now_ns();
+
+	count(c, &c->stats.broken, 1);
+	if (c->broken_said_ns && now - c->broken_said_ns < 10 * FC_NS_PER_S) {
+		c->broken_unsaid++;
+		return;
+	}
+	if (c->broken_unsaid)
+		fc_warn("camera %s: broken frame dropped: %s (and %llu more since the last such "
+			"message)",
+			c->cfg.device, why, (unsigned long long)c->broken_unsaid);
+	else
+		fc_warn("camera %s: broken frame dropped: %s", c->cfg.device, why);
+	c->broken_said_ns = now;
+	c->broken_unsaid = 0;
 }
 
 /* Publishes a finished frame and counts it (as encoded or passed through). */
@@ -73,6 +100,7 @@ static void publish_encoded(struct fc_capture *c, const struct fc_image *img, ui
 	size_t cap = fc_encoder_bound(img->width, img->height, img->subsamp);
 	struct fc_frame *f = cap ? fc_frame_get(c->pool, cap) : NULL;
 	size_t size = 0;
+	uint64_t t0 = fc_clock_now_ns();
 
 	if (!f || fc_encoder_encode(c->encoder, img, f->data, f->cap, &size) < 0) {
 		if (!c->said_encode)
@@ -88,10 +116,13 @@ static void publish_encoded(struct fc_capture *c, const struct fc_image *img, ui
 	f->capture_ns = capture_ns;
 	f->width = (uint16_t)img->width;
 	f->height = (uint16_t)img->height;
+	pthread_mutex_lock(&c->stats_lock);
+	fc_hist_add(&c->stats.encode, fc_clock_now_ns() - t0);
+	pthread_mutex_unlock(&c->stats_lock);
 	published(c, f, &c->stats.encoded);
 }
 
-/* ---- the test pattern ---------------------------------------------------------------------- */
+/* ---- the test pattern or a photo ----------------------------------------------------------- */
 
 static void pattern_loop(struct fc_capture *c)
 {
@@ -110,7 +141,10 @@ static void pattern_loop(struct fc_capture *c)
 		if (atomic_load(&c->stop))
 			break;
 		t = fc_clock_now_ns();
-		fc_pattern_draw(c->pattern, seq, t, &img);
+		if (c->photo)
+			fc_photo_draw(c->photo, seq, t, &img);
+		else
+			fc_pattern_draw(c->pattern, seq, t, &img);
 		count(c, &c->stats.captured, 1);
 		publish_encoded(c, &img, seq, t);
 		/* Keep to the schedule; after an overrun start afresh rather than burst to catch
@@ -188,7 +222,11 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 				 : (size_t)w * 2;
 
 		if (vf->size < bpl * (size_t)(h - 1) + (size_t)w * 2) {
-			count(c, &c->stats.broken, 1);
+			char why[96];
+
+			snprintf(why, sizeof(why), "YUYV frame of %zu bytes, %dx%d needs %zu",
+				 vf->size, w, h, bpl * (size_t)(h - 1) + (size_t)w * 2);
+			broken_frame(c, why);
 			return;
 		}
 		fc_yuyv_to_i420(vf->data, bpl, w, h, c->planes, w,
@@ -200,17 +238,16 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 
 	/* MJPEG: checked, repaired if it lacks Huffman tables, passed through: one copy, out of
 	 * the driver's buffer so that it can go back at once. */
-	const char *why = NULL;
-	size_t n = fc_mjpeg_check(vf->data, vf->size, &why);
+	char why[160];
 	struct fc_frame *f;
 	int jw = 0;
 	int jh = 0;
+	/* The JPEG's own size is what the viewer will decode; the frame is labelled with it. */
+	size_t n = fc_mjpeg_judge(vf->data, vf->size, FC_PROTO_MAX_DIM, FC_PROTO_MAX_PIXELS,
+				  FC_PROTO_MAX_JPEG, &jw, &jh, why, sizeof(why));
 
-	/* The JPEG's own size is what the viewer will decode; label the frame with it. */
-	if (!n || n + FC_MJPEG_DHT_SIZE > FC_PROTO_MAX_JPEG ||
-	    !fc_mjpeg_dimensions(vf->data, n, &jw, &jh) || jw > FC_PROTO_MAX_DIM ||
-	    jh > FC_PROTO_MAX_DIM) {
-		count(c, &c->stats.broken, 1);
+	if (!n) {
+		broken_frame(c, why);
 		return;
 	}
 	f = fc_frame_get(c->pool, n + FC_MJPEG_DHT_SIZE);
@@ -330,6 +367,7 @@ static void capture_free(struct fc_capture *c)
 	free(c->planes);
 	fc_encoder_free(c->encoder);
 	fc_pattern_free(c->pattern);
+	fc_photo_free(c->photo);
 	fc_frame_pool_release(c->pool);
 	pthread_mutex_destroy(&c->stats_lock);
 	free(c);
@@ -350,6 +388,7 @@ struct fc_capture *fc_capture_start(const struct fc_capture_cfg *cfg, struct fc_
 	}
 	pthread_mutex_init(&c->stats_lock, NULL);
 	fc_hist_reset(&c->stats.publish);
+	fc_hist_reset(&c->stats.encode);
 	c->cfg = *cfg;
 	c->slot = slot;
 	c->encoder = fc_encoder_new(cfg->quality, err, errlen);
@@ -372,13 +411,17 @@ struct fc_capture *fc_capture_start(const struct fc_capture_cfg *cfg, struct fc_
 			     : "encoded at the quality asked");
 		fc_slot_set_source(slot, FC_SOURCE_LIVE, "camera streaming");
 	} else {
-		c->pattern = fc_pattern_new(cfg->width, cfg->height, err, errlen);
-		if (!c->pattern)
+		if (cfg->photo)
+			c->photo = fc_photo_new(cfg->photo, cfg->width, cfg->height, err, errlen);
+		else
+			c->pattern = fc_pattern_new(cfg->width, cfg->height, err, errlen);
+		if (!c->pattern && !c->photo)
 			goto fail;
 		info->width = cfg->width;
 		info->height = cfg->height;
 		info->fps_milli = cfg->fps_milli;
-		snprintf(info->source, sizeof(info->source), "test pattern");
+		snprintf(info->source, sizeof(info->source), "%s%.140s",
+			 cfg->photo ? "photo " : "test pattern", cfg->photo ? cfg->photo : "");
 	}
 	rc = pthread_create(&c->thread, NULL, capture_main, c);
 	if (rc) {
@@ -406,5 +449,6 @@ void fc_capture_stats(struct fc_capture *c, struct fc_capture_stats *out)
 	pthread_mutex_lock(&c->stats_lock);
 	*out = c->stats;
 	fc_hist_reset(&c->stats.publish);
+	fc_hist_reset(&c->stats.encode);
 	pthread_mutex_unlock(&c->stats_lock);
 }

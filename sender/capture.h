@@ -1,6 +1,6 @@
 /*
  * capture: the sender's capture thread. It takes pictures from the source (the built-in test
- * pattern, or a V4L2 camera), makes each one JPEG once (encoding planar YUV, or passing the
+ * pattern, a still photo, or a V4L2 camera), makes each one JPEG once (encoding planar YUV, or passing the
  * camera's own MJPEG through after a check) and publishes it into the latest-only slot, where every
  * session finds it. It never waits for a viewer: a frame nobody took is simply replaced.
  *
@@ -26,6 +26,7 @@
 
 struct fc_capture_cfg {
 	const char *device;	/* a V4L2 device path, or NULL for the test pattern */
+	const char *photo;	/* without a device: a JPEG streamed as a still with noise */
 	enum fc_v4l2_want want; /* --format */
 	int width;
 	int height;
@@ -53,6 +54,7 @@ struct fc_capture_stats {
 	uint64_t bytes;	   /* JPEG bytes published */
 	uint64_t lost_events;	/* times the camera went away */
 	struct fc_hist publish; /* capture to publish (ns) since the last fc_capture_stats */
+	struct fc_hist encode;	/* time in the JPEG encoder (ns), likewise */
 };
 
 struct fc_capture;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "noise.h"
 #include "stamp.h"
 
 /*
@@ -16,8 +17,8 @@
  *   few pixels per frame (a slowly moving camera): gradients, sines, value noise at several
  *   scales and textured rectangles with hard edges, in luma and chroma;
  * - a textured, coloured disc that bounces and a bar that rotates (motion the scene does not have);
- * - sensor noise: a table of small random offsets made once, added from a random place per row
- *   per frame, so no two frames have the same noise and no random number is drawn per pixel;
+ * - sensor noise (noise.h): a table of small random offsets made once, added from a random place
+ *   per row per frame, so no two frames have the same noise and no random number is drawn per pixel;
  * - the stamp, drawn last on a neutral-chroma band.
  */
 
@@ -25,16 +26,13 @@
 #define MIN_HEIGHT 64
 #define MAX_SIDE   8192
 
-#define PAN_X	    256 /* luma pixels the scene is wider than the frame */
-#define PAN_Y	    128 /* and taller */
-#define PAN_DX	    4	/* luma pixels per frame, even so chroma pans by whole pixels */
-#define PAN_DY	    2
-#define NOISE_SPAN  65536 /* distinct row offsets into the noise table */
-#define NOISE_AMP   5	  /* sensor noise is within +-NOISE_AMP (triangular) */
-#define NOISE_CHUNK 64	  /* fixed-size inner loop: lets gcc -O2 vectorise (see add_noise) */
-#define RECTS	    14
-#define SCENE_SEED  0x5eedf7e5c0ffee01ull
-#define TWO_PI	    6.28318531f
+#define PAN_X	   256 /* luma pixels the scene is wider than the frame */
+#define PAN_Y	   128 /* and taller */
+#define PAN_DX	   4   /* luma pixels per frame, even so chroma pans by whole pixels */
+#define PAN_DY	   2
+#define RECTS	   14
+#define SCENE_SEED 0x5eedf7e5c0ffee01ull
+#define TWO_PI	   6.28318531f
 
 struct rect {
 	float x0, y0, x1, y1; /* luma coordinates in the scene */
@@ -57,10 +55,7 @@ struct fc_pattern {
 	int height;
 	struct plane_buf out[3];   /* the frame: Y, Cb, Cr (4:2:0) */
 	struct plane_buf scene[3]; /* what the frame pans over: PAN_X x PAN_Y larger (luma) */
-	/* Sensor noise, NOISE_SPAN + width entries each, split into its positive and negative
-	 * parts (one of the two is 0 at each entry): adding it is unsigned 8-bit arithmetic. */
-	uint8_t *noise_up;
-	uint8_t *noise_down;
+	struct fc_noise *noise;	   /* sensor noise for rows up to the frame's width */
 	/* Disc sprite: square of side disc_d (luma) and disc_d / 2 (chroma), drawn over the row
 	 * spans [lo, hi) that fall inside the circle. */
 	int disc_d;
@@ -218,23 +213,6 @@ static void make_scene(struct fc_pattern *p)
 	}
 }
 
-/* Triangular noise in [-NOISE_AMP, NOISE_AMP], like a sensor's at moderate gain. */
-static void make_noise(uint8_t *up, uint8_t *down, size_t len)
-{
-	uint64_t st = SCENE_SEED ^ 0xa5a5a5a5ull;
-
-	for (size_t i = 0; i < len; i++) {
-		uint64_t z = mix64(&st);
-		int a = (int)((z & 0xffff) % (NOISE_AMP + 1));
-		int b = (int)(((z >> 16) & 0xffff) % (NOISE_AMP + 1));
-
-		int n = a + b - NOISE_AMP;
-
-		up[i] = (uint8_t)(n > 0 ? n : 0);
-		down[i] = (uint8_t)(n < 0 ? -n : 0);
-	}
-}
-
 /* Row spans of a circle of diameter d inscribed in a d x d square. */
 static void make_spans(int16_t *lo, int16_t *hi, int d)
 {
@@ -352,13 +330,11 @@ struct fc_pattern *fc_pattern_new(int width, int height, char *err, size_t errle
 		p->span_hi[i] = malloc(rows * sizeof(int16_t));
 		ok &= p->span_lo[i] && p->span_hi[i];
 	}
-	p->noise_up = malloc(NOISE_SPAN + (size_t)width);
-	p->noise_down = malloc(NOISE_SPAN + (size_t)width);
-	if (!ok || !p->noise_up || !p->noise_down)
+	p->noise = fc_noise_new(width);
+	if (!ok || !p->noise)
 		goto fail;
 
 	make_scene(p);
-	make_noise(p->noise_up, p->noise_down, NOISE_SPAN + (size_t)width);
 	make_disc(p);
 	make_spans(p->span_lo[0], p->span_hi[0], p->disc_d);
 	make_spans(p->span_lo[1], p->span_hi[1], p->disc_d / 2);
@@ -383,8 +359,7 @@ void fc_pattern_free(struct fc_pattern *p)
 		free(p->span_lo[i]);
 		free(p->span_hi[i]);
 	}
-	free(p->noise_up);
-	free(p->noise_down);
+	fc_noise_free(p->noise);
 	free(p);
 }
 
@@ -397,43 +372,6 @@ static int bounce(uint64_t t, int n)
 		return 0;
 	m = t % (2 * (uint64_t)n);
 	return (int)(m <= (uint64_t)n ? m : 2 * (uint64_t)n - m);
-}
-
-/* up + at most (255 - v), then down - at most v: a saturating add of signed noise in unsigned
- * 8-bit operations only (min, add, sub), which compilers turn into 16 or 32 pixels a step. */
-static void noise_chunk(uint8_t *restrict dst, const uint8_t *restrict src,
-			const uint8_t *restrict up, const uint8_t *restrict down, int len)
-{
-	for (int k = 0; k < len; k++) {
-		uint8_t v = src[k];
-		uint8_t room = (uint8_t)(255 - v);
-		uint8_t u = up[k] < room ? up[k] : room;
-
-		v = (uint8_t)(v + u);
-		v = (uint8_t)(v - (down[k] < v ? down[k] : v));
-		dst[k] = v;
-	}
-}
-
-/* Copies len pixels from src to dst (the same row, or rows that do not overlap) adding sensor
- * noise from a random place in the table, so no two rows or frames share their noise. The chunks
- * go through a local buffer for two reasons: dst may equal src (restrict forbids that), and gcc 12
- * at -O2 vectorises only loops whose trip count is a known multiple of the vector length. */
-static void add_noise(const struct fc_pattern *p, uint8_t *dst, const uint8_t *src, int len,
-		      uint64_t *rng)
-{
-	size_t off = (size_t)(mix64(rng) % NOISE_SPAN);
-	const uint8_t *up = p->noise_up + off;
-	const uint8_t *down = p->noise_down + off;
-	uint8_t tmp[NOISE_CHUNK];
-	int x = 0;
-
-	for (; x + NOISE_CHUNK <= len; x += NOISE_CHUNK) {
-		noise_chunk(tmp, src + x, up + x, down + x, NOISE_CHUNK);
-		memcpy(dst + x, tmp, NOISE_CHUNK);
-	}
-	noise_chunk(tmp, src + x, up + x, down + x, len - x);
-	memcpy(dst + x, tmp, (size_t)(len - x));
 }
 
 static void draw_disc(struct fc_pattern *p, uint64_t seq, uint64_t *rng)
@@ -449,7 +387,7 @@ static void draw_disc(struct fc_pattern *p, uint64_t seq, uint64_t *rng)
 		uint8_t *dst = p->out[0].data + (size_t)(y0 + j) * p->out[0].stride + (size_t)x0;
 		const uint8_t *src = p->disc[0] + (size_t)j * (size_t)d;
 
-		add_noise(p, dst + lo, src + lo, hi - lo, rng);
+		fc_noise_add(p->noise, dst + lo, src + lo, hi - lo, rng);
 	}
 	for (int c = 1; c < 3; c++) {
 		for (int j = 0; j < d / 2; j++) {
@@ -518,7 +456,7 @@ static void draw_bar(struct fc_pattern *p, uint64_t seq, uint64_t *rng)
 		if (!quad_span(q, y, p->width, &x0, &x1))
 			continue;
 		memset(row + x0, 225, (size_t)(x1 - x0));
-		add_noise(p, row + x0, row + x0, x1 - x0, rng);
+		fc_noise_add(p->noise, row + x0, row + x0, x1 - x0, rng);
 		if (y % 2)
 			continue;
 		x0 /= 2;
@@ -548,7 +486,8 @@ void fc_pattern_draw(struct fc_pattern *p, uint64_t seq, uint64_t capture_ns, st
 			uint8_t *dst = o->data + (size_t)y * o->stride;
 
 			if (i == 0)
-				add_noise(p, dst, src + (size_t)y * s->stride, o->width, &rng);
+				fc_noise_add(p->noise, dst, src + (size_t)y * s->stride, o->width,
+					     &rng);
 			else
 				memcpy(dst, src + (size_t)y * s->stride, (size_t)o->width);
 		}
