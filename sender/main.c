@@ -21,6 +21,7 @@
 #include "log.h"
 #include "net.h"
 #include "opt.h"
+#include "secure.h"
 #include "server.h"
 #include "slot.h"
 
@@ -36,6 +37,8 @@ struct options {
 	bool quiet;
 	bool list_devices;
 	const char *list_formats;
+	const char *passphrase_file; /* --passphrase-file; else FRESHCAM_PASSPHRASE, if set */
+	bool insecure;		     /* no warning for a stream others can reach unprotected */
 };
 
 static void usage(FILE *out)
@@ -47,6 +50,8 @@ static void usage(FILE *out)
 	    "\n"
 	    "What it captures:\n"
 	    "  -d, --device PATH         a V4L2 camera, e.g. /dev/video0 (default: the test pattern)\n"
+	    "      --photo FILE.jpg      no camera: a still photograph scaled to --size, with sensor\n"
+	    "                            noise and the stamp (camera-like pictures for benchmarks)\n"
 	    "  -f, --format FMT          auto | mjpeg | yuyv (default auto: the camera's own MJPEG\n"
 	    "                            when it offers the size and rate, else YUYV encoded here)\n"
 	    "      --list-devices        list the cameras and exit\n"
@@ -55,6 +60,10 @@ static void usage(FILE *out)
 	    "  -l, --listen [ADDR:]PORT  wait for viewers on PORT (default: %d, all addresses)\n"
 	    "  -c, --connect HOST:PORT   dial a viewer started with --listen instead (camera behind NAT)\n"
 	    "      --max-viewers N       serve at most N viewers at once (default 8, 1..64)\n"
+	    "      --passphrase-file FILE  a private stream: only viewers with the same passphrase\n"
+	    "                            watch, and the wire is encrypted (or FRESHCAM_PASSPHRASE;\n"
+	    "                            never on the command line)\n"
+	    "      --insecure            no warning for listening beyond this host without one\n"
 	    "What it sends:\n"
 	    "  -s, --size WxH            picture size (default 640x480; a camera snaps to its nearest)\n"
 	    "  -r, --fps N               frames per second (default 30; fractions allowed)\n"
@@ -82,16 +91,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_STATS_JSON,
 		OPT_QUIET,
 		OPT_LIST_DEVICES,
-		OPT_LIST_FORMATS
+		OPT_LIST_FORMATS,
+		OPT_PHOTO
 	};
+	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE };
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "photo", required_argument, NULL, OPT_PHOTO },
 		{ "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
 		{ "list-formats", optional_argument, NULL, OPT_LIST_FORMATS },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "connect", required_argument, NULL, 'c' },
 		{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
+		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+		{ "insecure", no_argument, NULL, OPT_INSECURE },
 		{ "size", required_argument, NULL, 's' },
 		{ "fps", required_argument, NULL, 'r' },
 		{ "quality", required_argument, NULL, 'q' },
@@ -132,6 +146,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 					 "--format '%s': expected auto, mjpeg or yuyv", optarg);
 				rc = -1;
 			}
+			break;
+		case OPT_PHOTO:
+			o->capture.photo = optarg;
 			break;
 		case OPT_LIST_DEVICES:
 			o->list_devices = true;
@@ -180,6 +197,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_QUIET:
 			o->quiet = true;
 			break;
+		case OPT_PASSPHRASE_FILE:
+			o->passphrase_file = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -208,6 +231,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->capture.width, o->capture.height, FC_PROTO_MAX_PIXELS);
 		return -1;
 	}
+	if (o->capture.photo && o->capture.device) {
+		fprintf(stderr, "freshcam-send: --photo and --device exclude each other: a photo "
+				"stands in for a camera\n");
+		return -1;
+	}
 	if (have_listen && o->dial) {
 		fprintf(stderr, "freshcam-send: --listen and --connect exclude each other: either "
 				"viewers dial this sender, or it dials one viewer\n");
@@ -220,24 +248,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 struct prev_viewer {
 	unsigned id;
 	uint64_t sent;
+	uint64_t late;
+	uint64_t too_old;
 };
 
 struct reporter {
 	uint64_t start_ns;
 	uint64_t last_ns;
 	struct fc_hist publish_total;
+	struct fc_hist encode_total;
 	struct fc_meter captured;
+	struct fc_meter encoded;
 	struct prev_viewer prev[MAX_REPORTED_VIEWERS];
 	int nprev;
 	FILE *json;
 };
 
-static uint64_t prev_sent(const struct reporter *r, unsigned id)
+/* A viewer's counts at the last report (all 0 for a new one). */
+static struct prev_viewer prev_of(const struct reporter *r, unsigned id)
 {
 	for (int i = 0; i < r->nprev; i++)
 		if (r->prev[i].id == id)
-			return r->prev[i].sent;
-	return 0;
+			return r->prev[i];
+	return (struct prev_viewer){ .id = id };
 }
 
 static void report(struct reporter *r, struct fc_capture *cap, struct fc_server *srv, bool quiet,
@@ -252,26 +285,34 @@ static void report(struct reporter *r, struct fc_capture *cap, struct fc_server 
 	size_t len;
 	int nv = fc_server_stats(srv, v, MAX_REPORTED_VIEWERS);
 	double fps;
+	double efps;
 	struct fc_json j;
 	const struct fc_hist *enc;
+	const struct fc_hist *encode;
 	uint64_t published;
 	struct fc_session_stats gone = { 0 };
 	unsigned ngone = 0;
 
 	fc_capture_stats(cap, &cs);
 	fc_hist_merge(&r->publish_total, &cs.publish);
+	fc_hist_merge(&r->encode_total, &cs.encode);
 	r->captured.total = cs.captured;
+	r->encoded.total = cs.encoded;
 	fps = summary ? (t > 0 ? (double)cs.captured / t : 0) : fc_meter_rate(&r->captured, now);
+	efps = summary ? (t > 0 ? (double)cs.encoded / t : 0) : fc_meter_rate(&r->encoded, now);
 	enc = summary ? &r->publish_total : &cs.publish;
+	encode = summary ? &r->encode_total : &cs.encode;
 	published = cs.encoded + cs.passed;
 
-	len = (size_t)snprintf(line, sizeof(line),
-			       "%scapture %5.1f fps, capture-to-publish %.1f ms p50 %.1f max, "
-			       "%.1f KB/frame, %d viewer%s",
-			       summary ? "summary: " : "", fps,
-			       (double)fc_hist_quantile(enc, 0.5) / 1e6, (double)enc->max / 1e6,
-			       published ? (double)cs.bytes / (double)published / 1024 : 0.0, nv,
-			       nv == 1 ? "" : "s");
+	len = (size_t)snprintf(
+	    line, sizeof(line),
+	    "%scapture %5.1f fps, encoded %5.1f fps in %.1f ms p50 %.1f max, "
+	    "capture-to-publish %.1f ms p50 %.1f max, "
+	    "%.1f KB/frame, %d viewer%s",
+	    summary ? "summary: " : "", fps, efps, (double)fc_hist_quantile(encode, 0.5) / 1e6,
+	    (double)encode->max / 1e6, (double)fc_hist_quantile(enc, 0.5) / 1e6,
+	    (double)enc->max / 1e6, published ? (double)cs.bytes / (double)published / 1024 : 0.0,
+	    nv, nv == 1 ? "" : "s");
 	if (cs.broken || cs.dropped || cs.lost_events)
 		len += (size_t)snprintf(
 		    line + len, sizeof(line) - len,
@@ -306,21 +347,29 @@ static void report(struct reporter *r, struct fc_capture *cap, struct fc_server 
 	fc_json_uint(&j, "encode_failed", cs.failed);
 	fc_json_uint(&j, "behind", cs.behind);
 	fc_json_num(&j, "capture_fps", fps, 2);
+	fc_json_num(&j, "encoded_fps", efps, 2);
+	fc_json_num(&j, "encode_ms_p50", (double)fc_hist_quantile(encode, 0.5) / 1e6, 3);
+	fc_json_num(&j, "encode_ms_max", (double)encode->max / 1e6, 3);
 	fc_json_num(&j, "publish_ms_p50", (double)fc_hist_quantile(enc, 0.5) / 1e6, 3);
 	fc_json_num(&j, "publish_ms_max", (double)enc->max / 1e6, 3);
 	fc_json_uint(&j, "bytes", cs.bytes);
 	fc_json_array(&j, "viewers");
 	for (int i = 0; i < nv; i++) {
-		uint64_t sent0 = prev_sent(r, v[i].id);
-		double vfps = dt > 0 ? (double)(v[i].s.sent - sent0) / dt : 0;
+		struct prev_viewer p = prev_of(r, v[i].id);
+		double vfps = dt > 0 ? (double)(v[i].s.sent - p.sent) / dt : 0;
+		double late_fps = dt > 0 ? (double)(v[i].s.late - p.late) / dt : 0;
+		double old_fps = dt > 0 ? (double)(v[i].s.too_old - p.too_old) / dt : 0;
 
+		/* Per viewer: what it was sent, what it said it rejected as late (its VERDICTs),
+		 * and the frames this sender did not send because they were already too old. */
 		if (len < sizeof(line))
 			len += (size_t)snprintf(
 			    line + len, sizeof(line) - len,
-			    " | #%u %s %.1f fps, shown %llu late %llu, "
-			    "too old to send %llu",
+			    " | #%u %s sent %.1f fps, shown %llu, rejected %llu (%.1f/s), "
+			    "too old to send %llu (%.1f/s)",
 			    v[i].id, v[i].peer, vfps, (unsigned long long)v[i].s.accepted,
-			    (unsigned long long)v[i].s.late, (unsigned long long)v[i].s.too_old);
+			    (unsigned long long)v[i].s.late, late_fps,
+			    (unsigned long long)v[i].s.too_old, old_fps);
 		fc_json_object(&j, NULL);
 		fc_json_uint(&j, "id", v[i].id);
 		fc_json_str(&j, "peer", v[i].peer);
@@ -330,13 +379,18 @@ static void report(struct reporter *r, struct fc_capture *cap, struct fc_server 
 		fc_json_uint(&j, "accepted", v[i].s.accepted);
 		fc_json_uint(&j, "late", v[i].s.late);
 		fc_json_uint(&j, "too_old", v[i].s.too_old);
+		fc_json_num(&j, "late_fps", late_fps, 2);
+		fc_json_num(&j, "too_old_fps", old_fps, 2);
 		fc_json_num(&j, "last_bound_ms", (double)v[i].s.last_bound_us / 1000.0, 3);
 		fc_json_end(&j);
 	}
 	fc_json_end(&j);
 	r->nprev = nv;
 	for (int i = 0; i < nv; i++)
-		r->prev[i] = (struct prev_viewer){ .id = v[i].id, .sent = v[i].s.sent };
+		r->prev[i] = (struct prev_viewer){ .id = v[i].id,
+						   .sent = v[i].s.sent,
+						   .late = v[i].s.late,
+						   .too_old = v[i].s.too_old };
 	r->last_ns = now;
 	if (!quiet || summary)
 		fc_info("%s", line);
@@ -413,7 +467,9 @@ int main(int argc, char **argv)
 	struct fc_server *srv = NULL;
 	struct reporter rep = { 0 };
 	struct fc_server_cfg scfg;
+	struct fc_secure_psk *psk = NULL;
 	char err[256];
+	char warn[256];
 	char where[FC_NET_HOST_MAX + 16];
 	sigset_t sigs;
 	uint64_t end_ns = 0;
@@ -425,6 +481,19 @@ int main(int argc, char **argv)
 	if (o.list_devices || o.list_formats)
 		return list(&o);
 	fc_log_init("freshcam-send", FC_LOG_INFO);
+	/* The passphrase becomes its key once, here (Argon2id, a fraction of a second). */
+	if (fc_secure_psk_load(o.passphrase_file, &psk, warn, sizeof(warn), err, sizeof(err)) < 0) {
+		fc_error("%s", err);
+		return 1;
+	}
+	if (warn[0])
+		fc_warn("%s", warn);
+	if (!psk && !o.dial && !o.insecure && fc_secure_exposed(o.addr.host))
+		fc_warn("listening on %s without a passphrase: anyone who can reach this port can "
+			"watch the stream, and anyone on the path can read it; give one "
+			"(--passphrase-file FILE or FRESHCAM_PASSPHRASE), or --insecure if you "
+			"mean it",
+			fc_net_addr_str(&o.addr, where, sizeof(where)));
 	/* Threads inherit this mask, so only the main thread ever takes these signals. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -471,6 +540,7 @@ int main(int argc, char **argv)
 	};
 	snprintf(scfg.session.hello.name, sizeof(scfg.session.hello.name), "freshcam-send %s",
 		 FC_VERSION);
+	scfg.session.psk = psk;
 	srv = fc_server_start(&scfg, err, sizeof(err));
 	if (!srv) {
 		if (strstr(err, "in use"))
@@ -499,7 +569,9 @@ int main(int argc, char **argv)
 
 	rep.start_ns = rep.last_ns = fc_clock_now_ns();
 	fc_hist_reset(&rep.publish_total);
+	fc_hist_reset(&rep.encode_total);
 	fc_meter_init(&rep.captured, rep.start_ns);
+	fc_meter_init(&rep.encoded, rep.start_ns);
 	if (o.seconds > 0)
 		end_ns = rep.start_ns + (uint64_t)(o.seconds * 1e9);
 	next_report = rep.start_ns + FC_NS_PER_S;
@@ -527,6 +599,7 @@ out:
 	fc_server_stop(srv);
 	fc_capture_stop(cap);
 	fc_slot_free(slot);
+	fc_secure_psk_free(psk);
 	if (rep.json && rep.json != stdout)
 		fclose(rep.json);
 	return status;

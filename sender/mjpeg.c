@@ -1,5 +1,6 @@
 #include "mjpeg.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The standard tables of ITU-T T.81 Annex K.3, as one DHT segment: four tables (DC luma,
@@ -137,6 +138,39 @@ bool fc_mjpeg_dimensions(const uint8_t *p, size_t n, int *width, int *height)
 	*height = p[at + 5] << 8 | p[at + 6];
 	*width = p[at + 7] << 8 | p[at + 8];
 	return *width > 0 && *height > 0;
+}
+
+size_t fc_mjpeg_judge(const uint8_t *p, size_t n, int max_side, long max_pixels, size_t max_bytes,
+		      int *width, int *height, char *why, size_t whylen)
+{
+	const char *bad = NULL;
+	size_t keep = fc_mjpeg_check(p, n, &bad);
+
+	if (!keep) {
+		snprintf(why, whylen, "%s (%zu bytes)", bad, n);
+		return 0;
+	}
+	if (keep + FC_MJPEG_DHT_SIZE > max_bytes) {
+		snprintf(why, whylen, "frame of %zu bytes, over the limit of %zu", keep,
+			 max_bytes - FC_MJPEG_DHT_SIZE);
+		return 0;
+	}
+	if (!fc_mjpeg_dimensions(p, keep, width, height)) {
+		snprintf(why, whylen, "no frame header (SOF) with a picture size");
+		return 0;
+	}
+	if (*width > max_side || *height > max_side) {
+		snprintf(why, whylen, "header claims %dx%d pixels, over %d a side", *width, *height,
+			 max_side);
+		return 0;
+	}
+	/* What a viewer will refuse to decode is not worth sending. */
+	if ((long)*width * *height > max_pixels) {
+		snprintf(why, whylen, "header claims %dx%d pixels, over %ld in all", *width,
+			 *height, max_pixels);
+		return 0;
+	}
+	return keep;
 }
 
 bool fc_mjpeg_has_dht(const uint8_t *p, size_t n)

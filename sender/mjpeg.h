@@ -35,6 +35,17 @@ size_t fc_mjpeg_check(const uint8_t *p, size_t n, const char **why);
  * negotiated size (1920x1088 for 1920x1080, say). false when there is no frame header. */
 bool fc_mjpeg_dimensions(const uint8_t *p, size_t n, int *width, int *height);
 
+/*
+ * The whole verdict on one camera frame, as the sender passes it on: its framing
+ * (fc_mjpeg_check), a frame header declaring 1..max_side pixels a side and at most max_pixels
+ * in all (what a viewer will decode), and room within max_bytes
+ * for the Huffman tables it may need. Returns the size to keep, with the header's picture size in
+ * *width and *height; or 0 with the reason, numbers included, in why (for the log: a camera that
+ * sends only broken frames must be able to say why).
+ */
+size_t fc_mjpeg_judge(const uint8_t *p, size_t n, int max_side, long max_pixels, size_t max_bytes,
+		      int *width, int *height, char *why, size_t whylen);
+
 /* Whether the frame (already checked) defines Huffman tables before its scan. */
 bool fc_mjpeg_has_dht(const uint8_t *p, size_t n);
 

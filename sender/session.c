@@ -23,6 +23,15 @@ struct pending {
 	uint64_t s1_ns; /* when it arrived here */
 };
 
+/* A FRAME sent whose VERDICT has not come back yet. The viewer answers every FRAME, in order, right
+ * after its next REQUESTs, so no more than a window's worth can be waiting, plus those answered
+ * while its VERDICTs were still on the way: twice the largest window is plenty. */
+struct unjudged {
+	uint32_t id;
+	uint64_t seq;
+};
+#define UNJUDGED_MAX (2 * FC_PROTO_MAX_WINDOW)
+
 struct fc_session {
 	struct fc_session_cfg cfg;
 	struct fc_conn *conn;
@@ -43,6 +52,9 @@ struct fc_session {
 	struct pending queue[FC_PROTO_MAX_WINDOW];
 	unsigned qhead;
 	unsigned qlen;
+	struct unjudged sent_q[UNJUDGED_MAX]; /* FRAMEs awaiting their VERDICT, oldest at head */
+	unsigned shead;
+	unsigned slen;
 
 	/* Written by the session thread, read by the main thread. */
 	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us;
@@ -69,7 +81,10 @@ static int answer(struct fc_session *s)
 	bool stale;
 	int rc;
 
-	while (s->qlen > 0 && (f = fc_slot_get_newer(s->cfg.slot, s->last_seq))) {
+	/* A viewer that stops judging frames gets no more: its VERDICTs are how the sender counts
+	 * what it saw (handle() ends such a connection when one finally comes out of order). */
+	while (s->qlen > 0 && s->slen < UNJUDGED_MAX &&
+	       (f = fc_slot_get_newer(s->cfg.slot, s->last_seq))) {
 		now = fc_clock_now_ns();
 		/* A capture time after now (a driver glitch) must not wrap into a huge age. */
 		age = now > f->capture_ns ? now - f->capture_ns : 0;
@@ -93,6 +108,8 @@ static int answer(struct fc_session *s)
 			return -1;
 		s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
 		s->qlen--;
+		s->sent_q[(s->shead + s->slen++) % UNJUDGED_MAX] =
+		    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq };
 		if (stale) {
 			atomic_fetch_add(&s->too_old, 1);
 		} else {
@@ -133,7 +150,7 @@ static int tell_source(struct fc_session *s)
 static int handle(struct fc_session *s, const struct fc_msg *m)
 {
 	struct fc_msg reply = { .type = FC_MSG_PONG };
-	char why[96];
+	char why[160];
 
 	switch (m->type) {
 	case FC_MSG_REQUEST:
@@ -151,6 +168,26 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 		s->qlen++;
 		return 0;
 	case FC_MSG_VERDICT:
+		/* Only a verdict on the oldest frame sent and not yet judged counts: anything else
+		 * would make this viewer's numbers up. */
+		if (s->slen == 0 || s->sent_q[s->shead].id != m->u.verdict.id ||
+		    s->sent_q[s->shead].seq != m->u.verdict.seq) {
+			if (s->slen == 0)
+				snprintf(why, sizeof(why),
+					 "a VERDICT on frame %llu (request %u), which was not sent",
+					 (unsigned long long)m->u.verdict.seq, m->u.verdict.id);
+			else
+				snprintf(
+				    why, sizeof(why),
+				    "a VERDICT on frame %llu (request %u); expected frame %llu "
+				    "(request %u)",
+				    (unsigned long long)m->u.verdict.seq, m->u.verdict.id,
+				    (unsigned long long)s->sent_q[s->shead].seq,
+				    s->sent_q[s->shead].id);
+			goto violation;
+		}
+		s->shead = (s->shead + 1) % UNJUDGED_MAX;
+		s->slen--;
 		atomic_fetch_add(m->u.verdict.kind == FC_VERDICT_ACCEPTED ? &s->accepted : &s->late,
 				 1);
 		atomic_store(&s->last_bound_us, m->u.verdict.bound_us);
@@ -238,17 +275,62 @@ static void serve(struct fc_session *s)
 	fc_conn_bye(s->conn, FC_BYE_NORMAL, "sender shutting down");
 }
 
+/* Waits up to ns, waking early when the session is stopped. */
+static void hold(struct fc_session *s, uint64_t ns)
+{
+	struct pollfd pfd = { .fd = s->wake_fd, .events = POLLIN };
+	uint64_t end = fc_clock_now_ns() + ns;
+
+	while (!atomic_load(&s->stop) && fc_clock_now_ns() < end)
+		(void)poll(&pfd, 1, fc_clock_ms_until(end));
+}
+
+/* The HELLO exchange, and with a passphrase the proofs. A listening sender first asks the
+ * throttle: an address whose proofs failed waits, or is refused, before it may try again. */
+static int greet(struct fc_session *s)
+{
+	struct fc_hello_auth auth = { .psk = s->cfg.psk, .dialled = s->cfg.dialled };
+	bool throttled = s->cfg.psk && s->cfg.throttle && !s->cfg.dialled;
+	char host[64];
+	char err[320];
+	uint64_t retry = 0;
+	int rc;
+
+	fc_throttle_host(s->peer, host, sizeof(host));
+	if (throttled) {
+		int64_t wait = fc_throttle_begin(s->cfg.throttle, host, fc_clock_now_ns(), &retry);
+
+		if (wait < 0) {
+			snprintf(err, sizeof(err),
+				 "too many failed attempts from %s; try again in %.0f s", host,
+				 (double)retry / 1e9 + 0.5);
+			fc_warn("viewer %s refused: %s", s->peer, err);
+			fc_conn_bye(s->conn, FC_BYE_AUTH, err);
+			/* Read its HELLO before closing: unread bytes make the close a reset, which
+			 * may overtake the BYE (as in refuse(), server.c). */
+			(void)fc_conn_recv(s->conn, &(struct fc_msg){ 0 }, 200);
+			return -1;
+		}
+		if (wait > 0)
+			hold(s, (uint64_t)wait);
+	}
+	rc = fc_hello_exchange_auth(s->conn, &s->cfg.hello, &auth, &s->viewer, HELLO_TIMEOUT_MS,
+				    err, sizeof(err));
+	if (throttled)
+		fc_throttle_end(s->cfg.throttle, host, rc == FC_HELLO_AUTH_FAILED,
+				fc_clock_now_ns());
+	if (rc < 0)
+		fc_warn("viewer %s", err); /* err names the peer */
+	return rc;
+}
+
 static void *session_main(void *arg)
 {
 	struct fc_session *s = arg;
-	char err[256];
 
 	pthread_setname_np(pthread_self(), "fc-session");
-	if (fc_hello_exchange(s->conn, &s->cfg.hello, &s->viewer, HELLO_TIMEOUT_MS, err,
-			      sizeof(err)) < 0) {
-		fc_warn("viewer %s", err); /* err names the peer */
+	if (greet(s) < 0)
 		goto out;
-	}
 	s->budget_ns = (uint64_t)s->viewer.budget_us * 1000;
 	if (s->cfg.served && atomic_fetch_add(s->cfg.served, 1) >= s->cfg.max_served) {
 		char text[96];

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
@@ -523,6 +524,108 @@ static void test_insert_no_soi(void **state)
 	assert_int_equal(got, 0);
 }
 
+/* Rewrites the size in a frame's SOF header (what a broken or hostile camera may claim). */
+static void set_sof_size(struct jpeg *j, int w, int h)
+{
+	size_t at = find_segment(j->data, j->size, 0xC0);
+
+	assert_true(at > 0);
+	j->data[at + 5] = (uint8_t)(h >> 8);
+	j->data[at + 6] = (uint8_t)h;
+	j->data[at + 7] = (uint8_t)(w >> 8);
+	j->data[at + 8] = (uint8_t)w;
+}
+
+/* A good frame passes the whole verdict with the size its own header declares. */
+static void test_judge_good_frame(void **state)
+{
+	struct jpeg j = make_jpeg(TJSAMP_422);
+	char why[160] = "";
+	int w = 0, h = 0;
+
+	(void)state;
+	assert_int_equal(fc_mjpeg_judge(j.data, j.size, 16384, 16384L * 16384, 1 << 24, &w, &h, why,
+					sizeof(why)),
+			 j.size);
+	assert_int_equal(w, W);
+	assert_int_equal(h, H);
+	free(j.data);
+}
+
+/* A header claiming 64k x 64k, or one pixel over the side limit, is refused and the reason gives
+ * the claimed size and the limit (the sender logs it). At the limit it passes. */
+static void test_judge_oversized_header(void **state)
+{
+	struct jpeg j = make_jpeg(TJSAMP_422);
+	char why[160];
+	int w, h;
+
+	(void)state;
+	set_sof_size(&j, 65535, 65535);
+	assert_int_equal(fc_mjpeg_judge(j.data, j.size, 16384, 16384L * 16384, 1 << 24, &w, &h, why,
+					sizeof(why)),
+			 0);
+	assert_string_equal(why, "header claims 65535x65535 pixels, over 16384 a side");
+	set_sof_size(&j, 640, 16385);
+	assert_int_equal(fc_mjpeg_judge(j.data, j.size, 16384, 16384L * 16384, 1 << 24, &w, &h, why,
+					sizeof(why)),
+			 0);
+	assert_non_null(strstr(why, "640x16385"));
+	set_sof_size(&j, 16384, 16384);
+	assert_int_equal(fc_mjpeg_judge(j.data, j.size, 16384, 16384L * 16384, 1 << 24, &w, &h, why,
+					sizeof(why)),
+			 j.size);
+	/* Within the sides but over the viewers' pixel cap (8K UHD): refused too, not sent to
+	 * viewers that would each drop it as corrupt. */
+	set_sof_size(&j, 7681, 4320);
+	assert_int_equal(
+	    fc_mjpeg_judge(j.data, j.size, 16384, 7680L * 4320, 1 << 24, &w, &h, why, sizeof(why)),
+	    0);
+	assert_string_equal(why, "header claims 7681x4320 pixels, over 33177600 in all");
+	free(j.data);
+}
+
+/* A header of height 0 (the DNL convention, which nothing here supports) is no size at all. */
+static void test_judge_zero_height(void **state)
+{
+	struct jpeg j = make_jpeg(TJSAMP_420);
+	char why[160];
+	int w, h;
+
+	(void)state;
+	set_sof_size(&j, W, 0);
+	assert_int_equal(fc_mjpeg_judge(j.data, j.size, 16384, 16384L * 16384, 1 << 24, &w, &h, why,
+					sizeof(why)),
+			 0);
+	assert_string_equal(why, "no frame header (SOF) with a picture size");
+	free(j.data);
+}
+
+/* The framing's own reason comes through with the frame's size; and a frame that would not fit
+ * the protocol once its Huffman tables are added is refused before any copy. */
+static void test_judge_framing_and_size(void **state)
+{
+	struct jpeg j = make_jpeg(TJSAMP_422);
+	char why[160], want[160];
+	int w, h;
+
+	(void)state;
+	assert_int_equal(fc_mjpeg_judge(j.data, j.size - 2, 16384, 16384L * 16384, 1 << 24, &w, &h,
+					why, sizeof(why)),
+			 0);
+	snprintf(want, sizeof(want), "no end-of-image marker (frame cut short) (%zu bytes)",
+		 j.size - 2);
+	assert_string_equal(why, want);
+	assert_int_equal(fc_mjpeg_judge(j.data, j.size, 16384, 16384L * 16384,
+					j.size + FC_MJPEG_DHT_SIZE - 1, &w, &h, why, sizeof(why)),
+			 0);
+	assert_non_null(strstr(why, "over the limit"));
+	assert_int_equal(fc_mjpeg_judge(j.data, j.size, 16384, 16384L * 16384,
+					j.size + FC_MJPEG_DHT_SIZE, &w, &h, why, sizeof(why)),
+			 j.size);
+	free(j.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +641,10 @@ int main(void)
 		cmocka_unit_test(test_insert_cap_too_small),
 		cmocka_unit_test(test_insert_malformed),
 		cmocka_unit_test(test_insert_no_soi),
+		cmocka_unit_test(test_judge_good_frame),
+		cmocka_unit_test(test_judge_oversized_header),
+		cmocka_unit_test(test_judge_zero_height),
+		cmocka_unit_test(test_judge_framing_and_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "frame.h"
 #include "log.h"
+#include "pace.h"
 
 #define PING_EVERY_NS FC_NS_PER_S
 #define POOL_KEEP     4
@@ -37,7 +38,8 @@ struct fc_client {
 	unsigned head;
 	unsigned count;
 	uint32_t next_id;
-	uint64_t last_seq; /* the newest frame seen: each FRAME must be newer */
+	uint64_t last_seq;   /* the newest frame seen: each FRAME must be newer */
+	struct fc_pace pace; /* how many requests to keep in flight */
 	bool impossible_said;
 };
 
@@ -69,13 +71,16 @@ static void end(struct fc_client *c, bool clean, const char *fmt, ...)
 	c->clean = clean;
 }
 
-/* Publishes an accepted frame for the display: the one copy the viewer makes. */
+/* Publishes an accepted frame for the display and the recorder: the one copy the viewer makes,
+ * shared by both. */
 static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3, uint64_t bound)
 {
 	struct fc_frame *f = fc_frame_get(c->pool, fm->jpeg_size);
 
 	if (!f) {
 		fc_warn("out of memory for a %u-byte frame; skipping it", fm->jpeg_size);
+		if (c->cfg.record)
+			fc_record_push(c->cfg.record, NULL); /* counted as not recorded */
 		return;
 	}
 	memcpy(f->data, fm->jpeg, fm->jpeg_size);
@@ -85,6 +90,9 @@ static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	f->height = fm->height;
 	f->recv_ns = v3;
 	f->bound_ns = bound;
+	/* Before the slot takes our reference: the recorder takes its own and never waits. */
+	if (c->cfg.record)
+		fc_record_push(c->cfg.record, f);
 	fc_slot_publish(c->slot, f);
 }
 
@@ -96,6 +104,7 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	struct outstanding o = c->out[c->head]; /* a copy: send_request may reuse the entry */
 	struct fc_age age;
 	bool accepted;
+	unsigned want;
 	char why[256];
 
 	/* The sender answers requests oldest first; anything else is a broken sender. */
@@ -113,9 +122,6 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	c->head = (c->head + 1) % FC_PROTO_MAX_WINDOW;
 	c->count--;
 	c->last_seq = fm->seq;
-	/* Ask for the next frame first, so the sender's wait overlaps our work on this one. */
-	if (send_request(c) < 0)
-		goto io_error;
 
 	if (fc_age_compute(o.v0_ns, v3, fm->held_ns, fm->age_ns, &age)) {
 		accepted = age.bound_ns <= c->cfg.budget_ns;
@@ -132,6 +138,13 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	/* A stale notice carries no picture: rejected, whatever its numbers say. */
 	if (fm->jpeg_size == 0)
 		accepted = false;
+	/* Ask for the next frames before the copy and the VERDICT, so the sender's wait overlaps our
+	 * work on this one; as many as the link now takes (pace.h): none after a late frame that
+	 * shrank the window, two when it grew. */
+	want = fc_pace_reply(&c->pace, accepted, v3);
+	while (c->count < want)
+		if (send_request(c) < 0)
+			goto io_error;
 	if (accepted)
 		publish(c, fm, v3, age.bound_ns);
 	fc_report_arrival(c->report, fm->jpeg_size, fm->width, fm->height,
@@ -170,6 +183,7 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now)
 	case FC_MSG_PONG:
 		return 0;
 	case FC_MSG_STATUS:
+		fc_report_source(c->report, m->u.status.source == FC_SOURCE_LOST);
 		fc_log(m->u.status.source == FC_SOURCE_LOST ? FC_LOG_WARN : FC_LOG_INFO,
 		       "sender: source %s%s%s",
 		       m->u.status.source == FC_SOURCE_LOST ? "lost" : "live again",
@@ -198,7 +212,7 @@ static void *client_main(void *arg)
 	struct fc_msg m;
 
 	pthread_setname_np(pthread_self(), "fc-net");
-	for (unsigned i = 0; i < c->cfg.window; i++) {
+	for (unsigned i = 0; i < c->pace.window; i++) {
 		if (send_request(c) < 0) {
 			end(c, false, "connection to the sender failed: %s",
 			    fc_conn_error(c->conn));
@@ -264,6 +278,7 @@ struct fc_client *fc_client_start(const struct fc_client_cfg *cfg, struct fc_con
 		goto fail;
 	}
 	c->cfg = *cfg;
+	fc_pace_init(&c->pace, cfg->window);
 	c->conn = conn;
 	c->slot = slot;
 	c->report = report;

@@ -1,15 +1,20 @@
 /*
  * client: the viewer's network thread ("fc-net"), the half of the handshake that measures.
  *
- * It keeps `window` REQUESTs in flight, each carrying V0; for every FRAME it computes the age
+ * It keeps up to `window` REQUESTs in flight, each carrying V0 (fewer while late frames say the
+ * link is the bottleneck: viewer/pace.h); for every FRAME it computes the age
  * bound (common/age.h), accepts the frame only when the bound is within the budget, publishes an
  * accepted frame into the display's latest-only slot (one copy, into a pooled frame), and tells
  * the sender the VERDICT. It never waits for the display: a frame the display has not taken yet
  * is simply replaced. When frames stop, it PINGs once a second, and it gives up on a sender that
  * has been silent for several seconds.
  *
- * Ownership: the client owns its connection and the frame pool; the slot and the report are the
- * caller's and must outlive it. Threads: fc_client_start spawns the thread; the main thread asks
+ * With a recorder in the configuration, every accepted frame is also handed to it
+ * (fc_record_push: a reference into its queue, never a wait), after the one copy.
+ *
+ * Ownership: the client owns its connection and the frame pool; the slot, the report and the
+ * recorder are the caller's and must outlive it (a recorded frame may outlive the client: frames
+ * keep their pool alive). Threads: fc_client_start spawns the thread; the main thread asks
  * fc_client_running and, at the end, fc_client_stop.
  */
 #ifndef FC_CLIENT_H
@@ -20,14 +25,16 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "record.h"
 #include "report.h"
 #include "slot.h"
 
 struct fc_client_cfg {
 	uint64_t budget_ns;
 	unsigned window;
-	int io_timeout_ms; /* a write taking longer ends the connection */
-	int dead_after_ms; /* a sender silent for longer is gone */
+	int io_timeout_ms;	  /* a write taking longer ends the connection */
+	int dead_after_ms;	  /* a sender silent for longer is gone */
+	struct fc_record *record; /* --record: gets every accepted frame; NULL for none */
 };
 
 struct fc_client;

@@ -22,20 +22,29 @@
 #include "clock.h"
 #include "conn.h"
 #include "decoder.h"
+#include "dial.h"
 #include "display.h"
 #include "hello.h"
 #include "json.h"
 #include "log.h"
 #include "net.h"
 #include "opt.h"
+#include "record.h"
 #include "report.h"
+#include "secure.h"
+#include "throttle.h"
 #include "slot.h"
+#include "stall.h"
 #include "stamp.h"
 
 #define HELLO_TIMEOUT_MS   5000
 #define CONNECT_TIMEOUT_MS 5000
 /* A sender that leaves a message half-sent for this long is cut off. */
 #define STALL_MS 5000
+/* No frame on screen for this long (or three frame periods, if longer) is a stalled stream; the
+ * stall banner is then redrawn this often, so that its seconds count. */
+#define STALLED_AFTER_NS (750 * FC_NS_PER_MS)
+#define BANNER_EVERY_NS	 (100 * FC_NS_PER_MS)
 
 struct options {
 	struct fc_addr addr;
@@ -47,6 +56,9 @@ struct options {
 	const char *stats_json;
 	bool check_stamps;
 	bool quiet;
+	const char *record;	     /* --record PATH, or NULL */
+	const char *passphrase_file; /* --passphrase-file; else FRESHCAM_PASSPHRASE, if set */
+	bool insecure;		     /* --listen: no warning for listening unprotected */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -67,6 +79,10 @@ static void usage(FILE *out)
 	    "Where the sender is:\n"
 	    "  -c, --connect HOST[:PORT]  dial the sender (default 127.0.0.1:%d)\n"
 	    "  -l, --listen [ADDR:]PORT   wait for a sender started with --connect instead\n"
+	    "      --passphrase-file FILE the sender's passphrase, for a private stream (or\n"
+	    "                             FRESHCAM_PASSPHRASE; never on the command line)\n"
+	    "      --insecure             --listen: no warning for listening beyond this host\n"
+	    "                             without a passphrase\n"
 	    "Freshness:\n"
 	    "  -a, --max-age MS           the age budget in milliseconds (default 80)\n"
 	    "  -w, --window N             requests kept in flight, 1..%d (default 2; raise it on long\n"
@@ -78,6 +94,9 @@ static void usage(FILE *out)
 	    "      --check-stamps         read each shown frame's stamp and report its true age (only\n"
 	    "                             meaningful with the sender on this host: same clock)\n"
 	    "      --quiet                no per-second line (the summary still shows)\n"
+	    "      --record PATH          keep every accepted frame as received: PATH is a directory\n"
+	    "                             (numbered JPEG files and index.csv) or a new .mkv, .mp4 or\n"
+	    "                             .avi file (the JPEGs stream-copied); see docs/RECORDING.md\n"
 	    "  -h, --help                 this text\n"
 	    "  -V, --version              the version and the protocol it speaks\n"
 	    "\n"
@@ -85,13 +104,15 @@ static void usage(FILE *out)
 	    "  freshcam-view                                  the sender on this host\n"
 	    "  freshcam-view camera-pi.local --max-age 120    a sender elsewhere, a looser budget\n"
 	    "  freshcam-view --listen %d --headless         let a sender behind NAT dial in\n"
-	    "  freshcam-view --seconds 10 --stats-json -      ten seconds of figures for a script\n",
+	    "  freshcam-view --seconds 10 --stats-json -      ten seconds of figures for a script\n"
+	    "  freshcam-view --record clip.mkv                watch and record (stop with Ctrl-C)\n",
 	    FC_NET_DEFAULT_PORT, FC_PROTO_MAX_WINDOW, FC_NET_DEFAULT_PORT);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_HEADLESS = 256, OPT_STATS_JSON, OPT_CHECK_STAMPS, OPT_QUIET };
+	enum { OPT_HEADLESS = 256, OPT_STATS_JSON, OPT_CHECK_STAMPS, OPT_QUIET, OPT_RECORD };
+	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE };
 	static const struct option longopts[] = {
 		{ "connect", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
@@ -102,6 +123,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 		{ "check-stamps", no_argument, NULL, OPT_CHECK_STAMPS },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+		{ "insecure", no_argument, NULL, OPT_INSECURE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -150,6 +174,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_QUIET:
 			o->quiet = true;
+			break;
+		case OPT_RECORD:
+			o->record = optarg;
+			break;
+		case OPT_PASSPHRASE_FILE:
+			o->passphrase_file = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -210,55 +243,122 @@ struct viewer {
 	struct fc_slot *slot;
 	struct fc_client *client;
 	uint64_t last_seq;
-	/* Reconnecting: when to try next, and how long to wait after that. */
+	/* Reconnecting: the attempt under way (NULL between attempts), when to try next, and how
+	 * long to wait after that. The attempt's HELLO exchange fills sender. */
+	struct fc_dial *dial;
+	struct fc_hello sender;
 	uint64_t next_try_ns;
 	int backoff_ms;
 	bool corrupt_said;
+	/* --record: the recorder (NULL without), its counts as of the last tick (the final ones
+	 * once closed), and what has been said about them. */
+	struct fc_record *record;
+	struct fc_record_status rec;
+	uint64_t rec_behind_said;
+	bool rec_stop_said;
+	struct fc_stall stall; /* is the picture live, and if not, why */
+	uint64_t next_banner_ns;
+	/* Private streams: the passphrase key (NULL: none), and with --listen the table that slows
+	 * down guessing from one address. Both live as long as the process (an abandoned attempt
+	 * may still use them). */
+	struct fc_secure_psk *psk;
+	struct fc_throttle *throttle;
 };
 
 /* A restarted sender is usually back within a second: retry soon, and never wait long. */
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS	 2000
 
-/*
- * One attempt at a connection and its HELLO exchange. Dialling, it waits up to timeout_ms to
- * connect; listening, up to 200 ms for a sender to dial in (a stray connection, a port probe or a
- * peer of another version, is logged and refused: the wait goes on). Returns the connection, or
- * NULL with the reason in err (empty when there was simply nobody yet).
- */
-static struct fc_conn *connect_once(struct viewer *v, int timeout_ms, struct fc_hello *sender,
-				    char *err, size_t errlen)
+/* The opening exchange, on the dial thread: v->mine is not written while an attempt runs, and
+ * v->sender only by the attempt. */
+static int greet(struct fc_conn *conn, void *arg, char *err, size_t errlen)
 {
-	char where[FC_NET_HOST_MAX + 16];
-	char peer[64];
-	struct fc_conn *conn;
-	int fd;
+	struct viewer *v = arg;
+	struct fc_hello_auth auth = { .psk = v->psk, .dialled = v->lfd < 0 };
+	char host[64];
+	uint64_t retry = 0;
+	int64_t wait = 0;
+	int rc;
 
+	/* Listening with a passphrase: an address whose proofs failed waits, or is refused. */
+	fc_throttle_host(fc_conn_peer(conn), host, sizeof(host));
+	if (v->throttle)
+		wait = fc_throttle_begin(v->throttle, host, fc_clock_now_ns(), &retry);
+	if (wait < 0) {
+		snprintf(err, errlen, "%s: too many failed attempts from %s; try again in %.0f s",
+			 fc_conn_peer(conn), host, (double)retry / 1e9 + 0.5);
+		fc_conn_bye(conn, FC_BYE_AUTH, strchr(err, ' ') + 1);
+		(void)fc_conn_recv(conn, &(struct fc_msg){ 0 }, 200); /* no reset over the BYE */
+		return -1;
+	}
+	if (wait > 0)
+		fc_clock_sleep_until(fc_clock_now_ns() + (uint64_t)wait);
+	rc = fc_hello_exchange_auth(conn, &v->mine, &auth, &v->sender, HELLO_TIMEOUT_MS, err,
+				    errlen);
+	if (v->throttle)
+		fc_throttle_end(v->throttle, host, rc == FC_HELLO_AUTH_FAILED, fc_clock_now_ns());
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Starts one attempt at a connection and its HELLO exchange on the dial thread, so that this
+ * thread stays free for the window and for Ctrl-C. Dialling, the connect may take up to
+ * timeout_ms; listening, the attempt waits up to a second for a sender to dial in (a stray
+ * connection, a port probe or a peer of another version, is logged and refused: the wait goes
+ * on). false with the reason logged when no attempt could start.
+ */
+static bool dial_start(struct viewer *v, int timeout_ms)
+{
+	struct fc_dial_cfg cfg = {
+		.addr = v->o.addr,
+		.lfd = v->lfd,
+		.connect_timeout_ms = timeout_ms,
+		.accept_timeout_ms = 1000,
+		.max_message = FC_PROTO_MAX_MESSAGE,
+		.stall_ms = STALL_MS,
+		.greet = greet,
+		.greet_arg = v,
+	};
+	sigset_t sigs;
+	char err[256];
+
+	/* Like the network thread, the dial thread leaves the signals to the main thread. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	v->dial = fc_dial_start(&cfg, err, sizeof(err));
+	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	if (!v->dial)
+		fc_error("%s", err);
+	return v->dial != NULL;
+}
+
+/* Takes the ended attempt's result: the connection, or NULL with the reason in err (empty when
+ * listening and nobody came). */
+static struct fc_conn *dial_end(struct viewer *v, char *err, size_t errlen)
+{
+	struct fc_conn *conn = fc_dial_finish(v->dial, err, errlen);
+
+	v->dial = NULL;
+	return conn;
+}
+
+/* The first attempt, waited for here (there is nothing else to do yet) but never past a signal.
+ * NULL with the reason in err; err is empty when listening and nobody came, or on a signal. */
+static struct fc_conn *connect_first(struct viewer *v, int timeout_ms, char *err, size_t errlen)
+{
 	err[0] = '\0';
-	if (v->lfd >= 0) {
-		fd = fc_net_accept(v->lfd, 200, peer, sizeof(peer), err, errlen);
-		if (fd < 0) {
-			if (errno == ETIMEDOUT || errno == EINTR)
-				err[0] = '\0';
+	if (!dial_start(v, timeout_ms))
+		return NULL;
+	while (!fc_dial_wait(v->dial, 50)) {
+		if (got_signal) {
+			fc_dial_abandon(v->dial);
+			v->dial = NULL;
 			return NULL;
 		}
-	} else {
-		fd = fc_net_connect(&v->o.addr, timeout_ms, err, errlen);
-		if (fd < 0)
-			return NULL;
-		snprintf(peer, sizeof(peer), "%.63s",
-			 fc_net_addr_str(&v->o.addr, where, sizeof(where)));
 	}
-	conn = fc_conn_new(fd, peer, FC_PROTO_MAX_MESSAGE, STALL_MS);
-	if (!conn) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (fc_hello_exchange(conn, &v->mine, sender, HELLO_TIMEOUT_MS, err, errlen) < 0) {
-		fc_conn_free(conn);
-		return NULL;
-	}
-	return conn;
+	return dial_end(v, err, errlen);
 }
 
 /* Starts the network thread on a fresh connection. false (and conn freed) on failure. */
@@ -269,6 +369,7 @@ static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc
 		.window = v->o.window,
 		.io_timeout_ms = 2000,
 		.dead_after_ms = 5000,
+		.record = v->record,
 	};
 	sigset_t sigs;
 	char err[256];
@@ -302,6 +403,7 @@ static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc
 
 static void end_stream(struct viewer *v)
 {
+	fc_report_source(&v->report, false); /* the next sender says anew */
 	fc_client_stop(v->client);
 	fc_slot_free(v->slot);
 	v->client = NULL;
@@ -357,6 +459,41 @@ static void show(struct viewer *v, struct fc_frame *f)
 			stamp_age = -2;
 	}
 	fc_report_shown(&v->report, decoded - t0, stamp_age);
+	fc_stall_shown(&v->stall, fc_clock_now_ns());
+}
+
+/* The recorder's part of a tick: says once that it stopped, or each second that it fell behind,
+ * and adds its counts to the JSON line and to the summary. */
+static void record_tick(struct viewer *v, bool summary, char *line, size_t linelen,
+			struct fc_json *j)
+{
+	uint64_t not_written;
+	size_t n = strlen(line);
+
+	if (!v->o.record)
+		return;
+	/* Once closed, v->rec holds the final counts. */
+	if (v->record)
+		fc_record_status(v->record, &v->rec);
+	not_written = v->rec.behind + v->rec.lost;
+	if (v->rec.stopped && !v->rec_stop_said) {
+		fc_warn("recording stopped: %s; %llu frames not written (the stream goes on; what "
+			"was recorded stays valid)",
+			v->rec.error, (unsigned long long)not_written);
+		v->rec_stop_said = true;
+	} else if (!v->rec.stopped && v->rec.behind > v->rec_behind_said) {
+		fc_warn("recording fell behind: %llu frames not written (%llu in all): the disk is "
+			"slower than the stream",
+			(unsigned long long)(v->rec.behind - v->rec_behind_said),
+			(unsigned long long)not_written);
+	}
+	v->rec_behind_said = v->rec.behind;
+	if (summary && n < linelen)
+		snprintf(line + n, linelen - n, " | recorded %llu, %llu not written",
+			 (unsigned long long)v->rec.written, (unsigned long long)not_written);
+	fc_json_uint(j, "recorded", v->rec.written);
+	fc_json_uint(j, "record_dropped", not_written);
+	fc_json_bool(j, "record_stopped", v->rec.stopped);
 }
 
 static void tick(struct viewer *v, bool summary)
@@ -369,15 +506,15 @@ static void tick(struct viewer *v, bool summary)
 
 	if (!summary && !v->client)
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), " | reconnecting");
+	record_tick(v, summary, line, sizeof(line), &j);
 	if (!v->o.quiet || summary)
 		fc_info("%s", line);
 	if (advice)
 		fc_warn("%s", advice);
-	if (v->display && !summary) {
-		char title[128];
+	if (v->display && !summary && v->stall.why == FC_STALL_NONE) {
+		char title[192];
 
-		/* The line's head is the live part: shown fps, rejects and the age bound. */
-		snprintf(title, sizeof(title), "freshcam-view — %.100s", line);
+		snprintf(title, sizeof(title), "freshcam-view — %s", fc_report_title(&v->report));
 		fc_display_title(v->display, title);
 	}
 	if (v->json && (s = fc_json_finish(&j))) {
@@ -386,18 +523,62 @@ static void tick(struct viewer *v, bool summary)
 	}
 }
 
-/* While disconnected: one attempt to get the stream back, and the wait before the next. */
+/* Says when frames stop reaching the screen, and why: on the console once per change, and in the
+ * window (the last picture dimmed under a banner, redrawn so that its seconds count) and its
+ * title. */
+static void watch(struct viewer *v, uint64_t now)
+{
+	struct fc_stall_input in = {
+		.connected = v->client != NULL,
+		.listening = v->lfd >= 0,
+		.budget_ns = v->budget_ns,
+	};
+	char text[256];
+	char title[300];
+
+	fc_report_live(&v->report, &in.live);
+	if (fc_stall_update(&v->stall, now, &in)) {
+		fc_stall_line(&v->stall, now, text, sizeof(text));
+		fc_log(v->stall.why ? FC_LOG_WARN : FC_LOG_INFO, "%s", text);
+		v->next_banner_ns = now;
+	}
+	if (!v->display || now < v->next_banner_ns)
+		return;
+	if (v->stall.why == FC_STALL_NONE) {
+		snprintf(title, sizeof(title), "freshcam-view — %s", fc_report_title(&v->report));
+		fc_display_title(v->display, title);
+		v->next_banner_ns = UINT64_MAX;
+		return;
+	}
+	fc_stall_banner(&v->stall, now, text, sizeof(text));
+	fc_display_banner(v->display, text);
+	fc_display_present(v->display);
+	fc_stall_line(&v->stall, now, text, sizeof(text));
+	snprintf(title, sizeof(title), "freshcam-view — %s", text);
+	fc_display_title(v->display, title);
+	v->next_banner_ns = now + BANNER_EVERY_NS;
+}
+
+/* While disconnected: starts an attempt to get the stream back when it is time, and takes its
+ * result once it has one; never waits. A failed attempt sets the wait before the next. */
 static void reconnect(struct viewer *v, uint64_t now)
 {
-	struct fc_hello sender;
 	struct fc_conn *conn;
 	char err[256];
 
-	if (now < v->next_try_ns)
+	if (!v->dial) {
+		if (now < v->next_try_ns)
+			return;
+		if (!dial_start(v, 2000)) {
+			v->next_try_ns = now + (uint64_t)BACKOFF_MAX_MS * FC_NS_PER_MS;
+			return;
+		}
+	}
+	if (!fc_dial_wait(v->dial, 0))
 		return;
-	conn = connect_once(v, 2000, &sender, err, sizeof(err));
+	conn = dial_end(v, err, sizeof(err));
 	if (conn) {
-		start_stream(v, conn, &sender);
+		start_stream(v, conn, &v->sender);
 		return;
 	}
 	if (v->lfd >= 0) {
@@ -441,6 +622,7 @@ static void run(struct viewer *v)
 			if (next_tick < now)
 				next_tick = now + FC_NS_PER_S;
 		}
+		watch(v, now);
 		if (v->client && !fc_client_running(v->client, &clean)) {
 			fc_log(clean ? FC_LOG_INFO : FC_LOG_WARN, "%s; reconnecting",
 			       fc_client_reason(v->client));
@@ -450,13 +632,16 @@ static void run(struct viewer *v)
 		}
 		if (!v->client) {
 			reconnect(v, now);
-			if (!v->client && v->lfd < 0) {
-				uint64_t until =
-				    v->next_try_ns < next_tick ? v->next_try_ns : next_tick;
-
-				if (until > now + step)
-					until = now + step;
-				fc_clock_sleep_until(until);
+			if (v->client)
+				continue;
+			if (wake > next_tick)
+				wake = next_tick;
+			if (v->dial) {
+				/* An attempt under way: wake when it ends or it is time for the
+				 * window and the console. */
+				fc_dial_wait(v->dial, (int)((wake - now) / FC_NS_PER_MS));
+			} else {
+				fc_clock_sleep_until(v->next_try_ns < wake ? v->next_try_ns : wake);
 			}
 			continue;
 		}
@@ -473,18 +658,56 @@ static void run(struct viewer *v)
 	}
 }
 
+/* Writes what the recorder still holds and finishes the file (the container's trailer): on
+ * --seconds, Ctrl-C, SIGTERM or a closed window alike. */
+static void finish_recording(struct viewer *v)
+{
+	char what[256];
+	char err[FC_RECORD_ERR_MAX];
+
+	if (!v->record)
+		return;
+	snprintf(what, sizeof(what), "%s", fc_record_describe(v->record));
+	if (fc_record_close(v->record, &v->rec, err, sizeof(err)) < 0 && !v->rec.stopped)
+		fc_warn("recording: %s", err);
+	v->record = NULL;
+	fc_info("recording: %llu frames kept in %s", (unsigned long long)v->rec.written, what);
+}
+
 int main(int argc, char **argv)
 {
 	static struct viewer v; /* large (histograms): static, not on the stack */
-	struct fc_hello sender;
 	struct fc_conn *conn = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	char err[256];
+	char warn[256];
+	char where[FC_NET_HOST_MAX + 16];
 	int status = 1;
 
 	if (parse_options(argc, argv, &v.o) < 0)
 		return 2;
 	fc_log_init("freshcam-view", FC_LOG_INFO);
+	/* The passphrase becomes its key once, here (Argon2id, a fraction of a second). */
+	if (fc_secure_psk_load(v.o.passphrase_file, &v.psk, warn, sizeof(warn), err, sizeof(err)) <
+	    0) {
+		fc_error("%s", err);
+		return 1;
+	}
+	if (warn[0])
+		fc_warn("%s", warn);
+	if (v.o.listen && v.psk) {
+		v.throttle = fc_throttle_new();
+		if (!v.throttle) {
+			fc_error("out of memory");
+			return 1;
+		}
+	}
+	if (v.o.listen && !v.psk && !v.o.insecure && fc_secure_exposed(v.o.addr.host))
+		fc_warn("listening on %s without a passphrase: any sender that can reach this port "
+			"can show you its stream, and anyone on the path can read it; give one "
+			"(--passphrase-file FILE or FRESHCAM_PASSPHRASE), or --insecure if you "
+			"mean it",
+			fc_net_addr_str(&v.o.addr, where, sizeof(where)));
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -507,6 +730,19 @@ int main(int argc, char **argv)
 		fc_error("%s", err);
 		goto out;
 	}
+	/* Before any connection: a path that cannot be used is said at once, not after a wait. */
+	if (v.o.record) {
+		char rerr[FC_RECORD_ERR_MAX];
+
+		v.record = fc_record_open(v.o.record, NULL, rerr, sizeof(rerr));
+		if (!v.record) {
+			fc_error("%s", rerr);
+			goto out;
+		}
+		/* A file-size limit (ulimit -f) then fails a write, which the recorder reports. */
+		signal(SIGXFSZ, SIG_IGN);
+		fc_info("recording to %s", fc_record_describe(v.record));
+	}
 
 	/* The first connection: dialling, a failure is reported at once (a wrong host or port is
 	 * a person's typo, not an outage); listening, the wait is for as long as it takes. Once the
@@ -522,37 +758,58 @@ int main(int argc, char **argv)
 		}
 		fc_info("waiting for a sender to dial port %u", fc_net_local_port(v.lfd));
 		while (!conn && !got_signal) {
-			conn = connect_once(&v, 0, &sender, err, sizeof(err));
+			conn = connect_first(&v, 0, err, sizeof(err));
 			if (!conn && err[0])
 				fc_warn("%s; still waiting for a sender", err);
 		}
 	} else {
-		conn = connect_once(&v, CONNECT_TIMEOUT_MS, &sender, err, sizeof(err));
-		if (!conn)
+		conn = connect_first(&v, CONNECT_TIMEOUT_MS, err, sizeof(err));
+		if (!conn && got_signal)
+			fc_info("%s: stopping",
+				got_signal == SIGINT ? "interrupted" : "terminated");
+		else if (!conn)
 			fc_error("%s%s", err,
 				 strstr(err, "cannot connect")
 				     ? ": is freshcam-send running there, and is the port right?"
 				     : "");
 	}
-	if (!conn)
+	if (!conn) {
+		if (got_signal)
+			status = 0; /* asked to stop before anything came: not a failure */
 		goto out;
+	}
 	if (!v.o.headless) {
 		v.display = fc_display_open("freshcam-view", err, sizeof(err));
 		if (!v.display)
 			fc_info("%s; running headless (console only)", err);
+		else
+			fc_info("window open (SDL renderer %s): f for fullscreen, q or Esc to quit",
+				fc_display_renderer(v.display));
 	}
 	fc_report_init(&v.report, v.budget_ns, fc_clock_now_ns());
+	fc_stall_init(&v.stall,
+		      v.sender.fps_milli && 3000000000000ull / v.sender.fps_milli > STALLED_AFTER_NS
+			  ? 3000000000000ull / v.sender.fps_milli
+			  : STALLED_AFTER_NS,
+		      fc_clock_now_ns());
 	if (v.o.seconds > 0)
 		v.end_ns = fc_clock_now_ns() + (uint64_t)(v.o.seconds * 1e9);
-	if (start_stream(&v, conn, &sender)) {
+	if (start_stream(&v, conn, &v.sender)) {
 		run(&v);
 		status = 0;
 	}
 	if (v.client)
 		end_stream(&v);
+	if (v.dial) {
+		/* Stopped while reconnecting: the attempt ends on its own, within its timeouts. */
+		fc_dial_abandon(v.dial);
+		v.dial = NULL;
+	}
+	finish_recording(&v);
 	tick(&v, true);
 	fc_report_destroy(&v.report);
 out:
+	finish_recording(&v);
 	if (v.lfd >= 0)
 		close(v.lfd);
 	fc_display_close(v.display);

@@ -76,6 +76,10 @@ def test_broken_mjpeg_dropped():
     fc.check(broken > 5, f"corrupt: the sender dropped and counted {broken} broken frames", s)
     fc.check(sm["corrupt"] == 0 and sm["shown"] > 40,
              f"corrupt: the viewer saw none of them ({sm['shown']} shown)", v)
+    said = [l for l in s.output().splitlines() if "broken frame dropped" in l]
+    # The first is said at once with its reason; the rest at most once every ten seconds.
+    fc.check(said and "no end-of-image marker (frame cut short)" in said[0] and len(said) <= 2,
+             f"corrupt: the sender says why, without flooding the console ({said[:2]})", s)
 
 
 def test_unplug_and_replug():

@@ -1,13 +1,82 @@
 """End to end: streams that break and come back. A restarted sender, a killed and restarted
-viewer, and a dialling sender whose listening viewer restarts all end in a reconnected stream
+viewer, a dialling sender whose listening viewer restarts, and a link cut in the middle of a
+frame (the relay between them killed, or frozen without a word) all end in a reconnected stream
 within a few seconds, with the console saying what happened."""
 import os
 import signal
+import socket
 import time
 
 import fc
 
 VIEW = os.path.join(fc.BIN, "freshcam-view")
+LAGPROXY = os.path.join(fc.BIN, "tools", "lagproxy", "lagproxy")
+
+
+def relay(name, lport, sport):
+    """A lagproxy from lport to the sender on sport, slow enough (20 Mbit/s down: a 640x480 frame
+    takes ~18 ms of every 33) that a cut at any moment lands in a frame about half the time, and
+    a cut after a few hundred ms of streaming has many chances. Waits until it listens."""
+    lp = fc.Proc(name, [LAGPROXY, "--listen", f"127.0.0.1:{lport}", "--connect",
+                        f"127.0.0.1:{sport}", "--down-rate", "20000", "--seconds", "60"])
+    end = time.monotonic() + 5
+    while "listening on" not in lp.output() and time.monotonic() < end:
+        time.sleep(0.05)
+    return lp
+
+
+def cut_link(how):
+    """The link between a sender and a viewer dies while frames cross it, and a new one takes
+    its place a second later; the viewer must get the stream back over the new one."""
+    sport, lport = fc.free_port(), fc.free_port()
+    s = fc.sender("--size", "640x480", port=sport, name=f"send-{how}")
+    fc.wait_listening(sport)
+    lp1 = relay(f"relay1-{how}", lport, sport)
+    # Long enough to see frames flow again after the cut: 1 s (killed) or 6 s (frozen) until the
+    # new relay, and a few seconds more.
+    seconds = 15 if how == "frozen" else 8
+    v = fc.viewer(lport, "--seconds", str(seconds), "--check-stamps", name=f"view-{how}")
+    time.sleep(2.3)  # streaming, a frame most likely in flight
+    if how == "killed":
+        lp1.stop(signal.SIGKILL)  # the kernel resets both of its connections
+    else:
+        lp1.p.send_signal(signal.SIGSTOP)  # bytes stop mid-frame; nobody closes anything
+    t_cut = 2.3
+    if how == "frozen":
+        # Frozen past the viewer's 5 s deadline, so that only the viewer's own timers can have
+        # noticed; then the relay goes (its port is needed by the new one).
+        time.sleep(6.0)
+        lp1.stop(signal.SIGKILL)
+    else:
+        time.sleep(1.0)
+    lp2 = relay(f"relay2-{how}", lport, sport)
+    fc.check(v.wait(30) == 0, f"{how}: the viewer runs to its end", v, lp1, lp2)
+    lp2.stop()
+    s.stop()
+    out = v.output()
+    fc.check("reconnecting" in out and out.count("connected to") >= 2,
+             f"{how}: the viewer says it lost the stream and connected again", v)
+    lines = [l for l in v.stats() if not l["summary"]]
+    back = [l["t"] for l in lines if l["t"] > t_cut + 1 and l["shown_fps"] >= 20]
+    fc.check(back and back[0] - t_cut <= (10 if how == "frozen" else 5),
+             f"{how}: frames flow again within a few seconds of the cut "
+             f"({back[0] - t_cut if back else None} s)", v, s)
+    sm = v.summary()
+    fc.check(sm["stamp_over_budget"] == 0, f"{how}: no shown frame older than the budget", v)
+    return out
+
+
+def test_link_killed_mid_frame():
+    """the relay dies mid-frame (connections reset): the viewer reconnects through a new one"""
+    cut_link("killed")
+
+
+def test_link_frozen_mid_frame():
+    """the relay freezes mid-frame (a half-open link: no reset, no FIN, no bytes): the viewer's
+    deadlines notice, and it reconnects through a new relay"""
+    out = cut_link("frozen")
+    fc.check("silent" in out or "stalled" in out or "half" in out,
+             "frozen: the viewer says the link went quiet")
 
 
 def shown_after(v, t):
@@ -68,5 +137,39 @@ def test_dialling_sender_redials():
     fc.check("dialling" in s.output(), "the sender says it dials again", s)
 
 
+def test_ctrl_c_while_connecting():
+    """Ctrl-C is obeyed at once, even while a peer that accepted the connection never answers
+    the HELLO (the wait for it is 5 s): first while connecting, then while reconnecting"""
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(8)  # accepts (the kernel does) and never says a word
+        port = mute.getsockname()[1]
+        v = fc.viewer(port, name="view-mute", json=False)
+        time.sleep(0.8)
+        t = time.monotonic()
+        rc = v.stop(signal.SIGINT)
+        took = time.monotonic() - t
+        fc.check(rc == 0 and took < 1.0 and "interrupted" in v.output(),
+                 f"connecting: exits 0 {took * 1000:.0f} ms after Ctrl-C", v)
+
+    port = fc.free_port()
+    s = fc.sender(port=port, name="send-then-mute")
+    fc.wait_listening(port)
+    v = fc.viewer(port, name="view-reconnecting", json=False)
+    time.sleep(1.5)
+    s.stop(signal.SIGKILL)
+    with socket.socket() as mute:
+        mute.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        mute.bind(("127.0.0.1", port))
+        mute.listen(8)
+        time.sleep(1.5)  # the viewer has noticed and redialled into the mute peer
+        t = time.monotonic()
+        rc = v.stop(signal.SIGINT)
+        took = time.monotonic() - t
+    fc.check(rc == 0 and took < 1.0 and "reconnecting" in v.output(),
+             f"reconnecting: exits 0 {took * 1000:.0f} ms after Ctrl-C", v)
+
+
 if __name__ == "__main__":
-    fc.main(test_sender_restart, test_viewer_restart, test_dialling_sender_redials)
+    fc.main(test_sender_restart, test_viewer_restart, test_dialling_sender_redials,
+            test_link_killed_mid_frame, test_link_frozen_mid_frame, test_ctrl_c_while_connecting)

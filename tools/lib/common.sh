@@ -32,10 +32,13 @@ fc_ensure_packages() {
 
 # What building and running freshcam needs.
 FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libsdl2-dev libcmocka-dev python3
-	linux-libc-dev)
+	linux-libc-dev libsodium-dev zlib1g-dev libavformat-dev libavcodec-dev libavutil-dev)
 # What the tests add: real V4L2 clients that prove the fake camera (tools/fakecam), and setpriv
-# (util-linux) for the permission test.
-FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind)
+# (util-linux) for the permission test, tcpdump to prove private streams unreadable on the wire,
+# iproute2 (ip, tc) for the shaped link between network namespaces, and a virtual X server with
+# xwd and xwininfo for the window's test (tests/e2e/test_window.py).
+FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind tcpdump iproute2 xvfb x11-apps
+	x11-utils)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
 fc_build() {
