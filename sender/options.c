@@ -1,0 +1,213 @@
+/* options: freshcam-send's command line. See options.h. */
+#include "options.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opt.h"
+#include "proto.h"
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "Usage: freshcam-send [OPTIONS]\n"
+	    "Stream a camera to freshcam-view, never a stale frame.\n"
+	    "\n"
+	    "What it captures:\n"
+	    "  -d, --device PATH         a V4L2 camera, e.g. /dev/video0 (default: the test pattern)\n"
+	    "      --photo FILE.jpg      no camera: a still photograph scaled to --size, with sensor\n"
+	    "                            noise and the stamp (camera-like pictures for benchmarks)\n"
+	    "  -f, --format FMT          auto | mjpeg | yuyv (default auto: the camera's own MJPEG\n"
+	    "                            when it offers the size and rate, else YUYV encoded here)\n"
+	    "      --list-devices        list the cameras and exit\n"
+	    "      --list-formats [PATH] what a camera offers (default /dev/video0), then exit\n"
+	    "Where viewers reach it:\n"
+	    "  -l, --listen [ADDR:]PORT  wait for viewers on PORT (default: %d, all addresses)\n"
+	    "  -c, --connect HOST:PORT   dial a viewer started with --listen instead (camera behind NAT)\n"
+	    "      --max-viewers N       serve at most N viewers at once (default 8, 1..64)\n"
+	    "      --passphrase-file FILE  a private stream: only viewers with the same passphrase\n"
+	    "                            watch, and the wire is encrypted (or FRESHCAM_PASSPHRASE;\n"
+	    "                            never on the command line)\n"
+	    "      --insecure            no warning for listening beyond this host without one\n"
+	    "What it sends:\n"
+	    "  -s, --size WxH            picture size (default 640x480; a camera snaps to its nearest)\n"
+	    "  -r, --fps N               frames per second (default 30; fractions allowed)\n"
+	    "  -q, --quality Q           JPEG quality 1..100 when encoding here (default 80)\n"
+	    "Running:\n"
+	    "  -t, --seconds N           stop after N seconds (default: run until Ctrl-C)\n"
+	    "      --stats-json FILE     also write the per-second figures as JSON lines (- = stdout)\n"
+	    "      --quiet               no per-second line (errors and warnings still show)\n"
+	    "  -h, --help                this text\n"
+	    "  -V, --version             the version and the protocol it speaks\n"
+	    "\n"
+	    "Examples:\n"
+	    "  freshcam-send                                 test pattern to viewers on port %d\n"
+	    "  freshcam-send -d /dev/video0 -s 1280x720      a webcam, its MJPEG if it has it\n"
+	    "  freshcam-send --size 1280x720 --fps 30 -q 85   a bigger picture\n"
+	    "  freshcam-send --connect 192.168.1.20:%d      dial a viewer that listens\n"
+	    "Then, on the viewing machine: freshcam-view --connect THIS_HOST:%d\n",
+	    FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT);
+}
+
+int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
+{
+	enum {
+		OPT_MAX_VIEWERS = 256,
+		OPT_STATS_JSON,
+		OPT_QUIET,
+		OPT_LIST_DEVICES,
+		OPT_LIST_FORMATS,
+		OPT_PHOTO
+	};
+	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE };
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "photo", required_argument, NULL, OPT_PHOTO },
+		{ "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
+		{ "list-formats", optional_argument, NULL, OPT_LIST_FORMATS },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
+		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+		{ "insecure", no_argument, NULL, OPT_INSECURE },
+		{ "size", required_argument, NULL, 's' },
+		{ "fps", required_argument, NULL, 'r' },
+		{ "quality", required_argument, NULL, 'q' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	char err[256] = "";
+	long n;
+	double d;
+	int c;
+	int have_listen = 0;
+
+	*o = (struct fc_send_options){
+		.addr = { .port = FC_NET_DEFAULT_PORT },
+		.capture = { .width = 640, .height = 480, .fps_milli = 30000, .quality = 80 },
+		.max_viewers = 8,
+	};
+	while ((c = getopt_long(argc, argv, "d:f:l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (c) {
+		case 'd':
+			o->capture.device = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "auto") == 0) {
+				o->capture.want = FC_V4L2_AUTO;
+			} else if (strcmp(optarg, "mjpeg") == 0) {
+				o->capture.want = FC_V4L2_MJPEG;
+			} else if (strcmp(optarg, "yuyv") == 0) {
+				o->capture.want = FC_V4L2_YUYV;
+			} else {
+				snprintf(err, sizeof(err),
+					 "--format '%s': expected auto, mjpeg or yuyv", optarg);
+				rc = -1;
+			}
+			break;
+		case OPT_PHOTO:
+			o->capture.photo = optarg;
+			break;
+		case OPT_LIST_DEVICES:
+			o->list_devices = true;
+			break;
+		case OPT_LIST_FORMATS:
+			/* getopt only takes an attached optional argument (--list-formats=PATH);
+			 * take a following word too, as people type it. */
+			if (optarg)
+				o->list_formats = optarg;
+			else if (optind < argc && argv[optind][0] != '-')
+				o->list_formats = argv[optind++];
+			else
+				o->list_formats = "/dev/video0";
+			break;
+		case 'l':
+			rc = fc_net_parse_addr(optarg, 1, &o->addr, err, sizeof(err));
+			have_listen = 1;
+			break;
+		case 'c':
+			rc = fc_net_parse_addr(optarg, 0, &o->addr, err, sizeof(err));
+			o->dial = true;
+			break;
+		case OPT_MAX_VIEWERS:
+			rc = fc_opt_int("--max-viewers", optarg, 1, 64, &n, err, sizeof(err));
+			o->max_viewers = (int)n;
+			break;
+		case 's':
+			rc = fc_opt_size("--size", optarg, 64, 8192, &o->capture.width,
+					 &o->capture.height, err, sizeof(err));
+			break;
+		case 'r':
+			rc = fc_opt_double("--fps", optarg, 0.1, 1000, &d, err, sizeof(err));
+			o->capture.fps_milli = (int)(d * 1000 + 0.5);
+			break;
+		case 'q':
+			rc = fc_opt_int("--quality", optarg, 1, 100, &n, err, sizeof(err));
+			o->capture.quality = (int)n;
+			break;
+		case 't':
+			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err,
+					   sizeof(err));
+			break;
+		case OPT_STATS_JSON:
+			o->stats_json = optarg;
+			break;
+		case OPT_QUIET:
+			o->quiet = true;
+			break;
+		case OPT_PASSPHRASE_FILE:
+			o->passphrase_file = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("freshcam-send %s (freshcam protocol %d)\n", FC_VERSION,
+			       FC_PROTO_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'freshcam-send --help'.\n");
+			return -1;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "freshcam-send: %s\n", err);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr,
+			"freshcam-send: unexpected argument '%s'. Try 'freshcam-send --help'.\n",
+			argv[optind]);
+		return -1;
+	}
+	if ((long)o->capture.width * o->capture.height > FC_PROTO_MAX_PIXELS) {
+		fprintf(stderr,
+			"freshcam-send: --size %dx%d: more than the %d pixels a viewer takes\n",
+			o->capture.width, o->capture.height, FC_PROTO_MAX_PIXELS);
+		return -1;
+	}
+	if (o->capture.photo && o->capture.device) {
+		fprintf(stderr, "freshcam-send: --photo and --device exclude each other: a photo "
+				"stands in for a camera\n");
+		return -1;
+	}
+	if (have_listen && o->dial) {
+		fprintf(stderr, "freshcam-send: --listen and --connect exclude each other: either "
+				"viewers dial this sender, or it dials one viewer\n");
+		return -1;
+	}
+	return 0;
+}

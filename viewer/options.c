@@ -1,0 +1,172 @@
+/* options: freshcam-view's command line. See options.h. */
+#include "options.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opt.h"
+#include "proto.h"
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "Usage: freshcam-view [OPTIONS] [HOST[:PORT]]\n"
+	    "Show a freshcam-send stream and never a stale frame: every frame whose age bound is\n"
+	    "over the budget is rejected and counted.\n"
+	    "\n"
+	    "Where the sender is:\n"
+	    "  -c, --connect HOST[:PORT]  dial the sender (default 127.0.0.1:%d)\n"
+	    "  -l, --listen [ADDR:]PORT   wait for a sender started with --connect instead\n"
+	    "      --passphrase-file FILE the sender's passphrase, for a private stream (or\n"
+	    "                             FRESHCAM_PASSPHRASE; never on the command line)\n"
+	    "      --insecure             --listen: no warning for listening beyond this host\n"
+	    "                             without a passphrase\n"
+	    "Freshness:\n"
+	    "  -a, --max-age MS           the age budget in milliseconds (default 80)\n"
+	    "  -w, --window N             requests kept in flight at most, 1..%d (default 2; raise it\n"
+	    "                             on long round trips so that they do not cap the frame\n"
+	    "                             rate; fewer are used while a narrow link is the limit)\n"
+	    "Output:\n"
+	    "      --headless             no window, only the console (automatic without a display)\n"
+	    "  -t, --seconds N            stop after N seconds (default: until Ctrl-C or q)\n"
+	    "      --stats-json FILE      also write the per-second figures as JSON lines (- = stdout)\n"
+	    "      --check-stamps         read each shown frame's stamp and report its true age (only\n"
+	    "                             meaningful with the sender on this host: same clock)\n"
+	    "      --quiet                no per-second line (the summary still shows)\n"
+	    "      --record PATH          keep every accepted frame as received: PATH is a directory\n"
+	    "                             (numbered JPEG files and index.csv) or a new .mkv, .mp4 or\n"
+	    "                             .avi file (the JPEGs stream-copied); see docs/RECORDING.md\n"
+	    "  -h, --help                 this text\n"
+	    "  -V, --version              the version and the protocol it speaks\n"
+	    "\n"
+	    "Examples:\n"
+	    "  freshcam-view                                  the sender on this host\n"
+	    "  freshcam-view camera-pi.local --max-age 120    a sender elsewhere, a looser budget\n"
+	    "  freshcam-view --listen %d --headless         let a sender behind NAT dial in\n"
+	    "  freshcam-view --seconds 10 --stats-json -      ten seconds of figures for a script\n"
+	    "  freshcam-view --record clip.mkv                watch and record (stop with Ctrl-C)\n",
+	    FC_NET_DEFAULT_PORT, FC_PROTO_MAX_WINDOW, FC_NET_DEFAULT_PORT);
+}
+
+int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
+{
+	enum { OPT_HEADLESS = 256, OPT_STATS_JSON, OPT_CHECK_STAMPS, OPT_QUIET, OPT_RECORD };
+	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE };
+	static const struct option longopts[] = {
+		{ "connect", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "max-age", required_argument, NULL, 'a' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "headless", no_argument, NULL, OPT_HEADLESS },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+		{ "check-stamps", no_argument, NULL, OPT_CHECK_STAMPS },
+		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+		{ "insecure", no_argument, NULL, OPT_INSECURE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *target = NULL;
+	char err[256] = "";
+	char withport[FC_NET_HOST_MAX + 16];
+	long n;
+	int c;
+
+	*o = (struct fc_view_options){ .max_age_ms = 80, .window = 2 };
+	snprintf(o->addr.host, sizeof(o->addr.host), "127.0.0.1");
+	o->addr.port = FC_NET_DEFAULT_PORT;
+	while ((c = getopt_long(argc, argv, "c:l:a:w:t:hV", longopts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (c) {
+		case 'c':
+			target = optarg;
+			break;
+		case 'l':
+			rc = fc_net_parse_addr(optarg, 1, &o->addr, err, sizeof(err));
+			o->listen = true;
+			break;
+		case 'a':
+			rc = fc_opt_double("--max-age", optarg, 0.001, 60000, &o->max_age_ms, err,
+					   sizeof(err));
+			break;
+		case 'w':
+			rc = fc_opt_int("--window", optarg, 1, FC_PROTO_MAX_WINDOW, &n, err,
+					sizeof(err));
+			o->window = (unsigned)n;
+			break;
+		case OPT_HEADLESS:
+			o->headless = true;
+			break;
+		case 't':
+			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err,
+					   sizeof(err));
+			break;
+		case OPT_STATS_JSON:
+			o->stats_json = optarg;
+			break;
+		case OPT_CHECK_STAMPS:
+			o->check_stamps = true;
+			break;
+		case OPT_QUIET:
+			o->quiet = true;
+			break;
+		case OPT_RECORD:
+			o->record = optarg;
+			break;
+		case OPT_PASSPHRASE_FILE:
+			o->passphrase_file = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("freshcam-view %s (freshcam protocol %d)\n", FC_VERSION,
+			       FC_PROTO_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'freshcam-view --help'.\n");
+			return -1;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "freshcam-view: %s\n", err);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		if (target || optind + 1 < argc) {
+			fprintf(stderr,
+				"freshcam-view: one sender at a time ('%s' is one too many). "
+				"Try 'freshcam-view --help'.\n",
+				argv[argc - 1]);
+			return -1;
+		}
+		target = argv[optind];
+	}
+	if (target && o->listen) {
+		fprintf(stderr, "freshcam-view: --listen and a sender to connect to exclude each "
+				"other: either this viewer dials, or it is dialled\n");
+		return -1;
+	}
+	if (target) {
+		/* A bare host means the default port. */
+		if (!strchr(target, ':') || (target[0] == '[' && !strstr(target, "]:")))
+			snprintf(withport, sizeof(withport), "%s:%d", target, FC_NET_DEFAULT_PORT);
+		else
+			snprintf(withport, sizeof(withport), "%s", target);
+		if (fc_net_parse_addr(withport, 0, &o->addr, err, sizeof(err)) < 0) {
+			fprintf(stderr, "freshcam-view: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * options: freshcam-view's command line. Parses argv into the options the viewer runs with, and
+ * answers --help and --version itself (printing and exiting: this is the program's front end, not
+ * library code). A bad option gets a message on stderr that names it and says what to try.
+ *
+ * Main thread only, once, at start.
+ */
+#ifndef FC_VIEW_OPTIONS_H
+#define FC_VIEW_OPTIONS_H
+
+#include <stdbool.h>
+
+#include "net.h"
+
+struct fc_view_options {
+	struct fc_addr addr;
+	bool listen;
+	double max_age_ms;
+	unsigned window;
+	bool headless;
+	double seconds;
+	const char *stats_json;
+	bool check_stamps;
+	bool quiet;
+	const char *record;	     /* --record PATH, or NULL */
+	const char *passphrase_file; /* --passphrase-file; else FRESHCAM_PASSPHRASE, if set */
+	bool insecure;		     /* --listen: no warning for listening unprotected */
+};
+
+/* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */
+int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o);
+
+#endif
