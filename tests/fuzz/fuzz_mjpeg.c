@@ -68,6 +68,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	(void)fc_mjpeg_has_dht(data, size);
 
+	/* The whole verdict capture.c asks for, with the limits it uses: it keeps what the framing
+	 * check keeps, exactly when that frame has a size within the limits, and always says why
+	 * not, as a terminated string within its buffer. */
+	{
+		char reason[96];
+		int jw = 0, jh = 0;
+		size_t judged = fc_mjpeg_judge(data, size, 16384, 7680L * 4320, 1 << 24, &jw, &jh,
+					       reason, sizeof(reason));
+		bool fits = kept && kept + FC_MJPEG_DHT_SIZE <= (1 << 24) &&
+			    fc_mjpeg_dimensions(data, kept, &kw, &kh) && kw <= 16384 &&
+			    kh <= 16384 && (long)kw * kh <= 7680L * 4320;
+
+		if (judged != (fits ? kept : 0) || (judged && (jw != kw || jh != kh)))
+			abort();
+		if (!judged && (!reason[0] || !memchr(reason, '\0', sizeof(reason))))
+			abort();
+	}
+
 	/* Exactly the room capture.c gives it, in its own allocation so ASan sees any overrun. */
 	out = malloc(size + FC_MJPEG_DHT_SIZE);
 	if (!out)
