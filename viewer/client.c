@@ -38,8 +38,9 @@ struct fc_client {
 	unsigned head;
 	unsigned count;
 	uint32_t next_id;
-	uint64_t last_seq;   /* the newest frame seen: each FRAME must be newer */
-	struct fc_pace pace; /* how many requests to keep in flight */
+	uint64_t last_seq;	  /* the newest frame seen: each FRAME must be newer */
+	struct fc_pace pace;	  /* how many requests to keep in flight */
+	unsigned reported_window; /* the last window told to the report */
 	bool impossible_said;
 };
 
@@ -142,6 +143,10 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	 * work on this one; as many as the link now takes (pace.h): none after a late frame that
 	 * shrank the window, two when it grew. */
 	want = fc_pace_reply(&c->pace, accepted, v3);
+	if (want != c->reported_window) {
+		fc_report_window(c->report, want, c->pace.max);
+		c->reported_window = want;
+	}
 	while (c->count < want)
 		if (send_request(c) < 0)
 			goto io_error;
@@ -282,6 +287,8 @@ struct fc_client *fc_client_start(const struct fc_client_cfg *cfg, struct fc_con
 	c->conn = conn;
 	c->slot = slot;
 	c->report = report;
+	c->reported_window = c->pace.window;
+	fc_report_window(report, c->pace.window, c->pace.max);
 	atomic_init(&c->running, true);
 	rc = pthread_create(&c->thread, NULL, client_main, c);
 	if (rc) {

@@ -92,6 +92,14 @@ void fc_report_source(struct fc_report *r, bool lost)
 	pthread_mutex_unlock(&r->lock);
 }
 
+void fc_report_window(struct fc_report *r, unsigned window, unsigned max)
+{
+	pthread_mutex_lock(&r->lock);
+	r->c.window = window;
+	r->c.window_max = max;
+	pthread_mutex_unlock(&r->lock);
+}
+
 void fc_report_counts(struct fc_report *r, struct fc_report_counts *out)
 {
 	pthread_mutex_lock(&r->lock);
@@ -187,6 +195,10 @@ const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, b
 	if (n > 0 && (size_t)n < linelen && c.stale)
 		n += snprintf(line + n, linelen - (size_t)n, " (%llu too old at the sender)",
 			      (unsigned long long)c.stale);
+	/* Said only when the link has made the viewer ask for fewer frames at once than asked. */
+	if (n > 0 && (size_t)n < linelen && c.window && c.window < c.window_max)
+		n += snprintf(line + n, linelen - (size_t)n, " | window %u of %u", c.window,
+			      c.window_max);
 	if (n > 0 && (size_t)n < linelen && (c.late_display || c.corrupt))
 		n += snprintf(line + n, linelen - (size_t)n,
 			      ", %llu too late at display, %llu corrupt",
@@ -223,6 +235,8 @@ const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, b
 	fc_json_uint(j, "width", (uint64_t)w);
 	fc_json_uint(j, "height", (uint64_t)h_px);
 	fc_json_num(j, "budget_ms", ms(r->budget_ns), 3);
+	fc_json_uint(j, "window", c.window);
+	fc_json_uint(j, "window_max", c.window_max);
 	if (check_stamps) {
 		fc_json_uint(j, "stamped", c.stamped);
 		fc_json_uint(j, "unstamped", c.unstamped);

@@ -37,6 +37,10 @@ struct fc_report_counts {
 	uint64_t stamped;      /* shown frames whose stamp was read (--check-stamps) */
 	uint64_t unstamped;    /* shown frames without a readable stamp (--check-stamps) */
 	uint64_t stamp_over;   /* shown frames whose stamp says they were older than the budget */
+	/* Not counts but the state now: the requests kept in flight (viewer/pace.h) and the most
+	 * that were asked (--window); 0 before the first connection. */
+	unsigned window;
+	unsigned window_max;
 };
 
 struct fc_report_hists {
@@ -88,6 +92,9 @@ void fc_report_dropped(struct fc_report *r, enum fc_drop why);
 /* What the sender says of its source (a STATUS message): lost, or live again. Called by the
  * network thread; the main thread clears it (false) when a connection ends. */
 void fc_report_source(struct fc_report *r, bool lost);
+
+/* The request window now (network thread, whenever it changes). */
+void fc_report_window(struct fc_report *r, unsigned window, unsigned max);
 
 /* Snapshot for tests and the window title: the cumulative counts. */
 void fc_report_counts(struct fc_report *r, struct fc_report_counts *out);

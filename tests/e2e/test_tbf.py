@@ -111,6 +111,9 @@ def test_narrow_link():
     fc.check(sm["shown_fps"] >= 10,
              f"narrow: the viewer shrinks its window to the link and shows most of what it "
              f"carries ({counts(sm)})", v, s)
+    windows = [l["window"] for l in v.stats() if not l["summary"]]
+    fc.check(1 in windows and "window 1 of 2" in v.output(),
+             f"narrow: the viewer says it keeps one request in flight ({windows})", v)
     fc.check(sm["received"] == sm["accepted"] + sm["rejected"],
              f"narrow: every received frame is either accepted or rejected ({counts(sm)})", v)
     ss = s.summary()
