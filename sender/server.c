@@ -278,6 +278,9 @@ unsigned fc_server_departed(struct fc_server *srv, struct fc_session_stats *out)
 {
 	unsigned n;
 
+	/* A viewer that has just left is finished but may not be reaped yet (the accept loop does
+	 * that between connections): take it in now, or a summary right after would miss it. */
+	reap(srv);
 	pthread_mutex_lock(&srv->lock);
 	*out = srv->departed;
 	n = srv->ndeparted;

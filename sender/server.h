@@ -48,7 +48,8 @@ void fc_server_stop(struct fc_server *srv);
  * left out; the server thread frees them.) */
 int fc_server_stats(struct fc_server *srv, struct fc_viewer_stats *out, int max);
 
-/* The summed counters of the viewers that have left (and were freed), and how many they were. */
+/* The summed counters of the viewers that have left, and how many they were; frees those that
+ * have finished since the accept loop last looked. Any thread. */
 unsigned fc_server_departed(struct fc_server *srv, struct fc_session_stats *out);
 
 #endif
