@@ -156,6 +156,31 @@ static void test_display_late_and_corrupt(void **state)
 	assert_string_equal(buf, "FRAMES DO NOT DECODE - the sender's JPEGs are broken - 1.0 s");
 }
 
+/* Frames that came late to the display, and then none at all (the sender froze): the banner
+ * says the sender is silent once nothing has arrived for `after`, not that frames are late (seen
+ * under TSan, where the first frames are slow to draw). */
+static void test_silence_after_late_frames(void **state)
+{
+	struct fc_stall s;
+	struct fc_stall_input in = connected();
+
+	(void)state;
+	fc_stall_init(&s, AFTER, T0);
+	fc_stall_update(&s, T0, &in);
+	in.live.c.received = in.live.c.accepted = in.live.c.late_display = 3;
+	fc_stall_update(&s, T0 + 800 * MS, &in);
+	assert_int_equal(s.why, FC_STALL_DISPLAY_LATE);
+	in.live.c.received = in.live.c.accepted = in.live.c.late_display = 6;
+	fc_stall_update(&s, T0 + 1400 * MS, &in);
+	assert_int_equal(s.why, FC_STALL_DISPLAY_LATE);
+	/* Nothing more arrives. Within `after` of the last arrival, the late frames are the story;
+	 * past it, silence is, although the window of counts still holds late frames. */
+	fc_stall_update(&s, T0 + 1400 * MS + AFTER, &in);
+	assert_int_equal(s.why, FC_STALL_DISPLAY_LATE);
+	assert_true(fc_stall_update(&s, T0 + 1410 * MS + AFTER, &in));
+	assert_int_equal(s.why, FC_STALL_SILENT);
+}
+
 /* What happened before the last shown frame is not a reason for a stall after it. */
 static void test_history_before_last_frame_forgotten(void **state)
 {
@@ -199,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_reconnecting_and_listening),
 		cmocka_unit_test(test_all_late),
 		cmocka_unit_test(test_display_late_and_corrupt),
+		cmocka_unit_test(test_silence_after_late_frames),
 		cmocka_unit_test(test_history_before_last_frame_forgotten),
 		cmocka_unit_test(test_small_buffers),
 	};

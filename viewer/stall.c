@@ -9,6 +9,7 @@ void fc_stall_init(struct fc_stall *s, uint64_t after_ns, uint64_t now_ns)
 	s->after_ns = after_ns;
 	s->shown_ns = now_ns;
 	s->mark_ns = now_ns;
+	s->received_ns = now_ns;
 	s->fresh = true;
 }
 
@@ -47,12 +48,18 @@ bool fc_stall_update(struct fc_stall *s, uint64_t now_ns, const struct fc_stall_
 		s->newer = in->live.c;
 		s->mark_ns = now_ns;
 	}
+	if (in->live.c.received != s->received) {
+		s->received = in->live.c.received;
+		s->received_ns = now_ns;
+	}
 	if (now_ns <= s->shown_ns || now_ns - s->shown_ns <= s->after_ns)
 		why = FC_STALL_NONE;
 	else if (!in->connected)
 		why = FC_STALL_RECONNECTING;
 	else if (in->live.source_lost)
 		why = FC_STALL_CAMERA_LOST;
+	else if (now_ns - s->received_ns > s->after_ns)
+		why = FC_STALL_SILENT; /* late or broken frames before do not explain none now */
 	else
 		why = judge(s, &in->live.c);
 	s->why = why;

@@ -51,7 +51,11 @@ struct fc_stall {
 	struct fc_report_counts older;
 	struct fc_report_counts newer;
 	uint64_t mark_ns; /* when `newer` was taken */
-	bool fresh;	  /* a frame was just shown: restart both windows at the next update */
+	/* Frames received, and when that count last grew: nothing arriving for a while is silence,
+	 * whatever the frames before did (late, broken). */
+	uint64_t received;
+	uint64_t received_ns;
+	bool fresh; /* a frame was just shown: restart both windows at the next update */
 	enum fc_stall_why why;
 	uint64_t bound_ns;  /* FC_STALL_LATE: the latest age bound */
 	uint64_t budget_ns; /* and the budget it is over */

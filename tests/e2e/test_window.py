@@ -222,8 +222,10 @@ def test_window():
 
         s.p.send_signal(signal.SIGSTOP)  # frozen: connected, but nothing comes
         time.sleep(1.5)
-        check_stalled(wait_shot(display, wid, lambda sh: sh.count_yellow() > 200, 5), font, v,
-                      "NO SIGNAL", "no frames from the sender", "sender stopped")
+        silent = "no frames from the sender"
+        check_stalled(wait_shot(display, wid,
+                                lambda sh: banner_says(sh, font, "NO SIGNAL", silent)[0], 5),
+                      font, v, "NO SIGNAL", silent, "sender stopped")
         s.p.send_signal(signal.SIGCONT)
         check_live(wait_shot(display, wid, lambda sh: stamp_ok(sh) and sh.count_yellow() < 50,
                              5), v, "sender continued")
