@@ -18,7 +18,6 @@
 #include "pattern.h"
 #include "photo.h"
 #include "proto.h"
-#include "yuyv.h"
 
 /* Frames kept for reuse: the slot's, one per session being sent, and the one being made. */
 #define POOL_KEEP	8
@@ -32,13 +31,11 @@ struct fc_capture {
 	pthread_t thread;
 	atomic_bool stop;
 
-	/* The source: the pattern, a photo, or a camera and the planes its YUYV is split into. */
+	/* The source: the pattern, a photo, or a camera. */
 	struct fc_pattern *pattern;
 	struct fc_photo *photo;
 	struct fc_v4l2 *cam;
 	struct fc_v4l2_info cam_info;
-	uint8_t *planes;
-	size_t planes_size;
 	bool said_clock;
 	bool said_encode;
 	/* Broken camera frames: when the last was logged, and how many since (capture thread). */
@@ -93,16 +90,32 @@ static void published(struct fc_capture *c, struct fc_frame *f, uint64_t *kind)
 	pthread_mutex_unlock(&c->stats_lock);
 }
 
-/* Encodes planes into a pooled frame and publishes it. */
-static void publish_encoded(struct fc_capture *c, const struct fc_image *img, uint64_t seq,
+/* What to encode: planes (the pattern, a photo) or a camera's packed YUYV. */
+struct picture {
+	const struct fc_image *img;
+	const uint8_t *yuyv;
+	size_t yuyv_stride;
+	int width;
+	int height;
+};
+
+/* Encodes a picture into a pooled frame and publishes it. */
+static void publish_encoded(struct fc_capture *c, const struct picture *pic, uint64_t seq,
 			    uint64_t capture_ns)
 {
-	size_t cap = fc_encoder_bound(img->width, img->height, img->subsamp);
+	enum fc_subsamp subsamp = pic->img ? pic->img->subsamp : FC_SUBSAMP_420;
+	size_t cap = fc_encoder_bound(pic->width, pic->height, subsamp);
 	struct fc_frame *f = cap ? fc_frame_get(c->pool, cap) : NULL;
 	size_t size = 0;
 	uint64_t t0 = fc_clock_now_ns();
+	int rc = -1;
 
-	if (!f || fc_encoder_encode(c->encoder, img, f->data, f->cap, &size) < 0) {
+	if (f && pic->img)
+		rc = fc_encoder_encode(c->encoder, pic->img, f->data, f->cap, &size);
+	else if (f)
+		rc = fc_encoder_encode_yuyv(c->encoder, pic->yuyv, pic->yuyv_stride, pic->width,
+					    pic->height, f->data, f->cap, &size);
+	if (rc < 0) {
 		if (!c->said_encode)
 			fc_error("%s; counting such failures from now on",
 				 f ? fc_encoder_error(c->encoder) : "out of memory for a frame");
@@ -114,8 +127,8 @@ static void publish_encoded(struct fc_capture *c, const struct fc_image *img, ui
 	f->size = size;
 	f->seq = seq;
 	f->capture_ns = capture_ns;
-	f->width = (uint16_t)img->width;
-	f->height = (uint16_t)img->height;
+	f->width = (uint16_t)pic->width;
+	f->height = (uint16_t)pic->height;
 	pthread_mutex_lock(&c->stats_lock);
 	fc_hist_add(&c->stats.encode, fc_clock_now_ns() - t0);
 	pthread_mutex_unlock(&c->stats_lock);
@@ -146,7 +159,9 @@ static void pattern_loop(struct fc_capture *c)
 		else
 			fc_pattern_draw(c->pattern, seq, t, &img);
 		count(c, &c->stats.captured, 1);
-		publish_encoded(c, &img, seq, t);
+		publish_encoded(
+		    c, &(struct picture){ .img = &img, .width = img.width, .height = img.height },
+		    seq, t);
 		/* Keep to the schedule; after an overrun start afresh rather than burst to catch
 		 * up: a burst only makes frames nobody will take. */
 		next += period;
@@ -170,27 +185,9 @@ static int open_camera(struct fc_capture *c, enum fc_v4l2_failure *why, char *er
 		.fps_milli = c->cfg.fps_milli,
 		.buffers = 4,
 	};
-	size_t need;
 
 	c->cam = fc_v4l2_open(&vc, &c->cam_info, why, err, errlen);
-	if (!c->cam)
-		return -1;
-	/* Planes for splitting YUYV: allocated once per size, not per frame. */
-	need = (size_t)c->cam_info.got.width * (size_t)c->cam_info.got.height * 3 / 2;
-	if (c->cam_info.got.fourcc == V4L2_PIX_FMT_YUYV && need > c->planes_size) {
-		uint8_t *p = realloc(c->planes, need);
-
-		if (!p) {
-			snprintf(err, errlen, "out of memory for %dx%d planes",
-				 c->cam_info.got.width, c->cam_info.got.height);
-			fc_v4l2_close(c->cam);
-			c->cam = NULL;
-			return -1;
-		}
-		c->planes = p;
-		c->planes_size = need;
-	}
-	return 0;
+	return c->cam ? 0 : -1;
 }
 
 /* Makes and publishes the frame for one camera buffer. */
@@ -207,19 +204,13 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 		c->said_clock = true;
 	}
 	if (c->cam_info.got.fourcc == V4L2_PIX_FMT_YUYV) {
-		struct fc_image img = {
-			.width = w,
-			.height = h,
-			.subsamp = FC_SUBSAMP_420,
-			.plane = { c->planes, c->planes + (size_t)w * (size_t)h,
-				   c->planes + (size_t)w * (size_t)h * 5 / 4 },
-			.stride = { w, w / 2, w / 2 },
-		};
-
 		/* Rows may be padded: the driver's bytesperline, at least two bytes a pixel. */
 		size_t bpl = c->cam_info.got.bytesperline >= w * 2
 				 ? (size_t)c->cam_info.got.bytesperline
 				 : (size_t)w * 2;
+		struct picture pic = {
+			.yuyv = vf->data, .yuyv_stride = bpl, .width = w, .height = h
+		};
 
 		if (vf->size < bpl * (size_t)(h - 1) + (size_t)w * 2) {
 			char why[96];
@@ -229,10 +220,7 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 			broken_frame(c, why);
 			return;
 		}
-		fc_yuyv_to_i420(vf->data, bpl, w, h, c->planes, w,
-				c->planes + (size_t)w * (size_t)h,
-				c->planes + (size_t)w * (size_t)h * 5 / 4, w / 2);
-		publish_encoded(c, &img, seq, vf->capture_ns);
+		publish_encoded(c, &pic, seq, vf->capture_ns);
 		return;
 	}
 
@@ -364,7 +352,6 @@ static void *capture_main(void *arg)
 static void capture_free(struct fc_capture *c)
 {
 	fc_v4l2_close(c->cam);
-	free(c->planes);
 	fc_encoder_free(c->encoder);
 	fc_pattern_free(c->pattern);
 	fc_photo_free(c->photo);

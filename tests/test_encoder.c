@@ -1,4 +1,4 @@
-/* Tests of sender/encoder.c: planar YUV to JPEG into a caller's buffer of the worst-case size.
+/* Tests of sender/encoder.c: planar YUV or YUYV to JPEG into a caller's buffer of the worst-case size.
  * The output is checked by decoding it again with TurboJPEG directly. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "encoder.h"
+#include "yuyv.h"
 
 #define W 640
 #define H 480
@@ -327,7 +328,7 @@ static void test_bound_follows_size_and_subsampling(void **state)
 	assert_int_equal(fc_encoder_bound(W, -1, FC_SUBSAMP_420), 0);
 }
 
-/* A picture TurboJPEG refuses (width 0) is an error with a message, not a crash. */
+/* A picture libjpeg cannot take (width 0) is an error with a message, not a crash. */
 static void test_invalid_image_is_an_error(void **state)
 {
 	struct fc_encoder *e = new_encoder(85);
@@ -393,6 +394,92 @@ static void test_one_handle_many_frames(void **state)
 	fc_encoder_free(e);
 }
 
+/* A camera's YUYV picture, w x h, `pad` junk bytes after each row, ending at a guard page. */
+static uint8_t *make_yuyv(int w, int h, int pad, size_t *stride, void **map, size_t *maplen)
+{
+	uint8_t *buf;
+	unsigned x = 777;
+
+	*stride = (size_t)w * 2 + (size_t)pad;
+	buf = guarded_alloc(*stride * (size_t)h, map, maplen);
+	for (int y = 0; y < h; y++) {
+		for (size_t i = 0; i < *stride; i++) {
+			x = x * 1103515245u + 12345u;
+			/* Luma a gradient with texture, chroma drifting across: a picture, not noise. */
+			buf[(size_t)y * *stride + i] =
+			    (uint8_t)(i % 2 == 0
+					  ? 16 + (int)(i * 200 / *stride) + (int)((x >> 16) & 15)
+					  : 60 + y * 60 / h + (int)(i * 60 / *stride));
+		}
+	}
+	return buf;
+}
+
+/* The strip-by-strip YUYV encode gives byte for byte the JPEG of splitting the whole picture
+ * (fc_yuyv_to_i420) and encoding the planes, at sizes whose sides are whole 16-row strips and
+ * 8-sample blocks and at sizes that are not (the last strip short, rows padded), and it reads
+ * neither past the YUYV buffer nor past any plane. */
+static void test_yuyv_strips_give_the_jpeg_of_the_split_planes(void **state)
+{
+	static const int size[][2] = { { 640, 480 }, { 72, 38 }, { 130, 34 }, { 16, 2 } };
+	struct fc_encoder *e = new_encoder(80);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(size) / sizeof(size[0]); i++) {
+		int w = size[i][0], h = size[i][1];
+		struct pic p = make_pic(w, h, FC_SUBSAMP_420, 0);
+		size_t stride, maplen, a_size = 0, b_size = 0;
+		void *map;
+		uint8_t *yuyv = make_yuyv(w, h, 6, &stride, &map, &maplen);
+		size_t cap = fc_encoder_bound(w, h, FC_SUBSAMP_420);
+		uint8_t *a = malloc(cap), *b = malloc(cap);
+
+		assert_non_null(a);
+		assert_non_null(b);
+		fc_yuyv_to_i420(yuyv, stride, w, h, p.plane[0], w, p.plane[1], p.plane[2], w / 2);
+		assert_int_equal(fc_encoder_encode(e, &p.img, a, cap, &a_size), 0);
+		if (fc_encoder_encode_yuyv(e, yuyv, stride, w, h, b, cap, &b_size) != 0)
+			fail_msg("%dx%d: %s", w, h, fc_encoder_error(e));
+		if (a_size != b_size || memcmp(a, b, a_size) != 0)
+			fail_msg(
+			    "%dx%d: strips gave %zu bytes, the split planes %zu, or other bytes", w,
+			    h, b_size, a_size);
+		check_jpeg(b, b_size, &p);
+		free(a);
+		free(b);
+		munmap(map, maplen);
+		free_pic(&p);
+	}
+	fc_encoder_free(e);
+}
+
+/* YUYV with an odd side or rows shorter than two bytes a pixel is refused, naming the size,
+ * and the handle encodes the next good picture. */
+static void test_bad_yuyv_refused(void **state)
+{
+	struct fc_encoder *e = new_encoder(80);
+	size_t stride, maplen, size = 0;
+	void *map;
+	uint8_t *yuyv = make_yuyv(64, 32, 0, &stride, &map, &maplen);
+	size_t cap = fc_encoder_bound(64, 32, FC_SUBSAMP_420);
+	uint8_t *out = malloc(cap);
+
+	(void)state;
+	assert_non_null(out);
+	assert_int_equal(fc_encoder_encode_yuyv(e, yuyv, stride, 63, 32, out, cap, &size), -1);
+	assert_contains(fc_encoder_error(e), "63x32");
+	assert_int_equal(fc_encoder_encode_yuyv(e, yuyv, stride, 64, 31, out, cap, &size), -1);
+	assert_contains(fc_encoder_error(e), "64x31");
+	assert_int_equal(fc_encoder_encode_yuyv(e, yuyv, 100, 64, 32, out, cap, &size), -1);
+	assert_contains(fc_encoder_error(e), "100 bytes a row");
+	assert_int_equal(size, 0);
+	assert_int_equal(fc_encoder_encode_yuyv(e, yuyv, stride, 64, 32, out, cap, &size), 0);
+	assert_true(size > 4 && out[0] == 0xff && out[1] == 0xd8);
+	free(out);
+	munmap(map, maplen);
+	fc_encoder_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_invalid_image_is_an_error),
 		cmocka_unit_test(test_higher_quality_larger_output),
 		cmocka_unit_test(test_one_handle_many_frames),
+		cmocka_unit_test(test_yuyv_strips_give_the_jpeg_of_the_split_planes),
+		cmocka_unit_test(test_bad_yuyv_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
