@@ -59,7 +59,7 @@ static int frames(const char *size, const char *count, const char *dir)
 	if (sscanf(size, "%dx%d", &w, &h) != 2 || n < 1 || n > MAX_FILES)
 		die("frames", "usage: frames WxH N DIR (N up to 64)");
 	p = fc_pattern_new(w, h, err, sizeof(err));
-	e = fc_encoder_new(80, err, sizeof(err));
+	e = fc_encoder_new(80, 1, err, sizeof(err));
 	if (!p || !e)
 		die("frames", err);
 	cap = fc_encoder_bound(w, h, FC_SUBSAMP_420);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "encoder.h"
@@ -38,6 +39,14 @@ struct fc_capture {
 	struct fc_v4l2_info cam_info;
 	bool said_clock;
 	bool said_encode;
+	/* --encoders auto: threads in use, at most threads_max, and the encode times of this second
+	 * that decide (capture thread). */
+	bool adapt;
+	int threads;
+	int threads_max;
+	uint64_t adapt_start_ns;
+	uint64_t adapt_sum_ns;
+	uint64_t adapt_count;
 	/* Broken camera frames: when the last was logged, and how many since (capture thread). */
 	uint64_t broken_said_ns;
 	uint64_t broken_unsaid;
@@ -90,6 +99,51 @@ static void published(struct fc_capture *c, struct fc_frame *f, uint64_t *kind)
 	pthread_mutex_unlock(&c->stats_lock);
 }
 
+/* The frame period the source keeps to, in ns. */
+static uint64_t period_ns(const struct fc_capture *c)
+{
+	int fps_milli = c->cam ? c->cam_info.got.fps_milli : c->cfg.fps_milli;
+
+	return fps_milli > 0 ? 1000ull * FC_NS_PER_S / (uint64_t)fps_milli : FC_NS_PER_S;
+}
+
+/*
+ * --encoders auto: more threads only when one cannot keep up, since each costs a little CPU
+ * (its wake-up, its band's headers) and buys nothing while frames are done well within their
+ * period. Once a second, from that second's mean encode time: one thread more when encoding
+ * takes over 3/4 of the period (frames would wait, or the rate drop); one fewer when the work,
+ * spread over one fewer, would still take under half of it.
+ */
+static void adapt_threads(struct fc_capture *c, uint64_t encode_ns)
+{
+	uint64_t now = fc_clock_now_ns();
+	uint64_t period = period_ns(c), mean;
+	int want = c->threads;
+
+	if (!c->adapt)
+		return;
+	if (!c->adapt_start_ns)
+		c->adapt_start_ns = now;
+	c->adapt_sum_ns += encode_ns;
+	c->adapt_count++;
+	if (now - c->adapt_start_ns < FC_NS_PER_S)
+		return;
+	mean = c->adapt_sum_ns / c->adapt_count;
+	if (mean * 4 > period * 3 && c->threads < c->threads_max)
+		want = c->threads + 1;
+	else if (c->threads > 1 &&
+		 mean * (uint64_t)c->threads / (uint64_t)(c->threads - 1) * 2 < period)
+		want = c->threads - 1;
+	if (want != c->threads) {
+		c->threads = fc_encoder_use_threads(c->encoder, want);
+		fc_info("encoding on %d thread%s: a frame took %.1f ms of its %.1f ms", c->threads,
+			c->threads > 1 ? "s" : "", mean / 1e6, period / 1e6);
+	}
+	c->adapt_start_ns = now;
+	c->adapt_sum_ns = 0;
+	c->adapt_count = 0;
+}
+
 /* What to encode: planes (the pattern, a photo) or a camera's packed YUYV. */
 struct picture {
 	const struct fc_image *img;
@@ -107,7 +161,7 @@ static void publish_encoded(struct fc_capture *c, const struct picture *pic, uin
 	size_t cap = fc_encoder_bound(pic->width, pic->height, subsamp);
 	struct fc_frame *f = cap ? fc_frame_get(c->pool, cap) : NULL;
 	size_t size = 0;
-	uint64_t t0 = fc_clock_now_ns();
+	uint64_t t0 = fc_clock_now_ns(), t1;
 	int rc = -1;
 
 	if (f && pic->img)
@@ -129,10 +183,12 @@ static void publish_encoded(struct fc_capture *c, const struct picture *pic, uin
 	f->capture_ns = capture_ns;
 	f->width = (uint16_t)pic->width;
 	f->height = (uint16_t)pic->height;
+	t1 = fc_clock_now_ns();
 	pthread_mutex_lock(&c->stats_lock);
-	fc_hist_add(&c->stats.encode, fc_clock_now_ns() - t0);
+	fc_hist_add(&c->stats.encode, t1 - t0);
 	pthread_mutex_unlock(&c->stats_lock);
 	published(c, f, &c->stats.encoded);
+	adapt_threads(c, t1 - t0);
 }
 
 /* ---- the test pattern or a photo ----------------------------------------------------------- */
@@ -360,6 +416,15 @@ static void capture_free(struct fc_capture *c)
 	free(c);
 }
 
+/* --encoders auto: at most a band per core, up to 4 (beyond, a 1280x720 band is too thin to be
+ * worth a thread's wake-up). */
+static int auto_encoders(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
 struct fc_capture *fc_capture_start(const struct fc_capture_cfg *cfg, struct fc_slot *slot,
 				    struct fc_capture_info *info, enum fc_v4l2_failure *why,
 				    char *err, size_t errlen)
@@ -378,11 +443,9 @@ struct fc_capture *fc_capture_start(const struct fc_capture_cfg *cfg, struct fc_
 	fc_hist_reset(&c->stats.encode);
 	c->cfg = *cfg;
 	c->slot = slot;
-	c->encoder = fc_encoder_new(cfg->quality, err, errlen);
 	c->pool = fc_frame_pool_new(POOL_KEEP);
-	if (!c->encoder || !c->pool) {
-		if (c->encoder)
-			snprintf(err, errlen, "out of memory");
+	if (!c->pool) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (cfg->device) {
@@ -410,6 +473,15 @@ struct fc_capture *fc_capture_start(const struct fc_capture_cfg *cfg, struct fc_
 		snprintf(info->source, sizeof(info->source), "%s%.140s",
 			 cfg->photo ? "photo " : "test pattern", cfg->photo ? cfg->photo : "");
 	}
+	/* A camera's own MJPEG is passed through: the encoder is there for a camera that comes
+	 * back in YUYV. */
+	c->threads_max = cfg->encoders > 0 ? cfg->encoders : auto_encoders();
+	c->encoder = fc_encoder_new(cfg->quality, c->threads_max, err, errlen);
+	if (!c->encoder)
+		goto fail;
+	c->adapt = cfg->encoders == 0 && c->threads_max > 1;
+	c->threads = fc_encoder_use_threads(c->encoder, c->adapt ? 1 : c->threads_max);
+	info->encoders = c->cam && c->cam_info.got.fourcc == V4L2_PIX_FMT_MJPEG ? 0 : c->threads;
 	rc = pthread_create(&c->thread, NULL, capture_main, c);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the capture thread: %s", strerror(rc));

@@ -32,6 +32,7 @@ struct fc_capture_cfg {
 	int height;
 	int fps_milli; /* frames per 1000 s */
 	int quality;   /* JPEG quality when encoding */
+	int encoders;  /* threads encoding each frame, a band each (encoder.h); 0: auto */
 };
 
 /* What the source delivers, once opened. */
@@ -39,6 +40,7 @@ struct fc_capture_info {
 	int width;
 	int height;
 	int fps_milli;
+	int encoders; /* threads encoding each frame (--encoders auto resolved) */
 	char source
 	    [160]; /* for people: "test pattern" or "/dev/video0 (Card): MJPG passed through" */
 };

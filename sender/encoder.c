@@ -1,83 +1,79 @@
 #include "encoder.h"
 
-#include <setjmp.h>
+#include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h> /* before jpeglib.h, which names FILE */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jerror.h>
-#include <jpeglib.h>
 #include <turbojpeg.h>
 
-#include "yuyv.h"
+#include "coder.h"
 
-/* Luma rows in one strip: libjpeg takes raw data an iMCU row at a time, 16 rows for 4:2:0. */
-#define STRIP_ROWS 16
+/* Below this many pixels a picture is encoded whole: waking a thread would cost more than the
+ * band saves. */
+#define BAND_MIN_PIXELS (320 * 240)
+
+/* A worker thread and its band. The job fields are written by the caller before it posts and
+ * read by the worker after it sees the post; the result fields the other way round. */
+struct worker {
+	int index;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t posted;   /* jobs posted, under lock */
+	uint64_t finished; /* jobs done, under lock */
+	bool quit;	   /* under lock */
+
+	struct fc_coder *coder;
+	struct fc_coder_src src;
+	int quality;
+	unsigned restart;
+	uint8_t *out; /* the band's own JPEG */
+	size_t cap;
+	size_t size;
+	int rc;
+};
 
 struct fc_encoder {
-	struct jpeg_compress_struct cinfo;
-	struct jpeg_error_mgr jerr;
-	struct jpeg_destination_mgr dest;
-	jmp_buf fail;
 	int quality;
-	/* The strip: each component's rows, each padded to whole 8-sample blocks. */
-	uint8_t *strip;
-	size_t strip_size;
-	JSAMPROW rows[3][STRIP_ROWS];
+	int threads; /* started */
+	int in_use;
+	struct fc_coder *coder; /* the caller's: the first band, or the whole picture */
+	struct worker workers[FC_ENCODER_MAX_THREADS - 1];
 	char err[256];
 };
 
-/* One picture being encoded, and how its strips are filled. */
-struct source {
-	void (*fill)(struct fc_encoder *e, const struct source *s, int y0);
-	const struct fc_image *img; /* planes, or NULL */
-	const uint8_t *yuyv;	    /* or a camera's YUYV */
-	size_t yuyv_stride;
-	int width;
-	int height;
-	int pw[3]; /* component widths and heights in samples */
-	int ph[3];
-	int padw[3];  /* the widths rounded up to whole blocks: what the DCT reads */
-	int lines[3]; /* rows per strip */
-};
-
-/* libjpeg's errors end the frame: the message is kept and the encode returns -1. */
-static void on_error(j_common_ptr cinfo)
+static void *worker_main(void *arg)
 {
-	struct fc_encoder *e = cinfo->client_data;
-	char msg[JMSG_LENGTH_MAX];
+	struct worker *w = arg;
+	char name[16];
+	uint64_t seen = 0;
 
-	cinfo->err->format_message(cinfo, msg);
-	snprintf(e->err, sizeof(e->err), "libjpeg: %s", msg);
-	longjmp(e->fail, 1);
+	snprintf(name, sizeof(name), "fc-encode-%d", w->index);
+	pthread_setname_np(pthread_self(), name);
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		while (w->posted == seen && !w->quit)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->quit) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		seen = w->posted;
+		pthread_mutex_unlock(&w->lock);
+
+		w->rc = fc_coder_encode(w->coder, &w->src, w->quality, w->restart, w->out, w->cap,
+					&w->size);
+
+		pthread_mutex_lock(&w->lock);
+		w->finished = seen;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+	}
 }
 
-/* Library code never prints; a compressor's warnings say nothing a user could act on. */
-static void on_message(j_common_ptr cinfo)
-{
-	(void)cinfo;
-}
-
-static void dest_init(j_compress_ptr cinfo)
-{
-	(void)cinfo;
-}
-
-/* The buffer is at least the bound, so this means the bound was wrong: an error, not a
- * reallocation (the frame belongs to a pool and must stay put). */
-static boolean dest_full(j_compress_ptr cinfo)
-{
-	ERREXIT(cinfo, JERR_BUFFER_SIZE);
-	return FALSE;
-}
-
-static void dest_term(j_compress_ptr cinfo)
-{
-	(void)cinfo;
-}
-
-struct fc_encoder *fc_encoder_new(int quality, char *err, size_t errlen)
+struct fc_encoder *fc_encoder_new(int quality, int threads, char *err, size_t errlen)
 {
 	struct fc_encoder *e;
 
@@ -85,26 +81,41 @@ struct fc_encoder *fc_encoder_new(int quality, char *err, size_t errlen)
 		snprintf(err, errlen, "JPEG quality %d: must be from 1 to 100", quality);
 		return NULL;
 	}
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		snprintf(err, errlen, "out of memory");
+	if (threads < 1 || threads > FC_ENCODER_MAX_THREADS) {
+		snprintf(err, errlen, "%d encoding threads: must be from 1 to %d", threads,
+			 FC_ENCODER_MAX_THREADS);
 		return NULL;
 	}
-	e->cinfo.err = jpeg_std_error(&e->jerr);
-	e->jerr.error_exit = on_error;
-	e->jerr.output_message = on_message;
-	e->cinfo.client_data = e;
-	if (setjmp(e->fail)) {
-		snprintf(err, errlen, "%s", e->err);
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->coder = fc_coder_new())) {
+		snprintf(err, errlen, "out of memory");
 		free(e);
 		return NULL;
 	}
-	jpeg_create_compress(&e->cinfo);
-	e->dest.init_destination = dest_init;
-	e->dest.empty_output_buffer = dest_full;
-	e->dest.term_destination = dest_term;
-	e->cinfo.dest = &e->dest;
 	e->quality = quality;
+	e->threads = threads;
+	e->in_use = threads;
+	for (int i = 0; i < threads - 1; i++) {
+		struct worker *w = &e->workers[i];
+		int rc;
+
+		w->index = i + 1;
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_cond_init(&w->cond, NULL);
+		w->coder = fc_coder_new();
+		if (!w->coder) {
+			snprintf(err, errlen, "out of memory");
+			fc_encoder_free(e);
+			return NULL;
+		}
+		rc = pthread_create(&w->thread, NULL, worker_main, w);
+		if (rc) {
+			snprintf(err, errlen, "cannot start an encoding thread: %s", strerror(rc));
+			fc_encoder_free(e);
+			return NULL;
+		}
+		w->started = true;
+	}
 	return e;
 }
 
@@ -112,9 +123,29 @@ void fc_encoder_free(struct fc_encoder *e)
 {
 	if (!e)
 		return;
-	jpeg_destroy_compress(&e->cinfo);
-	free(e->strip);
+	for (int i = 0; i < e->threads - 1; i++) {
+		struct worker *w = &e->workers[i];
+
+		if (w->started) {
+			pthread_mutex_lock(&w->lock);
+			w->quit = true;
+			pthread_cond_broadcast(&w->cond);
+			pthread_mutex_unlock(&w->lock);
+			pthread_join(w->thread, NULL);
+		}
+		fc_coder_free(w->coder);
+		free(w->out);
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+	}
+	fc_coder_free(e->coder);
 	free(e);
+}
+
+int fc_encoder_use_threads(struct fc_encoder *e, int n)
+{
+	e->in_use = n < 1 ? 1 : n > e->threads ? e->threads : n;
+	return e->in_use;
 }
 
 static int tj_subsamp(enum fc_subsamp s)
@@ -138,155 +169,162 @@ size_t fc_encoder_bound(int width, int height, enum fc_subsamp subsamp)
 	return n == (unsigned long)-1 ? 0 : (size_t)n;
 }
 
-/* Sizes the components of a width x height picture and the strip that holds one iMCU row. */
-static int plan(struct fc_encoder *e, struct source *s, enum fc_subsamp subsamp)
+/* Where the entropy-coded data of a JPEG libjpeg wrote begins (after its SOS segment), and
+ * where its SOF0 segment is; 0 if not found (never, for libjpeg's own output). */
+static size_t find_segment(const uint8_t *j, size_t n, uint8_t marker, bool past)
 {
-	int hs = subsamp == FC_SUBSAMP_444 ? 1 : 2; /* luma samples per chroma sample */
-	int vs = subsamp == FC_SUBSAMP_420 ? 2 : 1;
-	size_t need = 0;
-	uint8_t *p;
+	size_t pos = 2; /* after SOI */
 
-	for (int c = 0; c < 3; c++) {
-		s->pw[c] = c ? (s->width + hs - 1) / hs : s->width;
-		s->ph[c] = c ? (s->height + vs - 1) / vs : s->height;
-		s->padw[c] = (s->pw[c] + DCTSIZE - 1) / DCTSIZE * DCTSIZE;
-		s->lines[c] = c ? DCTSIZE : vs * DCTSIZE;
-		need += (size_t)s->padw[c] * (size_t)s->lines[c];
-	}
-	if (need > e->strip_size) {
-		p = realloc(e->strip, need);
-		if (!p) {
-			snprintf(e->err, sizeof(e->err), "out of memory for a %d-wide strip",
-				 s->width);
-			return -1;
-		}
-		e->strip = p;
-		e->strip_size = need;
+	while (pos + 4 <= n && j[pos] == 0xFF) {
+		size_t len = (size_t)j[pos + 2] << 8 | j[pos + 3];
+
+		if (j[pos + 1] == marker)
+			return past ? pos + 2 + len : pos;
+		pos += 2 + len;
 	}
 	return 0;
 }
 
-/* Points the rows handed to libjpeg at the strip, component after component. */
-static void aim(struct fc_encoder *e, const struct source *s)
+/*
+ * Joins the bands into one JPEG in out (which holds the first band's, out_size bytes): the
+ * first band's headers, with the whole picture's height in its SOF0 and the restart interval
+ * libjpeg already wrote (one band's MCUs) in its DRI, then each band's entropy-coded data after
+ * a restart marker RST0..RST7 in turn, then EOI. Each band starts, as a restart interval must,
+ * byte-aligned with its DC predictions at zero: exactly how libjpeg wrote it alone.
+ */
+static int join(struct fc_encoder *e, int bands, int height, uint8_t *out, size_t cap, size_t *size)
 {
-	uint8_t *p = e->strip;
+	size_t n = *size - 2; /* the first band without its EOI */
+	size_t sof = find_segment(out, *size, 0xC0, false);
 
-	for (int c = 0; c < 3; c++) {
-		for (int r = 0; r < s->lines[c]; r++)
-			e->rows[c][r] = p + (size_t)r * (size_t)s->padw[c];
-		p += (size_t)s->padw[c] * (size_t)s->lines[c];
+	if (!sof) {
+		snprintf(e->err, sizeof(e->err), "libjpeg wrote no SOF0 segment");
+		return -1;
 	}
-}
+	out[sof + 5] = (uint8_t)(height >> 8);
+	out[sof + 6] = (uint8_t)height;
+	for (int i = 0; i < bands - 1; i++) {
+		const struct worker *w = &e->workers[i];
+		size_t data = find_segment(w->out, w->size, 0xDA, true);
+		size_t len = w->size - 2 - data;
 
-/* Pads strip rows [0, n) of component c to whole blocks with their last sample, and points the
- * rows below n (past the picture's bottom) at row n - 1: the edge replicated, as libjpeg does
- * for the pictures it downsamples itself, so the padding costs no bits. */
-static void pad(struct fc_encoder *e, const struct source *s, int c, int n)
-{
-	int w = s->pw[c];
-
-	if (s->padw[c] > w)
-		for (int r = 0; r < n; r++)
-			memset(e->rows[c][r] + w, e->rows[c][r][w - 1], (size_t)(s->padw[c] - w));
-	for (int r = n; r < s->lines[c]; r++)
-		e->rows[c][r] = e->rows[c][n - 1];
-}
-
-/* Planes whose rows are whole blocks wide are read in place; others are copied into the strip
- * to be padded (libjpeg reads whole blocks, past the end of a plane otherwise). */
-static void fill_planes(struct fc_encoder *e, const struct source *s, int y0)
-{
-	aim(e, s);
-	for (int c = 0; c < 3; c++) {
-		const uint8_t *plane = s->img->plane[c];
-		size_t stride = (size_t)s->img->stride[c];
-		int r0 = y0 / (s->lines[0] / s->lines[c]);
-		int n = s->ph[c] - r0 < s->lines[c] ? s->ph[c] - r0 : s->lines[c];
-
-		for (int r = 0; r < n; r++) {
-			const uint8_t *src = plane + (size_t)(r0 + r) * stride;
-
-			if (s->padw[c] == s->pw[c])
-				/* libjpeg only reads its input rows; its API is not const. */
-				e->rows[c][r] = (JSAMPROW)(uintptr_t)src;
-			else
-				memcpy(e->rows[c][r], src, (size_t)s->pw[c]);
+		if (!data) {
+			snprintf(e->err, sizeof(e->err), "libjpeg wrote no SOS segment");
+			return -1;
 		}
-		pad(e, s, c, n);
+		if (n + 2 + len + 2 > cap) {
+			snprintf(e->err, sizeof(e->err), "the bands need more than %zu bytes", cap);
+			return -1;
+		}
+		out[n++] = 0xFF;
+		out[n++] = (uint8_t)(0xD0 + i % 8);
+		memcpy(out + n, w->out + data, len);
+		n += len;
 	}
+	out[n++] = 0xFF;
+	out[n++] = 0xD9;
+	*size = n;
+	return 0;
 }
 
-/* The next 16 rows of YUYV split into the strip: fc_yuyv_to_i420 on a slice of the picture. */
-static void fill_yuyv(struct fc_encoder *e, const struct source *s, int y0)
+/* How many bands src is cut into, and the rows of each (a whole number of MCU rows; the last
+ * band takes what is left). 1 means whole. */
+static int plan_bands(const struct fc_encoder *e, const struct fc_image *img, int *rows,
+		      unsigned *restart)
 {
-	int n = s->height - y0 < STRIP_ROWS ? s->height - y0 : STRIP_ROWS;
+	int mcu_h = img->subsamp == FC_SUBSAMP_420 ? 16 : 8;
+	int mcu_w = img->subsamp == FC_SUBSAMP_444 ? 8 : 16;
+	int mcu_rows = (img->height + mcu_h - 1) / mcu_h;
+	int per_band, bands;
+	unsigned long interval;
 
-	/* Re-aimed each time: pad() points the bottom strip's last rows elsewhere. */
-	aim(e, s);
-	fc_yuyv_to_i420(s->yuyv + (size_t)y0 * s->yuyv_stride, s->yuyv_stride, s->width, n,
-			e->rows[0][0], s->padw[0], e->rows[1][0], e->rows[2][0], s->padw[1]);
-	pad(e, s, 0, n);
-	pad(e, s, 1, n / 2);
-	pad(e, s, 2, n / 2);
+	if (e->in_use == 1 || (long)img->width * img->height < BAND_MIN_PIXELS)
+		return 1;
+	per_band = (mcu_rows + e->in_use - 1) / e->in_use;
+	bands = (mcu_rows + per_band - 1) / per_band;
+	interval = (unsigned long)per_band * (unsigned long)((img->width + mcu_w - 1) / mcu_w);
+	if (bands < 2 || interval > 65535) /* DRI holds 16 bits */
+		return 1;
+	*rows = per_band * mcu_h;
+	*restart = (unsigned)interval;
+	return bands;
 }
 
-static int encode(struct fc_encoder *e, struct source *s, enum fc_subsamp subsamp, uint8_t *out,
-		  size_t cap, size_t *size)
+static int encode(struct fc_encoder *e, const struct fc_coder_src *src, uint8_t *out, size_t cap,
+		  size_t *size)
 {
-	struct jpeg_compress_struct *ci = &e->cinfo;
-	JSAMPARRAY planes[3] = { e->rows[0], e->rows[1], e->rows[2] };
+	const struct fc_image *img = &src->img;
+	int rows = img->height;
+	unsigned restart = 0;
+	int bands, rc;
+	struct fc_coder_src first;
 
-	if (cap < fc_encoder_bound(s->width, s->height, subsamp)) {
+	/* 65500: libjpeg's JPEG_MAX_DIMENSION. */
+	if (img->width < 1 || img->height < 1 || img->width > 65500 || img->height > 65500) {
+		snprintf(e->err, sizeof(e->err),
+			 "JPEG encode %dx%d: each side must be from 1 to 65500", img->width,
+			 img->height);
+		return -1;
+	}
+	if (cap < fc_encoder_bound(img->width, img->height, img->subsamp)) {
 		snprintf(e->err, sizeof(e->err), "output buffer of %zu bytes is below the bound",
 			 cap);
 		return -1;
 	}
-	if (s->width < 1 || s->height < 1 || s->width > JPEG_MAX_DIMENSION ||
-	    s->height > JPEG_MAX_DIMENSION) {
-		snprintf(e->err, sizeof(e->err),
-			 "JPEG encode %dx%d: each side must be from 1 to %d", s->width, s->height,
-			 (int)JPEG_MAX_DIMENSION);
-		return -1;
+	bands = plan_bands(e, img, &rows, &restart);
+	/* Every band's buffer first, so that a failure leaves no job posted. */
+	for (int i = 0; i < bands - 1; i++) {
+		struct worker *w = &e->workers[i];
+		size_t need = fc_encoder_bound(img->width, rows, img->subsamp);
+
+		if (need > w->cap) {
+			uint8_t *p = realloc(w->out, need);
+
+			if (!p) {
+				snprintf(e->err, sizeof(e->err), "out of memory for a band");
+				return -1;
+			}
+			w->out = p;
+			w->cap = need;
+		}
 	}
-	if (plan(e, s, subsamp) < 0)
-		return -1;
-	if (setjmp(e->fail)) {
-		jpeg_abort_compress(ci);
-		return -1;
+	for (int i = 0; i < bands - 1; i++) {
+		struct worker *w = &e->workers[i];
+		int y0 = (i + 1) * rows;
+
+		fc_coder_band(src, y0, img->height - y0 < rows ? img->height - y0 : rows, &w->src);
+		w->quality = e->quality;
+		w->restart = restart;
+		pthread_mutex_lock(&w->lock);
+		w->posted++;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
 	}
-	ci->image_width = (JDIMENSION)s->width;
-	ci->image_height = (JDIMENSION)s->height;
-	ci->input_components = 3;
-	ci->in_color_space = JCS_YCbCr;
-	jpeg_set_defaults(ci);
-	ci->comp_info[0].h_samp_factor = subsamp == FC_SUBSAMP_444 ? 1 : 2;
-	ci->comp_info[0].v_samp_factor = subsamp == FC_SUBSAMP_420 ? 2 : 1;
-	for (int c = 1; c < 3; c++) {
-		ci->comp_info[c].h_samp_factor = 1;
-		ci->comp_info[c].v_samp_factor = 1;
+	fc_coder_band(src, 0, rows, &first);
+	rc = fc_coder_encode(e->coder, &first, e->quality, restart, out, cap, size);
+	if (rc < 0)
+		snprintf(e->err, sizeof(e->err), "%s", fc_coder_error(e->coder));
+	for (int i = 0; i < bands - 1; i++) {
+		struct worker *w = &e->workers[i];
+
+		pthread_mutex_lock(&w->lock);
+		while (w->finished != w->posted)
+			pthread_cond_wait(&w->cond, &w->lock);
+		pthread_mutex_unlock(&w->lock);
+		if (w->rc < 0 && rc == 0) {
+			snprintf(e->err, sizeof(e->err), "%s", fc_coder_error(w->coder));
+			rc = -1;
+		}
 	}
-	jpeg_set_quality(ci, e->quality, TRUE);
-	/* Accurate, and on SIMD machines as fast as the approximate one (tjbench -accuratedct). */
-	ci->dct_method = JDCT_ISLOW;
-	ci->raw_data_in = TRUE;
-	e->dest.next_output_byte = out;
-	e->dest.free_in_buffer = cap;
-	jpeg_start_compress(ci, TRUE);
-	while (ci->next_scanline < ci->image_height) {
-		s->fill(e, s, (int)ci->next_scanline);
-		jpeg_write_raw_data(ci, planes, (JDIMENSION)s->lines[0]);
-	}
-	jpeg_finish_compress(ci);
-	*size = cap - e->dest.free_in_buffer;
-	return 0;
+	if (rc == 0 && bands > 1)
+		rc = join(e, bands, img->height, out, cap, size);
+	return rc;
 }
 
 int fc_encoder_encode(struct fc_encoder *e, const struct fc_image *img, uint8_t *out, size_t cap,
 		      size_t *size)
 {
-	struct source s = {
-		.fill = fill_planes, .img = img, .width = img->width, .height = img->height
-	};
+	struct fc_coder_src src = { .img = *img };
 
 	/* Chroma planes of an odd side are ambiguous (rounded up or down?); refused rather than
 	 * guessed at. */
@@ -298,17 +336,17 @@ int fc_encoder_encode(struct fc_encoder *e, const struct fc_image *img, uint8_t 
 			 img->subsamp == FC_SUBSAMP_420 ? "width and height" : "width");
 		return -1;
 	}
-	return encode(e, &s, img->subsamp, out, cap, size);
+	return encode(e, &src, out, cap, size);
 }
 
 int fc_encoder_encode_yuyv(struct fc_encoder *e, const uint8_t *yuyv, size_t stride, int width,
 			   int height, uint8_t *out, size_t cap, size_t *size)
 {
-	struct source s = { .fill = fill_yuyv,
-			    .yuyv = yuyv,
-			    .yuyv_stride = stride,
-			    .width = width,
-			    .height = height };
+	struct fc_coder_src src = {
+		.img = { .width = width, .height = height, .subsamp = FC_SUBSAMP_420 },
+		.yuyv = yuyv,
+		.yuyv_stride = stride,
+	};
 
 	if (width % 2 || height % 2 || stride < (size_t)width * 2) {
 		snprintf(e->err, sizeof(e->err),
@@ -316,7 +354,7 @@ int fc_encoder_encode_yuyv(struct fc_encoder *e, const uint8_t *yuyv, size_t str
 			 width, height, stride);
 		return -1;
 	}
-	return encode(e, &s, FC_SUBSAMP_420, out, cap, size);
+	return encode(e, &src, out, cap, size);
 }
 
 const char *fc_encoder_error(const struct fc_encoder *e)

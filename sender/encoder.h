@@ -1,15 +1,17 @@
 /*
- * encoder: pictures to JPEG with libjpeg-turbo's libjpeg API, fed as raw YUV (no RGB round trip)
- * one strip of 8 or 16 rows at a time, into a buffer the caller allocated once at the worst-case
- * size (no reallocation per frame).
+ * encoder: pictures to JPEG, from planes (the test pattern, a photo) or from a camera's YUYV,
+ * into a buffer the caller allocated once at the worst-case size (no reallocation per frame).
  *
- * Two inputs: planes (the test pattern, a photo), read in place; and a camera's packed YUYV,
- * split into 4:2:0 strip by strip (yuyv.h) so that the split's output is still in the cache when
- * the DCT reads it: a whole-frame split writes 1.4 MB at 1280x720 that the encoder then reads
- * back from memory. The DCT is the accurate one (JDCT_ISLOW), as the viewer's decoder uses.
+ * With more than one thread a picture is cut into horizontal bands, one per thread, each
+ * encoded at the same time by its own libjpeg compressor (coder.h) and joined as the restart
+ * intervals of one baseline JPEG: a frame is ready in about 1/threads of the time, so a core
+ * that cannot keep up with a camera alone gets help without any frame waiting longer. Any
+ * decoder reads the result (restart markers are baseline JPEG); it decodes to exactly the
+ * pixels of the one-thread JPEG, for about 4 bytes and a few microseconds per extra band.
  *
- * A handle wraps one libjpeg compressor, its strip buffer and its error text; one thread uses it
- * at a time (the capture thread). Never prints.
+ * The handle owns threads - 1 worker threads ("fc-encode-N"), idle between pictures; the
+ * caller's thread encodes the first band and waits for the others. One caller at a time (the
+ * capture thread). Never prints.
  */
 #ifndef FC_ENCODER_H
 #define FC_ENCODER_H
@@ -19,11 +21,19 @@
 
 #include "image.h"
 
+/* The most threads one picture is cut for. */
+#define FC_ENCODER_MAX_THREADS 8
+
 struct fc_encoder;
 
-/* quality 1..100; NULL with the reason in err on failure. */
-struct fc_encoder *fc_encoder_new(int quality, char *err, size_t errlen);
+/* quality 1..100, threads 1..FC_ENCODER_MAX_THREADS (all of them in use until told otherwise);
+ * NULL with the reason in err on failure. */
+struct fc_encoder *fc_encoder_new(int quality, int threads, char *err, size_t errlen);
 void fc_encoder_free(struct fc_encoder *e);
+
+/* How many of its threads the next pictures are cut for: n clamped to 1..threads; the number in
+ * use. One thread costs the least CPU; more make each frame ready sooner. */
+int fc_encoder_use_threads(struct fc_encoder *e, int n);
 
 /* The largest JPEG an image of this size and subsampling can become; 0 for an impossible size. */
 size_t fc_encoder_bound(int width, int height, enum fc_subsamp subsamp);

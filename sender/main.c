@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 	char err[256];
 	char warn[256];
 	char where[FC_NET_HOST_MAX + 16];
+	char threads[24] = "";
 	sigset_t sigs;
 	uint64_t end_ns = 0;
 	uint64_t next_report;
@@ -340,14 +341,16 @@ int main(int argc, char **argv)
 		fc_info("asked for %dx%d at %.3g fps; the camera's nearest is %dx%d at %.3g fps",
 			o.capture.width, o.capture.height, o.capture.fps_milli / 1000.0, info.width,
 			info.height, info.fps_milli / 1000.0);
+	if (info.encoders > 1)
+		snprintf(threads, sizeof(threads), " on %d threads", info.encoders);
 	if (o.dial)
-		fc_info("%s, %dx%d at %.3g fps, quality %d; dialling viewer %s", info.source,
+		fc_info("%s, %dx%d at %.3g fps, quality %d%s; dialling viewer %s", info.source,
 			info.width, info.height, info.fps_milli / 1000.0, o.capture.quality,
-			fc_net_addr_str(&o.addr, where, sizeof(where)));
+			threads, fc_net_addr_str(&o.addr, where, sizeof(where)));
 	else
-		fc_info("%s, %dx%d at %.3g fps, quality %d; waiting for viewers on %s%s%u",
+		fc_info("%s, %dx%d at %.3g fps, quality %d%s; waiting for viewers on %s%s%u",
 			info.source, info.width, info.height, info.fps_milli / 1000.0,
-			o.capture.quality, o.addr.host[0] ? o.addr.host : "port ",
+			o.capture.quality, threads, o.addr.host[0] ? o.addr.host : "port ",
 			o.addr.host[0] ? ":" : "", fc_server_port(srv));
 
 	rep.start_ns = rep.last_ns = fc_clock_now_ns();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encoder.h"
 #include "opt.h"
 #include "proto.h"
 
@@ -36,6 +37,9 @@ static void usage(FILE *out)
 	    "  -s, --size WxH            picture size (default 640x480; a camera snaps to its nearest)\n"
 	    "  -r, --fps N               frames per second (default 30; fractions allowed)\n"
 	    "  -q, --quality Q           JPEG quality 1..100 when encoding here (default 80)\n"
+	    "      --encoders N          threads encoding each frame, a band each, so that a frame\n"
+	    "                            is ready sooner (1..8; default auto: more than one only\n"
+	    "                            when one cannot keep up, at most one per core, up to 4)\n"
 	    "Running:\n"
 	    "  -t, --seconds N           stop after N seconds (default: run until Ctrl-C)\n"
 	    "      --stats-json FILE     also write the per-second figures as JSON lines (- = stdout)\n"
@@ -62,7 +66,7 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 		OPT_LIST_FORMATS,
 		OPT_PHOTO
 	};
-	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE };
+	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE, OPT_ENCODERS };
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
@@ -77,6 +81,7 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 		{ "size", required_argument, NULL, 's' },
 		{ "fps", required_argument, NULL, 'r' },
 		{ "quality", required_argument, NULL, 'q' },
+		{ "encoders", required_argument, NULL, OPT_ENCODERS },
 		{ "seconds", required_argument, NULL, 't' },
 		{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -154,6 +159,15 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 		case 'q':
 			rc = fc_opt_int("--quality", optarg, 1, 100, &n, err, sizeof(err));
 			o->capture.quality = (int)n;
+			break;
+		case OPT_ENCODERS:
+			if (strcmp(optarg, "auto") == 0) {
+				o->capture.encoders = 0;
+			} else {
+				rc = fc_opt_int("--encoders", optarg, 1, FC_ENCODER_MAX_THREADS, &n,
+						err, sizeof(err));
+				o->capture.encoders = (int)n;
+			}
 			break;
 		case 't':
 			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err,

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +102,7 @@ static void free_pic(struct pic *p)
 static struct fc_encoder *new_encoder(int quality)
 {
 	char err[256] = "";
-	struct fc_encoder *e = fc_encoder_new(quality, err, sizeof(err));
+	struct fc_encoder *e = fc_encoder_new(quality, 1, err, sizeof(err));
 
 	if (!e)
 		fail_msg("fc_encoder_new(%d): %s", quality, err);
@@ -275,7 +276,7 @@ static void test_quality_out_of_range_refused(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_null(fc_encoder_new(bad[i], err, sizeof(err)));
+		assert_null(fc_encoder_new(bad[i], 1, err, sizeof(err)));
 		snprintf(num, sizeof(num), "%d", bad[i]);
 		assert_contains(err, num);
 		assert_contains(err, "1 to 100");
@@ -480,6 +481,175 @@ static void test_bad_yuyv_refused(void **state)
 	fc_encoder_free(e);
 }
 
+/* A JPEG decoded to TurboJPEG's planes, one buffer (caller frees); the size in *len. */
+static uint8_t *decode_planes(const uint8_t *jpeg, size_t size, size_t *len)
+{
+	tjhandle tj = tjInitDecompress();
+	int w, h, samp, cs;
+	uint8_t *buf;
+
+	assert_non_null(tj);
+	assert_int_equal(tjDecompressHeader3(tj, jpeg, (unsigned long)size, &w, &h, &samp, &cs), 0);
+	*len = tjBufSizeYUV2(w, 1, h, samp);
+	buf = malloc(*len);
+	assert_non_null(buf);
+	assert_int_equal(
+	    tjDecompressToYUV2(tj, jpeg, (unsigned long)size, buf, w, 1, h, TJFLAG_STOPONWARNING),
+	    0);
+	tjDestroy(tj);
+	return buf;
+}
+
+/* The restart markers in a JPEG's entropy-coded data, in order, as 0..7; their count. */
+static int restart_markers(const uint8_t *j, size_t n, int *seen, int max)
+{
+	int count = 0;
+
+	for (size_t i = 2; i + 1 < n; i++)
+		if (j[i] == 0xFF && j[i + 1] >= 0xD0 && j[i + 1] <= 0xD7) {
+			if (count < max)
+				seen[count] = j[i + 1] - 0xD0;
+			count++;
+		}
+	return count;
+}
+
+/* A picture cut into bands, one per thread, decodes to exactly the pixels of the one-thread
+ * JPEG, with one restart marker between bands (RST0, RST1, ... in turn): from planes in each
+ * subsampling and from YUYV, with whole bands and with a short last one. */
+static void test_bands_decode_to_the_pixels_of_one_thread(void **state)
+{
+	static const struct {
+		int w, h, threads;
+		enum fc_subsamp s;
+		bool yuyv;
+	} cases[] = {
+		{ 640, 480, 2, FC_SUBSAMP_420, false }, { 640, 362, 3, FC_SUBSAMP_420, false },
+		{ 640, 480, 4, FC_SUBSAMP_422, false }, { 488, 300, 4, FC_SUBSAMP_444, false },
+		{ 1280, 720, 4, FC_SUBSAMP_420, true }, { 648, 486, 2, FC_SUBSAMP_420, true },
+	};
+	struct fc_encoder *one = new_encoder(80);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int w = cases[i].w, h = cases[i].h, mcu_h = cases[i].s == FC_SUBSAMP_420 ? 16 : 8;
+		char err[256];
+		struct fc_encoder *many = fc_encoder_new(80, cases[i].threads, err, sizeof(err));
+		struct pic p = make_pic(w, h, cases[i].s, 0);
+		size_t cap = fc_encoder_bound(w, h, cases[i].s), a_size = 0, b_size = 0;
+		size_t stride = 0, maplen = 0, a_len, b_len;
+		void *map = NULL;
+		uint8_t *yuyv = cases[i].yuyv ? make_yuyv(w, h, 0, &stride, &map, &maplen) : NULL;
+		uint8_t *a = malloc(cap), *b = malloc(cap), *pa, *pb;
+		int seen[8], bands, per_band;
+
+		assert_non_null(many);
+		assert_non_null(a);
+		assert_non_null(b);
+		if (yuyv) {
+			assert_int_equal(
+			    fc_encoder_encode_yuyv(one, yuyv, stride, w, h, a, cap, &a_size), 0);
+			assert_int_equal(
+			    fc_encoder_encode_yuyv(many, yuyv, stride, w, h, b, cap, &b_size), 0);
+		} else {
+			assert_int_equal(fc_encoder_encode(one, &p.img, a, cap, &a_size), 0);
+			assert_int_equal(fc_encoder_encode(many, &p.img, b, cap, &b_size), 0);
+			check_jpeg(b, b_size, &p);
+		}
+		per_band = ((h + mcu_h - 1) / mcu_h + cases[i].threads - 1) / cases[i].threads;
+		bands = ((h + mcu_h - 1) / mcu_h + per_band - 1) / per_band;
+		assert_int_equal(restart_markers(a, a_size, seen, 8), 0);
+		if (restart_markers(b, b_size, seen, 8) != bands - 1)
+			fail_msg("%dx%d on %d threads: %d restart markers, want %d", w, h,
+				 cases[i].threads, restart_markers(b, b_size, seen, 8), bands - 1);
+		for (int k = 0; k < bands - 1; k++)
+			assert_int_equal(seen[k], k % 8);
+		pa = decode_planes(a, a_size, &a_len);
+		pb = decode_planes(b, b_size, &b_len);
+		assert_int_equal(a_len, b_len);
+		if (memcmp(pa, pb, a_len) != 0)
+			fail_msg("%dx%d on %d threads: other pixels than on one", w, h,
+				 cases[i].threads);
+		/* A restart marker and the bits that pad each band to a byte, a few per band. */
+		assert_true(b_size <= a_size + 16 * (size_t)bands);
+		free(pa);
+		free(pb);
+		free(a);
+		free(b);
+		if (map)
+			munmap(map, maplen);
+		free_pic(&p);
+		fc_encoder_free(many);
+	}
+	fc_encoder_free(one);
+}
+
+/* A small picture is not worth a thread: with four it is byte for byte the one-thread JPEG. */
+static void test_small_picture_stays_whole(void **state)
+{
+	char err[256];
+	struct fc_encoder *one = new_encoder(80);
+	struct fc_encoder *four = fc_encoder_new(80, 4, err, sizeof(err));
+	struct pic p = make_pic(160, 120, FC_SUBSAMP_420, 0);
+	size_t cap = fc_encoder_bound(160, 120, FC_SUBSAMP_420), a_size, b_size;
+	uint8_t *a = malloc(cap), *b = malloc(cap);
+
+	(void)state;
+	assert_non_null(four);
+	assert_int_equal(fc_encoder_encode(one, &p.img, a, cap, &a_size), 0);
+	assert_int_equal(fc_encoder_encode(four, &p.img, b, cap, &b_size), 0);
+	assert_int_equal(a_size, b_size);
+	assert_memory_equal(a, b, a_size);
+	free(a);
+	free(b);
+	free_pic(&p);
+	fc_encoder_free(one);
+	fc_encoder_free(four);
+}
+
+/* Threads must be 1..FC_ENCODER_MAX_THREADS: 0 and one more are refused, naming the number. */
+static void test_threads_out_of_range_refused(void **state)
+{
+	char err[256] = "";
+
+	(void)state;
+	assert_null(fc_encoder_new(80, 0, err, sizeof(err)));
+	assert_contains(err, "0 encoding threads");
+	assert_null(fc_encoder_new(80, FC_ENCODER_MAX_THREADS + 1, err, sizeof(err)));
+	assert_contains(err, "9 encoding threads");
+}
+
+/* Told to use one of its threads, an encoder of four writes the one-thread JPEG; the number in
+ * use is clamped to what it has. */
+static void test_threads_in_use_can_be_lowered(void **state)
+{
+	char err[256];
+	struct fc_encoder *one = new_encoder(80);
+	struct fc_encoder *four = fc_encoder_new(80, 4, err, sizeof(err));
+	struct pic p = make_pic(W, H, FC_SUBSAMP_420, 0);
+	size_t cap = fc_encoder_bound(W, H, FC_SUBSAMP_420), a_size, b_size;
+	uint8_t *a = malloc(cap), *b = malloc(cap);
+	int seen[8];
+
+	(void)state;
+	assert_non_null(four);
+	assert_int_equal(fc_encoder_use_threads(four, 1), 1);
+	assert_int_equal(fc_encoder_encode(one, &p.img, a, cap, &a_size), 0);
+	assert_int_equal(fc_encoder_encode(four, &p.img, b, cap, &b_size), 0);
+	assert_int_equal(a_size, b_size);
+	assert_memory_equal(a, b, a_size);
+	assert_int_equal(fc_encoder_use_threads(four, 99), 4);
+	assert_int_equal(fc_encoder_use_threads(four, 0), 1);
+	assert_int_equal(fc_encoder_use_threads(four, 3), 3);
+	assert_int_equal(fc_encoder_encode(four, &p.img, b, cap, &b_size), 0);
+	assert_int_equal(restart_markers(b, b_size, seen, 8), 2);
+	free(a);
+	free(b);
+	free_pic(&p);
+	fc_encoder_free(one);
+	fc_encoder_free(four);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +665,10 @@ int main(void)
 		cmocka_unit_test(test_one_handle_many_frames),
 		cmocka_unit_test(test_yuyv_strips_give_the_jpeg_of_the_split_planes),
 		cmocka_unit_test(test_bad_yuyv_refused),
+		cmocka_unit_test(test_bands_decode_to_the_pixels_of_one_thread),
+		cmocka_unit_test(test_small_picture_stays_whole),
+		cmocka_unit_test(test_threads_out_of_range_refused),
+		cmocka_unit_test(test_threads_in_use_can_be_lowered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,7 @@ def test_bad_options():
         (SEND, ["--size", "big"], "WIDTHxHEIGHT"),
         (SEND, ["--fps", "abc"], "--fps 'abc'"),
         (SEND, ["--quality", "0"], "--quality 0: out of range"),
+        (SEND, ["--encoders", "9"], "--encoders 9: out of range"),
         (SEND, ["--listen", "host:99999"], "port must be a number"),
         (SEND, ["--listen", "1", "--connect", "a:2"], "exclude each other"),
         (SEND, ["--frobnicate"], "Try 'freshcam-send --help'"),

@@ -46,6 +46,26 @@ def test_one_viewer():
              f"accepted {ss['departed_accepted']}; the viewer showed {sm['shown']})", s, v)
 
 
+def test_frames_encoded_in_bands():
+    """--encoders 3: each 1280x720 frame is cut in three bands, encoded at once and joined as
+    one JPEG with restart markers, which the viewer decodes: shown at the source rate, every
+    stamp readable, none corrupt, none over budget"""
+    port = fc.free_port()
+    s = fc.sender("--size", "1280x720", "--fps", str(SOURCE_FPS), "--encoders", "3", port=port)
+    fc.wait_listening(port)
+    v = fc.viewer(port, "--seconds", "3", "--check-stamps")
+    fc.check(v.wait(20) == 0, "viewer exits 0 after --seconds", v)
+    s.stop()
+    sm = v.summary()
+    fc.check("quality 80 on 3 threads" in s.output(), "the sender says it encodes on 3 threads", s)
+    fc.check(0.8 * SOURCE_FPS <= sm["shown_fps"] <= 1.1 * SOURCE_FPS,
+             f"shown at about the source rate ({sm['shown_fps']} fps)", v, s)
+    fc.check(sm["corrupt"] == 0 and sm["unstamped"] == 0 and sm["stamped"] == sm["shown"],
+             f"every frame decodes with its stamp ({sm['stamped']}/{sm['shown']}, "
+             f"{sm['corrupt']} corrupt)", v)
+    fc.check(sm["stamp_over_budget"] == 0, "no shown frame older than the budget", v)
+
+
 def test_max_age_1_rejects_everything():
     """--max-age 1: every frame rejected and counted, the viewer says why, the sender is told"""
     port = fc.free_port()
