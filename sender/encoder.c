@@ -95,13 +95,16 @@ struct fc_encoder *fc_encoder_new(int quality, int threads, char *err, size_t er
 	e->quality = quality;
 	e->threads = threads;
 	e->in_use = threads;
+	/* Every worker's lock first: fc_encoder_free tears down all threads - 1 of them. */
+	for (int i = 0; i < threads - 1; i++) {
+		pthread_mutex_init(&e->workers[i].lock, NULL);
+		pthread_cond_init(&e->workers[i].cond, NULL);
+	}
 	for (int i = 0; i < threads - 1; i++) {
 		struct worker *w = &e->workers[i];
 		int rc;
 
 		w->index = i + 1;
-		pthread_mutex_init(&w->lock, NULL);
-		pthread_cond_init(&w->cond, NULL);
 		w->coder = fc_coder_new();
 		if (!w->coder) {
 			snprintf(err, errlen, "out of memory");
