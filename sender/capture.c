@@ -114,9 +114,8 @@ static uint64_t period_ns(const struct fc_capture *c)
  * takes over 3/4 of the period (frames would wait, or the rate drop); one fewer when the work,
  * spread over one fewer, would still take under half of it.
  */
-static void adapt_threads(struct fc_capture *c, uint64_t encode_ns)
+static void adapt_threads(struct fc_capture *c, uint64_t encode_ns, uint64_t now)
 {
-	uint64_t now = fc_clock_now_ns();
 	uint64_t period = period_ns(c), mean;
 	int want = c->threads;
 
@@ -188,7 +187,7 @@ static void publish_encoded(struct fc_capture *c, const struct picture *pic, uin
 	fc_hist_add(&c->stats.encode, t1 - t0);
 	pthread_mutex_unlock(&c->stats_lock);
 	published(c, f, &c->stats.encoded);
-	adapt_threads(c, t1 - t0);
+	adapt_threads(c, t1 - t0, t1);
 }
 
 /* ---- the test pattern or a photo ----------------------------------------------------------- */

@@ -34,15 +34,16 @@ struct layout {
 	int padw[3];  /* the widths rounded up to whole blocks: what the DCT reads */
 	int lines[3]; /* rows per strip */
 };
+
 /* libjpeg's errors end the picture: the message is kept and the encode returns -1. */
 static void on_error(j_common_ptr cinfo)
 {
-	struct fc_coder *e = cinfo->client_data;
+	struct fc_coder *c = cinfo->client_data;
 	char msg[JMSG_LENGTH_MAX];
 
 	cinfo->err->format_message(cinfo, msg);
-	snprintf(e->err, sizeof(e->err), "libjpeg: %s", msg);
-	longjmp(e->fail, 1);
+	snprintf(c->err, sizeof(c->err), "libjpeg: %s", msg);
+	longjmp(c->fail, 1);
 }
 
 /* Library code never prints; a compressor's warnings say nothing a user could act on. */
@@ -72,34 +73,34 @@ static void dest_term(j_compress_ptr cinfo)
 struct fc_coder *fc_coder_new(void)
 {
 	/* volatile: read again after the longjmp below. */
-	struct fc_coder *volatile e = calloc(1, sizeof(*e));
+	struct fc_coder *volatile c = calloc(1, sizeof(*c));
 
-	if (!e)
+	if (!c)
 		return NULL;
-	e->cinfo.err = jpeg_std_error(&e->jerr);
-	e->jerr.error_exit = on_error;
-	e->jerr.output_message = on_message;
-	e->cinfo.client_data = e;
+	c->cinfo.err = jpeg_std_error(&c->jerr);
+	c->jerr.error_exit = on_error;
+	c->jerr.output_message = on_message;
+	c->cinfo.client_data = c;
 	/* jpeg_create_compress fails only when out of memory. */
-	if (setjmp(e->fail)) {
-		free(e);
+	if (setjmp(c->fail)) {
+		free(c);
 		return NULL;
 	}
-	jpeg_create_compress(&e->cinfo);
-	e->dest.init_destination = dest_init;
-	e->dest.empty_output_buffer = dest_full;
-	e->dest.term_destination = dest_term;
-	e->cinfo.dest = &e->dest;
-	return e;
+	jpeg_create_compress(&c->cinfo);
+	c->dest.init_destination = dest_init;
+	c->dest.empty_output_buffer = dest_full;
+	c->dest.term_destination = dest_term;
+	c->cinfo.dest = &c->dest;
+	return c;
 }
 
-void fc_coder_free(struct fc_coder *e)
+void fc_coder_free(struct fc_coder *c)
 {
-	if (!e)
+	if (!c)
 		return;
-	jpeg_destroy_compress(&e->cinfo);
-	free(e->strip);
-	free(e);
+	jpeg_destroy_compress(&c->cinfo);
+	free(c->strip);
+	free(c);
 }
 
 /* Sizes the components of src and the strip that holds one iMCU row of them. */

@@ -7,7 +7,8 @@
  * intervals of one baseline JPEG: a frame is ready in about 1/threads of the time, so a core
  * that cannot keep up with a camera alone gets help without any frame waiting longer. Any
  * decoder reads the result (restart markers are baseline JPEG); it decodes to exactly the
- * pixels of the one-thread JPEG, for about 4 bytes and a few microseconds per extra band.
+ * pixels of the one-thread JPEG, for a few bytes more per extra band (a restart marker and the
+ * bits that pad a band to a byte).
  *
  * The handle owns threads - 1 worker threads ("fc-encode-N"), idle between pictures; the
  * caller's thread encodes the first band and waits for the others. One caller at a time (the
