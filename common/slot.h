@@ -40,6 +40,10 @@ struct fc_frame *fc_slot_get_newer(struct fc_slot *s, uint64_t after_seq);
  * NULL on timeout or once the slot is closed. */
 struct fc_frame *fc_slot_wait_newer(struct fc_slot *s, uint64_t after_seq, uint64_t deadline_ns);
 
+/* Wakes the watchers without a new frame: the producer has added to the frame already
+ * published (a rendition, frame.h), which a watcher may be waiting for. */
+void fc_slot_poke(struct fc_slot *s);
+
 /* Wakes every waiter and makes all later waits return NULL at once: the producer is gone. The
  * frame in the slot can still be fetched with fc_slot_get_newer. */
 void fc_slot_close(struct fc_slot *s);

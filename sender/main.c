@@ -246,6 +246,7 @@ int main(int argc, char **argv)
 	struct fc_capture_info info;
 	enum fc_v4l2_failure why;
 	struct fc_slot *slot = NULL;
+	struct fc_ladder ladder; /* shared by the capture and the sessions; outlives both */
 	struct fc_capture *cap = NULL;
 	struct fc_server *srv = NULL;
 	struct reporter rep = { 0 };
@@ -297,6 +298,7 @@ int main(int argc, char **argv)
 		fc_error("out of memory");
 		goto out;
 	}
+	o.capture.ladder = &ladder;
 	cap = fc_capture_start(&o.capture, slot, &info, &why, err, sizeof(err));
 	if (!cap) {
 		if (o.capture.device)
@@ -311,6 +313,8 @@ int main(int argc, char **argv)
 		.max_viewers = o.max_viewers,
 		.session = {
 			.slot = slot,
+			.ladder = &ladder,
+			.period_ns = 1000ull * FC_NS_PER_S / (uint64_t)(info.fps_milli > 0 ? info.fps_milli : 30000),
 			.hello = {
 				.role = FC_ROLE_SENDER,
 				.codec = FC_CODEC_JPEG,

@@ -89,6 +89,9 @@ static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	f->seq = fm->seq;
 	f->width = fm->width;
 	f->height = fm->height;
+	f->src_width = fm->src_width;
+	f->src_height = fm->src_height;
+	f->quality = fm->quality;
 	f->recv_ns = v3;
 	f->bound_ns = bound;
 	/* Before the slot takes our reference: the recorder takes its own and never waits. */
@@ -101,6 +104,7 @@ static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
  * failed. */
 static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3)
 {
+	uint64_t first_ns = fc_conn_first_ns(c->conn) < v3 ? fc_conn_first_ns(c->conn) : v3;
 	struct fc_msg v = { .type = FC_MSG_VERDICT };
 	struct outstanding o = c->out[c->head]; /* a copy: send_request may reuse the entry */
 	struct fc_age age;
@@ -160,6 +164,10 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	v.u.verdict.bound_us =
 	    age.bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(age.bound_ns / 1000);
 	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
+	/* How long its bytes took, first to last: the sender's measure of the link (adapt.h). */
+	v.u.verdict.recv_us = v3 - first_ns >= (uint64_t)UINT32_MAX * 1000
+				  ? UINT32_MAX
+				  : (uint32_t)((v3 - first_ns) / 1000);
 	if (fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms) < 0)
 		goto io_error;
 	return 0;

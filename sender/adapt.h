@@ -1,0 +1,141 @@
+/*
+ * adapt: the control law that fits one viewer's frames to its link.
+ *
+ * The sender can send each picture at several renditions (ladder.h: rung 0 the full picture,
+ * each rung after it smaller in bytes). For each viewer this law picks the largest rung whose
+ * frames cross that viewer's link within a fraction of its budget, and says when the next
+ * frame may start so that no frame queues behind another. It learns from what every exchange
+ * already carries:
+ *
+ *  - each VERDICT: the frame's age bound b, and how long its bytes took to arrive, first to last
+ *    (x, the time the link's narrowest part took to pass s bytes: the frame crossed at s / x
+ *    bytes a second). The rest of the bound, f = b - x, is what no rendition changes: the round
+ *    trip, the frame's age when it left, the link's jitter;
+ *  - the kernel (tcpstat.h): bytes still unacknowledged, retransmissions, the least round trip.
+ *
+ * The law (docs/DESIGN.md tells why each part is there; tests/test_adapt.c drives it through
+ * simulated links):
+ *
+ *  1. Rate. C is the highest crossing rate among the frames judged since the last cut (at most
+ *     16, at most 4 s old): a frame that is small for its link takes at least its bytes' worth
+ *     of time, so no frame measures more than the link gives, and the highest is the best
+ *     estimate.
+ *  2. Room. A frame may take T = min(ALPHA B - F, BETA P) to cross, with B the viewer's budget,
+ *     F the second highest f of those frames (jitter and all) and P the source's frame period:
+ *     a frame's bound then stays under ALPHA of the budget, and a fifth of the link stays idle
+ *     so that a queue drains between frames. The room is C T bytes; the rung chosen is the
+ *     largest whose expected size fits.
+ *  3. Down at once. A frame is bad when it was rejected or its bound passed GAMMA B. A bad frame
+ *     cuts the estimate to its own crossing rate and moves at least one rung down. A frame made
+ *     late while the kernel retransmitted (a loss rather than a slower link) is different: one
+ *     says nothing of the rate, so only the LOSSES-th such frame among the last 16 cuts, to
+ *     LOSS_CUT C and one rung down (fewer packets, fewer to lose). Only one cut per round of
+ *     frames: frames sent before a cut were chosen on the old estimate and say nothing new.
+ *  4. Up carefully. One rung at a time, when the frames at the current rung have been good for
+ *     a while (1 frame until the first bad one, so a start from a small rung is quick; 8 after),
+ *     the next rung fits the room, and no hold is on. A bad frame at a rung above the highest
+ *     that held (a failed probe) doubles the hold before the next try: 1, 2, 4 ... 32 s, halved
+ *     again each time a probe holds. So the law settles on the largest rung the link carries
+ *     and looks above it now and then.
+ *  5. Pace. The next frame starts no sooner than s / C after the last one started, and only
+ *     once the bytes the kernel has not seen acknowledged fit in one round trip at C: frames
+ *     never queue behind each other in the link. When even the smallest rung takes longer than
+ *     a frame period, this lowers the frame rate instead.
+ *
+ * Pure arithmetic over a struct the session thread owns; the caller passes the time and the
+ * kernel's figures (NULL when it has none, e.g. a Unix socket in a test).
+ */
+#ifndef FC_ADAPT_H
+#define FC_ADAPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcpstat.h"
+
+#define FC_ADAPT_ALPHA	  0.8 /* of the budget a frame's bound is planned to take at most */
+#define FC_ADAPT_BETA	  0.8 /* of the frame period a frame may take to cross */
+#define FC_ADAPT_GAMMA	  0.9 /* of the budget a bound may reach before the frame counts as bad */
+#define FC_ADAPT_LOSS_CUT 0.7 /* the estimate kept after losses */
+#define FC_ADAPT_LOSSES	  3   /* frames of the last 16 made late by a loss before that counts */
+#define FC_ADAPT_HISTORY  16  /* judged frames the estimates look back over */
+#define FC_ADAPT_INFLIGHT 32  /* frames sent and not yet judged */
+#define FC_ADAPT_K_START  1   /* good frames before a step up, until the first bad frame */
+#define FC_ADAPT_K	  8   /* and after it */
+#define FC_ADAPT_HOLD_MIN 1000000000ull	 /* the wait after a bad frame, at least */
+#define FC_ADAPT_HOLD_MAX 32000000000ull /* and at most */
+
+struct fc_adapt_sample {
+	uint64_t at_ns;
+	double rate;	   /* bytes/s the frame crossed at */
+	uint64_t fixed_ns; /* its bound less its crossing time */
+};
+
+struct fc_adapt_sent {
+	uint64_t seq;
+	uint64_t s2_ns;	  /* when it started to leave */
+	uint64_t acked;	  /* the kernel's acknowledged bytes then */
+	uint32_t bytes;	  /* its JPEG, 0 for a stale notice */
+	uint32_t retrans; /* the kernel's retransmissions then */
+	int rung;
+};
+
+struct fc_adapt {
+	uint64_t budget_ns;
+	uint64_t period_ns;
+
+	/* The link, since the last cut. */
+	double rate; /* C, bytes/s; 0 before the first verdict */
+	struct fc_adapt_sample hist[FC_ADAPT_HISTORY];
+	unsigned nhist;	 /* samples in hist, newest at hist[nhist - 1] */
+	uint64_t cut_ns; /* frames sent before this cannot cut again */
+	uint16_t losses; /* the last 16 frames judged, a bit each: made late by a lost packet */
+
+	/* Frames sent, awaiting their VERDICT, oldest first. */
+	struct fc_adapt_sent sent[FC_ADAPT_INFLIGHT];
+	unsigned shead;
+	unsigned slen;
+
+	/* The rung. */
+	int rung;	   /* chosen now */
+	int top;	   /* the largest rung (lowest index) that held; -1 before any */
+	int below;	   /* after a bad frame at rung r: the next choice is below r; else -1 */
+	unsigned good;	   /* good frames judged at the rung now chosen, since it was chosen */
+	bool started;	   /* a bad frame has been seen: careful steps up from now on */
+	uint64_t hold_ns;  /* no step up before this */
+	uint64_t backoff;  /* the hold after a failed probe, doubling */
+	uint64_t next_ns;  /* pacing: the next frame starts no sooner */
+	uint64_t last_ns;  /* the last frame's start */
+	uint32_t last_len; /* and its bytes */
+
+	/* For people. */
+	uint64_t cuts;	/* bad frames that cut the estimate */
+	uint64_t ups;	/* steps up */
+	uint64_t downs; /* steps down */
+};
+
+/* Starts at rung (a small one: the law climbs quickly to what the link carries). */
+void fc_adapt_init(struct fc_adapt *a, uint64_t budget_ns, uint64_t period_ns, int rung);
+
+/* The rung for the next frame, given the bytes each of the n rungs is expected to weigh
+ * (expect[r]; 0: not known, taken to fit) and the rungs this viewer may get (a bit each; at
+ * least one). */
+int fc_adapt_rung(struct fc_adapt *a, const uint32_t *expect, int n, uint32_t allowed,
+		  uint64_t now_ns);
+
+/* How long before the next frame may start, in ns (0: now). */
+uint64_t fc_adapt_wait(struct fc_adapt *a, const struct fc_tcpstat *tcp, uint64_t now_ns);
+
+/* A frame of bytes (0: a stale notice) at rung started to leave at s2_ns. */
+void fc_adapt_sent(struct fc_adapt *a, uint64_t seq, int rung, uint32_t bytes, uint64_t s2_ns,
+		   const struct fc_tcpstat *tcp);
+
+/* Its VERDICT: the bound (UINT64_MAX: none could be computed), the time its bytes took to
+ * arrive, whether it was accepted. Frames are judged in the order they were sent. */
+void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64_t recv_ns,
+		     bool accepted, uint64_t now_ns, const struct fc_tcpstat *tcp);
+
+/* The room for the next frame in bytes (UINT64_MAX while the rate is not known yet). */
+uint64_t fc_adapt_room(const struct fc_adapt *a);
+
+#endif
