@@ -1,6 +1,7 @@
 #include "scale.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -222,40 +223,75 @@ static inline uint16_t limited_pair(uint16_t sum)
 	return (uint16_t)(d > 448 ? 448 : d);
 }
 
-static void add_yuyv_rows(const uint8_t *restrict a, const uint8_t *restrict b,
-			  uint16_t *restrict l, uint16_t *restrict u, uint16_t *restrict v, int n)
+/* Adds rows a and b into l, u, v, or (first_l, first_uv) starts those sums with them: writing
+ * the first instead of zeroing and adding saves a pass over the sums. */
+static inline void yuyv_rows(const uint8_t *restrict a, const uint8_t *restrict b,
+			     uint16_t *restrict l, uint16_t *restrict u, uint16_t *restrict v,
+			     int n, bool first_l, bool first_uv)
 {
 	for (int i = 0; i < n; i++) {
-		l[i] = (uint16_t)(l[i] + limited_luma(a[4 * i]) + limited_luma(a[4 * i + 2]) +
-				  limited_luma(b[4 * i]) + limited_luma(b[4 * i + 2]));
-		u[i] = (uint16_t)(u[i] + limited_pair((uint16_t)(a[4 * i + 1] + b[4 * i + 1])));
-		v[i] = (uint16_t)(v[i] + limited_pair((uint16_t)(a[4 * i + 3] + b[4 * i + 3])));
+		uint16_t y = (uint16_t)(limited_luma(a[4 * i]) + limited_luma(a[4 * i + 2]) +
+					limited_luma(b[4 * i]) + limited_luma(b[4 * i + 2]));
+		uint16_t cb = limited_pair((uint16_t)(a[4 * i + 1] + b[4 * i + 1]));
+		uint16_t cr = limited_pair((uint16_t)(a[4 * i + 3] + b[4 * i + 3]));
+
+		l[i] = (uint16_t)(first_l ? y : l[i] + y);
+		u[i] = (uint16_t)(first_uv ? cb : u[i] + cb);
+		v[i] = (uint16_t)(first_uv ? cr : v[i] + cr);
 	}
+}
+
+/* The three uses of yuyv_rows, each a loop of its own with its flags constant. Not inlined: in
+ * the caller, gcc 12 no longer sees the sums as distinct arrays and leaves the loop scalar
+ * (5x slower). */
+__attribute__((noinline)) static void rows_start_all(const uint8_t *a, const uint8_t *b,
+						     uint16_t *l, uint16_t *u, uint16_t *v, int n)
+{
+	yuyv_rows(a, b, l, u, v, n, true, true);
+}
+
+__attribute__((noinline)) static void rows_start_luma(const uint8_t *a, const uint8_t *b,
+						      uint16_t *l, uint16_t *u, uint16_t *v, int n)
+{
+	yuyv_rows(a, b, l, u, v, n, true, false);
+}
+
+__attribute__((noinline)) static void rows_add(const uint8_t *a, const uint8_t *b, uint16_t *l,
+					       uint16_t *u, uint16_t *v, int n)
+{
+	yuyv_rows(a, b, l, u, v, n, false, false);
 }
 
 /*
  * Sums to full-range samples, with yuyv.c's factors so that the two agree (n = 4^shift samples
- * in a sum, k = 7 + 2 * shift):
- *   luma   (d * 149 + 64 n) >> k                 for d the sum of (y - 16)
- *   chroma (p * 73 + 96 n) >> k, at most 255     for p the sum of (pair sum - 32): yuyv.c's
- *          ((s * 73 + 64) >> 7) - 18 with s = p + 32, the 18 taken inside (18 * 128 = 2304)
- * In 32 bits (14016 * 149 and 28672 * 73 are above 16); there is one output sample per 8 to
- * 128 input bytes, so these are not where the time goes.
+ * in a sum):
+ *   luma   round(d * 149 / (128 n))              for d the sum of (y - 16)
+ *   chroma round(p * 73 / (128 n) + 0.25), <= 255  for p the sum of (pair sum - 32): yuyv.c's
+ *          ((s * 73 + 64) >> 7) - 18 with s = p + 32 (32 * 73 / 128 - 18 = 0.25)
+ * in 16-bit lanes, as the high half of a 16 x 16-bit product (one instruction for 8 samples,
+ * where 32-bit lanes took a quarter of the time): the sum scaled to 16 bits, times 65536 / 128
+ * n of the factor, plus the rounding (110 * 298 / 65536 = 0.5002, 168 * 292 / 65536 = 0.7485,
+ * for 0.5 and 0.75: an output off by one from the exact formula for 2 of the 14017 luma sums
+ * and 42 of the 28673 chroma sums that are possible at 1/8, still within one of the split).
  */
 static void expand_luma(const uint16_t *restrict d, uint8_t *restrict out, int n, int shift)
 {
-	uint32_t round = 64u << (2 * shift);
+	int up = 8 - 2 * shift; /* d * 256 / n: at most 219 * 256 = 56064 */
 
-	for (int i = 0; i < n; i++)
-		out[i] = (uint8_t)(((uint32_t)d[i] * 149 + round) >> (7 + 2 * shift));
+	for (int i = 0; i < n; i++) {
+		uint16_t x = (uint16_t)((d[i] << up) + 110);
+
+		out[i] = (uint8_t)(((uint32_t)x * 298) >> 16);
+	}
 }
 
 static void expand_chroma(const uint16_t *restrict p, uint8_t *restrict out, int n, int shift)
 {
-	uint32_t round = 96u << (2 * shift);
+	int up = 7 - 2 * shift; /* p * 128 / n: at most 448 * 128 = 57344 */
 
 	for (int i = 0; i < n; i++) {
-		uint32_t c = ((uint32_t)p[i] * 73 + round) >> (7 + 2 * shift);
+		uint16_t x = (uint16_t)((p[i] << up) + 168);
+		uint16_t c = (uint16_t)(((uint32_t)x * 292) >> 16);
 
 		out[i] = (uint8_t)(c > 255 ? 255 : c);
 	}
@@ -274,14 +310,15 @@ static void yuyv_strip(const uint8_t *src, size_t stride, int shift, int n,
 	uint16_t top[CHUNK], bottom[CHUNK], u[CHUNK], v[CHUNK], tmp[CHUNK / 2];
 	int pairs = 1 << shift; /* row pairs: the first half make luma row y0, the rest y1 */
 
-	memset(top, 0, sizeof(top));
-	memset(bottom, 0, sizeof(bottom));
-	memset(u, 0, sizeof(u));
-	memset(v, 0, sizeof(v));
 	for (int p = 0; p < pairs; p++) {
 		const uint8_t *a = src + (size_t)(2 * p) * stride;
 
-		add_yuyv_rows(a, a + stride, p < pairs / 2 ? top : bottom, u, v, n);
+		if (p == 0)
+			rows_start_all(a, a + stride, top, u, v, n);
+		else if (p == pairs / 2)
+			rows_start_luma(a, a + stride, bottom, u, v, n);
+		else
+			rows_add(a, a + stride, p < pairs / 2 ? top : bottom, u, v, n);
 	}
 	/* A pixel pair's luma sum is 2 columns wide, an output sample 2^shift. */
 	expand_luma(fold_times(top, tmp, n >> (shift - 1), shift - 1), out->y0, n >> (shift - 1),
