@@ -41,15 +41,21 @@ static void add_sample(struct fc_adapt *a, const struct fc_adapt_sample *s)
 	a->hist[a->nhist++] = *s;
 }
 
-/* The highest rate of the samples: C. */
-static double best_rate(const struct fc_adapt *a)
+/* C: the bytes of the frames that measured a rate over the time they took, so that a large
+ * frame counts more than a small one (it measures the link better), and a single odd frame
+ * does not decide. 0 when none measured one. */
+static double link_rate(const struct fc_adapt *a)
 {
-	double best = 0;
+	double bytes = 0;
+	double secs = 0;
 
-	for (unsigned i = 0; i < a->nhist; i++)
-		if (a->hist[i].rate > best)
-			best = a->hist[i].rate;
-	return best;
+	for (unsigned i = 0; i < a->nhist; i++) {
+		if (a->hist[i].rate <= 0)
+			continue;
+		bytes += a->hist[i].bytes;
+		secs += a->hist[i].bytes / a->hist[i].rate;
+	}
+	return secs > 0 ? bytes / secs : 0;
 }
 
 /* The second highest fixed part (the highest alone would let one odd frame decide). */
@@ -229,14 +235,18 @@ static void cut(struct fc_adapt *a, const struct fc_adapt_sent *s,
 {
 	double rate = a->rate;
 
+	/* A lost packet's repair made the frame late, not the link's rate: cut by a factor, as
+	 * TCP does. Otherwise the frame itself says what the link carries now. */
 	if (loss)
-		rate = rate > 0 ? FC_ADAPT_LOSS_CUT * rate : sample->rate;
-	else if (rate <= 0 || sample->rate < rate)
+		rate *= FC_ADAPT_LOSS_CUT;
+	else if (sample->rate > 0 && (rate <= 0 || sample->rate < rate))
 		rate = sample->rate;
 	a->nhist = 0;
 	a->losses = 0;
-	add_sample(a, &(struct fc_adapt_sample){
-			  .at_ns = now_ns, .rate = rate, .fixed_ns = sample->fixed_ns });
+	add_sample(a, &(struct fc_adapt_sample){ .at_ns = now_ns,
+						 .rate = rate,
+						 .bytes = rate > 0 ? sample->bytes : 0,
+						 .fixed_ns = sample->fixed_ns });
 	a->rate = rate;
 	a->cut_ns = now_ns;
 	a->cuts++;
@@ -253,12 +263,24 @@ static void cut(struct fc_adapt *a, const struct fc_adapt_sent *s,
 	a->good = 0;
 }
 
+/* Whether a late frame was made late by a lost packet on a link that still carries C: the
+ * kernel retransmitted while it was on its way, and its latest delivery rate (when it has one)
+ * is not far below C. A link that got slower loses packets too, from a full queue, but then the
+ * kernel delivers at the slower rate. */
+static bool random_loss(const struct fc_adapt *a, const struct fc_adapt_sent *s,
+			const struct fc_tcpstat *tcp)
+{
+	if (!tcp || tcp->retrans <= s->retrans)
+		return false;
+	return tcp->delivery_rate == 0 || a->rate <= 0 ||
+	       (double)tcp->delivery_rate >= 0.5 * a->rate;
+}
+
 void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64_t recv_ns,
 		     bool accepted, uint64_t now_ns, const struct fc_tcpstat *tcp)
 {
 	struct fc_adapt_sent s;
 	struct fc_adapt_sample sample = { .at_ns = now_ns };
-	uint64_t x = recv_ns > MIN_RECV_NS ? recv_ns : MIN_RECV_NS;
 	bool bad;
 	bool loss;
 
@@ -266,12 +288,15 @@ void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64
 		return; /* a stale notice measures nothing of the link */
 	age_history(a, now_ns);
 	bad = !accepted || bound_ns > (uint64_t)(FC_ADAPT_GAMMA * (double)a->budget_ns);
-	sample.rate = (double)s.bytes / ((double)x / NS_PER_S);
-	sample.fixed_ns = bound_ns == UINT64_MAX ? a->budget_ns : bound_ns > x ? bound_ns - x : 0;
-	loss = bad && tcp && tcp->retrans > s.retrans;
+	sample.bytes = s.bytes;
+	sample.rate = recv_ns >= MIN_RECV_NS ? (double)s.bytes / ((double)recv_ns / NS_PER_S) : 0;
+	sample.fixed_ns = bound_ns == UINT64_MAX ? a->budget_ns
+			  : bound_ns > recv_ns	 ? bound_ns - recv_ns
+						 : 0;
+	loss = bad && random_loss(a, &s, tcp);
 	a->losses = (uint16_t)(a->losses << 1 | (loss ? 1u : 0u));
-	/* A frame that a lost packet made late says little of the link's rate; only when losses
-	 * make more than a few frames late is a smaller frame (fewer packets to lose) worth it. */
+	/* One frame late for a lost packet says nothing of the rate: only when losses make more
+	 * than a few late is a smaller frame (fewer packets to lose) worth its detail. */
 	if (loss && __builtin_popcount(a->losses) < FC_ADAPT_LOSSES)
 		return;
 	if (bad) {
@@ -280,7 +305,7 @@ void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64
 		return;
 	}
 	add_sample(a, &sample);
-	a->rate = best_rate(a);
+	a->rate = link_rate(a);
 	if (s.rung != a->rung)
 		return;
 	a->good++;

@@ -16,21 +16,23 @@
  * The law (docs/DESIGN.md tells why each part is there; tests/test_adapt.c drives it through
  * simulated links):
  *
- *  1. Rate. C is the highest crossing rate among the frames judged since the last cut (at most
- *     16, at most 4 s old): a frame that is small for its link takes at least its bytes' worth
- *     of time, so no frame measures more than the link gives, and the highest is the best
- *     estimate.
+ *  1. Rate. C is the bytes of the frames judged since the last cut (at most 16, at most 4 s
+ *     old) over the time they took to arrive: a large frame counts more than a small one, as
+ *     it measures the link better. A frame that arrived within a millisecond measures nothing
+ *     (one read took it, or a burst the link allows carried it at the wire's speed); with no
+ *     measured frame, C is unknown and only the steps of 4 limit the climb.
  *  2. Room. A frame may take T = min(ALPHA B - F, BETA P) to cross, with B the viewer's budget,
  *     F the second highest f of those frames (jitter and all) and P the source's frame period:
  *     a frame's bound then stays under ALPHA of the budget, and a fifth of the link stays idle
  *     so that a queue drains between frames. The room is C T bytes; the rung chosen is the
  *     largest whose expected size fits.
  *  3. Down at once. A frame is bad when it was rejected or its bound passed GAMMA B. A bad frame
- *     cuts the estimate to its own crossing rate and moves at least one rung down. A frame made
- *     late while the kernel retransmitted (a loss rather than a slower link) is different: one
- *     says nothing of the rate, so only the LOSSES-th such frame among the last 16 cuts, to
- *     LOSS_CUT C and one rung down (fewer packets, fewer to lose). Only one cut per round of
- *     frames: frames sent before a cut were chosen on the old estimate and say nothing new.
+ *     cuts C to its own crossing rate and moves at least one rung down. A frame made late by
+ *     the repair of a lost packet (the kernel retransmitted while it was on its way, and still
+ *     delivers at about C) says nothing of the rate: only the LOSSES-th of the last 16 cuts,
+ *     by LOSS_CUT as TCP cuts its window, and one rung down (fewer packets, fewer to lose).
+ *     Only one cut per round of frames: frames sent before a cut were chosen on the old
+ *     estimate and say nothing new.
  *  4. Up carefully. One rung at a time, when the frames at the current rung have been good for
  *     a while (1 frame until the first bad one, so a start from a small rung is quick; 8 after),
  *     the next rung fits the room, and no hold is on. A bad frame at a rung above the highest
@@ -56,7 +58,8 @@
 #define FC_ADAPT_ALPHA	  0.8 /* of the budget a frame's bound is planned to take at most */
 #define FC_ADAPT_BETA	  0.8 /* of the frame period a frame may take to cross */
 #define FC_ADAPT_GAMMA	  0.9 /* of the budget a bound may reach before the frame counts as bad */
-#define FC_ADAPT_LOSS_CUT 0.7 /* the estimate kept after losses */
+#define FC_ADAPT_LOSS_CUT 0.7 /* the estimate kept after losses made frames late */
+#define FC_ADAPT_LOSSES	  3   /* frames of the last 16 made late by losses before that counts */
 #define FC_ADAPT_LOSSES	  3   /* frames of the last 16 made late by a loss before that counts */
 #define FC_ADAPT_HISTORY  16  /* judged frames the estimates look back over */
 #define FC_ADAPT_INFLIGHT 32  /* frames sent and not yet judged */
@@ -67,7 +70,8 @@
 
 struct fc_adapt_sample {
 	uint64_t at_ns;
-	double rate;	   /* bytes/s the frame crossed at */
+	double rate;	   /* bytes/s the frame crossed at; 0: too quick to tell */
+	double bytes;	   /* its size */
 	uint64_t fixed_ns; /* its bound less its crossing time */
 };
 

@@ -117,20 +117,21 @@ static int choose_rung(struct fc_session *s, const struct fc_frame *head, uint32
 	return r;
 }
 
-/* The JPEG to send of head's picture for rung r: r's own, or, when r was not planned (the
- * capture heard of it after this picture), the nearest smaller rung that was. NULL with *later
+/* The JPEG to send of head's picture for rung *r: r's own, or, when r was not planned (the
+ * capture heard of it after this picture), the nearest smaller rung that was (*r says which). NULL with *later
  * when that one is planned but not made yet; NULL alone when the picture has nothing for this
  * viewer (it is skipped: the next has its rung). */
-static struct fc_frame *pick(struct fc_frame *head, int r, uint32_t ok, int count, bool *later)
+static struct fc_frame *pick(struct fc_frame *head, int *r, uint32_t ok, int count, bool *later)
 {
 	*later = false;
-	for (int k = r; k < count; k++) {
+	for (int k = *r; k < count; k++) {
 		struct fc_frame *f;
 
 		if (!(ok & head->planned & (1u << k)))
 			continue;
 		f = fc_frame_get_alt(head, k);
 		*later = f == NULL;
+		*r = k;
 		return f;
 	}
 	return NULL;
@@ -220,7 +221,7 @@ static int answer_one(struct fc_session *s)
 		rc = 0;
 		goto out;
 	}
-	f = pick(head, r, ok, s->cfg.ladder->count, &later);
+	f = pick(head, &r, ok, s->cfg.ladder->count, &later);
 	if (!f) {
 		if (!later)
 			s->last_seq = head->seq; /* nothing in it for this viewer */
