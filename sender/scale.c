@@ -268,11 +268,12 @@ __attribute__((noinline)) static void rows_add(const uint8_t *a, const uint8_t *
  *   luma   round(d * 149 / (128 n))              for d the sum of (y - 16)
  *   chroma round(p * 73 / (128 n) + 0.25), <= 255  for p the sum of (pair sum - 32): yuyv.c's
  *          ((s * 73 + 64) >> 7) - 18 with s = p + 32 (32 * 73 / 128 - 18 = 0.25)
- * in 16-bit lanes, as the high half of a 16 x 16-bit product (one instruction for 8 samples,
- * where 32-bit lanes took a quarter of the time): the sum scaled to 16 bits, times 65536 / 128
- * n of the factor, plus the rounding (110 * 298 / 65536 = 0.5002, 168 * 292 / 65536 = 0.7485,
- * for 0.5 and 0.75: an output off by one from the exact formula for 2 of the 14017 luma sums
- * and 42 of the 28673 chroma sums that are possible at 1/8, still within one of the split).
+ * in 16-bit lanes, as the high half of a 16 x 16-bit product (one instruction for 8 samples;
+ * in 32-bit lanes this was a quarter of the YUYV path's time): the sum scaled up to 16 bits,
+ * times the factor scaled to match, plus the rounding (110 * 298 / 65536 = 0.5002 and
+ * 168 * 292 / 65536 = 0.7485 for 0.5 and 0.75: an output one below the exact formula for 2 of
+ * the 14017 possible luma sums and 42 of the 28673 chroma sums at 1/8, still within one step
+ * of the split followed by the box).
  */
 static void expand_luma(const uint16_t *restrict d, uint8_t *restrict out, int n, int shift)
 {

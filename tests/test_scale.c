@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -832,6 +833,121 @@ static void test_bad_jpeg_refused(void **state)
 	guarded_free(&big);
 }
 
+/* Copies the JPEG p (n bytes) to out without its DHT segments, as many UVC cameras send their
+ * MJPEG frames (AVI1: the decoder is to know the standard tables); the new size. */
+static size_t without_dht(const uint8_t *p, size_t n, uint8_t *out)
+{
+	size_t off = 2, o = 2;
+
+	memcpy(out, p, 2);
+	while (off + 4 <= n && p[off + 1] != 0xDA) {
+		size_t len = (size_t)p[off + 2] << 8 | p[off + 3];
+
+		assert_int_equal(p[off], 0xFF);
+		if (p[off + 1] != 0xC4) {
+			memcpy(out + o, p + off, 2 + len);
+			o += 2 + len;
+		}
+		off += 2 + len;
+	}
+	memcpy(out + o, p + off, n - off);
+	return o + n - off;
+}
+
+/* A camera frame without Huffman tables (its encoder used the standard ones) scales to exactly
+ * the picture of the same frame with them. */
+static void test_jpeg_without_huffman_tables(void **state)
+{
+	size_t size, n;
+	struct guarded j = scene_jpeg(320, 240, FC_SUBSAMP_422, &size);
+	uint8_t *bare = malloc(size);
+	size_t cap = fc_scale_bound(320, 240, 1);
+	uint8_t *a = malloc(cap), *b = malloc(cap);
+	struct fc_image oa, ob;
+	char err[256] = "";
+
+	(void)state;
+	assert_non_null(bare);
+	assert_non_null(a);
+	assert_non_null(b);
+	n = without_dht(j.p, size, bare);
+	assert_true(n < size - 400); /* the four standard tables are 420 bytes */
+	assert_int_equal(fc_scale_jpeg(j.p, size, 1, a, cap, &oa, err, sizeof(err)), 0);
+	if (fc_scale_jpeg(bare, n, 1, b, cap, &ob, err, sizeof(err)) != 0)
+		fail_msg("without DHT: %s", err);
+	assert_int_equal(max_diff(&oa, &ob, 0), 0);
+	free(bare);
+	free(a);
+	free(b);
+	guarded_free(&j);
+}
+
+/* What one thread scales in test_threads_share_nothing: a 4:2:2 JPEG and a YUYV picture, each
+ * at 1/2, into its own buffers, 20 times; the results' bytes summed into sum. */
+struct job {
+	const uint8_t *jpeg;
+	size_t jpeg_size;
+	const uint8_t *yuyv;
+	uint64_t sum;
+	int failed;
+};
+
+static uint64_t sum_of(const struct fc_image *img)
+{
+	uint64_t sum = 0;
+
+	for (int y = 0; y < img->height; y++)
+		for (int x = 0; x < img->width; x++)
+			sum = sum * 31 + px(img, 0, x, y) + px(img, 1, x / 2, y / 2);
+	return sum;
+}
+
+static void *scale_job(void *arg)
+{
+	struct job *j = arg;
+	size_t cap = fc_scale_bound(320, 240, 1);
+	uint8_t *a = malloc(cap), *b = malloc(cap);
+	struct fc_image oa, ob;
+	char err[256];
+
+	j->failed = !a || !b;
+	for (int k = 0; k < 20 && !j->failed; k++) {
+		j->failed =
+		    fc_scale_jpeg(j->jpeg, j->jpeg_size, 1, a, cap, &oa, err, sizeof(err)) ||
+		    fc_scale_yuyv(j->yuyv, 640, 320, 240, 1, b, cap, &ob, err, sizeof(err));
+		j->sum = sum_of(&oa) ^ sum_of(&ob);
+	}
+	free(a);
+	free(b);
+	return NULL;
+}
+
+/* Two threads scaling at once share nothing (TSan would see it): each gets the result a lone
+ * call gets. */
+static void test_threads_share_nothing(void **state)
+{
+	size_t size;
+	struct guarded j = scene_jpeg(320, 240, FC_SUBSAMP_422, &size);
+	struct guarded y = yuyv_new(320, 240, 640, yuyv_scene, NULL);
+	struct job jobs[3];
+	pthread_t t[2];
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		jobs[i] = (struct job){ .jpeg = j.p, .jpeg_size = size, .yuyv = y.p };
+	scale_job(&jobs[2]);
+	assert_false(jobs[2].failed);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, scale_job, &jobs[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_false(jobs[i].failed);
+		assert_true(jobs[i].sum == jobs[2].sum);
+	}
+	guarded_free(&j);
+	guarded_free(&y);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -845,7 +961,9 @@ int main(void)
 		cmocka_unit_test(test_yuyv_range_extremes),
 		cmocka_unit_test(test_bad_yuyv_refused),
 		cmocka_unit_test(test_jpeg_scaled_close_to_full_decode_and_box),
+		cmocka_unit_test(test_jpeg_without_huffman_tables),
 		cmocka_unit_test(test_bad_jpeg_refused),
+		cmocka_unit_test(test_threads_share_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
