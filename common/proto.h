@@ -2,7 +2,7 @@
  * proto: the freshcam wire format, version 3, as pure encode and decode over byte buffers.
  *
  * No I/O, no allocation, no globals: every prefix of every message is a unit test and the decoder
- * is a fuzz target (STYLE.md, 8). docs/PROTOCOL.md is the reference for the bytes; this header is
+ * is a fuzz target (docs/STYLE.md, 8). docs/PROTOCOL.md is the reference for the bytes; this header is
  * the reference for the C API.
  *
  * Every message is an 8-byte header and a payload:

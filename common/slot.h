@@ -11,7 +11,7 @@
  *
  * Thread-safe. The lock guards a pointer swap, a counter and the eventfd pokes (see slot.c for why
  * those); releasing the old frame and everything a consumer does with a frame happen outside it
- * (STYLE.md, 7).
+ * (docs/STYLE.md, 7).
  */
 #ifndef FC_SLOT_H
 #define FC_SLOT_H
