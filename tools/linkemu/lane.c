@@ -254,7 +254,7 @@ void le_lane_push(struct le_lane *l, size_t len, uint64_t now_ns)
 	le_enqueue(l, slot, n, now_ns);
 }
 
-const uint8_t *le_lane_take(struct le_lane *l, uint64_t now_ns, size_t *len)
+const uint8_t *le_lane_take(struct le_lane *l, uint64_t now_ns, size_t *len, uint64_t *due_ns)
 {
 	uint64_t d = UINT64_MAX, e = UINT64_MAX;
 	uint32_t slot;
@@ -273,6 +273,7 @@ const uint8_t *le_lane_take(struct le_lane *l, uint64_t now_ns, size_t *len)
 	l->counts.forwarded_packets++;
 	l->counts.forwarded_bytes += l->len[slot];
 	*len = l->len[slot];
+	*due_ns = l->due_ns[slot];
 	return l->data + (size_t)slot * l->mtu;
 }
 

@@ -90,9 +90,10 @@ uint8_t *le_lane_slot(struct le_lane *l, size_t *len);
  * given before). */
 void le_lane_push(struct le_lane *l, size_t len, uint64_t now_ns);
 
-/* The next packet due by now_ns, in the order they leave, or NULL. *len gets its length; the
- * bytes are valid until the next call on the lane. */
-const uint8_t *le_lane_take(struct le_lane *l, uint64_t now_ns, size_t *len);
+/* The next packet due by now_ns, in the order they leave, or NULL. *len gets its length and
+ * *due_ns when it was due (the caller measures how late it really left); the bytes are valid
+ * until the next call on the lane. */
+const uint8_t *le_lane_take(struct le_lane *l, uint64_t now_ns, size_t *len, uint64_t *due_ns);
 
 /* When le_lane_take() will next have a packet (UINT64_MAX: the lane is empty). */
 uint64_t le_lane_wake(const struct le_lane *l);

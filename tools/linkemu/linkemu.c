@@ -73,6 +73,15 @@ struct le_options {
 	uint64_t seed;
 };
 
+/* How late packets were handed to the destination device, against the time the lane said:
+ * linkemu's own timing error (wake-up latency, a busy or preempted CPU), not the model's. */
+struct le_late {
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t max_ns;
+	uint64_t over_1ms;
+};
+
 struct linkemu {
 	struct le_options o;
 	struct le_shape shape[2]; /* in force now */
@@ -87,6 +96,7 @@ struct linkemu {
 	int next_at;	   /* the first --at not yet done */
 	uint64_t write_errors[2];
 	uint64_t read_errors[2];
+	struct le_late late[2];
 	bool stop;
 };
 
@@ -246,6 +256,11 @@ static void le_lane_json(struct fc_json *j, const struct linkemu *x, int d)
 	fc_json_uint(j, "read_errors", x->read_errors[d]);
 	/* A packet the destination device refused: counted forwarded above, but lost. */
 	fc_json_uint(j, "write_errors", x->write_errors[d]);
+	fc_json_num(
+	    j, "late_us_mean",
+	    x->late[d].count ? (double)x->late[d].sum_ns / (double)x->late[d].count / 1e3 : 0, 1);
+	fc_json_num(j, "late_us_max", (double)x->late[d].max_ns / 1e3, 1);
+	fc_json_uint(j, "late_over_1ms", x->late[d].over_1ms);
 	fc_json_end(j);
 }
 
@@ -637,10 +652,20 @@ static void le_pump_in(struct linkemu *x, int d)
 /* Writes what lane d lets go by now to the other device. */
 static void le_pump_out(struct linkemu *x, int d, uint64_t now)
 {
+	struct le_late *late = &x->late[d];
 	const uint8_t *p;
+	uint64_t due;
 	size_t len;
 
-	while ((p = le_lane_take(&x->lane[d], now, &len))) {
+	while ((p = le_lane_take(&x->lane[d], now, &len, &due))) {
+		uint64_t t = fc_clock_now_ns();
+		uint64_t behind = t > due ? t - due : 0;
+
+		late->count++;
+		late->sum_ns += behind;
+		late->over_1ms += behind > FC_NS_PER_MS;
+		if (behind > late->max_ns)
+			late->max_ns = behind;
 		if (write(x->tun[1 - d], p, len) < 0 && !x->write_errors[d]++)
 			fc_warn("%s: writing to %s in %s: %s (said once; counted as write_errors)",
 				le_dir[d], x->o.dev[1 - d], x->o.ns[1 - d], strerror(errno));

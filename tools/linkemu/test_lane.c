@@ -64,11 +64,13 @@ static void drain(struct le_lane *l, uint64_t until, struct out *o, size_t *n, s
 		uint64_t w = le_lane_wake(l);
 		const uint8_t *p;
 		size_t len;
+		uint64_t due;
 
 		if (w > until)
 			return;
-		while ((p = le_lane_take(l, w, &len))) {
+		while ((p = le_lane_take(l, w, &len, &due))) {
 			assert_true(*n < max);
+			assert_true(due == w); /* stepped wake to wake: exactly on time */
 			memcpy(&o[*n].id, p, sizeof(o[*n].id));
 			o[*n].t = w;
 			(*n)++;
