@@ -185,7 +185,11 @@ class Link:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        self.close(keep_logs=exc_type is not None)
+        try:
+            if exc_type is None:
+                self.stop()  # raises if linkemu did not exit cleanly (a crash, a sanitizer)
+        finally:
+            self.close(keep_logs=exc_type is not None)
         return False
 
     def addr(self, end):
