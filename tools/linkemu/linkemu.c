@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,6 +99,7 @@ struct linkemu {
 	uint64_t read_errors[2];
 	struct le_late late[2];
 	bool stop;
+	int status; /* the exit status once stopped: 1 after a fatal error */
 };
 
 static void le_usage(FILE *out)
@@ -628,6 +630,24 @@ static void le_close_all(struct linkemu *x)
 		close(x->ep);
 }
 
+static void le_fail(struct linkemu *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Stops the loop with exit status 1, saying why once (the device is gone, say). */
+static void le_fail(struct linkemu *x, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	if (x->status)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	fc_error("%s: stopping", why);
+	x->status = 1;
+	x->stop = true;
+}
+
 /* Reads what device d has (packets going direction d) into lane d, each stamped as it is read. */
 static void le_pump_in(struct linkemu *x, int d)
 {
@@ -642,9 +662,13 @@ static void le_pump_in(struct linkemu *x, int d)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno != EAGAIN && !x->read_errors[d]++)
-			fc_warn("%s: reading %s: %s (said once)", le_dir[d], x->o.dev[d],
+		if (n < 0 && errno != EAGAIN) {
+			/* EBADFD: the device was deleted. Any other error would come back at every
+			 * wake-up as well: a level-triggered descriptor in error would spin. */
+			x->read_errors[d]++;
+			le_fail(x, "reading %s in %s: %s", x->o.dev[d], x->o.ns[d],
 				strerror(errno));
+		}
 		return;
 	}
 }
@@ -666,7 +690,12 @@ static void le_pump_out(struct linkemu *x, int d, uint64_t now)
 		late->over_1ms += behind > FC_NS_PER_MS;
 		if (behind > late->max_ns)
 			late->max_ns = behind;
-		if (write(x->tun[1 - d], p, len) < 0 && !x->write_errors[d]++)
+		if (write(x->tun[1 - d], p, len) >= 0)
+			continue;
+		if (errno == EBADFD)
+			le_fail(x, "writing to %s in %s: %s", x->o.dev[1 - d], x->o.ns[1 - d],
+				strerror(errno));
+		else if (!x->write_errors[d]++) /* EIO: the device is down; it may come up */
 			fc_warn("%s: writing to %s in %s: %s (said once; counted as write_errors)",
 				le_dir[d], x->o.dev[1 - d], x->o.ns[1 - d], strerror(errno));
 	}
@@ -766,7 +795,7 @@ static int le_run(struct linkemu *x)
 		for (int i = 0; i < n; i++)
 			le_dispatch(x, &ev[i]);
 	}
-	return 0;
+	return x->status;
 }
 
 static void le_say_start(const struct linkemu *x)
