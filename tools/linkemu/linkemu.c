@@ -198,11 +198,13 @@ static int le_reshape(struct linkemu *x, const char *verb, const char *spec, boo
 /* One command from the control socket or --at; the reply is one line, "ok ..." or "error: ...". */
 static int le_command(struct linkemu *x, const char *line, bool apply, char *reply, size_t len)
 {
+	const char *word;
 	char verb[16] = "";
 	size_t n;
 
 	while (*line == ' ' || *line == '\t')
 		line++;
+	word = line;
 	n = strcspn(line, " \t");
 	if (n < sizeof(verb)) {
 		memcpy(verb, line, n);
@@ -226,9 +228,9 @@ static int le_command(struct linkemu *x, const char *line, bool apply, char *rep
 		return 0;
 	}
 	snprintf(reply, len,
-		 "error: unknown command '%s': try 'a2b rate=5mbit', 'both delay=20ms', 'show', "
+		 "error: unknown command '%.*s': try 'a2b rate=5mbit', 'both delay=20ms', 'show', "
 		 "'stats' or 'help'",
-		 verb);
+		 (int)(n < 64 ? n : 64), word);
 	return -1;
 }
 
@@ -742,7 +744,11 @@ static uint64_t le_run_at(struct linkemu *x, uint64_t now)
 
 		if (x->start_ns + at->at_ns > now)
 			return x->start_ns + at->at_ns;
-		(void)le_command(x, at->cmd, true, reply, sizeof(reply));
+		/* --at 'TIME stats' prints the counters then, as SIGUSR1 would. */
+		if (le_command(x, at->cmd, true, reply, sizeof(reply)) == 0 && reply[0] == '{') {
+			printf("%s\n", reply);
+			fflush(stdout);
+		}
 		x->next_at++;
 	}
 	return UINT64_MAX;
