@@ -156,13 +156,19 @@ class Link:
     (tools/linkemu/README.md); extra is more of its options (["--limit", "2000"], say)."""
 
     def __init__(self, linkemu, a2b="", b2a="", link="", seed=1, extra=(), logdir=None,
-                 lifetime=600):
+                 lifetime=600, share_a=None):
+        """share_a: another Link whose end "a" this one shares (one sender, viewers on links
+        of their own): its namespace is neither made nor deleted here, and this link's device
+        there gets a name of its own."""
         global _count
         self.linkemu = linkemu
         with _lock:
             self.n = _count
             _count += 1
         self.ns = {e: f"{PREFIX}-{os.getpid()}-{self.n}-{e}" for e in "ab"}
+        self._own = {"a": share_a is None, "b": True}
+        if share_a is not None:
+            self.ns["a"] = share_a.ns["a"]
         self._addr = {"a": f"{NET}.{self.n % 256}.1", "b": f"{NET}.{self.n % 256}.2"}
         self._own_logdir = logdir is None
         self.logdir = logdir or tempfile.mkdtemp(prefix="fc-linkns-")
@@ -174,6 +180,8 @@ class Link:
         for opt, spec in (("--link", link), ("--a2b", a2b), ("--b2a", b2a)):
             if spec:
                 self.args += [opt, spec]
+        if share_a is not None:
+            self.args += ["--dev-a", f"linkemu{self.n}"]
         self.args += list(extra)
         self.procs = []
         self.emu = None
@@ -205,6 +213,8 @@ class Link:
                 and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None)):
             signal.signal(signal.SIGTERM, _on_sigterm)
         for e in "ab":
+            if not self._own[e]:
+                continue
             r = _ip("netns", "add", self.ns[e])
             if r.returncode != 0:
                 raise RuntimeError(f"ip netns add {self.ns[e]}: {r.stderr.strip()}")
@@ -331,7 +341,8 @@ class Link:
                 pass
             self.emu.kill()
         for e in "ab":
-            _ip("netns", "del", self.ns[e])
+            if self._own[e]:
+                _ip("netns", "del", self.ns[e])
         if self in _links:
             _links.remove(self)
         if self._own_logdir and not keep_logs:
