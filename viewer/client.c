@@ -156,7 +156,13 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 			goto io_error;
 	if (accepted)
 		publish(c, fm, v3, age.bound_ns);
-	fc_report_arrival(c->report, fm->jpeg_size, fm->width, fm->height,
+	fc_report_arrival(c->report,
+			  &(struct fc_report_frame){ .bytes = fm->jpeg_size,
+						     .width = fm->width,
+						     .height = fm->height,
+						     .src_width = fm->src_width,
+						     .src_height = fm->src_height,
+						     .quality = fm->quality },
 			  age.bound_ns == UINT64_MAX ? NULL : &age, accepted);
 
 	v.u.verdict.id = fm->id;

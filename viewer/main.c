@@ -260,7 +260,8 @@ static void show(struct viewer *v, struct fc_frame *f)
 		return;
 	}
 	decoded = fc_clock_now_ns();
-	if (v->display && fc_display_upload(v->display, &pic, err, sizeof(err)) < 0) {
+	if (v->display && fc_display_upload(v->display, &pic, f->src_width, f->src_height, err,
+					    sizeof(err)) < 0) {
 		fc_warn("%s; continuing without a window", err);
 		fc_display_close(v->display);
 		v->display = NULL;
@@ -608,7 +609,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!v.o.headless) {
-		v.display = fc_display_open("freshcam-view", err, sizeof(err));
+		/* The window takes the picture's size from the sender's HELLO, not from the first
+		 * frame: a fresh viewer starts on a small rendition (docs/PROTOCOL.md). */
+		v.display = fc_display_open("freshcam-view", v.sender.width, v.sender.height, err,
+					    sizeof(err));
 		if (!v.display)
 			fc_info("%s; running headless (console only)", err);
 		else
