@@ -408,6 +408,7 @@ static void write_json(const struct fc_report *r, const struct tick *t, uint64_t
 	fc_json_uint(j, "frames_in_interval", h->bound.count);
 	fc_json_num(j, "age_bound_ms_p50", ms(fc_hist_quantile(&h->bound, 0.5)), 3);
 	fc_json_num(j, "age_bound_ms_p95", ms(fc_hist_quantile(&h->bound, 0.95)), 3);
+	fc_json_num(j, "age_bound_ms_p99", ms(fc_hist_quantile(&h->bound, 0.99)), 3);
 	fc_json_num(j, "age_bound_ms_max", ms(h->bound.max), 3);
 	fc_json_num(j, "est_age_ms_p50", ms(fc_hist_quantile(&h->est, 0.5)), 3);
 	fc_json_num(j, "rtt_ms_p50", ms(fc_hist_quantile(&h->rtt, 0.5)), 3);
