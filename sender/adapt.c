@@ -2,11 +2,8 @@
 
 #include <string.h>
 
-#define MIN_RECV_NS 500000ull	  /* a frame read at once still took some time */
-#define HISTORY_AGE 4000000000ull /* samples older than this no longer speak for the link */
-#define NS_PER_S    1e9
-#define NONE	    (-1)
-#define PACE	    0.9 /* of the rate frames are paced at */
+#define NS_PER_S 1e9
+#define NONE	 (-1)
 
 void fc_adapt_init(struct fc_adapt *a, uint64_t budget_ns, uint64_t period_ns, int rung)
 {
@@ -19,62 +16,98 @@ void fc_adapt_init(struct fc_adapt *a, uint64_t budget_ns, uint64_t period_ns, i
 	a->backoff = FC_ADAPT_HOLD_MIN;
 }
 
-/* Forgets samples too old to speak for the link now, keeping the newest. */
-static void age_history(struct fc_adapt *a, uint64_t now_ns)
+/* Drops the first `drop` of n entries of size `each` at base. */
+static void shift(void *base, unsigned *n, unsigned drop, size_t each)
 {
-	unsigned drop = 0;
-
-	while (drop + 1 < a->nhist && a->hist[drop].at_ns + HISTORY_AGE < now_ns)
-		drop++;
-	if (drop) {
-		memmove(a->hist, a->hist + drop, (a->nhist - drop) * sizeof(a->hist[0]));
-		a->nhist -= drop;
-	}
+	memmove(base, (char *)base + drop * each, (*n - drop) * each);
+	*n -= drop;
 }
 
-static void add_sample(struct fc_adapt *a, const struct fc_adapt_sample *s)
+/* Forgets samples too old to speak for the link now, keeping the newest of each kind. */
+static void prune(struct fc_adapt *a, uint64_t now_ns)
 {
-	if (a->nhist == FC_ADAPT_HISTORY) {
-		memmove(a->hist, a->hist + 1, (a->nhist - 1) * sizeof(a->hist[0]));
-		a->nhist--;
-	}
+	unsigned d = 0;
+
+	while (d + 1 < a->nhist && a->hist[d].at_ns + FC_ADAPT_MAX_AGE < now_ns)
+		d++;
+	shift(a->hist, &a->nhist, d, sizeof(a->hist[0]));
+	d = 0;
+	while (d + 1 < a->nfixed && a->fixed[d].at_ns + FC_ADAPT_MAX_AGE < now_ns)
+		d++;
+	shift(a->fixed, &a->nfixed, d, sizeof(a->fixed[0]));
+}
+
+static void push_rate(struct fc_adapt *a, const struct fc_adapt_sample *s)
+{
+	if (a->nhist == FC_ADAPT_HISTORY)
+		shift(a->hist, &a->nhist, 1, sizeof(a->hist[0]));
 	a->hist[a->nhist++] = *s;
 }
 
+static void push_fixed(struct fc_adapt *a, uint64_t at_ns, uint64_t fixed_ns)
+{
+	if (a->nfixed == FC_ADAPT_HISTORY)
+		shift(a->fixed, &a->nfixed, 1, sizeof(a->fixed[0]));
+	a->fixed[a->nfixed++] = (struct fc_adapt_fixed){ .at_ns = at_ns, .fixed_ns = fixed_ns };
+}
+
+static void sort(uint64_t *v, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
 /* C: the bytes of the frames that measured a rate over the time they took, so that a large
- * frame counts more than a small one (it measures the link better), and a single odd frame
- * does not decide. 0 when none measured one. */
+ * frame counts more than a small one (it measures the link better), and one odd frame does
+ * not decide. 0 when none measured one. */
 static double link_rate(const struct fc_adapt *a)
 {
 	double bytes = 0;
 	double secs = 0;
 
 	for (unsigned i = 0; i < a->nhist; i++) {
-		if (a->hist[i].rate <= 0)
-			continue;
 		bytes += a->hist[i].bytes;
-		secs += a->hist[i].bytes / a->hist[i].rate;
+		secs += a->hist[i].secs;
 	}
-	return secs > 0 ? bytes / secs : 0;
+	return secs > 0 && bytes > 0 ? bytes / secs : 0;
 }
 
-/* The second highest fixed part (the highest alone would let one odd frame decide). */
+/* F: the second highest f of the last frames (the highest alone would let one odd frame
+ * decide), but no more than their median and three times their median deviation: jitter
+ * spreads f and a frame must be planned for it, while a request or a first packet lost and
+ * sent again makes one frame an outlier that no smaller frame would have helped. */
 static uint64_t fixed_part(const struct fc_adapt *a)
 {
-	uint64_t hi = 0;
-	uint64_t second = 0;
+	uint64_t v[FC_ADAPT_HISTORY];
+	uint64_t dev[FC_ADAPT_HISTORY];
+	unsigned n = a->nfixed;
+	uint64_t med, mad, cap;
 
-	for (unsigned i = 0; i < a->nhist; i++) {
-		uint64_t f = a->hist[i].fixed_ns;
+	if (n == 0)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		v[i] = a->fixed[i].fixed_ns;
+	sort(v, n);
+	med = v[n / 2];
+	for (unsigned i = 0; i < n; i++)
+		dev[i] = v[i] > med ? v[i] - med : med - v[i];
+	sort(dev, n);
+	mad = dev[n / 2];
+	cap = med + 3 * mad + FC_ADAPT_F_SLACK;
+	return n > 1 && v[n - 2] < cap ? v[n - 2] : n > 1 ? cap : v[0];
+}
 
-		if (f > hi) {
-			second = hi;
-			hi = f;
-		} else if (f > second) {
-			second = f;
-		}
-	}
-	return a->nhist > 1 ? second : hi;
+/* C, or the kernel's latest delivery rate when it just measured the link slower than that. */
+static double usable_rate(const struct fc_adapt *a)
+{
+	if (a->rate > 0 && a->kernel_rate > 0 && a->kernel_rate < a->rate)
+		return a->kernel_rate;
+	return a->rate;
 }
 
 uint64_t fc_adapt_room(const struct fc_adapt *a)
@@ -82,12 +115,13 @@ uint64_t fc_adapt_room(const struct fc_adapt *a)
 	double plan = FC_ADAPT_ALPHA * (double)a->budget_ns - (double)fixed_part(a);
 	double beat = FC_ADAPT_BETA * (double)a->period_ns;
 	double t = plan < beat ? plan : beat;
+	double rate = usable_rate(a);
 
-	if (a->rate <= 0)
-		return UINT64_MAX;
 	if (t <= 0)
-		return 0;
-	return (uint64_t)(a->rate * t / NS_PER_S);
+		return 0; /* the rest of the bound leaves no time for any frame */
+	if (rate <= 0)
+		return UINT64_MAX;
+	return (uint64_t)(rate * t / NS_PER_S);
 }
 
 /* The allowed rung next above r (a lower index, a larger picture), or NONE. */
@@ -132,14 +166,18 @@ static void choose(struct fc_adapt *a, int r)
 }
 
 int fc_adapt_rung(struct fc_adapt *a, const uint32_t *expect, int n, uint32_t allowed,
-		  uint64_t now_ns)
+		  const struct fc_tcpstat *tcp, uint64_t now_ns)
 {
-	uint64_t room = fc_adapt_room(a);
 	int r = allowed_at_or_below(a->rung, n, allowed);
+	uint64_t room;
 	int up;
 
 	if (r == NONE)
 		return a->rung;
+	/* The kernel's rate counts only when it was measured with the link busy: while frames
+	 * leave less often than the link could take them, it says only what they used. */
+	a->kernel_rate = tcp && !tcp->app_limited ? (double)tcp->delivery_rate : 0;
+	room = fc_adapt_room(a);
 	/* After a bad frame: below the rung it was sent at, whatever the room says. */
 	if (a->below != NONE) {
 		int lower = allowed_at_or_below(a->below + 1, n, allowed);
@@ -171,14 +209,15 @@ int fc_adapt_rung(struct fc_adapt *a, const uint32_t *expect, int n, uint32_t al
 uint64_t fc_adapt_wait(struct fc_adapt *a, const struct fc_tcpstat *tcp, uint64_t now_ns)
 {
 	uint64_t until = a->next_ns;
+	double rate = usable_rate(a);
 
-	if (a->rate > 0 && tcp && tcp->min_rtt_ns) {
+	if (rate > 0 && tcp && tcp->min_rtt_ns) {
 		/* What the link holds in one round trip is in flight, not queued. */
-		double pipe = a->rate * (double)tcp->min_rtt_ns / NS_PER_S + tcp->mss;
+		double pipe = rate * (double)tcp->min_rtt_ns / NS_PER_S + tcp->mss;
 
 		if ((double)tcp->pending > pipe) {
 			uint64_t drain =
-			    (uint64_t)(((double)tcp->pending - pipe) / a->rate * NS_PER_S);
+			    (uint64_t)(((double)tcp->pending - pipe) / rate * NS_PER_S);
 
 			if (now_ns + drain > until)
 				until = now_ns + drain;
@@ -190,27 +229,21 @@ uint64_t fc_adapt_wait(struct fc_adapt *a, const struct fc_tcpstat *tcp, uint64_
 void fc_adapt_sent(struct fc_adapt *a, uint64_t seq, int rung, uint32_t bytes, uint64_t s2_ns,
 		   const struct fc_tcpstat *tcp)
 {
-	struct fc_adapt_sent *s;
+	double rate = usable_rate(a);
 
 	if (a->slen == FC_ADAPT_INFLIGHT) { /* the oldest is forgotten; its verdict is ignored */
 		a->shead = (a->shead + 1) % FC_ADAPT_INFLIGHT;
 		a->slen--;
 	}
-	s = &a->sent[(a->shead + a->slen++) % FC_ADAPT_INFLIGHT];
-	*s = (struct fc_adapt_sent){
+	a->sent[(a->shead + a->slen++) % FC_ADAPT_INFLIGHT] = (struct fc_adapt_sent){
 		.seq = seq,
 		.s2_ns = s2_ns,
-		.acked = tcp ? tcp->acked : 0,
 		.bytes = bytes,
 		.retrans = tcp ? tcp->retrans : 0,
 		.rung = rung,
 	};
-	a->last_ns = s2_ns;
-	a->last_len = bytes;
-	/* A little under the rate, so that a queue left by a burst (before the rate was known,
-	 * or after it fell) drains instead of standing. */
-	if (a->rate > 0)
-		a->next_ns = s2_ns + (uint64_t)((double)bytes / (PACE * a->rate) * NS_PER_S);
+	if (rate > 0)
+		a->next_ns = s2_ns + (uint64_t)((double)bytes / (FC_ADAPT_PACE * rate) * NS_PER_S);
 }
 
 /* Finds (and removes) the frame judged, dropping older ones that were never judged. */
@@ -229,25 +262,23 @@ static bool take_sent(struct fc_adapt *a, uint64_t seq, struct fc_adapt_sent *ou
 	return false;
 }
 
-/* A bad frame sent after the last cut: cut the estimate, step down, hold. */
+/* A bad frame sent after the last cut: cut C, step down, hold. */
 static void cut(struct fc_adapt *a, const struct fc_adapt_sent *s,
 		const struct fc_adapt_sample *sample, bool loss, uint64_t now_ns)
 {
 	double rate = a->rate;
 
-	/* A lost packet's repair made the frame late, not the link's rate: cut by a factor, as
-	 * TCP does. Otherwise the frame itself says what the link carries now. */
 	if (loss)
 		rate *= FC_ADAPT_LOSS_CUT;
-	else if (sample->rate > 0 && (rate <= 0 || sample->rate < rate))
-		rate = sample->rate;
+	else if (sample->bytes > 0 && (rate <= 0 || sample->bytes / sample->secs < rate))
+		rate = sample->bytes / sample->secs;
 	a->nhist = 0;
-	a->losses = 0;
-	add_sample(a, &(struct fc_adapt_sample){ .at_ns = now_ns,
-						 .rate = rate,
-						 .bytes = rate > 0 ? sample->bytes : 0,
-						 .fixed_ns = sample->fixed_ns });
+	if (rate > 0)
+		push_rate(a, &(struct fc_adapt_sample){ .at_ns = now_ns,
+							.bytes = rate * sample->secs,
+							.secs = sample->secs });
 	a->rate = rate;
+	a->losses = 0;
 	a->cut_ns = now_ns;
 	a->cuts++;
 	a->started = true;
@@ -264,16 +295,48 @@ static void cut(struct fc_adapt *a, const struct fc_adapt_sent *s,
 }
 
 /* Whether a late frame was made late by a lost packet on a link that still carries C: the
- * kernel retransmitted while it was on its way, and its latest delivery rate (when it has one)
- * is not far below C. A link that got slower loses packets too, from a full queue, but then the
- * kernel delivers at the slower rate. */
-static bool random_loss(const struct fc_adapt *a, const struct fc_adapt_sent *s,
+ * kernel retransmitted while it was on its way, and its bytes came no later than a repair
+ * would make them (its own time at C, and two round trips). A link that got slower loses
+ * packets too, from a full queue, but then the whole frame crawls. */
+static bool random_loss(const struct fc_adapt *a, const struct fc_adapt_sent *s, uint64_t recv_ns,
 			const struct fc_tcpstat *tcp)
 {
+	double repair;
+
 	if (!tcp || tcp->retrans <= s->retrans)
 		return false;
-	return tcp->delivery_rate == 0 || a->rate <= 0 ||
-	       (double)tcp->delivery_rate >= 0.5 * a->rate;
+	if (a->rate <= 0)
+		return true;
+	repair = (double)s->bytes / a->rate * NS_PER_S + 2.0 * (double)tcp->srtt_ns +
+		 (double)FC_ADAPT_F_SLACK;
+	return (double)recv_ns <= repair;
+}
+
+/* A bad frame: cut, or let it speak through F or the loss count only (rule 3). */
+static void bad_frame(struct fc_adapt *a, const struct fc_adapt_sent *s,
+		      const struct fc_adapt_sample *sample, uint64_t bound_ns, uint64_t recv_ns,
+		      const struct fc_tcpstat *tcp, uint64_t now_ns)
+{
+	bool loss;
+
+	/* Most of the bound was not the transfer: a smaller frame would have been as late. */
+	if (bound_ns != UINT64_MAX && 2 * recv_ns < bound_ns)
+		return;
+	loss = random_loss(a, s, recv_ns, tcp);
+	a->losses |= loss ? 1u : 0u;
+	if (loss && __builtin_popcount(a->losses) < FC_ADAPT_LOSSES)
+		return;
+	if (s->s2_ns >= a->cut_ns) {
+		cut(a, s, sample, loss, now_ns);
+		return;
+	}
+	/* Chosen on the old estimate, so no new cut; but a slower crossing still says the link
+	 * is slower than C thinks. */
+	if (!loss && sample->bytes > 0 && sample->bytes / sample->secs < a->rate) {
+		a->rate = sample->bytes / sample->secs;
+		a->nhist = 0;
+		push_rate(a, sample);
+	}
 }
 
 void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64_t recv_ns,
@@ -281,30 +344,25 @@ void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64
 {
 	struct fc_adapt_sent s;
 	struct fc_adapt_sample sample = { .at_ns = now_ns };
-	bool bad;
-	bool loss;
+	uint64_t fixed = bound_ns == UINT64_MAX ? a->budget_ns
+			 : bound_ns > recv_ns	? bound_ns - recv_ns
+						: 0;
 
 	if (!take_sent(a, seq, &s) || s.bytes == 0)
 		return; /* a stale notice measures nothing of the link */
-	age_history(a, now_ns);
-	bad = !accepted || bound_ns > (uint64_t)(FC_ADAPT_GAMMA * (double)a->budget_ns);
-	sample.bytes = s.bytes;
-	sample.rate = recv_ns >= MIN_RECV_NS ? (double)s.bytes / ((double)recv_ns / NS_PER_S) : 0;
-	sample.fixed_ns = bound_ns == UINT64_MAX ? a->budget_ns
-			  : bound_ns > recv_ns	 ? bound_ns - recv_ns
-						 : 0;
-	loss = bad && random_loss(a, &s, tcp);
-	a->losses = (uint16_t)(a->losses << 1 | (loss ? 1u : 0u));
-	/* One frame late for a lost packet says nothing of the rate: only when losses make more
-	 * than a few late is a smaller frame (fewer packets to lose) worth its detail. */
-	if (loss && __builtin_popcount(a->losses) < FC_ADAPT_LOSSES)
-		return;
-	if (bad) {
-		if (s.s2_ns >= a->cut_ns)
-			cut(a, &s, &sample, loss, now_ns);
+	prune(a, now_ns);
+	push_fixed(a, now_ns, fixed);
+	a->losses = (uint16_t)(a->losses << 1);
+	if (recv_ns >= FC_ADAPT_MIN_RECV) {
+		sample.bytes = s.bytes;
+		sample.secs = (double)recv_ns / NS_PER_S;
+	}
+	if (!accepted || bound_ns > (uint64_t)(FC_ADAPT_GAMMA * (double)a->budget_ns)) {
+		bad_frame(a, &s, &sample, bound_ns, recv_ns, tcp, now_ns);
 		return;
 	}
-	add_sample(a, &sample);
+	if (sample.bytes > 0)
+		push_rate(a, &sample);
 	a->rate = link_rate(a);
 	if (s.rung != a->rung)
 		return;

@@ -10,37 +10,43 @@
  *  - each VERDICT: the frame's age bound b, and how long its bytes took to arrive, first to last
  *    (x, the time the link's narrowest part took to pass s bytes: the frame crossed at s / x
  *    bytes a second). The rest of the bound, f = b - x, is what no rendition changes: the round
- *    trip, the frame's age when it left, the link's jitter;
- *  - the kernel (tcpstat.h): bytes still unacknowledged, retransmissions, the least round trip.
+ *    trip, the frame's age when it left, the request's trip, the link's jitter;
+ *  - the kernel (tcpstat.h): bytes still unacknowledged, retransmissions, its latest delivery
+ *    rate, the round trip.
  *
  * The law (docs/DESIGN.md tells why each part is there; tests/test_adapt.c drives it through
  * simulated links):
  *
  *  1. Rate. C is the bytes of the frames judged since the last cut (at most 16, at most 4 s
- *     old) over the time they took to arrive: a large frame counts more than a small one, as
- *     it measures the link better. A frame that arrived within a millisecond measures nothing
- *     (one read took it, or a burst the link allows carried it at the wire's speed); with no
- *     measured frame, C is unknown and only the steps of 4 limit the climb.
+ *     old) over the time they took to arrive: a large frame counts more than a small one, as it
+ *     measures the link better. A frame that arrived within MIN_RECV measures nothing (one read
+ *     took it, or a burst the link allows carried it at the wire's speed); with no measured
+ *     frame, C is unknown and only the steps of rule 4 limit the climb. When the kernel has just
+ *     measured a slower delivery while the link was busy, that rate is used instead.
  *  2. Room. A frame may take T = min(ALPHA B - F, BETA P) to cross, with B the viewer's budget,
- *     F the second highest f of those frames (jitter and all) and P the source's frame period:
- *     a frame's bound then stays under ALPHA of the budget, and a fifth of the link stays idle
- *     so that a queue drains between frames. The room is C T bytes; the rung chosen is the
- *     largest whose expected size fits.
- *  3. Down at once. A frame is bad when it was rejected or its bound passed GAMMA B. A bad frame
- *     cuts C to its own crossing rate and moves at least one rung down. A frame made late by
- *     the repair of a lost packet (the kernel retransmitted while it was on its way, and still
- *     delivers at about C) says nothing of the rate: only the LOSSES-th of the last 16 cuts,
- *     by LOSS_CUT as TCP cuts its window, and one rung down (fewer packets, fewer to lose).
- *     Only one cut per round of frames: frames sent before a cut were chosen on the old
- *     estimate and say nothing new.
+ *     F the second highest f of the last 16 frames, at most their median plus three times their
+ *     median deviation plus F_SLACK (jitter spreads f and counts; a lost request makes one
+ *     frame an outlier that no smaller frame would have helped, and does not), and P the
+ *     source's frame period: a frame's bound then stays under ALPHA of the budget, and a fifth of
+ *     the link stays idle so that a queue drains between frames. The room is C T bytes; the rung
+ *     chosen is the largest whose expected size fits.
+ *  3. Down at once. A frame is bad when it was rejected or its bound passed GAMMA B. When its
+ *     transfer took less than half its bound, a smaller frame would not have helped (a request
+ *     delayed, jitter): F takes it, nothing is cut. Otherwise the bad frame cuts C to its own
+ *     crossing rate and moves at least one rung down. A frame made late by the repair of a lost
+ *     packet (the kernel retransmitted while it was on its way, and still delivers at about C)
+ *     says nothing of the rate (its bytes came within its time at C and two round trips): only
+ *     the LOSSES-th of the last 16 cuts, by LOSS_CUT as TCP cuts its window, and one rung down
+ *     (fewer packets, fewer to lose). One cut per round of frames:
+ *     a bad frame sent before the last cut only lowers C further if it crossed slower.
  *  4. Up carefully. One rung at a time, when the frames at the current rung have been good for
- *     a while (1 frame until the first bad one, so a start from a small rung is quick; 8 after),
- *     the next rung fits the room, and no hold is on. A bad frame at a rung above the highest
- *     that held (a failed probe) doubles the hold before the next try: 1, 2, 4 ... 32 s, halved
- *     again each time a probe holds. So the law settles on the largest rung the link carries
- *     and looks above it now and then.
- *  5. Pace. The next frame starts no sooner than s / C after the last one started, and only
- *     once the bytes the kernel has not seen acknowledged fit in one round trip at C: frames
+ *     a while (K_START frames until the first bad one, so a start from a small rung is quick;
+ *     K after), the next rung fits the room, and no hold is on. A bad frame at a rung above the
+ *     highest that held (a failed probe) doubles the hold before the next try: HOLD_MIN, twice
+ *     that ... up to HOLD_MAX, halved again each time a probe holds. So the law settles on the
+ *     largest rung the link carries and looks above it now and then.
+ *  5. Pace. The next frame starts no sooner than s / (PACE C) after the last one started, and
+ *     only once the bytes the kernel has not seen acknowledged fit in one round trip at C: frames
  *     never queue behind each other in the link. When even the smallest rung takes longer than
  *     a frame period, this lowers the frame rate instead.
  *
@@ -58,27 +64,35 @@
 #define FC_ADAPT_ALPHA	  0.8 /* of the budget a frame's bound is planned to take at most */
 #define FC_ADAPT_BETA	  0.8 /* of the frame period a frame may take to cross */
 #define FC_ADAPT_GAMMA	  0.9 /* of the budget a bound may reach before the frame counts as bad */
-#define FC_ADAPT_LOSS_CUT 0.7 /* the estimate kept after losses made frames late */
-#define FC_ADAPT_LOSSES	  3   /* frames of the last 16 made late by losses before that counts */
+#define FC_ADAPT_PACE	  0.9 /* of C the frames are paced at, so a queue left by a burst drains */
+#define FC_ADAPT_LOSS_CUT 0.7 /* C kept after losses made frames late */
 #define FC_ADAPT_LOSSES	  3   /* frames of the last 16 made late by a loss before that counts */
 #define FC_ADAPT_HISTORY  16  /* judged frames the estimates look back over */
 #define FC_ADAPT_INFLIGHT 32  /* frames sent and not yet judged */
 #define FC_ADAPT_K_START  1   /* good frames before a step up, until the first bad frame */
 #define FC_ADAPT_K	  8   /* and after it */
-#define FC_ADAPT_HOLD_MIN 1000000000ull	 /* the wait after a bad frame, at least */
-#define FC_ADAPT_HOLD_MAX 32000000000ull /* and at most */
+#define FC_ADAPT_MIN_RECV 1000000ull	 /* ns: a frame that came quicker measures no rate */
+#define FC_ADAPT_F_SLACK  2000000ull	 /* ns: F's allowance over the spread of recent f */
+#define FC_ADAPT_MAX_AGE  4000000000ull	 /* ns: older samples no longer speak for the link */
+#define FC_ADAPT_HOLD_MIN 1000000000ull	 /* ns: the wait after a bad frame, at least */
+#define FC_ADAPT_HOLD_MAX 32000000000ull /* ns: and at most */
 
+/* A frame judged: what it says of the link's rate (reset at each cut) or of the rest of the
+ * bound (kept). */
 struct fc_adapt_sample {
 	uint64_t at_ns;
-	double rate;	   /* bytes/s the frame crossed at; 0: too quick to tell */
-	double bytes;	   /* its size */
-	uint64_t fixed_ns; /* its bound less its crossing time */
+	double bytes; /* its size: 0 when it measured no rate */
+	double secs;  /* the time its bytes took to arrive */
+};
+
+struct fc_adapt_fixed {
+	uint64_t at_ns;
+	uint64_t fixed_ns; /* its bound less its crossing time: f */
 };
 
 struct fc_adapt_sent {
 	uint64_t seq;
 	uint64_t s2_ns;	  /* when it started to leave */
-	uint64_t acked;	  /* the kernel's acknowledged bytes then */
 	uint32_t bytes;	  /* its JPEG, 0 for a stale notice */
 	uint32_t retrans; /* the kernel's retransmissions then */
 	int rung;
@@ -88,12 +102,15 @@ struct fc_adapt {
 	uint64_t budget_ns;
 	uint64_t period_ns;
 
-	/* The link, since the last cut. */
-	double rate; /* C, bytes/s; 0 before the first verdict */
-	struct fc_adapt_sample hist[FC_ADAPT_HISTORY];
-	unsigned nhist;	 /* samples in hist, newest at hist[nhist - 1] */
-	uint64_t cut_ns; /* frames sent before this cannot cut again */
-	uint16_t losses; /* the last 16 frames judged, a bit each: made late by a lost packet */
+	/* The link. */
+	double rate;				       /* C, bytes/s; 0 while not known */
+	struct fc_adapt_sample hist[FC_ADAPT_HISTORY]; /* since the last cut, oldest first */
+	unsigned nhist;
+	struct fc_adapt_fixed fixed[FC_ADAPT_HISTORY]; /* the last frames' f, oldest first */
+	unsigned nfixed;
+	double kernel_rate; /* the kernel's latest delivery rate while busy; 0: none */
+	uint64_t cut_ns;    /* frames sent before this cannot cut again */
+	uint16_t losses;    /* the last 16 frames judged, a bit each: made late by a lost packet */
 
 	/* Frames sent, awaiting their VERDICT, oldest first. */
 	struct fc_adapt_sent sent[FC_ADAPT_INFLIGHT];
@@ -101,16 +118,14 @@ struct fc_adapt {
 	unsigned slen;
 
 	/* The rung. */
-	int rung;	   /* chosen now */
-	int top;	   /* the largest rung (lowest index) that held; -1 before any */
-	int below;	   /* after a bad frame at rung r: the next choice is below r; else -1 */
-	unsigned good;	   /* good frames judged at the rung now chosen, since it was chosen */
-	bool started;	   /* a bad frame has been seen: careful steps up from now on */
-	uint64_t hold_ns;  /* no step up before this */
-	uint64_t backoff;  /* the hold after a failed probe, doubling */
-	uint64_t next_ns;  /* pacing: the next frame starts no sooner */
-	uint64_t last_ns;  /* the last frame's start */
-	uint32_t last_len; /* and its bytes */
+	int rung;	  /* chosen now */
+	int top;	  /* the largest rung (lowest index) that held; -1 before any */
+	int below;	  /* after a bad frame at rung r: the next choice is below r; else -1 */
+	unsigned good;	  /* good frames judged at the rung now chosen, since it was chosen */
+	bool started;	  /* a bad frame has been seen: careful steps up from now on */
+	uint64_t hold_ns; /* no step up before this */
+	uint64_t backoff; /* the hold after a failed probe, doubling */
+	uint64_t next_ns; /* pacing: the next frame starts no sooner */
 
 	/* For people. */
 	uint64_t cuts;	/* bad frames that cut the estimate */
@@ -122,10 +137,10 @@ struct fc_adapt {
 void fc_adapt_init(struct fc_adapt *a, uint64_t budget_ns, uint64_t period_ns, int rung);
 
 /* The rung for the next frame, given the bytes each of the n rungs is expected to weigh
- * (expect[r]; 0: not known, taken to fit) and the rungs this viewer may get (a bit each; at
- * least one). */
+ * (expect[r]; 0: not known, taken to fit), the rungs this viewer may get (a bit each; at
+ * least one) and the kernel's figures now (may be NULL). */
 int fc_adapt_rung(struct fc_adapt *a, const uint32_t *expect, int n, uint32_t allowed,
-		  uint64_t now_ns);
+		  const struct fc_tcpstat *tcp, uint64_t now_ns);
 
 /* How long before the next frame may start, in ns (0: now). */
 uint64_t fc_adapt_wait(struct fc_adapt *a, const struct fc_tcpstat *tcp, uint64_t now_ns);

@@ -102,14 +102,15 @@ static uint32_t allowed(const struct fc_session *s, int w, int h)
 
 /* Asks the control law for the rung of the next frame and tells the ladder, so that the
  * capture makes it. */
-static int choose_rung(struct fc_session *s, const struct fc_frame *head, uint32_t ok, uint64_t now)
+static int choose_rung(struct fc_session *s, const struct fc_frame *head, uint32_t ok,
+		       const struct fc_tcpstat *tcp, uint64_t now)
 {
 	uint32_t expect[FC_LADDER_MAX];
 	int r;
 
 	for (int k = 0; k < s->cfg.ladder->count; k++)
 		expect[k] = fc_ladder_expect(s->cfg.ladder, k, head->seq);
-	r = fc_adapt_rung(&s->adapt, expect, s->cfg.ladder->count, ok, now);
+	r = fc_adapt_rung(&s->adapt, expect, s->cfg.ladder->count, ok, tcp, now);
 	if (r != s->want) {
 		fc_ladder_move(s->cfg.ladder, s->want, r);
 		s->want = r;
@@ -170,6 +171,8 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 	s->sent_q[(s->shead + s->slen++) % UNJUDGED_MAX] =
 	    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq };
 	fc_adapt_sent(&s->adapt, head->seq, rung, m.u.frame.jpeg_size, now, tcp);
+	if (getenv("FC_TRACE"))
+		fprintf(stderr, "TRACE %.3f sent %llu rung %d bytes %u age %.1f held %.1f pend %llu\n", now/1e9, (unsigned long long)head->seq, rung, m.u.frame.jpeg_size, age / 1e6, m.u.frame.held_ns / 1e6, tcp ? (unsigned long long)tcp->pending : 0);
 	if (!f) {
 		atomic_fetch_add(&s->too_old, 1);
 		return 0;
@@ -213,8 +216,8 @@ static int answer_one(struct fc_session *s)
 		goto out;
 	}
 	ok = allowed(s, head->src_width, head->src_height);
-	r = choose_rung(s, head, ok, now);
 	tcp = tcp_now(s, &ts);
+	r = choose_rung(s, head, ok, tcp, now);
 	wait = fc_adapt_wait(&s->adapt, tcp, now);
 	if (wait > 0) {
 		s->wake_ns = now + wait;
@@ -282,6 +285,10 @@ static void judged(struct fc_session *s, const struct fc_verdict *v)
 
 	fc_adapt_judged(&s->adapt, v->seq, bound, (uint64_t)v->recv_us * 1000,
 			v->kind == FC_VERDICT_ACCEPTED, fc_clock_now_ns(), tcp);
+	if (getenv("FC_TRACE"))
+		fprintf(stderr, "TRACE %.3f seq %llu bound %.1f recv %.1f kind %d rate %.0f room %llu rung %d good %u pend %llu rtt %.2f retr %u dr %llu cuts %llu\n", fc_clock_now_ns()/1e9,
+			(unsigned long long)v->seq, bound / 1e6, v->recv_us / 1e3, v->kind, s->adapt.rate,
+			(unsigned long long)fc_adapt_room(&s->adapt), s->adapt.rung, s->adapt.good, tcp ? (unsigned long long)tcp->pending : 0, tcp ? tcp->min_rtt_ns / 1e6 : 0, tcp ? tcp->retrans : 0, tcp ? (unsigned long long)tcp->delivery_rate : 0, (unsigned long long)s->adapt.cuts);
 	atomic_store(&s->link_bps, (uint64_t)(s->adapt.rate * 8));
 	atomic_store(&s->downs, s->adapt.downs);
 	atomic_store(&s->ups, s->adapt.ups);

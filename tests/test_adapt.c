@@ -82,7 +82,10 @@ static double rate_at(const struct sim *s, uint64_t t)
  * leaves the bottleneck at start + k / rate and is acknowledged a round trip later. */
 static struct fc_tcpstat tcp_at(const struct sim *s, uint64_t t)
 {
-	struct fc_tcpstat ts = { .min_rtt_ns = 2 * s->l.owd, .mss = 1448, .retrans = s->retrans };
+	struct fc_tcpstat ts = { .min_rtt_ns = 2 * s->l.owd,
+				 .srtt_ns = 2 * s->l.owd,
+				 .mss = 1448,
+				 .retrans = s->retrans };
 
 	for (int i = 0; i < s->n; i++) {
 		const struct frame *f = &s->f[i];
@@ -169,8 +172,8 @@ static void run(struct sim *s, const struct link *l, double seconds)
 			seq--, cap -= l->period;
 		if (seq == 0 || seq <= last_seq)
 			continue;
-		r = fc_adapt_rung(&s->a, sizes, NRUNGS, l->allowed, t);
 		ts = tcp_at(s, t);
+		r = fc_adapt_rung(&s->a, sizes, NRUNGS, l->allowed, &ts, t);
 		if (fc_adapt_wait(&s->a, &ts, t) > 0)
 			continue;
 		assert_true(l->allowed & (1u << r));
