@@ -5,7 +5,7 @@
 /* Payload sizes of the fixed-size messages, and the fixed parts of the others. */
 #define HELLO_FIXED  FC_PROTO_HELLO_FIXED /* 18, the nonce, then the viewer's floor */
 #define REQUEST_SIZE 12
-#define VERDICT_SIZE 21
+#define VERDICT_SIZE 25
 #define PING_SIZE    8
 #define BYE_FIXED    4
 #define STATUS_FIXED 4
@@ -202,6 +202,7 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 		msg->u.verdict.bound_us = get32(&p);
 		msg->u.verdict.kind = *p++;
 		msg->u.verdict.recv_us = get32(&p);
+		msg->u.verdict.gap_us = get32(&p);
 		if (msg->u.verdict.kind != FC_VERDICT_ACCEPTED &&
 		    msg->u.verdict.kind != FC_VERDICT_LATE)
 			return -FC_PROTO_E_FIELD;
@@ -375,6 +376,7 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		put32(&p, msg->u.verdict.bound_us);
 		put8(&p, msg->u.verdict.kind);
 		put32(&p, msg->u.verdict.recv_us);
+		put32(&p, msg->u.verdict.gap_us);
 		break;
 	case FC_MSG_PING:
 	case FC_MSG_PONG:

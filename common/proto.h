@@ -150,6 +150,9 @@ struct fc_verdict {
 	/* From the FRAME's first byte to its last at the viewer (saturated): how long the frame
 	 * took to cross the link's narrowest part, which tells the sender the link's rate. */
 	uint32_t recv_us;
+	/* The longest wait between two reads of those bytes (saturated): a stall inside the frame,
+	 * a lost packet's repair, which the sender must not take for a slower link. */
+	uint32_t gap_us;
 };
 
 struct fc_ping {

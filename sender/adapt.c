@@ -1,5 +1,6 @@
 #include "adapt.h"
 
+#include <math.h>
 #include <string.h>
 
 #define NS_PER_S 1e9
@@ -110,6 +111,25 @@ static double usable_rate(const struct fc_adapt *a)
 	return a->rate;
 }
 
+/* The largest frame of which no more than LOSS_SHARE would have a packet lost and repaired,
+ * from the last frames' packets and repairs; UINT64_MAX while fewer than two were repaired (too
+ * few to tell a rate from). */
+static uint64_t loss_room(const struct fc_adapt *a)
+{
+	double packets = 0;
+	unsigned hits = 0;
+	double p;
+
+	for (unsigned i = 0; i < a->nlossy; i++) {
+		packets += a->packets[i];
+		hits += a->hit[i];
+	}
+	if (hits < 2 || packets <= hits)
+		return UINT64_MAX;
+	p = hits / packets;
+	return (uint64_t)(FC_ADAPT_MSS * log(1 - FC_ADAPT_LOSS_SHARE) / log(1 - p));
+}
+
 uint64_t fc_adapt_room(const struct fc_adapt *a)
 {
 	double plan = FC_ADAPT_ALPHA * (double)a->budget_ns - (double)fixed_part(a);
@@ -117,11 +137,13 @@ uint64_t fc_adapt_room(const struct fc_adapt *a)
 	double t = plan < beat ? plan : beat;
 	double rate = usable_rate(a);
 
+	uint64_t lossy = loss_room(a);
+	uint64_t room;
+
 	if (t <= 0)
 		return 0; /* the rest of the bound leaves no time for any frame */
-	if (rate <= 0)
-		return UINT64_MAX;
-	return (uint64_t)(rate * t / NS_PER_S);
+	room = rate > 0 ? (uint64_t)(rate * t / NS_PER_S) : UINT64_MAX;
+	return room < lossy ? room : lossy;
 }
 
 /* The allowed rung next above r (a lower index, a larger picture), or NONE. */
@@ -198,10 +220,13 @@ int fc_adapt_rung(struct fc_adapt *a, const uint32_t *expect, int n, uint32_t al
 		choose(a, r);
 		return r;
 	}
-	/* Up: one rung, when this one has held a while and the next fits. */
+	/* Up: one rung, when this one has held a while and the next fits; not before the hold
+	 * ends, unless the next fits in half the room with the rate measured (the link has grown:
+	 * no probe is needed to know it). */
 	up = allowed_above(r, allowed);
-	if (up != NONE && now_ns >= a->hold_ns &&
-	    a->good >= (a->started ? FC_ADAPT_K : FC_ADAPT_K_START) && fits(expect[up], room))
+	if (up != NONE && a->good >= (a->started ? FC_ADAPT_K : FC_ADAPT_K_START) &&
+	    fits(expect[up], room) &&
+	    (now_ns >= a->hold_ns || (room != UINT64_MAX && expect[up] && expect[up] <= room / 2)))
 		choose(a, up);
 	return a->rung;
 }
@@ -262,15 +287,13 @@ static bool take_sent(struct fc_adapt *a, uint64_t seq, struct fc_adapt_sent *ou
 	return false;
 }
 
-/* A bad frame sent after the last cut: cut C, step down, hold. */
+/* A bad frame on a slower link, sent after the last cut: cut C to its rate, step down, hold. */
 static void cut(struct fc_adapt *a, const struct fc_adapt_sent *s,
-		const struct fc_adapt_sample *sample, bool loss, uint64_t now_ns)
+		const struct fc_adapt_sample *sample, uint64_t now_ns)
 {
 	double rate = a->rate;
 
-	if (loss)
-		rate *= FC_ADAPT_LOSS_CUT;
-	else if (sample->bytes > 0 && (rate <= 0 || sample->bytes / sample->secs < rate))
+	if (rate <= 0 || sample->bytes / sample->secs < rate)
 		rate = sample->bytes / sample->secs;
 	a->nhist = 0;
 	if (rate > 0)
@@ -278,7 +301,6 @@ static void cut(struct fc_adapt *a, const struct fc_adapt_sent *s,
 							.bytes = rate * sample->secs,
 							.secs = sample->secs });
 	a->rate = rate;
-	a->losses = 0;
 	a->cut_ns = now_ns;
 	a->cuts++;
 	a->started = true;
@@ -294,73 +316,77 @@ static void cut(struct fc_adapt *a, const struct fc_adapt_sent *s,
 	a->good = 0;
 }
 
-/* Whether a late frame was made late by a lost packet on a link that still carries C: the
- * kernel retransmitted while it was on its way, and its bytes came no later than a repair
- * would make them (its own time at C, and two round trips). A link that got slower loses
- * packets too, from a full queue, but then the whole frame crawls. */
-static bool random_loss(const struct fc_adapt *a, const struct fc_adapt_sent *s, uint64_t recv_ns,
-			const struct fc_tcpstat *tcp)
+/* A bad frame (rule 3): a slower link cuts C to the frame's rate (true); anything else (a
+ * repair, a delayed request, jitter) speaks through the loss ceiling or F (false). */
+static bool bad_frame(struct fc_adapt *a, const struct fc_adapt_sent *s,
+		      const struct fc_adapt_sample *sample, uint64_t bound_ns, uint64_t xfer_ns,
+		      uint64_t now_ns)
 {
-	double repair;
+	double rate = sample->bytes > 0 ? sample->bytes / sample->secs : 0;
 
-	if (!tcp || tcp->retrans <= s->retrans)
+	if (rate <= 0 || (a->rate > 0 && rate >= 0.5 * a->rate) ||
+	    (bound_ns != UINT64_MAX && 2 * xfer_ns < bound_ns))
 		return false;
-	if (a->rate <= 0)
-		return true;
-	repair = (double)s->bytes / a->rate * NS_PER_S + 2.0 * (double)tcp->srtt_ns +
-		 (double)FC_ADAPT_F_SLACK;
-	return (double)recv_ns <= repair;
-}
-
-/* A bad frame: cut, or let it speak through F or the loss count only (rule 3). */
-static void bad_frame(struct fc_adapt *a, const struct fc_adapt_sent *s,
-		      const struct fc_adapt_sample *sample, uint64_t bound_ns, uint64_t recv_ns,
-		      const struct fc_tcpstat *tcp, uint64_t now_ns)
-{
-	bool loss;
-
-	/* Most of the bound was not the transfer: a smaller frame would have been as late. */
-	if (bound_ns != UINT64_MAX && 2 * recv_ns < bound_ns)
-		return;
-	loss = random_loss(a, s, recv_ns, tcp);
-	a->losses |= loss ? 1u : 0u;
-	if (loss && __builtin_popcount(a->losses) < FC_ADAPT_LOSSES)
-		return;
 	if (s->s2_ns >= a->cut_ns) {
-		cut(a, s, sample, loss, now_ns);
-		return;
-	}
-	/* Chosen on the old estimate, so no new cut; but a slower crossing still says the link
-	 * is slower than C thinks. */
-	if (!loss && sample->bytes > 0 && sample->bytes / sample->secs < a->rate) {
-		a->rate = sample->bytes / sample->secs;
+		cut(a, s, sample, now_ns);
+	} else if (rate < a->rate) {
+		/* Chosen on the old estimate, so no new cut; but it crossed slower still. */
+		a->rate = rate;
 		a->nhist = 0;
 		push_rate(a, sample);
 	}
+	return true;
+}
+
+/* Counts a frame's packets, and whether a lost one was repaired in it: a stall among its
+ * bytes as long as the rest of its transfer and half a round trip, or, for a late frame, a retransmission while it
+ * was on its way (a first packet lost shows no stall: nothing came before it). A frame in time
+ * is not charged with the kernel's retransmissions: they may be a later frame's. */
+static void count_loss(struct fc_adapt *a, const struct fc_adapt_sent *s, uint64_t xfer_ns,
+		       uint64_t gap_ns, bool bad, const struct fc_tcpstat *tcp)
+{
+	/* A repair waits a round trip at least (a duplicate acknowledgement's, or a timeout):
+	 * shorter gaps are the pace at which reads came, not a loss. */
+	uint64_t stall =
+	    tcp && tcp->min_rtt_ns / 2 > FC_ADAPT_STALL ? tcp->min_rtt_ns / 2 : FC_ADAPT_STALL;
+	bool hit =
+	    (gap_ns >= stall && gap_ns >= xfer_ns) || (bad && tcp && tcp->retrans > s->retrans);
+
+	a->packets[a->lhead] = (uint16_t)((s->bytes + FC_ADAPT_MSS - 1) / FC_ADAPT_MSS);
+	a->hit[a->lhead] = hit;
+	a->lhead = (a->lhead + 1) % FC_ADAPT_LOSS_WINDOW;
+	if (a->nlossy < FC_ADAPT_LOSS_WINDOW)
+		a->nlossy++;
 }
 
 void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64_t recv_ns,
-		     bool accepted, uint64_t now_ns, const struct fc_tcpstat *tcp)
+		     uint64_t gap_ns, bool accepted, uint64_t now_ns, const struct fc_tcpstat *tcp)
 {
 	struct fc_adapt_sent s;
 	struct fc_adapt_sample sample = { .at_ns = now_ns };
+	bool bad;
+	bool slow;
+	/* The transfer without its longest stall: the link's pace, not a repair's wait. */
+	uint64_t xfer = recv_ns > gap_ns ? recv_ns - gap_ns : 0;
 	uint64_t fixed = bound_ns == UINT64_MAX ? a->budget_ns
-			 : bound_ns > recv_ns	? bound_ns - recv_ns
+			 : bound_ns > xfer	? bound_ns - xfer
 						: 0;
 
 	if (!take_sent(a, seq, &s) || s.bytes == 0)
 		return; /* a stale notice measures nothing of the link */
 	prune(a, now_ns);
 	push_fixed(a, now_ns, fixed);
-	a->losses = (uint16_t)(a->losses << 1);
-	if (recv_ns >= FC_ADAPT_MIN_RECV) {
+	bad = !accepted || bound_ns > (uint64_t)(FC_ADAPT_GAMMA * (double)a->budget_ns);
+	if (xfer >= FC_ADAPT_MIN_RECV) {
 		sample.bytes = s.bytes;
-		sample.secs = (double)recv_ns / NS_PER_S;
+		sample.secs = (double)xfer / NS_PER_S;
 	}
-	if (!accepted || bound_ns > (uint64_t)(FC_ADAPT_GAMMA * (double)a->budget_ns)) {
-		bad_frame(a, &s, &sample, bound_ns, recv_ns, tcp, now_ns);
+	/* A frame late for a slower link lost packets to a full queue: that is no measure of the
+	 * link's random losses, which the ceiling is for. */
+	slow = bad && bad_frame(a, &s, &sample, bound_ns, xfer, now_ns);
+	count_loss(a, &s, xfer, slow ? 0 : gap_ns, bad && !slow, tcp);
+	if (bad)
 		return;
-	}
 	if (sample.bytes > 0)
 		push_rate(a, &sample);
 	a->rate = link_rate(a);

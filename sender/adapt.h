@@ -7,10 +7,11 @@
  * frame may start so that no frame queues behind another. It learns from what every exchange
  * already carries:
  *
- *  - each VERDICT: the frame's age bound b, and how long its bytes took to arrive, first to last
- *    (x, the time the link's narrowest part took to pass s bytes: the frame crossed at s / x
- *    bytes a second). The rest of the bound, f = b - x, is what no rendition changes: the round
- *    trip, the frame's age when it left, the request's trip, the link's jitter;
+ *  - each VERDICT: the frame's age bound b, how long its bytes took to arrive, first to last,
+ *    and the longest stall among them; less that stall, x, the time the link's narrowest part
+ *    took to pass s bytes: the frame crossed at s / x bytes a second. The rest of the bound,
+ *    f = b - x, is what no rendition changes: the round trip, the frame's age when it left, the
+ *    request's trip, the link's jitter, a repair's wait;
  *  - the kernel (tcpstat.h): bytes still unacknowledged, retransmissions, its latest delivery
  *    rate, the round trip.
  *
@@ -28,20 +29,27 @@
  *     median deviation plus F_SLACK (jitter spreads f and counts; a lost request makes one
  *     frame an outlier that no smaller frame would have helped, and does not), and P the
  *     source's frame period: a frame's bound then stays under ALPHA of the budget, and a fifth of
- *     the link stays idle so that a queue drains between frames. The room is C T bytes; the rung
- *     chosen is the largest whose expected size fits.
- *  3. Down at once. A frame is bad when it was rejected or its bound passed GAMMA B. When its
- *     transfer took less than half its bound, a smaller frame would not have helped (a request
- *     delayed, jitter): F takes it, nothing is cut. Otherwise the bad frame cuts C to its own
- *     crossing rate and moves at least one rung down. A frame made late by the repair of a lost
- *     packet (the kernel retransmitted while it was on its way, and still delivers at about C)
- *     says nothing of the rate (its bytes came within its time at C and two round trips): only
- *     the LOSSES-th of the last 16 cuts, by LOSS_CUT as TCP cuts its window, and one rung down
- *     (fewer packets, fewer to lose). One cut per round of frames:
- *     a bad frame sent before the last cut only lowers C further if it crossed slower.
+ *     the link stays idle so that a queue drains between frames. The room is C T bytes, and no
+ *     more than the frames whose packets a loss spares (below); the rung chosen is the largest
+ *     whose expected size fits.
+ *  3. Down at once. A frame is bad when it was rejected or its bound passed GAMMA B. Its
+ *     transfer is its bytes' time less the longest stall among them (the viewer reports both).
+ *     A bad frame that crossed at under half of C, its transfer half its bound or more, shows a
+ *     slower link: C is cut to its rate, and the law moves at least one rung down. A frame with
+ *     a stall as long as the rest of its transfer, or during which the kernel retransmitted, had
+ *     a lost packet repaired: a round trip or more, which with a tight budget makes it late,
+ *     whatever its size. So losses set a ceiling instead: from the packets of the last 64 frames
+ *     and how many of those frames had a repair, the share of packets lost p, and the largest
+ *     frame of which no more than LOSS_SHARE would lose one, mss ln(1 - LOSS_SHARE) / ln(1 - p).
+ *     A link that loses a packet in a hundred keeps a picture that loses a frame in ten, not a
+ *     thumbnail that loses none, nor a full picture that loses most. (A frame late for a slower
+ *     link lost its packets to a full queue, not at random: it does not count.) Any other bad frame was late
+ *     for the rest of its bound (a delayed request, jitter): F has it. One cut per round of
+ *     frames: a bad frame sent before the last cut only lowers C further if it crossed slower.
  *  4. Up carefully. One rung at a time, when the frames at the current rung have been good for
  *     a while (K_START frames until the first bad one, so a start from a small rung is quick;
- *     K after), the next rung fits the room, and no hold is on. A bad frame at a rung above the
+ *     K after), the next rung fits the room, and no hold is on, or it fits in half the room
+ *     (a link that has grown needs no probe to show it). A bad frame at a rung above the
  *     highest that held (a failed probe) doubles the hold before the next try: HOLD_MIN, twice
  *     that ... up to HOLD_MAX, halved again each time a probe holds. So the law settles on the
  *     largest rung the link carries and looks above it now and then.
@@ -61,21 +69,23 @@
 
 #include "tcpstat.h"
 
-#define FC_ADAPT_ALPHA	  0.8 /* of the budget a frame's bound is planned to take at most */
-#define FC_ADAPT_BETA	  0.8 /* of the frame period a frame may take to cross */
-#define FC_ADAPT_GAMMA	  0.9 /* of the budget a bound may reach before the frame counts as bad */
-#define FC_ADAPT_PACE	  0.9 /* of C the frames are paced at, so a queue left by a burst drains */
-#define FC_ADAPT_LOSS_CUT 0.7 /* C kept after losses made frames late */
-#define FC_ADAPT_LOSSES	  3   /* frames of the last 16 made late by a loss before that counts */
-#define FC_ADAPT_HISTORY  16  /* judged frames the estimates look back over */
-#define FC_ADAPT_INFLIGHT 32  /* frames sent and not yet judged */
-#define FC_ADAPT_K_START  1   /* good frames before a step up, until the first bad frame */
-#define FC_ADAPT_K	  8   /* and after it */
-#define FC_ADAPT_MIN_RECV 1000000ull	 /* ns: a frame that came quicker measures no rate */
-#define FC_ADAPT_F_SLACK  2000000ull	 /* ns: F's allowance over the spread of recent f */
-#define FC_ADAPT_MAX_AGE  4000000000ull	 /* ns: older samples no longer speak for the link */
-#define FC_ADAPT_HOLD_MIN 1000000000ull	 /* ns: the wait after a bad frame, at least */
-#define FC_ADAPT_HOLD_MAX 32000000000ull /* ns: and at most */
+#define FC_ADAPT_ALPHA	     0.85 /* of the budget a frame's bound is planned to take at most */
+#define FC_ADAPT_BETA	     0.8  /* of the frame period a frame may take to cross */
+#define FC_ADAPT_GAMMA	     0.95 /* of the budget a bound may reach before the frame counts as bad */
+#define FC_ADAPT_PACE	     0.9 /* of C the frames are paced at, so a queue left by a burst drains */
+#define FC_ADAPT_LOSS_SHARE  0.1  /* of frames a lost packet may make late, planned at most */
+#define FC_ADAPT_LOSS_WINDOW 64	  /* frames the loss rate is measured over */
+#define FC_ADAPT_MSS	     1448 /* bytes of frame per packet, for the loss ceiling */
+#define FC_ADAPT_HISTORY     16	  /* judged frames the estimates look back over */
+#define FC_ADAPT_INFLIGHT    32	  /* frames sent and not yet judged */
+#define FC_ADAPT_K_START     1	  /* good frames before a step up, until the first bad frame */
+#define FC_ADAPT_K	     8	  /* and after it */
+#define FC_ADAPT_MIN_RECV    1000000ull	    /* ns: a frame that came quicker measures no rate */
+#define FC_ADAPT_STALL	     2000000ull	    /* ns: the shortest gap in a frame taken for a repair */
+#define FC_ADAPT_F_SLACK     2000000ull	    /* ns: F's allowance over the spread of recent f */
+#define FC_ADAPT_MAX_AGE     4000000000ull  /* ns: older samples no longer speak for the link */
+#define FC_ADAPT_HOLD_MIN    1000000000ull  /* ns: the wait after a bad frame, at least */
+#define FC_ADAPT_HOLD_MAX    32000000000ull /* ns: and at most */
 
 /* A frame judged: what it says of the link's rate (reset at each cut) or of the rest of the
  * bound (kept). */
@@ -110,7 +120,11 @@ struct fc_adapt {
 	unsigned nfixed;
 	double kernel_rate; /* the kernel's latest delivery rate while busy; 0: none */
 	uint64_t cut_ns;    /* frames sent before this cannot cut again */
-	uint16_t losses;    /* the last 16 frames judged, a bit each: made late by a lost packet */
+	/* The last frames judged: their packets, and whether a lost one was repaired in them. */
+	uint16_t packets[FC_ADAPT_LOSS_WINDOW];
+	bool hit[FC_ADAPT_LOSS_WINDOW];
+	unsigned nlossy; /* entries filled, up to FC_ADAPT_LOSS_WINDOW */
+	unsigned lhead;	 /* the next to fill */
 
 	/* Frames sent, awaiting their VERDICT, oldest first. */
 	struct fc_adapt_sent sent[FC_ADAPT_INFLIGHT];
@@ -150,9 +164,10 @@ void fc_adapt_sent(struct fc_adapt *a, uint64_t seq, int rung, uint32_t bytes, u
 		   const struct fc_tcpstat *tcp);
 
 /* Its VERDICT: the bound (UINT64_MAX: none could be computed), the time its bytes took to
- * arrive, whether it was accepted. Frames are judged in the order they were sent. */
+ * arrive and the longest stall among them, whether it was accepted. Frames are judged in the
+ * order they were sent. */
 void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64_t recv_ns,
-		     bool accepted, uint64_t now_ns, const struct fc_tcpstat *tcp);
+		     uint64_t gap_ns, bool accepted, uint64_t now_ns, const struct fc_tcpstat *tcp);
 
 /* The room for the next frame in bytes (UINT64_MAX while the rate is not known yet). */
 uint64_t fc_adapt_room(const struct fc_adapt *a);

@@ -171,8 +171,6 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 	s->sent_q[(s->shead + s->slen++) % UNJUDGED_MAX] =
 	    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq };
 	fc_adapt_sent(&s->adapt, head->seq, rung, m.u.frame.jpeg_size, now, tcp);
-	if (getenv("FC_TRACE"))
-		fprintf(stderr, "TRACE %.3f sent %llu rung %d bytes %u age %.1f held %.1f pend %llu\n", now/1e9, (unsigned long long)head->seq, rung, m.u.frame.jpeg_size, age / 1e6, m.u.frame.held_ns / 1e6, tcp ? (unsigned long long)tcp->pending : 0);
 	if (!f) {
 		atomic_fetch_add(&s->too_old, 1);
 		return 0;
@@ -284,11 +282,8 @@ static void judged(struct fc_session *s, const struct fc_verdict *v)
 	uint64_t bound = v->bound_us == UINT32_MAX ? UINT64_MAX : (uint64_t)v->bound_us * 1000;
 
 	fc_adapt_judged(&s->adapt, v->seq, bound, (uint64_t)v->recv_us * 1000,
-			v->kind == FC_VERDICT_ACCEPTED, fc_clock_now_ns(), tcp);
-	if (getenv("FC_TRACE"))
-		fprintf(stderr, "TRACE %.3f seq %llu bound %.1f recv %.1f kind %d rate %.0f room %llu rung %d good %u pend %llu rtt %.2f retr %u dr %llu cuts %llu\n", fc_clock_now_ns()/1e9,
-			(unsigned long long)v->seq, bound / 1e6, v->recv_us / 1e3, v->kind, s->adapt.rate,
-			(unsigned long long)fc_adapt_room(&s->adapt), s->adapt.rung, s->adapt.good, tcp ? (unsigned long long)tcp->pending : 0, tcp ? tcp->min_rtt_ns / 1e6 : 0, tcp ? tcp->retrans : 0, tcp ? (unsigned long long)tcp->delivery_rate : 0, (unsigned long long)s->adapt.cuts);
+			(uint64_t)v->gap_us * 1000, v->kind == FC_VERDICT_ACCEPTED,
+			fc_clock_now_ns(), tcp);
 	atomic_store(&s->link_bps, (uint64_t)(s->adapt.rate * 8));
 	atomic_store(&s->downs, s->adapt.downs);
 	atomic_store(&s->ups, s->adapt.ups);

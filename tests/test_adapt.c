@@ -50,6 +50,7 @@ struct frame {
 	uint64_t start; /* first byte into the bottleneck */
 	uint64_t first; /* first byte at the viewer */
 	uint64_t v3;	/* last byte at the viewer */
+	uint64_t gap;	/* the longest stall among its bytes (a lost packet's repair) */
 	uint64_t bound;
 	bool accepted;
 	bool judged;
@@ -114,12 +115,15 @@ static void send_frame(struct sim *s, uint64_t seq, uint64_t cap, int r, uint64_
 	*f = (struct frame){ .seq = seq, .rung = r, .bytes = sizes[r], .s2 = t };
 	f->start = t > s->busy ? t : s->busy;
 	xfer = (uint64_t)((double)f->bytes / rate * 1e9);
-	f->first = f->start + s->l.owd;
-	f->v3 = f->first + xfer + (s->l.jitter ? (uint64_t)(rnd(s) * (double)s->l.jitter) : 0);
-	/* A lost packet is sent again a round trip later; what follows waits for it. */
+	/* Jitter delays the whole frame on its way. */
+	f->first =
+	    f->start + s->l.owd + (s->l.jitter ? (uint64_t)(rnd(s) * (double)s->l.jitter) : 0);
+	f->v3 = f->first + xfer;
+	/* A lost packet is sent again a round trip later; what follows waits for it: a stall. */
 	for (int p = 0; p < packets; p++) {
 		if (s->l.loss > 0 && rnd(s) < s->l.loss) {
-			f->v3 += 2 * s->l.owd + 5 * MS;
+			f->gap = 2 * s->l.owd + 5 * MS;
+			f->v3 += f->gap;
 			s->retrans++;
 			break;
 		}
@@ -144,7 +148,7 @@ static void judge_until(struct sim *s, uint64_t t)
 			continue;
 		f->judged = true;
 		ts = tcp_at(s, f->v3 + s->l.owd);
-		fc_adapt_judged(&s->a, f->seq, f->bound, f->v3 - f->first, f->accepted,
+		fc_adapt_judged(&s->a, f->seq, f->bound, f->v3 - f->first, f->gap, f->accepted,
 				f->v3 + s->l.owd, &ts);
 	}
 }
@@ -392,19 +396,19 @@ static void test_odd_verdicts(void **state)
 
 	(void)state;
 	fc_adapt_init(&a, 80 * MS, S / 30, 4);
-	fc_adapt_judged(&a, 99, 10 * MS, 1 * MS, true, S, &ts);
+	fc_adapt_judged(&a, 99, 10 * MS, 1 * MS, 0, true, S, &ts);
 	assert_true(a.rate == 0);
 	fc_adapt_sent(&a, 1, 4, 0, S, &ts); /* a stale notice */
-	fc_adapt_judged(&a, 1, 90 * MS, 0, false, S + MS, &ts);
+	fc_adapt_judged(&a, 1, 90 * MS, 0, 0, false, S + MS, &ts);
 	assert_true(a.rate == 0);
 	assert_int_equal(a.cuts, 0);
 	fc_adapt_sent(&a, 2, 4, 10000, 2 * S, &ts);
-	fc_adapt_judged(&a, 2, 10 * MS, 0, true, 2 * S + MS, &ts);
+	fc_adapt_judged(&a, 2, 10 * MS, 0, 0, true, 2 * S + MS, &ts);
 	assert_true(a.rate == 0);
 	assert_true(fc_adapt_room(&a) == UINT64_MAX);
 	/* Two milliseconds for 10000 bytes: 5 MB/s. */
 	fc_adapt_sent(&a, 3, 4, 10000, 3 * S, &ts);
-	fc_adapt_judged(&a, 3, 10 * MS, 2 * MS, true, 3 * S + MS, &ts);
+	fc_adapt_judged(&a, 3, 10 * MS, 2 * MS, 0, true, 3 * S + MS, &ts);
 	assert_true(fabs(a.rate - 5e6) < 1);
 	assert_true(fc_adapt_room(&a) < UINT64_MAX);
 }

@@ -59,7 +59,8 @@ static size_t sample_messages(struct fc_msg *out)
 						   .seq = 99,
 						   .bound_us = 12345,
 						   .kind = FC_VERDICT_LATE,
-						   .recv_us = 0x01020304 } };
+						   .recv_us = 0x01020304,
+			       .gap_us = 0x0a0b0c0d } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PING, .u.ping = { .token = 0xabcdef } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PONG, .u.ping = { .token = 0xabcdef } };
 	out[n] = (struct fc_msg){ .type = FC_MSG_BYE, .u.bye = { .reason = FC_BYE_FULL } };
@@ -122,6 +123,7 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 		assert_int_equal(a->u.verdict.bound_us, b->u.verdict.bound_us);
 		assert_int_equal(a->u.verdict.kind, b->u.verdict.kind);
 		assert_int_equal(a->u.verdict.recv_us, b->u.verdict.recv_us);
+		assert_int_equal(a->u.verdict.gap_us, b->u.verdict.gap_us);
 		break;
 	case FC_MSG_PING:
 	case FC_MSG_PONG:
@@ -251,8 +253,8 @@ static void test_wrong_fixed_lengths_rejected(void **state)
 	} bad[] = {
 		{ FC_MSG_REQUEST, 11 },
 		{ FC_MSG_REQUEST, 13 },
-		{ FC_MSG_VERDICT, 20 },
-		{ FC_MSG_VERDICT, 22 },
+		{ FC_MSG_VERDICT, 24 },
+		{ FC_MSG_VERDICT, 26 },
 		{ FC_MSG_PING, 0 },
 		{ FC_MSG_PONG, 9 },
 		{ FC_MSG_FRAME, FC_PROTO_FRAME_FIXED - 1 },

@@ -100,6 +100,12 @@ static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	fc_slot_publish(c->slot, f);
 }
 
+/* ns as whole µs, saturated at a u32. */
+static uint32_t us32(uint64_t ns)
+{
+	return ns / 1000 >= UINT32_MAX ? UINT32_MAX : (uint32_t)(ns / 1000);
+}
+
 /* Judges one FRAME. Returns -1 (reason set) when the sender broke the protocol or the link
  * failed. */
 static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3)
@@ -170,10 +176,10 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	v.u.verdict.bound_us =
 	    age.bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(age.bound_ns / 1000);
 	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
-	/* How long its bytes took, first to last: the sender's measure of the link (adapt.h). */
-	v.u.verdict.recv_us = v3 - first_ns >= (uint64_t)UINT32_MAX * 1000
-				  ? UINT32_MAX
-				  : (uint32_t)((v3 - first_ns) / 1000);
+	/* How long its bytes took, first to last, and the longest stall among them: the sender's
+	 * measure of the link (sender/adapt.h). */
+	v.u.verdict.recv_us = us32(v3 - first_ns);
+	v.u.verdict.gap_us = us32(fc_conn_gap_ns(c->conn));
 	if (fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms) < 0)
 		goto io_error;
 	return 0;

@@ -37,9 +37,9 @@ def frame(rid, t0_ns, held_ns, age_ns, seq, width=16, height=16, jpeg=b"", src_w
                    + jpeg)
 
 
-def verdict(rid, seq, bound_us=1000, accepted=True, recv_us=0):
-    return message(VERDICT, struct.pack(">IQIBI", rid, seq, bound_us, 1 if accepted else 2,
-                                        recv_us))
+def verdict(rid, seq, bound_us=1000, accepted=True, recv_us=0, gap_us=0):
+    return message(VERDICT, struct.pack(">IQIBII", rid, seq, bound_us, 1 if accepted else 2,
+                                        recv_us, gap_us))
 
 
 def status(source, text=b""):
@@ -132,6 +132,6 @@ def parse_frame(payload):
 
 
 def parse_verdict(payload):
-    rid, seq, bound_us, kind, recv_us = struct.unpack(">IQIBI", payload)
+    rid, seq, bound_us, kind, recv_us, gap_us = struct.unpack(">IQIBII", payload)
     return {"id": rid, "seq": seq, "bound_us": bound_us, "accepted": kind == 1,
-            "recv_us": recv_us}
+            "recv_us": recv_us, "gap_us": gap_us}
