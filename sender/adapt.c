@@ -338,22 +338,31 @@ static bool bad_frame(struct fc_adapt *a, const struct fc_adapt_sent *s,
 	return true;
 }
 
-/* Counts a frame's packets, and whether a lost one was repaired in it: a stall among its
- * bytes as long as the rest of its transfer and half a round trip, or, for a late frame, a retransmission while it
- * was on its way (a first packet lost shows no stall: nothing came before it). A frame in time
- * is not charged with the kernel's retransmissions: they may be a later frame's. */
-static void count_loss(struct fc_adapt *a, const struct fc_adapt_sent *s, uint64_t xfer_ns,
-		       uint64_t gap_ns, bool bad, const struct fc_tcpstat *tcp)
+/* Whether the longest gap among a frame's bytes was a stall (a lost packet's repair) rather
+ * than the pace at which they came: a repair waits half a round trip at least (a duplicate
+ * acknowledgement's, or a timeout), longer than two packets take at C, and as long as the rest
+ * of the frame took. */
+static bool stalled(const struct fc_adapt *a, uint64_t recv_ns, uint64_t gap_ns,
+		    const struct fc_tcpstat *tcp)
 {
-	/* A repair waits a round trip at least (a duplicate acknowledgement's, or a timeout):
-	 * shorter gaps are the pace at which reads came, not a loss. */
-	uint64_t stall =
-	    tcp && tcp->min_rtt_ns / 2 > FC_ADAPT_STALL ? tcp->min_rtt_ns / 2 : FC_ADAPT_STALL;
-	bool hit =
-	    (gap_ns >= stall && gap_ns >= xfer_ns) || (bad && tcp && tcp->retrans > s->retrans);
+	double least = (double)FC_ADAPT_STALL;
 
+	if (tcp && (double)tcp->min_rtt_ns / 2 > least)
+		least = (double)tcp->min_rtt_ns / 2;
+	if (a->rate > 0 && 2.0 * FC_ADAPT_MSS / a->rate * NS_PER_S > least)
+		least = 2.0 * FC_ADAPT_MSS / a->rate * NS_PER_S;
+	return (double)gap_ns >= least && gap_ns >= recv_ns - gap_ns;
+}
+
+/* Counts a frame's packets, and whether a lost one was repaired in it: a stall among its
+ * bytes, or, for a late frame, a retransmission while it was on its way (a first packet lost
+ * shows no stall: nothing came before it). A frame in time is not charged with the kernel's
+ * retransmissions: they may be a later frame's. */
+static void count_loss(struct fc_adapt *a, const struct fc_adapt_sent *s, bool stall, bool bad,
+		       const struct fc_tcpstat *tcp)
+{
 	a->packets[a->lhead] = (uint16_t)((s->bytes + FC_ADAPT_MSS - 1) / FC_ADAPT_MSS);
-	a->hit[a->lhead] = hit;
+	a->hit[a->lhead] = stall || (bad && tcp && tcp->retrans > s->retrans);
 	a->lhead = (a->lhead + 1) % FC_ADAPT_LOSS_WINDOW;
 	if (a->nlossy < FC_ADAPT_LOSS_WINDOW)
 		a->nlossy++;
@@ -366,8 +375,9 @@ void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64
 	struct fc_adapt_sample sample = { .at_ns = now_ns };
 	bool bad;
 	bool slow;
-	/* The transfer without its longest stall: the link's pace, not a repair's wait. */
-	uint64_t xfer = recv_ns > gap_ns ? recv_ns - gap_ns : 0;
+	bool stall = gap_ns <= recv_ns && stalled(a, recv_ns, gap_ns, tcp);
+	/* The transfer without a stall: the link's pace, not a repair's wait. */
+	uint64_t xfer = stall ? recv_ns - gap_ns : recv_ns;
 	uint64_t fixed = bound_ns == UINT64_MAX ? a->budget_ns
 			 : bound_ns > xfer	? bound_ns - xfer
 						: 0;
@@ -384,7 +394,7 @@ void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64
 	/* A frame late for a slower link lost packets to a full queue: that is no measure of the
 	 * link's random losses, which the ceiling is for. */
 	slow = bad && bad_frame(a, &s, &sample, bound_ns, xfer, now_ns);
-	count_loss(a, &s, xfer, slow ? 0 : gap_ns, bad && !slow, tcp);
+	count_loss(a, &s, stall && !slow, bad && !slow, tcp);
 	if (bad)
 		return;
 	if (sample.bytes > 0)

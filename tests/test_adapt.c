@@ -413,6 +413,110 @@ static void test_odd_verdicts(void **state)
 	assert_true(fc_adapt_room(&a) < UINT64_MAX);
 }
 
+/* Drives the law frame by frame by hand: a frame of `bytes` at the law's rung, sent at t and
+ * judged at t + 1 ms with the given bound, transfer and stall. Returns the rung chosen after. */
+static int one(struct fc_adapt *a, uint64_t *seq, uint64_t t, uint32_t bytes, uint64_t bound,
+	       uint64_t recv, uint64_t gap, const struct fc_tcpstat *ts)
+{
+	int r = fc_adapt_rung(a, sizes, NRUNGS, (1u << NRUNGS) - 1, ts, t);
+
+	fc_adapt_sent(a, ++*seq, r, bytes, t, ts);
+	fc_adapt_judged(a, *seq, bound, recv, gap, bound <= 80 * MS, t + MS, ts);
+	return fc_adapt_rung(a, sizes, NRUNGS, (1u << NRUNGS) - 1, ts, t + MS);
+}
+
+/* Rule 3: a frame late for the rest of its bound (its request was delayed: a short transfer
+ * in a long bound) cuts nothing; a single one does not move F either (the median and its
+ * deviation cap it). */
+static void test_late_request_is_not_the_link(void **state)
+{
+	struct fc_tcpstat ts = { .min_rtt_ns = 20 * MS, .srtt_ns = 20 * MS, .mss = 1448 };
+	struct fc_adapt a;
+	uint64_t seq = 0;
+	uint64_t room;
+
+	(void)state;
+	fc_adapt_init(&a, 80 * MS, S / 30, 4);
+	for (int i = 0; i < 20; i++)
+		one(&a, &seq, (uint64_t)i * 33 * MS, 14000, 30 * MS, 5 * MS, 0, &ts);
+	room = fc_adapt_room(&a);
+	one(&a, &seq, 21 * 33 * MS, 14000, 120 * MS, 5 * MS, 0, &ts);
+	assert_int_equal(a.cuts, 0);
+	assert_true(fc_adapt_room(&a) >= room * 9 / 10);
+}
+
+/* Rule 3: a frame slowed by a stall (a lost packet's repair: 40 ms without bytes, then the
+ * rest at once) is no slower link: no cut, and its transfer measures the link without the
+ * stall; but a frame that crawled (no stall, the whole transfer slow) cuts C to its rate. */
+static void test_stall_is_not_a_slower_link(void **state)
+{
+	struct fc_tcpstat ts = { .min_rtt_ns = 20 * MS, .srtt_ns = 20 * MS, .mss = 1448 };
+	struct fc_adapt a;
+	uint64_t seq = 0;
+
+	(void)state;
+	fc_adapt_init(&a, 80 * MS, S / 30, 4);
+	for (int i = 0; i < 10; i++)
+		one(&a, &seq, (uint64_t)i * 33 * MS, 14000, 30 * MS, 2 * MS, 0, &ts);
+	assert_true(fabs(a.rate - 7e6) < 1e5);
+	one(&a, &seq, 11 * 33 * MS, 14000, 95 * MS, 42 * MS, 40 * MS, &ts);
+	assert_int_equal(a.cuts, 0);
+	assert_true(a.rate > 6e6);
+	one(&a, &seq, 12 * 33 * MS, 14000, 95 * MS, 70 * MS, 1 * MS, &ts);
+	assert_int_equal(a.cuts, 1);
+	assert_true(fabs(a.rate - 14000 / 0.070) < 1000);
+}
+
+/* Rule 3: the loss ceiling. With a tenth of 10-packet frames repaired (about 1% of packets
+ * lost), the room is no more than a frame of which a tenth would lose one: about 15 KB. */
+static void test_loss_ceiling(void **state)
+{
+	struct fc_tcpstat ts = { .min_rtt_ns = 20 * MS, .srtt_ns = 20 * MS, .mss = 1448 };
+	struct fc_adapt a;
+	uint64_t seq = 0;
+	uint64_t room;
+
+	(void)state;
+	fc_adapt_init(&a, 80 * MS, S / 30, 4);
+	for (int i = 0; i < 64; i++) {
+		bool hit = i % 10 == 0;
+
+		one(&a, &seq, (uint64_t)i * 33 * MS, 14000, hit ? 90 * MS : 30 * MS,
+		    hit ? 45 * MS : 2 * MS, hit ? 40 * MS : 0, &ts);
+	}
+	room = fc_adapt_room(&a);
+	print_message("room with 1%% of packets lost: %llu\n", (unsigned long long)room);
+	assert_true(room > 12000 && room < 20000);
+	assert_int_equal(a.cuts, 0);
+}
+
+/* Rule 4: a link that has clearly grown is climbed without waiting for the hold a failed probe
+ * set, as far as the next rung fits in half the room (here 6 MB/s and 27 ms: half the picture,
+ * 44 KB; the softer full picture, 85 KB, waits for the hold). */
+static void test_grown_link_climbed_at_once(void **state)
+{
+	struct fc_tcpstat ts = { .min_rtt_ns = 20 * MS, .srtt_ns = 20 * MS, .mss = 1448 };
+	struct fc_adapt a;
+	uint64_t seq = 0;
+	uint64_t t = 0;
+	int r = 4;
+
+	(void)state;
+	fc_adapt_init(&a, 80 * MS, S / 30, 4);
+	a.started = true;
+	a.hold_ns = 60 * S;
+	/* 14 KB frames crossing in 2.3 ms: 6 MB/s, room about 160 KB. */
+	for (int i = 0; i < 60 && r > 2; i++, t += 33 * MS)
+		r = one(&a, &seq, t, sizes[a.rung], 30 * MS, (uint64_t)sizes[a.rung] * S / 6000000,
+			0, &ts);
+	assert_true(t < 2 * S);
+	assert_int_equal(r, 2);
+	for (int i = 0; i < 30; i++, t += 33 * MS)
+		r = one(&a, &seq, t, sizes[a.rung], 30 * MS, (uint64_t)sizes[a.rung] * S / 6000000,
+			0, &ts);
+	assert_int_equal(r, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +530,10 @@ int main(void)
 		cmocka_unit_test(test_no_room),
 		cmocka_unit_test(test_allowed_rungs),
 		cmocka_unit_test(test_odd_verdicts),
+		cmocka_unit_test(test_late_request_is_not_the_link),
+		cmocka_unit_test(test_stall_is_not_a_slower_link),
+		cmocka_unit_test(test_loss_ceiling),
+		cmocka_unit_test(test_grown_link_climbed_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
