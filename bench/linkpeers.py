@@ -41,7 +41,9 @@ frame (so that TCP's start and the pipelines' start-up are left out):
     fc-benchframes ages from the stamp drawn into the picture (capture_ns: when fc-benchframes live
     drew the frame, or the start of the fake camera's exposure, so uStreamer's ages include the
     camera's one-frame readout, camera_readout_ms); same host, one CLOCK_MONOTONIC for every
-    namespace. age_ms_last is the median age over the window's last second;
+    namespace. age_ms_last is the median age over the window's last second; over_budget_pct the
+    share of decoded frames older than 80 ms (freshcam-view's default budget; these peers show
+    every frame they decode, however old);
   - bytes_per_s: IP bytes linkemu forwarded a->b over the window (its counters: the stream, its
     TCP/IP headers and retransmissions, and anything else sent a->b meanwhile), and
     bytes_per_frame, that over shown_fps;
@@ -79,6 +81,7 @@ import peers  # noqa: E402
 PEERS = ("gstreamer", "ffmpeg", "ustreamer")
 FIRST_FRAME_S = 15  # the longest wait for the first decoded frame
 LOOPBACK = "127.0.0.1"
+BUDGET_MS = 80  # what freshcam-view would allow: the share of frames shown older than it
 
 _content = {}  # (build, size, tmp, photo) -> (peers.prepare's content, ffmpeg -q:v)
 
@@ -262,6 +265,8 @@ def summarize(r, got, first, s0, s1, fps):
     r.update(shown_fps=(s1[1] - s0[1]) / span, frames=s1[1] - s0[1],
              age_ms_p50=bl.quantile(ages, 0.5), age_ms_p99=bl.quantile(ages, 0.99),
              age_ms_max=ages[-1] if ages else float("nan"), age_ms_last=bl.quantile(last, 0.5),
+             over_budget_pct=100.0 * sum(a > BUDGET_MS for a in ages) / len(ages) if ages
+             else float("nan"),
              bytes_per_s=(s1[3] - s0[3]) / span)
     if r["shown_fps"] > 0:
         r["bytes_per_frame"] = r["bytes_per_s"] / r["shown_fps"]

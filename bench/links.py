@@ -107,6 +107,7 @@ def viewer_figures(sm, rate_mbit):
         "true_p50": sm.get("true_age_ms_p50", float("nan")),
         "true_p99": sm.get("true_age_ms_p99", float("nan")),
         "over_budget": sm.get("stamp_over_budget", 0),
+        "shown": sm.get("shown", 0),
         "unstamped": sm.get("unstamped", 0),
         "kb_per_frame": sm.get("kb_per_frame", float("nan")),
         "link_use_pct": 100.0 * sm.get("bytes_per_s", 0) * 8 / (rate_mbit * 1e6),
@@ -193,6 +194,7 @@ def step(a, tmp):
             "fps_second_second_after_down": shown_between(down + 1, down + 2),
             "full_again_after_up_s": back,
             "over_budget": sm.get("stamp_over_budget", 0),
+        "shown": sm.get("shown", 0),
             "shown_fps": sm.get("shown_fps", 0),
             "widths": [l.get("width", 0) for l in lines]}
 
@@ -270,7 +272,7 @@ def mix_text(mix):
 
 def table(results):
     rows = ["| link | program | shown fps | rejected | age bound p50 / p99 ms | true age p50 / "
-            "p99 ms | over budget | renditions (share of frames) | KB/frame | link used |",
+            "p99 ms | shown over 80 ms | renditions (share of frames) | KB/frame | link used |",
             "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"]
     for name, progs in results.items():
         desc = LINKS[name][3]
@@ -285,11 +287,72 @@ def table(results):
                     f"{fmt(r['true_p99'])} | {r['over_budget']:.0f} | {mix_text(r['mix'])} | "
                     f"{fmt(r['kb_per_frame'])} | {fmt(r['link_use_pct'], 0)}% |")
             else:
+                kb = r.get("bytes_per_frame", float("nan")) / 1000
+                use = 100.0 * r.get("bytes_per_s", float("nan")) * 8 / (LINKS[name][0] * 1e6)
                 rows.append(
                     f"| {desc} | {prog} | {fmt(r.get('shown_fps'))} | - | - | "
                     f"{fmt(r.get('age_ms_p50'))} / {fmt(r.get('age_ms_p99'))} | "
-                    f"{'-' if 'age_ms_p50' not in r else 'n/a'} | - | - | - |")
+                    f"{fmt(r.get('over_budget_pct'), 0)}% | full picture | {fmt(kb)} | "
+                    f"{fmt(use, 0)}% |")
     return "\n".join(rows)
+
+
+def targets(results, extra):
+    """The issue's targets against this run: (target, measured, met) rows."""
+    rows = []
+
+    def fc(name, prog="freshcam"):
+        return results.get(name, {}).get(prog, {})
+
+    full = fc("100M")
+    off = fc("100M", "freshcam-off")
+    if full and off:
+        share = next((m["share"] for m in full.get("mix", []) if m["size"] == SIZE
+                      and m["quality"] == 80), 0)
+        ratio = full["true_p50"] / off["true_p50"] if off.get("true_p50") else float("nan")
+        rows.append(("100 Mbit/s: full size and quality, age within 10% of --adapt off",
+                     f"{100 * share:.0f}% of frames {SIZE} q80; true age p50 {fmt(full['true_p50'])} "
+                     f"vs {fmt(off['true_p50'])} ms ({ratio:.2f}x)", share >= 0.9 and ratio <= 1.1))
+    for name, floor in (("20M", 29), ("10M", 28), ("5M", 25), ("2M", 15)):
+        r = fc(name)
+        if not r:
+            continue
+        ok = (r["shown_fps"] >= floor and r["rejected_pct"] < 5 and r["over_budget"] == 0
+              and r["link_use_pct"] >= 50)
+        rows.append((f"{LINKS[name][3]}: >= {floor} fps, < 5% rejected, 0 over budget, >= half "
+                     f"the link", f"{fmt(r['shown_fps'])} fps, {fmt(r['rejected_pct'])}% rejected, "
+                     f"{r['over_budget']:.0f} over, {fmt(r['link_use_pct'], 0)}% of the link", ok))
+    r = fc("loss1")
+    if r:
+        rows.append(("100 Mbit/s, 40 ms, 1% loss, TCP: >= 15 fps, 0 over budget",
+                     f"{fmt(r['shown_fps'])} fps, {r['over_budget']:.0f} over",
+                     r["shown_fps"] >= 15 and r["over_budget"] == 0))
+    if extra.get("step"):
+        down = med([x["fps_first_second_after_down"] for x in extra["step"]])
+        back = med([x["full_again_after_up_s"] for x in extra["step"]])
+        rows.append(("50 -> 5 Mbit/s: >= 20 fps within 1 s of the step",
+                     f"{fmt(down)} fps shown in the first second after it", down >= 20))
+        rows.append(("5 -> 50 Mbit/s: full size and quality again within 5 s",
+                     f"after {fmt(back)} s", back <= 5))
+    if extra.get("two"):
+        v = [x["viewers"] for x in extra["two"]]
+        fat = med([x[0]["true_p50"] for x in v])
+        thin = med([x[1]["shown_fps"] for x in v])
+        alone = full.get("true_p50", float("nan"))
+        rows.append(("Two viewers, 100 and 5 Mbit/s: the first keeps full size and its age; the "
+                     "second >= 25 fps", f"first {fmt(fat)} ms p50 (alone {fmt(alone)}); second "
+                     f"{fmt(thin)} fps", thin >= 25 and fat <= 1.1 * alone))
+    if extra.get("cost"):
+        ratio = med([x["four"]["send_cpu_ms_per_picture"] / x["one"]["send_cpu_ms_per_picture"]
+                     for x in extra["cost"]])
+        one = med([x["one"]["send_cpu_ms_per_picture"] for x in extra["cost"]])
+        four = med([x["four"]["send_cpu_ms_per_picture"] for x in extra["cost"]])
+        rows.append(("Four viewers on four links cost at most 1.6x one viewer",
+                     f"{fmt(four, 2)} vs {fmt(one, 2)} ms of sender CPU per picture: "
+                     f"{ratio:.2f}x", ratio <= 1.6))
+    out = ["| target | measured | met |", "|---|---|---|"]
+    out += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in rows]
+    return "\n".join(out)
 
 
 def update_doc(path, text):
@@ -341,7 +404,10 @@ def main():
     results = {n: {p: merge_runs(rs) for p, rs in progs.items()} for n, progs in runs.items()}
     report = {"machine": bl.machine(), "runs": a.runs, "seconds": a.seconds,
               "links": results, "extra": extra}
-    text = table(results)
+    text = ("\n```sh\nbench/links\n```\n\n"
+            f"Machine: {bl.machine()}; {time.strftime('%Y-%m-%d')}; {SIZE} at {FPS} fps of the "
+            f"photograph with noise; {a.runs} rounds of {a.seconds:g} s windows, medians.\n\n"
+            + table(results) + "\n\n" + targets(results, extra))
     print(text)
     print(json.dumps({k: v for k, v in extra.items() if v}, indent=1))
     if a.out:
