@@ -397,6 +397,12 @@ void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64
 	count_loss(a, &s, stall && !slow, bad && !slow, tcp);
 	if (bad)
 		return;
+	/* A frame in time that came too quickly to measure says the link carries at least its
+	 * bytes in that time: a lower bound, but one that lets a link that has grown be seen. */
+	if (sample.bytes == 0 && !stall) {
+		sample.bytes = s.bytes;
+		sample.secs = (double)FC_ADAPT_MIN_RECV / NS_PER_S;
+	}
 	if (sample.bytes > 0)
 		push_rate(a, &sample);
 	a->rate = link_rate(a);

@@ -20,9 +20,10 @@
  *
  *  1. Rate. C is the bytes of the frames judged since the last cut (at most 16, at most 4 s
  *     old) over the time they took to arrive: a large frame counts more than a small one, as it
- *     measures the link better. A frame that arrived within MIN_RECV measures nothing (one read
- *     took it, or a burst the link allows carried it at the wire's speed); with no measured
- *     frame, C is unknown and only the steps of rule 4 limit the climb. When the kernel has just
+ *     measures the link better. A frame that arrived within MIN_RECV (one read took it, or a
+ *     burst the link allows carried it at the wire's speed) counts as having taken MIN_RECV: a
+ *     lower bound on the rate, enough to see that a link has grown. Before any frame C is
+ *     unknown and only the steps of rule 4 limit the climb. When the kernel has just
  *     measured a slower delivery while the link was busy, that rate is used instead.
  *  2. Room. A frame may take T = min(ALPHA B - F, BETA P) to cross, with B the viewer's budget,
  *     F the second highest f of the last 16 frames, at most their median plus three times their

@@ -156,6 +156,13 @@ def test_fitted_to_a_narrow_link():
     late = [l for l in v.stats() if not l["summary"]][2:]
     fc.check(late and all(l["width"] < 1280 for l in late),
              f"fitted: smaller pictures once the sender knows the link ({widths(v)})", v, s)
+    # Each rendition is made only while a viewer wants it: the full picture, which nobody
+    # here wants once the law has settled, stops being encoded.
+    ss = s.summary()
+    fc.check(ss["renditions"] > 0 and ss["encoded"] < ss["captured"] // 2,
+             f"fitted: the sender makes the smaller pictures and stops encoding the full one "
+             f"(captured {ss['captured']}, full encoded {ss['encoded']}, smaller "
+             f"{ss['renditions']})", s)
 
 
 def test_back_to_full_when_the_link_widens():
