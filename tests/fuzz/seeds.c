@@ -1067,10 +1067,10 @@ int main(int argc, char **argv)
 	secure_seeds();
 	if (checking) {
 		if (differ)
-			fprintf(
-			    stderr,
-			    "fuzz_seeds: %d seeds are not this protocol's: run tools/fuzz --seeds\n",
-			    differ);
+			fprintf(stderr,
+				"fuzz_seeds: protocol seeds not this version's: %d; run "
+				"tools/fuzz --seeds\n",
+				differ);
 		else
 			printf("the protocol seeds are current\n");
 		return differ ? 1 : 0;
