@@ -111,6 +111,7 @@ static void publish(struct fc_capture *c, struct fc_frame *f, uint64_t *kind,
 	size_t size = f->size;
 	uint64_t busy = 0;
 	unsigned made = 0;
+	unsigned failed = 0;
 	char err[256];
 
 	f->src_width = (uint16_t)src->width;
@@ -126,15 +127,18 @@ static void publish(struct fc_capture *c, struct fc_frame *f, uint64_t *kind,
 	fc_hist_add(&c->stats.publish, age);
 	pthread_mutex_unlock(&c->stats_lock);
 	if (f->planned & ~1u) {
-		if (fc_rendition_make(c->rend, c->encoder, f, src, c->slot, &busy, &made, err,
-				      sizeof(err)) < 0 &&
+		if (fc_rendition_make(c->rend, c->encoder, f, src, c->slot, &busy, &made, &failed,
+				      err, sizeof(err)) < 0 &&
 		    !c->said_rendition) {
-			fc_error("%s; counting such failures from now on", err);
+			fc_warn("%s; that size is left out, its viewers get another (counted as "
+				"rendition_failed)",
+				err);
 			c->said_rendition = true;
 		}
 		fc_encoder_set_quality(c->encoder, c->cfg.quality);
 		pthread_mutex_lock(&c->stats_lock);
 		c->stats.renditions += made;
+		c->stats.rendition_failed += failed;
 		fc_hist_add(&c->stats.rendition, busy);
 		pthread_mutex_unlock(&c->stats_lock);
 	}

@@ -60,11 +60,12 @@ struct fc_capture_stats {
 	uint64_t failed;   /* encodes that failed */
 	uint64_t behind;   /* pattern ticks skipped because a frame took longer than its period */
 	uint64_t bytes;	   /* JPEG bytes published */
-	uint64_t lost_events;	  /* times the camera went away */
-	uint64_t renditions;	  /* smaller or softer JPEGs made for slower viewers (ladder.h) */
-	struct fc_hist publish;	  /* capture to publish (ns) since the last fc_capture_stats */
-	struct fc_hist encode;	  /* time in the JPEG encoder (ns), likewise */
-	struct fc_hist rendition; /* time making a picture's renditions (ns), likewise */
+	uint64_t lost_events;	   /* times the camera went away */
+	uint64_t renditions;	   /* smaller or softer JPEGs made for slower viewers (ladder.h) */
+	uint64_t rendition_failed; /* renditions that could not be made (their rung is left out) */
+	struct fc_hist publish;	   /* capture to publish (ns) since the last fc_capture_stats */
+	struct fc_hist encode;	   /* time in the JPEG encoder (ns), likewise */
+	struct fc_hist rendition;  /* time making a picture's renditions (ns), likewise */
 };
 
 struct fc_capture;

@@ -126,6 +126,7 @@ static void capture_json(struct fc_json *j, const struct capture_figures *c)
 	fc_json_num(j, "publish_ms_max", ms(c->pub->max), 3);
 	fc_json_uint(j, "bytes", c->cs.bytes);
 	fc_json_uint(j, "renditions", c->cs.renditions);
+	fc_json_uint(j, "rendition_failed", c->cs.rendition_failed);
 	fc_json_num(j, "renditions_fps", c->rfps, 2);
 	fc_json_num(j, "rendition_ms_p50", ms(fc_hist_quantile(c->rend, 0.5)), 3);
 	fc_json_num(j, "rendition_ms_max", ms(c->rend->max), 3);

@@ -55,6 +55,8 @@ bool fc_ladder_fits(const struct fc_ladder *l, int r, int src_w, int src_h)
 		return false;
 	if (r == 0)
 		return true;
+	if (atomic_load(&l->broken) & (1u << r))
+		return false;
 	fc_ladder_size(l, r, src_w, src_h, &w, &h);
 	return w >= FC_LADDER_MIN_SIDE && h >= FC_LADDER_MIN_SIDE;
 }
@@ -131,8 +133,15 @@ uint32_t fc_ladder_expect(struct fc_ladder *l, int r, uint64_t seq)
 	return v >= UINT32_MAX ? UINT32_MAX : (uint32_t)(v + 0.5);
 }
 
+void fc_ladder_fail(struct fc_ladder *l, int r)
+{
+	if (r > 0 && r < l->count)
+		atomic_fetch_or(&l->broken, 1u << r);
+}
+
 void fc_ladder_forget(struct fc_ladder *l)
 {
+	atomic_store(&l->broken, 0);
 	for (int r = 0; r < FC_LADDER_MAX; r++) {
 		atomic_store(&l->bytes[r], 0);
 		atomic_store(&l->bytes_seq[r], 0);

@@ -45,6 +45,9 @@ struct fc_ladder {
 	 * capture sequence number) it was last updated at; 0 before the first. */
 	_Atomic uint32_t bytes[FC_LADDER_MAX];
 	_Atomic uint64_t bytes_seq[FC_LADDER_MAX];
+	/* Rungs that could not be made of this source (a bit each): a camera's JPEG the scaled
+	 * decode refuses, say. Left out until the source changes (fc_ladder_forget). */
+	_Atomic uint32_t broken;
 };
 
 /*
@@ -57,7 +60,8 @@ void fc_ladder_init(struct fc_ladder *l, int quality, bool passthrough, bool ada
 /* The size of rung r for a picture of src_w x src_h: its sides shifted, rounded down to even. */
 void fc_ladder_size(const struct fc_ladder *l, int r, int src_w, int src_h, int *w, int *h);
 
-/* Whether rung r can be made of a src_w x src_h picture (no side under FC_LADDER_MIN_SIDE). */
+/* Whether rung r can be made of a src_w x src_h picture (no side under FC_LADDER_MIN_SIDE, and
+ * not broken). */
 bool fc_ladder_fits(const struct fc_ladder *l, int r, int src_w, int src_h);
 
 /* A session now wants rung to (-1: none) instead of rung from (-1: none). */
@@ -74,7 +78,12 @@ void fc_ladder_learn(struct fc_ladder *l, int r, size_t bytes, uint64_t seq);
  * 0 when nothing has been made yet. */
 uint32_t fc_ladder_expect(struct fc_ladder *l, int r, uint64_t seq);
 
-/* Forgets the learnt sizes (the source changed: a camera back at another size). */
+/* Capture thread: rung r could not be made of this source; it is left out from now on, so
+ * that no session waits for it (rung 0, the picture itself, always stays). */
+void fc_ladder_fail(struct fc_ladder *l, int r);
+
+/* Forgets the learnt sizes and the broken rungs (the source changed: a camera back, perhaps at
+ * another size or in another format). */
 void fc_ladder_forget(struct fc_ladder *l);
 
 #endif

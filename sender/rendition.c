@@ -98,10 +98,18 @@ static int encode_rung(struct fc_rendition *r, struct fc_encoder *enc, struct fc
 	int w = img ? img->width : src->width;
 	int h = img ? img->height : src->height;
 	size_t cap = fc_encoder_bound(w, h, img ? img->subsamp : FC_SUBSAMP_420);
-	struct fc_frame *f = cap ? fc_frame_get(r->pool[k], cap) : NULL;
+	struct fc_frame *f = NULL;
 	size_t size = 0;
 	int rc;
 
+	/* The picture is labelled with the camera's header's size: a JPEG whose decoder sees
+	 * another would give a rendition larger than its picture, which no FRAME may carry. */
+	if (w > head->src_width || h > head->src_height) {
+		snprintf(err, errlen, "a %dx%d rendition of a picture labelled %ux%u", w, h,
+			 (unsigned)head->src_width, (unsigned)head->src_height);
+		return -1;
+	}
+	f = cap ? fc_frame_get(r->pool[k], cap) : NULL;
 	if (!f) {
 		snprintf(err, errlen, "out of memory for a %dx%d rendition", w, h);
 		return -1;
@@ -131,7 +139,7 @@ static int encode_rung(struct fc_rendition *r, struct fc_encoder *enc, struct fc
 
 int fc_rendition_make(struct fc_rendition *r, struct fc_encoder *enc, struct fc_frame *head,
 		      const struct fc_rendition_src *src, struct fc_slot *slot, uint64_t *busy_ns,
-		      unsigned *made, char *err, size_t errlen)
+		      unsigned *made, unsigned *failed, char *err, size_t errlen)
 {
 	uint64_t t0 = fc_clock_now_ns();
 	int status = 0;
@@ -162,11 +170,15 @@ int fc_rendition_make(struct fc_rendition *r, struct fc_encoder *enc, struct fc_
 						 src, why, sizeof(why));
 			if (rc == 0) {
 				(*made)++;
-				fc_slot_poke(slot);
-			} else if (status == 0) {
-				snprintf(err, errlen, "%s", why);
+			} else {
+				/* Nobody may wait for it: sessions leave it out from now on. */
+				fc_ladder_fail(r->ladder, k);
+				(*failed)++;
+				if (status == 0)
+					snprintf(err, errlen, "%s", why);
 				status = -1;
 			}
+			fc_slot_poke(slot);
 		}
 	}
 	*busy_ns += fc_clock_now_ns() - t0;

@@ -46,12 +46,13 @@ void fc_rendition_free(struct fc_rendition *r);
 
 /*
  * Makes the rungs (1 and up) that head->planned asks for, from src, with enc (whose quality it
- * changes), handing each to head and poking slot. Adds the time spent to *busy_ns and the JPEGs
- * made to *made. 0, or -1 with the reason of the first failure in err (the other rungs are still
- * made; a rung that failed stays NULL in head, and sessions fall back to another).
+ * changes), handing each to head and poking slot. Adds the time spent to *busy_ns, the JPEGs
+ * made to *made and those that failed to *failed. 0, or -1 with the reason of the first failure
+ * in err: the other rungs are still made; a rung that failed stays NULL in head and is marked
+ * broken in the ladder (fc_ladder_fail), so that sessions fall back to another.
  */
 int fc_rendition_make(struct fc_rendition *r, struct fc_encoder *enc, struct fc_frame *head,
 		      const struct fc_rendition_src *src, struct fc_slot *slot, uint64_t *busy_ns,
-		      unsigned *made, char *err, size_t errlen);
+		      unsigned *made, unsigned *failed, char *err, size_t errlen);
 
 #endif

@@ -116,14 +116,16 @@ static void test_from_planes(void **state)
 	struct fc_frame *head;
 	uint64_t busy = 0;
 	unsigned made = 0;
+	unsigned failed = 0;
 
 	(void)state;
 	setup(&x, false);
 	fc_pattern_draw(p, 7, 123456789, &img);
 	src.img = &img;
 	head = head_of(&x, planned);
-	assert_int_equal(
-	    fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, err, sizeof(err)), 0);
+	assert_int_equal(fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, &failed,
+					   err, sizeof(err)),
+			 0);
 	assert_int_equal(made, 4);
 	assert_true(busy > 0);
 	assert_int_equal(pokes(&x), 4);
@@ -156,6 +158,7 @@ static void test_from_yuyv(void **state)
 	struct fc_frame *half;
 	uint64_t busy = 0;
 	unsigned made = 0;
+	unsigned failed = 0;
 	tjhandle tj = tjInitDecompress();
 	uint8_t *luma = malloc((size_t)W * H);
 
@@ -165,8 +168,9 @@ static void test_from_yuyv(void **state)
 		yuyv[i] = i % 2 ? 128 : (uint8_t)(16 + i % 200);
 	assert_int_equal(fc_stamp_write(yuyv, 2, W * 2, W, H, &st), 0);
 	head = head_of(&x, (1u << 1) | (1u << 2));
-	assert_int_equal(
-	    fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, err, sizeof(err)), 0);
+	assert_int_equal(fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, &failed,
+					   err, sizeof(err)),
+			 0);
 	assert_int_equal(made, 2);
 	check_rung(&x, head, 1);
 	check_rung(&x, head, 2);
@@ -200,6 +204,7 @@ static void test_from_jpeg(void **state)
 	struct fc_frame *head;
 	uint64_t busy = 0;
 	unsigned made = 0;
+	unsigned failed = 0;
 
 	(void)state;
 	setup(&x, true);
@@ -209,8 +214,9 @@ static void test_from_jpeg(void **state)
 	src.jpeg_size = size;
 	/* Passthrough ladder: rung 1 is the half at q80, 3 the quarter at q80. */
 	head = head_of(&x, (1u << 1) | (1u << 3) | (1u << 5));
-	assert_int_equal(
-	    fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, err, sizeof(err)), 0);
+	assert_int_equal(fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, &failed,
+					   err, sizeof(err)),
+			 0);
 	assert_int_equal(made, 3);
 	check_rung(&x, head, 1);
 	check_rung(&x, head, 3);
@@ -222,11 +228,16 @@ static void test_from_jpeg(void **state)
 	x.r = fc_rendition_new(&x.ladder);
 	head = head_of(&x, (1u << 1) | (1u << 2));
 	made = 0;
-	assert_int_equal(
-	    fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, err, sizeof(err)), -1);
+	assert_int_equal(fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, &failed,
+					   err, sizeof(err)),
+			 -1);
 	assert_non_null(strstr(err, "full-size"));
 	assert_int_equal(made, 1);
+	assert_int_equal(failed, 1);
 	assert_null(fc_frame_get_alt(head, 1));
+	/* Left out from now on, so that no session waits for it. */
+	assert_false(fc_ladder_fits(&x.ladder, 1, W, H));
+	assert_true(fc_ladder_fits(&x.ladder, 2, W, H));
 	check_rung(&x, head, 2);
 	fc_frame_unref(head);
 	free(jpeg);
@@ -246,26 +257,73 @@ static void test_broken_jpeg(void **state)
 	struct fc_frame *head;
 	uint64_t busy = 0;
 	unsigned made = 0;
+	unsigned failed = 0;
 
 	(void)state;
 	setup(&x, true);
 	head = head_of(&x, (1u << 1) | (1u << 3));
-	assert_int_equal(
-	    fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, err, sizeof(err)), -1);
+	assert_int_equal(fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, &failed,
+					   err, sizeof(err)),
+			 -1);
 	assert_int_equal(made, 0);
+	assert_int_equal(failed, 2);
 	assert_true(err[0] != '\0');
 	assert_null(fc_frame_get_alt(head, 1));
+	assert_false(fc_ladder_fits(&x.ladder, 1, W, H));
+	assert_false(fc_ladder_fits(&x.ladder, 3, W, H));
+	/* A new source (a camera back) may make them again. */
+	fc_ladder_forget(&x.ladder);
+	assert_true(fc_ladder_fits(&x.ladder, 3, W, H));
 	fc_frame_unref(head);
+	teardown(&x);
+}
+
+/* A greyscale camera JPEG, which a viewer shows but the scaled decode refuses: no rendition,
+ * every rung left out, so every viewer gets the picture itself instead of waiting forever. */
+static void test_grey_camera(void **state)
+{
+	struct fixture x;
+	char err[256] = "";
+	static uint8_t grey[W * H];
+	unsigned char *jpeg = NULL;
+	unsigned long size = 0;
+	tjhandle tj = tjInitCompress();
+	struct fc_rendition_src src = { .width = W, .height = H };
+	struct fc_frame *head;
+	uint64_t busy = 0;
+	unsigned made = 0;
+	unsigned failed = 0;
+
+	(void)state;
+	setup(&x, true);
+	for (size_t i = 0; i < sizeof(grey); i++)
+		grey[i] = (uint8_t)(i * 7);
+	assert_int_equal(
+	    tjCompress2(tj, grey, W, 0, H, TJPF_GRAY, &jpeg, &size, TJSAMP_GRAY, 80, 0), 0);
+	src.jpeg = jpeg;
+	src.jpeg_size = size;
+	head = head_of(&x, (1u << 1) | (1u << 3) | (1u << 5));
+	assert_int_equal(fc_rendition_make(x.r, x.enc, head, &src, x.slot, &busy, &made, &failed,
+					   err, sizeof(err)),
+			 -1);
+	assert_int_equal(made, 0);
+	assert_int_equal(failed, 3);
+	for (int k = 1; k < x.ladder.count; k++)
+		if (k % 2)
+			assert_false(fc_ladder_fits(&x.ladder, k, W, H));
+	assert_true(fc_ladder_fits(&x.ladder, 0, W, H));
+	fc_frame_unref(head);
+	tjFree(jpeg);
+	tjDestroy(tj);
 	teardown(&x);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_from_planes),
-		cmocka_unit_test(test_from_yuyv),
-		cmocka_unit_test(test_from_jpeg),
-		cmocka_unit_test(test_broken_jpeg),
+		cmocka_unit_test(test_from_planes), cmocka_unit_test(test_from_yuyv),
+		cmocka_unit_test(test_from_jpeg),   cmocka_unit_test(test_broken_jpeg),
+		cmocka_unit_test(test_grey_camera),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
