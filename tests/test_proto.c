@@ -60,7 +60,7 @@ static size_t sample_messages(struct fc_msg *out)
 						   .bound_us = 12345,
 						   .kind = FC_VERDICT_LATE,
 						   .recv_us = 0x01020304,
-			       .gap_us = 0x0a0b0c0d } };
+						   .gap_us = 0x0a0b0c0d } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PING, .u.ping = { .token = 0xabcdef } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PONG, .u.ping = { .token = 0xabcdef } };
 	out[n] = (struct fc_msg){ .type = FC_MSG_BYE, .u.bye = { .reason = FC_BYE_FULL } };
