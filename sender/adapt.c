@@ -66,12 +66,14 @@ static void sort(uint64_t *v, unsigned n)
 /* C: the bytes of the frames that measured a rate over the time they took, so that a large
  * frame counts more than a small one (it measures the link better), and one odd frame does
  * not decide. 0 when none measured one. */
-static double link_rate(const struct fc_adapt *a)
+static double link_rate(const struct fc_adapt *a, bool measured_only)
 {
 	double bytes = 0;
 	double secs = 0;
 
 	for (unsigned i = 0; i < a->nhist; i++) {
+		if (measured_only && a->hist[i].lower)
+			continue;
 		bytes += a->hist[i].bytes;
 		secs += a->hist[i].secs;
 	}
@@ -103,12 +105,25 @@ static uint64_t fixed_part(const struct fc_adapt *a)
 	return n > 1 && v[n - 2] < cap ? v[n - 2] : n > 1 ? cap : v[0];
 }
 
-/* C, or the kernel's latest delivery rate when it just measured the link slower than that. */
+/* A rate, or the kernel's latest delivery rate when it just measured the link slower. */
+static double capped(const struct fc_adapt *a, double rate)
+{
+	if (rate > 0 && a->kernel_rate > 0 && a->kernel_rate < rate)
+		return a->kernel_rate;
+	return rate;
+}
+
 static double usable_rate(const struct fc_adapt *a)
 {
-	if (a->rate > 0 && a->kernel_rate > 0 && a->kernel_rate < a->rate)
-		return a->kernel_rate;
-	return a->rate;
+	return capped(a, a->rate);
+}
+
+/* The rate frames are paced at: of the frames that measured one. A frame too quick to measure
+ * gives only a lower bound, which would pace a fast link below what it carries (on loopback,
+ * 45 KB frames counted as a millisecond each capped the rate at 900 a second). */
+static double pacing_rate(const struct fc_adapt *a)
+{
+	return capped(a, a->pace_rate);
 }
 
 /* The largest frame of which no more than LOSS_SHARE would have a packet lost and repaired,
@@ -234,7 +249,7 @@ int fc_adapt_rung(struct fc_adapt *a, const uint32_t *expect, int n, uint32_t al
 uint64_t fc_adapt_wait(struct fc_adapt *a, const struct fc_tcpstat *tcp, uint64_t now_ns)
 {
 	uint64_t until = a->next_ns;
-	double rate = usable_rate(a);
+	double rate = pacing_rate(a);
 
 	if (rate > 0 && tcp && tcp->min_rtt_ns) {
 		/* What the link holds in one round trip is in flight, not queued. */
@@ -254,7 +269,7 @@ uint64_t fc_adapt_wait(struct fc_adapt *a, const struct fc_tcpstat *tcp, uint64_
 void fc_adapt_sent(struct fc_adapt *a, uint64_t seq, int rung, uint32_t bytes, uint64_t s2_ns,
 		   const struct fc_tcpstat *tcp)
 {
-	double rate = usable_rate(a);
+	double rate = pacing_rate(a);
 
 	if (a->slen == FC_ADAPT_INFLIGHT) { /* the oldest is forgotten; its verdict is ignored */
 		a->shead = (a->shead + 1) % FC_ADAPT_INFLIGHT;
@@ -301,6 +316,7 @@ static void cut(struct fc_adapt *a, const struct fc_adapt_sent *s,
 							.bytes = rate * sample->secs,
 							.secs = sample->secs });
 	a->rate = rate;
+	a->pace_rate = rate;
 	a->cut_ns = now_ns;
 	a->cuts++;
 	a->started = true;
@@ -332,6 +348,7 @@ static bool bad_frame(struct fc_adapt *a, const struct fc_adapt_sent *s,
 	} else if (rate < a->rate) {
 		/* Chosen on the old estimate, so no new cut; but it crossed slower still. */
 		a->rate = rate;
+		a->pace_rate = rate;
 		a->nhist = 0;
 		push_rate(a, sample);
 	}
@@ -402,10 +419,12 @@ void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64
 	if (sample.bytes == 0 && !stall) {
 		sample.bytes = s.bytes;
 		sample.secs = (double)FC_ADAPT_MIN_RECV / NS_PER_S;
+		sample.lower = true;
 	}
 	if (sample.bytes > 0)
 		push_rate(a, &sample);
-	a->rate = link_rate(a);
+	a->rate = link_rate(a, false);
+	a->pace_rate = link_rate(a, true);
 	if (s.rung != a->rung)
 		return;
 	a->good++;

@@ -55,7 +55,8 @@
  *     that ... up to HOLD_MAX, halved again each time a probe holds. So the law settles on the
  *     largest rung the link carries and looks above it now and then.
  *  5. Pace. The next frame starts no sooner than s / (PACE C) after the last one started, and
- *     only once the bytes the kernel has not seen acknowledged fit in one round trip at C: frames
+ *     only once the bytes the kernel has not seen acknowledged fit in one round trip at C (here
+ *     C of the measured frames alone: a lower bound would hold a fast link back): frames
  *     never queue behind each other in the link. When even the smallest rung takes longer than
  *     a frame period, this lowers the frame rate instead.
  *
@@ -94,6 +95,7 @@ struct fc_adapt_sample {
 	uint64_t at_ns;
 	double bytes; /* its size: 0 when it measured no rate */
 	double secs;  /* the time its bytes took to arrive */
+	bool lower;   /* it came too quickly to measure: secs is FC_ADAPT_MIN_RECV, a lower bound */
 };
 
 struct fc_adapt_fixed {
@@ -114,7 +116,9 @@ struct fc_adapt {
 	uint64_t period_ns;
 
 	/* The link. */
-	double rate;				       /* C, bytes/s; 0 while not known */
+	double rate; /* C, bytes/s; 0 while not known */
+	double
+	    pace_rate; /* C of the measured frames alone, for pacing: a lower bound must not pace */
 	struct fc_adapt_sample hist[FC_ADAPT_HISTORY]; /* since the last cut, oldest first */
 	unsigned nhist;
 	struct fc_adapt_fixed fixed[FC_ADAPT_HISTORY]; /* the last frames' f, oldest first */

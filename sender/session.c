@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "adapt.h"
@@ -379,6 +380,19 @@ static int drain(struct fc_session *s)
 	return 0;
 }
 
+/* poll() until the monotonic clock reaches until_ns, to the microsecond: a frame paced to the
+ * link may be due in a fraction of a millisecond, and poll()'s whole milliseconds would make
+ * every such wait a millisecond (at several hundred frames a second, half of them lost). */
+static int wait_until(struct pollfd *pfd, uint64_t until_ns)
+{
+	uint64_t now = fc_clock_now_ns();
+	uint64_t left = until_ns > now ? until_ns - now : 0;
+	struct timespec ts = { .tv_sec = (time_t)(left / FC_NS_PER_S),
+			       .tv_nsec = (long)(left % FC_NS_PER_S) };
+
+	return ppoll(pfd, 2, &ts, NULL);
+}
+
 static void serve(struct fc_session *s)
 {
 	struct pollfd pfd[2] = {
@@ -405,7 +419,7 @@ static void serve(struct fc_session *s)
 		}
 		if (s->wake_ns && s->wake_ns < until)
 			until = s->wake_ns;
-		rc = poll(pfd, 2, fc_clock_ms_until(until));
+		rc = wait_until(pfd, until);
 		if (rc < 0 && errno != EINTR) {
 			fc_error("viewer %s: poll: %s", s->peer, strerror(errno));
 			return;
