@@ -1,6 +1,6 @@
 /*
  * age: how old a received frame can be at most, from the timestamp-echo handshake, without ever
- * comparing one host's clock with another's (DESIGN.md, "The handshake and the age bound").
+ * comparing one host's clock with another's (docs/DESIGN.md, "The handshake and the age bound").
  *
  *   V0 viewer sends REQUEST        (viewer clock)
  *   S1 sender receives it          (sender clock)

@@ -2,7 +2,7 @@
  * clock: the one time base of a freshcam process, CLOCK_MONOTONIC in nanoseconds.
  *
  * Every timestamp freshcam compares is taken from this clock on one host; no value of it is ever
- * compared with another host's (DESIGN.md, "The handshake and the age bound"). Thread-safe.
+ * compared with another host's (docs/DESIGN.md, "The handshake and the age bound"). Thread-safe.
  */
 #ifndef FC_CLOCK_H
 #define FC_CLOCK_H

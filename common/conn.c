@@ -26,7 +26,12 @@ struct fc_conn {
 	size_t len;
 	size_t last_size;	/* the message handed out last, dropped at the next recv */
 	uint64_t partial_since; /* when the first byte of an unfinished message came; 0 if none */
-	int proto_error;	/* the decoder's error that ended the connection, 0 if none */
+	uint64_t read_ns;	/* when the latest read that brought bytes returned */
+	uint64_t head_ns;  /* when the first byte of the message at buf[start] came; 0: none yet */
+	uint64_t head_gap; /* the longest wait between two of its reads so far */
+	uint64_t first_ns; /* likewise for the message handed out last */
+	uint64_t gap_ns;
+	int proto_error; /* the decoder's error that ended the connection, 0 if none */
 	char err[256];
 	const uint8_t *raw; /* the bytes of the message handed out last */
 	size_t raw_len;
@@ -72,6 +77,16 @@ void fc_conn_free(struct fc_conn *c)
 	free(c->buf);
 	free(c->out);
 	free(c);
+}
+
+uint64_t fc_conn_first_ns(const struct fc_conn *c)
+{
+	return c->first_ns;
+}
+
+uint64_t fc_conn_gap_ns(const struct fc_conn *c)
+{
+	return c->gap_ns;
 }
 
 const uint8_t *fc_conn_raw(const struct fc_conn *c, size_t *len)
@@ -228,6 +243,12 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			if (rc > 0) {
 				c->last_size = (size_t)rc;
 				c->partial_since = 0;
+				/* What follows this message in the buffer came in the read that
+				 * completed it, the latest. */
+				c->first_ns = c->head_ns;
+				c->gap_ns = c->head_gap;
+				c->head_ns = c->start + (size_t)rc < c->len ? c->read_ns : 0;
+				c->head_gap = 0;
 				c->raw = c->buf + c->start;
 				c->raw_len = (size_t)rc;
 				return c->secure ? open_record(c, msg, rc) : 1;
@@ -249,8 +270,16 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			return -1;
 		}
 		c->len += (size_t)got;
-		if (got > 0)
+		if (got > 0) {
+			uint64_t now = fc_clock_now_ns();
+
+			if (!c->head_ns)
+				c->head_ns = now;
+			else if (now - c->read_ns > c->head_gap)
+				c->head_gap = now - c->read_ns;
+			c->read_ns = now;
 			continue;
+		}
 		/* Nothing to read: wait, but not past our deadline nor past the stall limit. */
 		wait_ms = fc_clock_ms_until(deadline);
 		if (c->partial_since) {

@@ -53,7 +53,15 @@ int fc_conn_proto_error(const struct fc_conn *c);
  */
 int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms);
 
-/* Sends one message within timeout_ms. A FRAME's jpeg goes out from where it is, uncopied. */
+/* When the first byte of the message fc_conn_recv handed out last was read (the clock of
+ * clock.h): with the moment it returned, how long the message took to arrive. */
+uint64_t fc_conn_first_ns(const struct fc_conn *c);
+
+/* The longest wait between two reads that brought bytes of that message: a stall inside it (a
+ * lost packet's repair) rather than the link's pace. 0 when it came in one read. */
+uint64_t fc_conn_gap_ns(const struct fc_conn *c);
+
+/* Sends one message, giving up when the socket takes nothing for timeout_ms. A FRAME's jpeg goes out from where it is, uncopied. */
 int fc_conn_send(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms);
 
 /* Sends a BYE with a reason and text, best effort (a short timeout, errors ignored). */

@@ -88,7 +88,11 @@ struct fc_frame *fc_frame_get(struct fc_frame_pool *pool, size_t cap)
 	f->pool = pool;
 	f->size = 0;
 	f->seq = f->capture_ns = f->recv_ns = f->bound_ns = 0;
-	f->width = f->height = 0;
+	f->width = f->height = f->src_width = f->src_height = 0;
+	f->quality = 0;
+	f->planned = 0;
+	for (int r = 0; r < FC_FRAME_RUNGS; r++)
+		atomic_init(&f->alt[r], NULL);
 	atomic_init(&f->refs, 1);
 	return f;
 fail:
@@ -111,6 +115,9 @@ void fc_frame_unref(struct fc_frame *f)
 
 	if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	/* Renditions come from pools of their own: dropped before this frame takes the lock. */
+	for (int r = 1; r < FC_FRAME_RUNGS; r++)
+		fc_frame_unref(atomic_exchange(&f->alt[r], NULL));
 	pool = f->pool;
 	pthread_mutex_lock(&pool->lock);
 	pool->outstanding--;
@@ -124,6 +131,29 @@ void fc_frame_unref(struct fc_frame *f)
 		frame_destroy(f);
 	if (destroy_pool)
 		pool_destroy(pool);
+}
+
+void fc_frame_set_alt(struct fc_frame *head, int r, struct fc_frame *alt)
+{
+	if (r < 1 || r >= FC_FRAME_RUNGS) {
+		fc_frame_unref(alt);
+		return;
+	}
+	/* Release: whoever loads the pointer sees the finished JPEG behind it. */
+	fc_frame_unref(atomic_exchange_explicit(&head->alt[r], alt, memory_order_acq_rel));
+}
+
+struct fc_frame *fc_frame_get_alt(struct fc_frame *head, int r)
+{
+	struct fc_frame *f;
+
+	if (r == 0)
+		return head->planned & 1u ? fc_frame_ref(head) : NULL;
+	if (r < 0 || r >= FC_FRAME_RUNGS)
+		return NULL;
+	/* The head's reference keeps alt alive while the caller holds the head. */
+	f = atomic_load_explicit(&head->alt[r], memory_order_acquire);
+	return f ? fc_frame_ref(f) : NULL;
 }
 
 unsigned fc_frame_pool_outstanding(struct fc_frame_pool *pool)

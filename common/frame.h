@@ -7,6 +7,11 @@
  * until its last frame is returned, even after fc_frame_pool_release, so no thread needs to know
  * who finishes last.
  *
+ * On the sender a published frame also heads the other renditions of its picture (smaller or
+ * softer JPEGs for viewers on slower links, sender/ladder.h): the producer fixes which it will
+ * make before publishing (planned), then hands each over once, when it is ready (alt); the head
+ * holds a reference to each and drops them when it goes back to its pool.
+ *
  * Thread-safe: references are atomic, the pool's free list has its own small lock.
  */
 #ifndef FC_FRAME_H
@@ -15,6 +20,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Renditions one picture may have (sender/ladder.h), the head itself being rung 0. */
+#define FC_FRAME_RUNGS 8
 
 struct fc_frame_pool;
 
@@ -26,8 +34,16 @@ struct fc_frame {
 	size_t cap;	     /* bytes allocated at data */
 	uint64_t seq;	     /* producer's sequence number, increasing */
 	uint64_t capture_ns; /* producer's clock: when the picture was taken (Sc) */
-	uint16_t width;
+	uint16_t width;	     /* this JPEG's size */
 	uint16_t height;
+	uint16_t src_width; /* the picture's size, the JPEG's or larger when it is a rendition */
+	uint16_t src_height;
+	uint8_t quality; /* the JPEG quality it was encoded at, 1..100; 0: not known (a camera's) */
+	/* Sender only: the renditions of this picture. Bit r of planned: rung r will be made
+	 * (bit 0: this frame's own bytes; without it the head is empty, size 0). alt[r], r >= 1:
+	 * rung r once ready (set once, by the producer; NULL before, or if its encode failed). */
+	uint32_t planned;
+	_Atomic(struct fc_frame *) alt[FC_FRAME_RUNGS];
 	/* Viewer side only (zero on the sender): when the whole frame had arrived (V3, the viewer's
 	 * clock) and its age bound then. */
 	uint64_t recv_ns;
@@ -46,6 +62,12 @@ struct fc_frame *fc_frame_get(struct fc_frame_pool *pool, size_t cap);
 
 struct fc_frame *fc_frame_ref(struct fc_frame *f);
 void fc_frame_unref(struct fc_frame *f);
+
+/* Producer: hands rung r (1..FC_FRAME_RUNGS-1) of head's picture over, with its reference. */
+void fc_frame_set_alt(struct fc_frame *head, int r, struct fc_frame *alt);
+
+/* A reference to rung r of head's picture (head itself for 0) when it is ready, else NULL. */
+struct fc_frame *fc_frame_get_alt(struct fc_frame *head, int r);
 
 /* Frames out of the pool now (held by someone), for tests and leak checks. */
 unsigned fc_frame_pool_outstanding(struct fc_frame_pool *pool);

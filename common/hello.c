@@ -6,7 +6,7 @@
 #include "clock.h"
 
 /* A HELLO's largest encoding: header, fixed part with the nonce, name. */
-#define HELLO_MAX (FC_PROTO_HEADER_SIZE + 18 + FC_PROTO_NONCE_SIZE + FC_PROTO_MAX_NAME)
+#define HELLO_MAX (FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_FIXED + FC_PROTO_MAX_NAME)
 #define AUTH_FAILED_TEXT                                                                           \
 	"not the same passphrase on both sides (or the handshake was tampered with)"
 
@@ -143,7 +143,9 @@ int fc_hello_exchange_auth(struct fc_conn *c, const struct fc_hello *mine,
 	int rc;
 
 	m.u.hello = *mine;
-	m.u.hello.flags = secure ? FC_HELLO_PASSPHRASE : 0;
+	/* The passphrase bit is this exchange's to set; the caller's other flags go as they are. */
+	m.u.hello.flags =
+	    (uint8_t)((mine->flags & ~FC_HELLO_PASSPHRASE) | (secure ? FC_HELLO_PASSPHRASE : 0));
 	memset(m.u.hello.nonce, 0, sizeof(m.u.hello.nonce));
 	if (secure)
 		fc_secure_nonce(m.u.hello.nonce);

@@ -1,6 +1,6 @@
 /*
  * log: the console voice of the two programs. Only the mains and their thread loops call it;
- * library code (common/, capture, codec) returns errors instead (STYLE.md, 5).
+ * library code (common/, capture, codec) returns errors instead (docs/STYLE.md, 5).
  *
  * Each line goes to stderr in one write, prefixed with the program name and the time since
  * start, so lines from several threads never interleave mid-line. fc_log_init is called once

@@ -290,7 +290,8 @@ int fc_net_connect(const struct fc_addr *addr, int timeout_ms, char *err, size_t
 int fc_net_writev_full(int fd, const struct iovec *iov, int n, int timeout_ms, char *err,
 		       size_t errlen)
 {
-	uint64_t deadline = fc_clock_now_ns() + (uint64_t)timeout_ms * FC_NS_PER_MS;
+	uint64_t wait = (uint64_t)timeout_ms * FC_NS_PER_MS;
+	uint64_t deadline = fc_clock_now_ns() + wait;
 	struct iovec local[8];
 	struct msghdr mh = { .msg_iov = local };
 
@@ -312,6 +313,10 @@ int fc_net_writev_full(int fd, const struct iovec *iov, int n, int timeout_ms, c
 				goto fail;
 			continue;
 		}
+		/* A slow link is not a dead peer: the time limit counts from the last progress
+		 * (a socket with TCP_NOTSENT_LOWAT takes a large frame only as fast as the link
+		 * carries it). */
+		deadline = fc_clock_now_ns() + wait;
 		/* Step past what went out, possibly part of one buffer. */
 		while (mh.msg_iovlen > 0 && (size_t)w >= mh.msg_iov->iov_len) {
 			w -= (ssize_t)mh.msg_iov->iov_len;
@@ -326,7 +331,8 @@ int fc_net_writev_full(int fd, const struct iovec *iov, int n, int timeout_ms, c
 	return 0;
 fail:
 	if (errno == ETIMEDOUT)
-		snprintf(err, errlen, "write timed out after %d ms (peer not reading)", timeout_ms);
+		snprintf(err, errlen, "write made no progress for %d ms (peer not reading)",
+			 timeout_ms);
 	else
 		snprintf(err, errlen, "write: %s", strerror(errno));
 	return -1;

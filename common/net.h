@@ -45,7 +45,8 @@ int fc_net_accept(int lfd, int timeout_ms, char *peer, size_t peerlen, char *err
 /* Connects to addr, trying each address it resolves to, within timeout_ms in all. */
 int fc_net_connect(const struct fc_addr *addr, int timeout_ms, char *err, size_t errlen);
 
-/* Writes all of iov[0..n) within timeout_ms. -1 with err on error, timeout or a closed peer. */
+/* Writes all of iov[0..n), giving up when the socket takes nothing for timeout_ms. -1 with err
+ * on error, timeout or a closed peer. */
 int fc_net_writev_full(int fd, const struct iovec *iov, int n, int timeout_ms, char *err,
 		       size_t errlen);
 

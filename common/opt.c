@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int fc_opt_int(const char *option, const char *text, long min, long max, long *out, char *err,
 	       size_t errlen)
@@ -76,5 +77,24 @@ int fc_opt_size(const char *option, const char *text, int min, int max, int *w, 
 	return 0;
 bad:
 	snprintf(err, errlen, "%s '%s': expected WIDTHxHEIGHT, for example 1280x720", option, text);
+	return -1;
+}
+
+int fc_opt_bool(const char *option, const char *text, bool *out, char *err, size_t errlen)
+{
+	static const char *const yes[] = { "on", "yes", "true", "1" };
+	static const char *const no[] = { "off", "no", "false", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(text, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(text, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s '%s': expected on or off", option, text);
 	return -1;
 }

@@ -7,6 +7,7 @@
 #ifndef FC_OPT_H
 #define FC_OPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* An integer in [min, max]. */
@@ -20,5 +21,8 @@ int fc_opt_double(const char *option, const char *text, double min, double max, 
 /* "WIDTHxHEIGHT", each in [min, max] and even (JPEG 4:2:0 wants even sizes). */
 int fc_opt_size(const char *option, const char *text, int min, int max, int *w, int *h, char *err,
 		size_t errlen);
+
+/* "on" or "off" (also yes/no, true/false, 1/0). */
+int fc_opt_bool(const char *option, const char *text, bool *out, char *err, size_t errlen);
 
 #endif

@@ -3,9 +3,9 @@
 #include <string.h>
 
 /* Payload sizes of the fixed-size messages, and the fixed parts of the others. */
-#define HELLO_FIXED  50 /* 18, then the nonce */
+#define HELLO_FIXED  FC_PROTO_HELLO_FIXED /* 18, the nonce, then the viewer's floor */
 #define REQUEST_SIZE 12
-#define VERDICT_SIZE 17
+#define VERDICT_SIZE 25
 #define PING_SIZE    8
 #define BYE_FIXED    4
 #define STATUS_FIXED 4
@@ -125,8 +125,10 @@ static int decode_hello(const uint8_t *p, uint32_t n, struct fc_hello *h)
 	name_len = *p++;
 	memcpy(h->nonce, p, FC_PROTO_NONCE_SIZE);
 	p += FC_PROTO_NONCE_SIZE;
-	if ((h->flags & ~FC_HELLO_PASSPHRASE) || name_len != n - HELLO_FIXED ||
-	    !text_ok(p, name_len))
+	h->min_width = get16(&p);
+	h->min_height = get16(&p);
+	h->min_quality = *p++;
+	if ((h->flags & ~FC_HELLO_FLAGS) || name_len != n - HELLO_FIXED || !text_ok(p, name_len))
 		return -FC_PROTO_E_FIELD;
 	memcpy(h->name, p, name_len);
 	h->name[name_len] = '\0';
@@ -135,12 +137,22 @@ static int decode_hello(const uint8_t *p, uint32_t n, struct fc_hello *h)
 		    h->height > FC_PROTO_MAX_DIM)
 			return -FC_PROTO_E_FIELD;
 	} else if (h->role == FC_ROLE_VIEWER) {
-		if (h->window < 1 || h->window > FC_PROTO_MAX_WINDOW || h->budget_us == 0)
+		if (h->window < 1 || h->window > FC_PROTO_MAX_WINDOW || h->budget_us == 0 ||
+		    h->min_width > FC_PROTO_MAX_DIM || h->min_height > FC_PROTO_MAX_DIM ||
+		    h->min_quality > FC_PROTO_MAX_QUALITY)
 			return -FC_PROTO_E_FIELD;
 	} else {
 		return -FC_PROTO_E_FIELD;
 	}
 	return 0;
+}
+
+/* A rendition is 1..16384 a side and no larger than the picture it was made from. */
+static bool frame_fields_ok(const struct fc_frame_msg *f)
+{
+	return f->width > 0 && f->height > 0 && f->src_width <= FC_PROTO_MAX_DIM &&
+	       f->src_height <= FC_PROTO_MAX_DIM && f->width <= f->src_width &&
+	       f->height <= f->src_height && f->quality <= FC_PROTO_MAX_QUALITY;
 }
 
 static int decode_frame(const uint8_t *p, uint32_t n, struct fc_frame_msg *f)
@@ -152,12 +164,12 @@ static int decode_frame(const uint8_t *p, uint32_t n, struct fc_frame_msg *f)
 	f->seq = get64(&p);
 	f->width = get16(&p);
 	f->height = get16(&p);
+	f->src_width = get16(&p);
+	f->src_height = get16(&p);
+	f->quality = *p++;
 	f->jpeg = p;
 	f->jpeg_size = n - FC_PROTO_FRAME_FIXED;
-	if (f->width == 0 || f->height == 0 || f->width > FC_PROTO_MAX_DIM ||
-	    f->height > FC_PROTO_MAX_DIM)
-		return -FC_PROTO_E_FIELD;
-	return 0;
+	return frame_fields_ok(f) ? 0 : -FC_PROTO_E_FIELD;
 }
 
 /* BYE and STATUS: a 16-bit code (or a state byte and a reserved one), a length, a text. */
@@ -188,7 +200,9 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 		msg->u.verdict.id = get32(&p);
 		msg->u.verdict.seq = get64(&p);
 		msg->u.verdict.bound_us = get32(&p);
-		msg->u.verdict.kind = *p;
+		msg->u.verdict.kind = *p++;
+		msg->u.verdict.recv_us = get32(&p);
+		msg->u.verdict.gap_us = get32(&p);
 		if (msg->u.verdict.kind != FC_VERDICT_ACCEPTED &&
 		    msg->u.verdict.kind != FC_VERDICT_LATE)
 			return -FC_PROTO_E_FIELD;
@@ -304,6 +318,9 @@ static uint8_t *put_frame_fixed(uint8_t *p, const struct fc_frame_msg *f)
 	put64(&p, f->seq);
 	put16(&p, f->width);
 	put16(&p, f->height);
+	put16(&p, f->src_width);
+	put16(&p, f->src_height);
+	put8(&p, f->quality);
 	return p;
 }
 
@@ -339,6 +356,9 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		put8(&p, (uint8_t)(plen - HELLO_FIXED));
 		memcpy(p, h->nonce, FC_PROTO_NONCE_SIZE);
 		p += FC_PROTO_NONCE_SIZE;
+		put16(&p, h->min_width);
+		put16(&p, h->min_height);
+		put8(&p, h->min_quality);
 		memcpy(p, h->name, plen - HELLO_FIXED);
 		break;
 	case FC_MSG_REQUEST:
@@ -355,6 +375,8 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		put64(&p, msg->u.verdict.seq);
 		put32(&p, msg->u.verdict.bound_us);
 		put8(&p, msg->u.verdict.kind);
+		put32(&p, msg->u.verdict.recv_us);
+		put32(&p, msg->u.verdict.gap_us);
 		break;
 	case FC_MSG_PING:
 	case FC_MSG_PONG:
@@ -407,8 +429,7 @@ size_t fc_proto_encode_frame_head(const struct fc_frame_msg *frame, uint8_t *buf
 	uint8_t *p;
 
 	if (cap < FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED ||
-	    frame->jpeg_size > FC_PROTO_MAX_JPEG || frame->width == 0 || frame->height == 0 ||
-	    frame->width > FC_PROTO_MAX_DIM || frame->height > FC_PROTO_MAX_DIM)
+	    frame->jpeg_size > FC_PROTO_MAX_JPEG || !frame_fields_ok(frame))
 		return 0;
 	p = put_header(buf, FC_PROTO_VERSION, FC_MSG_FRAME,
 		       FC_PROTO_FRAME_FIXED + frame->jpeg_size);

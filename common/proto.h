@@ -1,8 +1,8 @@
 /*
- * proto: the freshcam wire format, version 2, as pure encode and decode over byte buffers.
+ * proto: the freshcam wire format, version 3, as pure encode and decode over byte buffers.
  *
  * No I/O, no allocation, no globals: every prefix of every message is a unit test and the decoder
- * is a fuzz target (STYLE.md, 8). docs/PROTOCOL.md is the reference for the bytes; this header is
+ * is a fuzz target (docs/STYLE.md, 8). docs/PROTOCOL.md is the reference for the bytes; this header is
  * the reference for the C API.
  *
  * Every message is an 8-byte header and a payload:
@@ -14,6 +14,11 @@
  * carries a fresh nonce, AUTH carries a handshake proof, and SEALED carries one whole message,
  * encrypted and authenticated. Opening a SEALED is conn.c's business (secure.h does the
  * cryptography); here it is bytes with bounds.
+ *
+ * Version 3 fits frames to each viewer's link: a FRAME says which rendition of the picture it
+ * carries (its size, the captured picture's size, its JPEG quality), a VERDICT says how long
+ * the frame took to arrive, and a viewer's HELLO says what it will not go below (or that it
+ * wants the full picture only).
  */
 #ifndef FC_PROTO_H
 #define FC_PROTO_H
@@ -23,7 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define FC_PROTO_VERSION     2
+#define FC_PROTO_VERSION     3
 #define FC_PROTO_HEADER_SIZE 8
 
 /* Limits. A peer that exceeds one is cut off; none is negotiable. */
@@ -35,7 +40,8 @@
  * allocate (about 100 MB at 4:4:4). */
 #define FC_PROTO_MAX_PIXELS  (7680 * 4320)
 #define FC_PROTO_MAX_WINDOW  16 /* requests a viewer may keep in flight */
-#define FC_PROTO_FRAME_FIXED 40 /* FRAME payload before the JPEG bytes */
+#define FC_PROTO_FRAME_FIXED 45 /* FRAME payload before the JPEG bytes */
+#define FC_PROTO_HELLO_FIXED 55 /* HELLO payload before the name */
 #define FC_PROTO_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG)
 #define FC_PROTO_NONCE_SIZE  32 /* HELLO nonce, bytes */
 #define FC_PROTO_PROOF_SIZE  32 /* AUTH proof, bytes */
@@ -49,7 +55,10 @@
 #define FC_PROTO_MAX_RECORD (FC_PROTO_MAX_MESSAGE + FC_PROTO_SEAL_OVERHEAD)
 
 /* HELLO flags. */
-#define FC_HELLO_PASSPHRASE 0x01 /* this side has a passphrase: AUTH follows, then SEALED only */
+#define FC_HELLO_PASSPHRASE  0x01 /* this side has a passphrase: AUTH follows, then SEALED only */
+#define FC_HELLO_FULL_ONLY   0x02 /* a viewer: the full picture always, never a smaller rendition */
+#define FC_HELLO_FLAGS	     (FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY)
+#define FC_PROTO_MAX_QUALITY 100 /* JPEG quality, 1..100; 0 in a FRAME: not known (a camera's) */
 
 enum fc_msg_type {
 	FC_MSG_HELLO = 1,
@@ -97,9 +106,15 @@ struct fc_hello {
 	uint16_t width;	    /* sender: the stream's size, 0 if not known yet */
 	uint16_t height;
 	uint32_t fps_milli;		    /* sender: nominal frame rate x 1000, 0 if not known */
-	uint8_t flags;			    /* FC_HELLO_PASSPHRASE or 0 */
+	uint8_t flags;			    /* FC_HELLO_* bits */
 	uint8_t nonce[FC_PROTO_NONCE_SIZE]; /* fresh random with a passphrase, else zero */
-	char name[FC_PROTO_MAX_NAME + 1];   /* software and version, printable ASCII */
+	/* Viewer: the least it accepts when the sender fits frames to its link (0: no floor). A
+	 * rendition narrower or lower than the floor (or than the full picture, when that is
+	 * smaller), or of a lower JPEG quality, is never sent to it. */
+	uint16_t min_width;
+	uint16_t min_height;
+	uint8_t min_quality;		  /* 0..100 */
+	char name[FC_PROTO_MAX_NAME + 1]; /* software and version, printable ASCII */
 };
 
 struct fc_request {
@@ -118,8 +133,11 @@ struct fc_frame_msg {
 	uint64_t held_ns; /* S2 - S1: how long the request waited at the sender */
 	uint64_t age_ns;  /* S2 - Sc: how old the frame was when sending began */
 	uint64_t seq;	  /* the sender's frame sequence number, increasing */
-	uint16_t width;
+	uint16_t width;	  /* this rendition's size: the JPEG's */
 	uint16_t height;
+	uint16_t src_width; /* the captured picture's size, at least width x height */
+	uint16_t src_height;
+	uint8_t quality;     /* the JPEG quality it was encoded at, 1..100; 0: not known */
 	const uint8_t *jpeg; /* decoded: points into the caller's buffer; encoded: copied */
 	uint32_t jpeg_size;
 };
@@ -129,6 +147,12 @@ struct fc_verdict {
 	uint64_t seq;
 	uint32_t bound_us; /* the age bound the viewer computed (saturated) */
 	uint8_t kind;	   /* enum fc_verdict_kind */
+	/* From the FRAME's first byte to its last at the viewer (saturated): how long the frame
+	 * took to cross the link's narrowest part, which tells the sender the link's rate. */
+	uint32_t recv_us;
+	/* The longest wait between two reads of those bytes (saturated): a stall inside the frame,
+	 * a lost packet's repair, which the sender must not take for a slower link. */
+	uint32_t gap_us;
 };
 
 struct fc_ping {

@@ -109,6 +109,13 @@ struct fc_frame *fc_slot_wait_newer(struct fc_slot *s, uint64_t after_seq, uint6
 	return f;
 }
 
+void fc_slot_poke(struct fc_slot *s)
+{
+	pthread_mutex_lock(&s->lock);
+	poke_locked(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
 void fc_slot_close(struct fc_slot *s)
 {
 	pthread_mutex_lock(&s->lock);

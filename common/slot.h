@@ -11,7 +11,7 @@
  *
  * Thread-safe. The lock guards a pointer swap, a counter and the eventfd pokes (see slot.c for why
  * those); releasing the old frame and everything a consumer does with a frame happen outside it
- * (STYLE.md, 7).
+ * (docs/STYLE.md, 7).
  */
 #ifndef FC_SLOT_H
 #define FC_SLOT_H
@@ -39,6 +39,10 @@ struct fc_frame *fc_slot_get_newer(struct fc_slot *s, uint64_t after_seq);
 /* As fc_slot_get_newer, waiting until the monotonic clock reaches deadline_ns for such a frame.
  * NULL on timeout or once the slot is closed. */
 struct fc_frame *fc_slot_wait_newer(struct fc_slot *s, uint64_t after_seq, uint64_t deadline_ns);
+
+/* Wakes the watchers without a new frame: the producer has added to the frame already
+ * published (a rendition, frame.h), which a watcher may be waiting for. */
+void fc_slot_poke(struct fc_slot *s);
 
 /* Wakes every waiter and makes all later waits return NULL at once: the producer is gone. The
  * frame in the slot can still be fetched with fc_slot_get_newer. */

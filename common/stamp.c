@@ -11,9 +11,7 @@
 #define STAMP_LIGHT	235
 #define STAMP_THRESHOLD 128
 /* Only the centre of a cell is read: JPEG's ringing and a scaler's blur reach into a cell from
- * its edges, its middle keeps the cell's own level. */
-#define STAMP_PROBE_LO 2
-#define STAMP_PROBE_HI 6
+ * its edges, its middle keeps the cell's own level (fc_stamp_read_scaled). */
 
 /* CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no final xor. */
 static uint16_t stamp_crc16(const uint8_t *p, size_t n)
@@ -96,25 +94,47 @@ int fc_stamp_write(uint8_t *luma, size_t step, size_t stride, int width, int hei
 int fc_stamp_read(const uint8_t *luma, size_t step, size_t stride, int width, int height,
 		  struct fc_stamp *stamp)
 {
+	return fc_stamp_read_scaled(luma, step, stride, width, height, width, height, stamp);
+}
+
+int fc_stamp_read_scaled(const uint8_t *luma, size_t step, size_t stride, int width, int height,
+			 int src_width, int src_height, struct fc_stamp *stamp)
+{
 	uint8_t msg[STAMP_BYTES] = { 0 };
+	int shift = 0;
+	int cell;
+	int lo;
+	int hi;
 	int per_row;
 
-	if (step == 0 || fc_stamp_band_height(width, height) == 0)
+	/* A rendition's sides are the picture's halved shift times, rounded down to even. */
+	while (shift <= 3 && width != (shift ? (src_width >> shift) & ~1 : src_width))
+		shift++;
+	if (shift > 3)
 		return -1;
-	per_row = width / FC_STAMP_CELL;
+	cell = FC_STAMP_CELL >> shift;
+	if (step == 0 || width < 1 || fc_stamp_band_height(src_width, src_height) == 0)
+		return -1;
+	/* The cells were laid out across the full picture. */
+	per_row = src_width / FC_STAMP_CELL;
+	/* The centre of a cell, as in the full picture: half its side, at least a pixel. */
+	lo = cell >= 4 ? cell / 4 : 0;
+	hi = cell >= 4 ? cell - cell / 4 : cell;
 	for (int i = 0; i < FC_STAMP_BITS; i++) {
-		size_t x0 = (size_t)(i % per_row) * FC_STAMP_CELL;
-		size_t y0 = (size_t)(i / per_row) * FC_STAMP_CELL;
+		size_t x0 = (size_t)(i % per_row) * (size_t)cell;
+		size_t y0 = (size_t)(i / per_row) * (size_t)cell;
 		unsigned sum = 0;
 
-		for (size_t y = y0 + STAMP_PROBE_LO; y < y0 + STAMP_PROBE_HI; y++) {
+		if (x0 + (size_t)cell > (size_t)width || y0 + (size_t)cell > (size_t)height)
+			return -1;
+		for (size_t y = y0 + (size_t)lo; y < y0 + (size_t)hi; y++) {
 			const uint8_t *row = luma + y * stride;
 
-			for (size_t x = x0 + STAMP_PROBE_LO; x < x0 + STAMP_PROBE_HI; x++)
+			for (size_t x = x0 + (size_t)lo; x < x0 + (size_t)hi; x++)
 				sum += row[x * step];
 		}
-		/* 16 samples: compare the sum, not a rounded mean. */
-		if (sum >= STAMP_THRESHOLD * 16u)
+		/* Compare the sum, not a rounded mean. */
+		if (sum >= STAMP_THRESHOLD * (unsigned)((hi - lo) * (hi - lo)))
 			msg[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 	}
 	if (get_be(msg, 2) != STAMP_MAGIC || get_be(msg + 14, 2) != stamp_crc16(msg, 14))

@@ -47,4 +47,12 @@ int fc_stamp_write(uint8_t *luma, size_t step, size_t stride, int width, int hei
 int fc_stamp_read(const uint8_t *luma, size_t step, size_t stride, int width, int height,
 		  struct fc_stamp *stamp);
 
+/* Reads the stamp of a width x height picture made of a stamped src_width x src_height one by
+ * halving its sides up to three times (a sender's rendition, each side rounded down to even):
+ * the cells are FC_STAMP_CELL / 2^halvings pixels, laid out as across the full picture. Same
+ * returns as fc_stamp_read (which is the full picture). Small cells are fragile: 2-pixel cells
+ * (a quarter of each side) survive moderate JPEG qualities, 1-pixel cells rarely. */
+int fc_stamp_read_scaled(const uint8_t *luma, size_t step, size_t stride, int width, int height,
+			 int src_width, int src_height, struct fc_stamp *stamp);
+
 #endif

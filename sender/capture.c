@@ -19,6 +19,7 @@
 #include "pattern.h"
 #include "photo.h"
 #include "proto.h"
+#include "rendition.h"
 
 /* Frames kept for reuse: the slot's, one per session being sent, and the one being made. */
 #define POOL_KEEP	8
@@ -29,6 +30,8 @@ struct fc_capture {
 	struct fc_slot *slot;
 	struct fc_encoder *encoder;
 	struct fc_frame_pool *pool;
+	struct fc_rendition *rend; /* the smaller rungs of each picture (ladder.h) */
+	bool said_rendition;
 	pthread_t thread;
 	atomic_bool stop;
 
@@ -84,19 +87,62 @@ static void broken_frame(struct fc_capture *c, const char *why)
 	c->broken_unsaid = 0;
 }
 
-/* Publishes a finished frame and counts it (as encoded or passed through). */
-static void published(struct fc_capture *c, struct fc_frame *f, uint64_t *kind)
+/* The rungs to make of a picture of this size: the ones viewers want that fit it, without a
+ * softer full-size copy of a camera's own JPEG (that would need a whole decode and encode). */
+static uint32_t plan(struct fc_capture *c, int width, int height, bool jpeg)
+{
+	uint32_t want = fc_ladder_wanted(c->cfg.ladder);
+	uint32_t mask = 1;
+
+	for (int r = 1; r < c->cfg.ladder->count; r++)
+		if (fc_ladder_fits(c->cfg.ladder, r, width, height) &&
+		    !(jpeg && c->cfg.ladder->rung[r].shift == 0))
+			mask |= 1u << r;
+	return want & mask;
+}
+
+/* Publishes a picture's head frame (its full JPEG, or empty when only smaller rungs are
+ * wanted), counts it (as encoded or passed through), then makes the other rungs planned. */
+static void publish(struct fc_capture *c, struct fc_frame *f, uint64_t *kind,
+		    const struct fc_rendition_src *src)
 {
 	uint64_t now = fc_clock_now_ns();
 	uint64_t age = now > f->capture_ns ? now - f->capture_ns : 0;
 	size_t size = f->size;
+	uint64_t busy = 0;
+	unsigned made = 0;
+	unsigned failed = 0;
+	char err[256];
 
+	f->src_width = (uint16_t)src->width;
+	f->src_height = (uint16_t)src->height;
+	if (size)
+		fc_ladder_learn(c->cfg.ladder, 0, size, f->seq);
+	fc_frame_ref(f); /* ours, for the renditions: the slot may replace it any time */
 	fc_slot_publish(c->slot, f);
 	pthread_mutex_lock(&c->stats_lock);
-	(*kind)++;
+	if (kind)
+		(*kind)++;
 	c->stats.bytes += size;
 	fc_hist_add(&c->stats.publish, age);
 	pthread_mutex_unlock(&c->stats_lock);
+	if (f->planned & ~1u) {
+		if (fc_rendition_make(c->rend, c->encoder, f, src, c->slot, &busy, &made, &failed,
+				      err, sizeof(err)) < 0 &&
+		    !c->said_rendition) {
+			fc_warn("%s; that size is left out, its viewers get another (counted as "
+				"rendition_failed)",
+				err);
+			c->said_rendition = true;
+		}
+		fc_encoder_set_quality(c->encoder, c->cfg.quality);
+		pthread_mutex_lock(&c->stats_lock);
+		c->stats.renditions += made;
+		c->stats.rendition_failed += failed;
+		fc_hist_add(&c->stats.rendition, busy);
+		pthread_mutex_unlock(&c->stats_lock);
+	}
+	fc_frame_unref(f);
 }
 
 /* The frame period the source keeps to, in ns. */
@@ -152,20 +198,27 @@ struct picture {
 	int height;
 };
 
-/* Encodes a picture into a pooled frame and publishes it. */
+/* Encodes a picture's full JPEG into a pooled frame (when a viewer wants it), publishes it,
+ * and makes the other rungs wanted. */
 static void publish_encoded(struct fc_capture *c, const struct picture *pic, uint64_t seq,
 			    uint64_t capture_ns)
 {
 	enum fc_subsamp subsamp = pic->img ? pic->img->subsamp : FC_SUBSAMP_420;
-	size_t cap = fc_encoder_bound(pic->width, pic->height, subsamp);
-	struct fc_frame *f = cap ? fc_frame_get(c->pool, cap) : NULL;
+	uint32_t planned = plan(c, pic->width, pic->height, false);
+	size_t cap = planned & 1u ? fc_encoder_bound(pic->width, pic->height, subsamp) : 0;
+	struct fc_frame *f = planned & 1u && !cap ? NULL : fc_frame_get(c->pool, cap);
+	struct fc_rendition_src src = { .img = pic->img,
+					.yuyv = pic->yuyv,
+					.yuyv_stride = pic->yuyv_stride,
+					.width = pic->width,
+					.height = pic->height };
 	size_t size = 0;
 	uint64_t t0 = fc_clock_now_ns(), t1;
-	int rc = -1;
+	int rc = f ? 0 : -1;
 
-	if (f && pic->img)
+	if (f && (planned & 1u) && pic->img)
 		rc = fc_encoder_encode(c->encoder, pic->img, f->data, f->cap, &size);
-	else if (f)
+	else if (f && (planned & 1u))
 		rc = fc_encoder_encode_yuyv(c->encoder, pic->yuyv, pic->yuyv_stride, pic->width,
 					    pic->height, f->data, f->cap, &size);
 	if (rc < 0) {
@@ -182,12 +235,16 @@ static void publish_encoded(struct fc_capture *c, const struct picture *pic, uin
 	f->capture_ns = capture_ns;
 	f->width = (uint16_t)pic->width;
 	f->height = (uint16_t)pic->height;
+	f->quality = (uint8_t)c->cfg.quality;
+	f->planned = planned;
 	t1 = fc_clock_now_ns();
-	pthread_mutex_lock(&c->stats_lock);
-	fc_hist_add(&c->stats.encode, t1 - t0);
-	pthread_mutex_unlock(&c->stats_lock);
-	published(c, f, &c->stats.encoded);
-	adapt_threads(c, t1 - t0, t1);
+	if (planned & 1u) {
+		pthread_mutex_lock(&c->stats_lock);
+		fc_hist_add(&c->stats.encode, t1 - t0);
+		pthread_mutex_unlock(&c->stats_lock);
+		adapt_threads(c, t1 - t0, t1);
+	}
+	publish(c, f, planned & 1u ? &c->stats.encoded : NULL, &src);
 }
 
 /* ---- the test pattern or a photo ----------------------------------------------------------- */
@@ -282,6 +339,7 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 	/* MJPEG: checked, repaired if it lacks Huffman tables, passed through: one copy, out of
 	 * the driver's buffer so that it can go back at once. */
 	char why[160];
+	struct fc_rendition_src src;
 	struct fc_frame *f;
 	int jw = 0;
 	int jh = 0;
@@ -293,6 +351,8 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 		broken_frame(c, why);
 		return;
 	}
+	/* The camera's bytes, repaired, are the full rung; the smaller ones are decoded from
+	 * them (a JPEG without its tables decodes with the inserted ones). */
 	f = fc_frame_get(c->pool, n + FC_MJPEG_DHT_SIZE);
 	if (!f) {
 		count(c, &c->stats.failed, 1);
@@ -313,7 +373,11 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 	f->capture_ns = vf->capture_ns;
 	f->width = (uint16_t)jw;
 	f->height = (uint16_t)jh;
-	published(c, f, &c->stats.passed);
+	f->planned = plan(c, jw, jh, true);
+	src = (struct fc_rendition_src){
+		.jpeg = f->data, .jpeg_size = f->size, .width = jw, .height = jh
+	};
+	publish(c, f, &c->stats.passed, &src);
 }
 
 /* The camera went away: tell the viewers, then try again every second until it is back. */
@@ -354,6 +418,8 @@ static void camera_lost(struct fc_capture *c, const char *reason)
 			 c->cam_info.got.width, c->cam_info.got.height,
 			 c->cam_info.got.fps_milli / 1000.0);
 		fc_info("%s", text);
+		/* Perhaps another size, or the same scene no more: sizes are learnt afresh. */
+		fc_ladder_forget(c->cfg.ladder);
 		fc_slot_set_source(c->slot, FC_SOURCE_LIVE, text);
 		return;
 	}
@@ -410,6 +476,7 @@ static void capture_free(struct fc_capture *c)
 	fc_encoder_free(c->encoder);
 	fc_pattern_free(c->pattern);
 	fc_photo_free(c->photo);
+	fc_rendition_free(c->rend);
 	fc_frame_pool_release(c->pool);
 	pthread_mutex_destroy(&c->stats_lock);
 	free(c);
@@ -440,6 +507,7 @@ struct fc_capture *fc_capture_start(const struct fc_capture_cfg *cfg, struct fc_
 	pthread_mutex_init(&c->stats_lock, NULL);
 	fc_hist_reset(&c->stats.publish);
 	fc_hist_reset(&c->stats.encode);
+	fc_hist_reset(&c->stats.rendition);
 	c->cfg = *cfg;
 	c->slot = slot;
 	c->pool = fc_frame_pool_new(POOL_KEEP);
@@ -481,6 +549,13 @@ struct fc_capture *fc_capture_start(const struct fc_capture_cfg *cfg, struct fc_
 	c->adapt = cfg->encoders == 0 && c->threads_max > 1;
 	c->threads = fc_encoder_use_threads(c->encoder, c->adapt ? 1 : c->threads_max);
 	info->encoders = c->cam && c->cam_info.got.fourcc == V4L2_PIX_FMT_MJPEG ? 0 : c->threads;
+	fc_ladder_init(cfg->ladder, cfg->quality,
+		       c->cam && c->cam_info.got.fourcc == V4L2_PIX_FMT_MJPEG, cfg->renditions);
+	c->rend = fc_rendition_new(cfg->ladder);
+	if (!c->rend) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	rc = pthread_create(&c->thread, NULL, capture_main, c);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the capture thread: %s", strerror(rc));
@@ -508,5 +583,6 @@ void fc_capture_stats(struct fc_capture *c, struct fc_capture_stats *out)
 	*out = c->stats;
 	fc_hist_reset(&c->stats.publish);
 	fc_hist_reset(&c->stats.encode);
+	fc_hist_reset(&c->stats.rendition);
 	pthread_mutex_unlock(&c->stats_lock);
 }

@@ -17,9 +17,11 @@
 #ifndef FC_CAPTURE_H
 #define FC_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ladder.h"
 #include "slot.h"
 #include "stats.h"
 #include "v4l2.h"
@@ -33,6 +35,10 @@ struct fc_capture_cfg {
 	int fps_milli; /* frames per 1000 s */
 	int quality;   /* JPEG quality when encoding */
 	int encoders;  /* threads encoding each frame, a band each (encoder.h); 0: auto */
+	/* The renditions: filled in by fc_capture_start (which rungs there are, from the
+	 * source), then shared with the sessions; the caller's, outliving the capture thread. */
+	struct fc_ladder *ladder;
+	bool renditions; /* --adapt on: smaller rungs for viewers on slow links */
 };
 
 /* What the source delivers, once opened. */
@@ -47,16 +53,19 @@ struct fc_capture_info {
 
 struct fc_capture_stats {
 	uint64_t captured; /* pictures taken from the source */
-	uint64_t encoded;  /* frames published after encoding */
+	uint64_t encoded;  /* full pictures published after encoding */
 	uint64_t passed;   /* camera JPEGs published as they came */
 	uint64_t broken;   /* camera JPEGs dropped by the check */
 	uint64_t dropped;  /* camera frames never seen: drained unseen or lost by the driver */
 	uint64_t failed;   /* encodes that failed */
 	uint64_t behind;   /* pattern ticks skipped because a frame took longer than its period */
 	uint64_t bytes;	   /* JPEG bytes published */
-	uint64_t lost_events;	/* times the camera went away */
-	struct fc_hist publish; /* capture to publish (ns) since the last fc_capture_stats */
-	struct fc_hist encode;	/* time in the JPEG encoder (ns), likewise */
+	uint64_t lost_events;	   /* times the camera went away */
+	uint64_t renditions;	   /* smaller or softer JPEGs made for slower viewers (ladder.h) */
+	uint64_t rendition_failed; /* renditions that could not be made (their rung is left out) */
+	struct fc_hist publish;	   /* capture to publish (ns) since the last fc_capture_stats */
+	struct fc_hist encode;	   /* time in the JPEG encoder (ns), likewise */
+	struct fc_hist rendition;  /* time making a picture's renditions (ns), likewise */
 };
 
 struct fc_capture;

@@ -145,6 +145,11 @@ void fc_encoder_free(struct fc_encoder *e)
 	free(e);
 }
 
+void fc_encoder_set_quality(struct fc_encoder *e, int quality)
+{
+	e->quality = quality < 1 ? 1 : quality > 100 ? 100 : quality;
+}
+
 int fc_encoder_use_threads(struct fc_encoder *e, int n)
 {
 	e->in_use = n < 1 ? 1 : n > e->threads ? e->threads : n;

@@ -32,6 +32,10 @@ struct fc_encoder;
 struct fc_encoder *fc_encoder_new(int quality, int threads, char *err, size_t errlen);
 void fc_encoder_free(struct fc_encoder *e);
 
+/* The JPEG quality of the next pictures, clamped to 1..100 (the renditions of one picture are
+ * made at several). */
+void fc_encoder_set_quality(struct fc_encoder *e, int quality);
+
 /* How many of its threads the next pictures are cut for: n clamped to 1..threads; the number in
  * use. One thread costs the least CPU; more make each frame ready sooner. */
 int fc_encoder_use_threads(struct fc_encoder *e, int n);

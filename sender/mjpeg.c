@@ -69,6 +69,13 @@ static size_t walk(const uint8_t *p, size_t n, bool (*stop)(uint8_t), bool *dht)
 			return off;
 		if (m == 0xDA || m == 0xD9) /* scan or end without the marker we look for */
 			return 0;
+		/* RSTn and TEM stand alone, without a length (T.81, B.1.1.3), as libjpeg reads
+		 * them: taking the next two bytes for one would skip to where libjpeg does not go
+		 * and find another frame header there than the one it decodes. */
+		if ((m >= 0xD0 && m <= 0xD7) || m == 0x01) {
+			off += 2;
+			continue;
+		}
 		if (m == 0xC4)
 			*dht = true;
 		len = (size_t)p[off + 2] << 8 | p[off + 3];

@@ -40,6 +40,9 @@ static void usage(FILE *out)
 	    "      --encoders N          threads encoding each frame, a band each, so that a frame\n"
 	    "                            is ready sooner (1..8; default auto: more than one only\n"
 	    "                            when one cannot keep up, at most one per core, up to 4)\n"
+	    "      --adapt on|off        fit each viewer's frames to its link: smaller or softer\n"
+	    "                            pictures for slow links, so they stay fresh (default on);\n"
+	    "                            off: the full picture to everyone\n"
 	    "Running:\n"
 	    "  -t, --seconds N           stop after N seconds (default: run until Ctrl-C)\n"
 	    "      --stats-json FILE     also write the per-second figures as JSON lines (- = stdout)\n"
@@ -66,7 +69,7 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 		OPT_LIST_FORMATS,
 		OPT_PHOTO
 	};
-	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE, OPT_ENCODERS };
+	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE, OPT_ENCODERS, OPT_ADAPT };
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
@@ -82,6 +85,7 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 		{ "fps", required_argument, NULL, 'r' },
 		{ "quality", required_argument, NULL, 'q' },
 		{ "encoders", required_argument, NULL, OPT_ENCODERS },
+		{ "adapt", required_argument, NULL, OPT_ADAPT },
 		{ "seconds", required_argument, NULL, 't' },
 		{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
@@ -97,7 +101,11 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 
 	*o = (struct fc_send_options){
 		.addr = { .port = FC_NET_DEFAULT_PORT },
-		.capture = { .width = 640, .height = 480, .fps_milli = 30000, .quality = 80 },
+		.capture = { .width = 640,
+			     .height = 480,
+			     .fps_milli = 30000,
+			     .quality = 80,
+			     .renditions = true },
 		.max_viewers = 8,
 	};
 	while ((c = getopt_long(argc, argv, "d:f:l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
@@ -168,6 +176,10 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 						err, sizeof(err));
 				o->capture.encoders = (int)n;
 			}
+			break;
+		case OPT_ADAPT:
+			rc = fc_opt_bool("--adapt", optarg, &o->capture.renditions, err,
+					 sizeof(err));
 			break;
 		case 't':
 			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err,

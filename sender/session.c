@@ -9,13 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "adapt.h"
 #include "clock.h"
 #include "hello.h"
 #include "log.h"
+#include "tcpstat.h"
 
 #define HELLO_TIMEOUT_MS 5000
+/* The kernel's unsent queue: a new frame waits behind at most this much of an old one. */
+#define NOTSENT_LOWAT (16u << 10)
 
 struct pending {
 	uint32_t id;
@@ -55,9 +60,16 @@ struct fc_session {
 	struct unjudged sent_q[UNJUDGED_MAX]; /* FRAMEs awaiting their VERDICT, oldest at head */
 	unsigned shead;
 	unsigned slen;
+	struct fc_adapt adapt; /* fits the frames to this viewer's link */
+	int want;	       /* the rung this session has told the ladder it wants; -1: none */
+	bool tcp;	       /* the connection is TCP: the kernel's figures are real */
+	uint64_t wake_ns;      /* the link has room again then: look at the slot (0: no wait) */
 
 	/* Written by the session thread, read by the main thread. */
-	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us;
+	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us, link_bps, downs, ups;
+	atomic_bool link_lower;
+	_Atomic uint64_t shape;	    /* the latest rendition: width, height, quality, packed */
+	_Atomic uint32_t src_shape; /* and its picture's size */
 };
 
 /* Logs why the connection ends (its error) and returns -1 for the caller to pass up. */
@@ -67,57 +79,176 @@ static int closing(struct fc_session *s)
 	return -1;
 }
 
-/* Sends the newest unsent frame for the oldest pending request, if there are both: the frame
- * itself, or a stale notice (its timings without its bytes) when it is already older than the
- * viewer's budget, so the viewer counts it and can say why nothing is shown. Each frame is
- * offered to a viewer once. Returns -1 when the connection failed. */
-static int answer(struct fc_session *s)
+/* The rungs this viewer may get of a picture of w x h: what the ladder can make of it, at or
+ * above the viewer's floor, or the full picture alone when the viewer asked for that. */
+static uint32_t allowed(const struct fc_session *s, int w, int h)
+{
+	const struct fc_ladder *l = s->cfg.ladder;
+	const struct fc_hello *v = &s->viewer;
+	int min_w = v->min_width < w ? v->min_width : w;
+	int min_h = v->min_height < h ? v->min_height : h;
+	uint32_t mask = 1;
+
+	if (v->flags & FC_HELLO_FULL_ONLY)
+		return mask;
+	for (int r = 1; r < l->count; r++) {
+		int rw, rh;
+
+		fc_ladder_size(l, r, w, h, &rw, &rh);
+		if (fc_ladder_fits(l, r, w, h) && rw >= min_w && rh >= min_h &&
+		    l->rung[r].quality >= v->min_quality)
+			mask |= 1u << r;
+	}
+	return mask;
+}
+
+/* Asks the control law for the rung of the next frame and tells the ladder, so that the
+ * capture makes it. */
+static int choose_rung(struct fc_session *s, const struct fc_frame *head, uint32_t ok,
+		       const struct fc_tcpstat *tcp, uint64_t now)
+{
+	uint32_t expect[FC_LADDER_MAX];
+	int r;
+
+	for (int k = 0; k < s->cfg.ladder->count; k++)
+		expect[k] = fc_ladder_expect(s->cfg.ladder, k, head->seq);
+	r = fc_adapt_rung(&s->adapt, expect, s->cfg.ladder->count, ok, tcp, now);
+	if (r != s->want) {
+		fc_ladder_move(s->cfg.ladder, s->want, r);
+		s->want = r;
+	}
+	return r;
+}
+
+/* The JPEG to send of head's picture for rung *r: r's own, or, when r was not planned (the
+ * capture heard of it after this picture), the nearest smaller rung that was (*r says which). NULL with *later
+ * when that one is planned but not made yet; NULL alone when the picture has nothing for this
+ * viewer (it is skipped: the next has its rung). */
+static struct fc_frame *pick(struct fc_frame *head, int *r, uint32_t ok, int count, bool *later)
+{
+	*later = false;
+	for (int k = *r; k < count; k++) {
+		struct fc_frame *f;
+
+		if (!(ok & head->planned & (1u << k)))
+			continue;
+		f = fc_frame_get_alt(head, k);
+		*later = f == NULL;
+		*r = k;
+		return f;
+	}
+	return NULL;
+}
+
+/* Sends f (a rendition of head's picture, or NULL for a stale notice) for the oldest pending
+ * request, and books it. -1 when the connection failed. */
+static int send_frame(struct fc_session *s, const struct fc_frame *head, const struct fc_frame *f,
+		      int rung, const struct fc_tcpstat *tcp)
 {
 	struct fc_msg m = { .type = FC_MSG_FRAME };
-	struct fc_frame *f;
-	struct pending *p;
-	uint64_t now;
-	uint64_t age;
-	bool stale;
-	int rc;
+	struct pending *p = &s->queue[s->qhead];
+	uint64_t now = fc_clock_now_ns();
+	/* A capture time after now (a driver glitch) must not wrap into a huge age. */
+	uint64_t age = now > head->capture_ns ? now - head->capture_ns : 0;
+
+	m.u.frame = (struct fc_frame_msg){
+		.id = p->id,
+		.t0_ns = p->t0_ns,
+		.held_ns = now - p->s1_ns,
+		.age_ns = age,
+		.seq = head->seq,
+		.width = f ? f->width : head->src_width,
+		.height = f ? f->height : head->src_height,
+		.src_width = head->src_width,
+		.src_height = head->src_height,
+		.quality = f ? f->quality : 0,
+		.jpeg = f ? f->data : NULL,
+		.jpeg_size = f ? (uint32_t)f->size : 0,
+	};
+	s->last_seq = head->seq;
+	if (fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) < 0)
+		return -1;
+	s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
+	s->qlen--;
+	s->sent_q[(s->shead + s->slen++) % UNJUDGED_MAX] =
+	    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq };
+	fc_adapt_sent(&s->adapt, head->seq, rung, m.u.frame.jpeg_size, now, tcp);
+	if (!f) {
+		atomic_fetch_add(&s->too_old, 1);
+		return 0;
+	}
+	atomic_fetch_add(&s->sent, 1);
+	atomic_fetch_add(&s->bytes, m.u.frame.jpeg_size);
+	atomic_store(&s->shape, (uint64_t)f->width << 32 | (uint64_t)f->height << 16 | f->quality);
+	atomic_store(&s->src_shape, (uint32_t)head->src_width << 16 | head->src_height);
+	return 0;
+}
+
+/* The kernel's figures for this connection; NULL when it has none (not TCP). */
+static const struct fc_tcpstat *tcp_now(struct fc_session *s, struct fc_tcpstat *ts)
+{
+	return s->tcp && fc_tcpstat_read(fc_conn_fd(s->conn), ts) == 0 ? ts : NULL;
+}
+
+/* Answers the oldest pending request with the newest picture not yet offered, at the rung the
+ * link carries, once the link has room (else wake_ns says when to look again); or with a stale
+ * notice when even that picture is already older than the viewer's budget, so the viewer counts
+ * it and can say why nothing is shown. Each picture is offered to a viewer once. Returns 1 when
+ * it answered (there may be more to do), 0 when there is nothing to do now, -1 when the
+ * connection failed. */
+static int answer_one(struct fc_session *s)
+{
+	struct fc_tcpstat ts;
+	const struct fc_tcpstat *tcp;
+	struct fc_frame *head = fc_slot_get_newer(s->cfg.slot, s->last_seq);
+	struct fc_frame *f = NULL;
+	uint64_t now = fc_clock_now_ns();
+	uint64_t wait;
+	uint32_t ok;
+	bool later;
+	int r;
+	int rc = 1;
+
+	if (!head)
+		return 0;
+	if (now > head->capture_ns && now - head->capture_ns > s->budget_ns) {
+		rc = send_frame(s, head, NULL, s->want, NULL) < 0 ? -1 : 1;
+		goto out;
+	}
+	ok = allowed(s, head->src_width, head->src_height);
+	tcp = tcp_now(s, &ts);
+	r = choose_rung(s, head, ok, tcp, now);
+	wait = fc_adapt_wait(&s->adapt, tcp, now);
+	if (wait > 0) {
+		s->wake_ns = now + wait;
+		rc = 0;
+		goto out;
+	}
+	f = pick(head, &r, ok, s->cfg.ladder->count, &later);
+	if (!f) {
+		if (!later)
+			s->last_seq = head->seq; /* nothing in it for this viewer */
+		rc = later ? 0 : 1;
+		goto out;
+	}
+	rc = send_frame(s, head, f, r, tcp) < 0 ? -1 : 1;
+out:
+	fc_frame_unref(f);
+	fc_frame_unref(head);
+	return rc;
+}
+
+/* Answers pending requests while there are pictures for them. -1 when the connection failed. */
+static int answer(struct fc_session *s)
+{
+	int rc = 1;
 
 	/* A viewer that stops judging frames gets no more: its VERDICTs are how the sender counts
 	 * what it saw (handle() ends such a connection when one finally comes out of order). */
-	while (s->qlen > 0 && s->slen < UNJUDGED_MAX &&
-	       (f = fc_slot_get_newer(s->cfg.slot, s->last_seq))) {
-		now = fc_clock_now_ns();
-		/* A capture time after now (a driver glitch) must not wrap into a huge age. */
-		age = now > f->capture_ns ? now - f->capture_ns : 0;
-		stale = age > s->budget_ns;
-		p = &s->queue[s->qhead];
-		m.u.frame = (struct fc_frame_msg){
-			.id = p->id,
-			.t0_ns = p->t0_ns,
-			.held_ns = now - p->s1_ns,
-			.age_ns = age,
-			.seq = f->seq,
-			.width = f->width,
-			.height = f->height,
-			.jpeg = f->data,
-			.jpeg_size = stale ? 0 : (uint32_t)f->size,
-		};
-		s->last_seq = f->seq;
-		rc = fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms);
-		fc_frame_unref(f);
-		if (rc < 0)
-			return -1;
-		s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
-		s->qlen--;
-		s->sent_q[(s->shead + s->slen++) % UNJUDGED_MAX] =
-		    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq };
-		if (stale) {
-			atomic_fetch_add(&s->too_old, 1);
-		} else {
-			atomic_fetch_add(&s->sent, 1);
-			atomic_fetch_add(&s->bytes, m.u.frame.jpeg_size);
-		}
-	}
-	return 0;
+	s->wake_ns = 0;
+	while (rc > 0 && s->qlen > 0 && s->slen < UNJUDGED_MAX)
+		rc = answer_one(s);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Tells the viewer when the source's state changed (a camera lost or back) since it last heard. */
@@ -143,6 +274,22 @@ static int tell_source(struct fc_session *s)
 	if (fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) == 0)
 		return 0;
 	return closing(s);
+}
+
+/* Tells the control law what became of a frame. */
+static void judged(struct fc_session *s, const struct fc_verdict *v)
+{
+	struct fc_tcpstat ts;
+	const struct fc_tcpstat *tcp = tcp_now(s, &ts);
+	uint64_t bound = v->bound_us == UINT32_MAX ? UINT64_MAX : (uint64_t)v->bound_us * 1000;
+
+	fc_adapt_judged(&s->adapt, v->seq, bound, (uint64_t)v->recv_us * 1000,
+			(uint64_t)v->gap_us * 1000, v->kind == FC_VERDICT_ACCEPTED,
+			fc_clock_now_ns(), tcp);
+	atomic_store(&s->link_bps, (uint64_t)(s->adapt.rate * 8));
+	atomic_store(&s->link_lower, s->adapt.pace_rate <= 0 && s->adapt.rate > 0);
+	atomic_store(&s->downs, s->adapt.downs);
+	atomic_store(&s->ups, s->adapt.ups);
 }
 
 /* Handles one message from the viewer. Returns 0 to go on, 1 when the viewer said BYE, -1 on a
@@ -191,6 +338,7 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 		atomic_fetch_add(m->u.verdict.kind == FC_VERDICT_ACCEPTED ? &s->accepted : &s->late,
 				 1);
 		atomic_store(&s->last_bound_us, m->u.verdict.bound_us);
+		judged(s, &m->u.verdict);
 		return 0;
 	case FC_MSG_PING:
 		reply.u.ping = m->u.ping;
@@ -234,6 +382,19 @@ static int drain(struct fc_session *s)
 	return 0;
 }
 
+/* poll() until the monotonic clock reaches until_ns, to the microsecond: a frame paced to the
+ * link may be due in a fraction of a millisecond, and poll()'s whole milliseconds would make
+ * every such wait a millisecond (at several hundred frames a second, half of them lost). */
+static int wait_until(struct pollfd *pfd, uint64_t until_ns)
+{
+	uint64_t now = fc_clock_now_ns();
+	uint64_t left = until_ns > now ? until_ns - now : 0;
+	struct timespec ts = { .tv_sec = (time_t)(left / FC_NS_PER_S),
+			       .tv_nsec = (long)(left % FC_NS_PER_S) };
+
+	return ppoll(pfd, 2, &ts, NULL);
+}
+
 static void serve(struct fc_session *s)
 {
 	struct pollfd pfd[2] = {
@@ -250,13 +411,17 @@ static void serve(struct fc_session *s)
 	while (!atomic_load(&s->stop)) {
 		int rc;
 
+		uint64_t until = s->last_heard_ns + idle;
+
 		if (tell_source(s) < 0)
 			return;
 		if (answer(s) < 0) {
 			closing(s);
 			return;
 		}
-		rc = poll(pfd, 2, fc_clock_ms_until(s->last_heard_ns + idle));
+		if (s->wake_ns && s->wake_ns < until)
+			until = s->wake_ns;
+		rc = wait_until(pfd, until);
 		if (rc < 0 && errno != EINTR) {
 			fc_error("viewer %s: poll: %s", s->peer, strerror(errno));
 			return;
@@ -324,6 +489,26 @@ static int greet(struct fc_session *s)
 	return rc;
 }
 
+/* The control law starts small (a quarter of each side, or the full picture for a viewer that
+ * wants only that) and climbs to what the link carries; the kernel keeps little unsent. */
+static void start_link(struct fc_session *s)
+{
+	struct fc_tcpstat ts;
+	int first = 0;
+
+	for (int r = 0; r < s->cfg.ladder->count && !first; r++)
+		if (s->cfg.ladder->rung[r].shift >= 2)
+			first = r;
+	if (s->viewer.flags & FC_HELLO_FULL_ONLY)
+		first = 0;
+	fc_adapt_init(&s->adapt, s->budget_ns, s->cfg.period_ns, first);
+	s->want = -1;
+	s->tcp = fc_tcpstat_read(fc_conn_fd(s->conn), &ts) == 0;
+	if (s->tcp && fc_tcpstat_lowat(fc_conn_fd(s->conn), NOTSENT_LOWAT) < 0)
+		fc_warn("viewer %s: TCP_NOTSENT_LOWAT: %s (frames may wait in the kernel)", s->peer,
+			strerror(errno));
+}
+
 static void *session_main(void *arg)
 {
 	struct fc_session *s = arg;
@@ -351,7 +536,9 @@ static void *session_main(void *arg)
 		fc_error("viewer %s: too many sessions watch the slot", s->peer);
 		goto out;
 	}
+	start_link(s);
 	serve(s);
+	fc_ladder_move(s->cfg.ladder, s->want, -1);
 	fc_slot_unwatch(s->cfg.slot, s->wake_fd);
 out:
 	if (atomic_load(&s->greeted) && s->cfg.served)
@@ -420,12 +607,24 @@ void fc_session_free(struct fc_session *s)
 
 void fc_session_stats(struct fc_session *s, struct fc_session_stats *out)
 {
+	uint64_t shape = atomic_load(&s->shape);
+	uint32_t src = atomic_load(&s->src_shape);
+
 	out->sent = atomic_load(&s->sent);
 	out->bytes = atomic_load(&s->bytes);
 	out->accepted = atomic_load(&s->accepted);
 	out->late = atomic_load(&s->late);
 	out->too_old = atomic_load(&s->too_old);
 	out->last_bound_us = atomic_load(&s->last_bound_us);
+	out->width = (uint16_t)(shape >> 32);
+	out->height = (uint16_t)(shape >> 16);
+	out->quality = (uint8_t)shape;
+	out->src_width = (uint16_t)(src >> 16);
+	out->src_height = (uint16_t)src;
+	out->link_bps = atomic_load(&s->link_bps);
+	out->link_lower = atomic_load(&s->link_lower);
+	out->downs = atomic_load(&s->downs);
+	out->ups = atomic_load(&s->ups);
 }
 
 unsigned fc_session_id(const struct fc_session *s)

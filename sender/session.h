@@ -4,7 +4,9 @@
  * It exchanges HELLOs, then answers each of the viewer's REQUESTs, oldest first, with the newest
  * frame in the slot that it has not sent this viewer yet, as soon as there is one; a frame
  * already older than the viewer's budget is never sent: the viewer gets a stale notice (proto.h)
- * instead, so it can count it and say why. It waits in poll()
+ * instead, so it can count it and say why. Each frame goes at the rendition that this viewer's
+ * link carries within its budget, and only when the link has room for it (adapt.h): the session
+ * tells the ladder which rung it wants, and the capture makes it. It waits in poll()
  * on the socket and on an eventfd the slot pokes at each publish, so it neither spins nor adds a
  * polling delay. A slow or stalled viewer costs only its own thread: its writes time out and its
  * silence ends the session.
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "ladder.h"
 #include "proto.h"
 #include "secure.h"
 #include "slot.h"
@@ -29,9 +32,11 @@
 
 struct fc_session_cfg {
 	struct fc_slot *slot;
-	struct fc_hello hello; /* what this sender says of itself and its stream */
-	int io_timeout_ms;     /* a write that takes longer ends the session */
-	int idle_timeout_ms;   /* a viewer silent for longer is gone */
+	struct fc_ladder *ladder; /* the renditions made of each picture (capture.h) */
+	uint64_t period_ns;	  /* the source's frame period */
+	struct fc_hello hello;	  /* what this sender says of itself and its stream */
+	int io_timeout_ms;	  /* a write that takes longer ends the session */
+	int idle_timeout_ms;	  /* a viewer silent for longer is gone */
 	/* --max-viewers, held exactly: a session takes a place in *served once its HELLO is in,
 	 * or says BYE "sender full" when there is none, and gives it back when it ends. */
 	_Atomic int *served;
@@ -52,6 +57,17 @@ struct fc_session_stats {
 	uint64_t too_old;	/* stale notices: frames already older than the budget here, whose
 			       * timings were sent without their bytes */
 	uint64_t last_bound_us; /* the age bound of the latest verdict */
+	/* The rendition of the latest frame sent: its size, the picture's, its JPEG quality (0: a
+	 * camera's own); all 0 before the first. */
+	uint16_t width;
+	uint16_t height;
+	uint16_t src_width;
+	uint16_t src_height;
+	uint8_t quality;
+	uint64_t link_bps; /* what the control law thinks the link carries, bits/s; 0: not yet */
+	bool link_lower; /* link_bps is only a lower bound: every frame came too quickly to time */
+	uint64_t downs;	 /* steps to a smaller rendition */
+	uint64_t ups;	 /* and back up */
 };
 
 struct fc_session;

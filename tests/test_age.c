@@ -1,4 +1,4 @@
-/* Tests of common/age.c: the age bound of DESIGN.md on hand-made timestamps. Viewer times (V0,
+/* Tests of common/age.c: the age bound of docs/DESIGN.md on hand-made timestamps. Viewer times (V0,
  * V3) and sender times (S1, S2, Sc) deliberately come from unrelated clock origins, as they do on
  * two hosts. */
 #include <stdarg.h>

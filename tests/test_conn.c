@@ -142,6 +142,8 @@ static void test_big_frame(void **state)
 					    .seq = 9,
 					    .width = 1920,
 					    .height = 1080,
+					    .src_width = 1920,
+					    .src_height = 1080,
 					    .jpeg = jpeg,
 					    .jpeg_size = (uint32_t)size } };
 	pthread_create(&t, NULL, send_main, &b);
@@ -182,7 +184,7 @@ static void test_other_version(void **state)
 	assert_int_equal(write(p.raw, buf, len), (ssize_t)len);
 	assert_int_equal(fc_conn_recv(p.c, &m, 1000), -1);
 	assert_non_null(strstr(fc_conn_error(p.c), "protocol 7"));
-	assert_non_null(strstr(fc_conn_error(p.c), "speaks 2"));
+	assert_non_null(strstr(fc_conn_error(p.c), "speaks 3"));
 	close_pair(&p);
 }
 

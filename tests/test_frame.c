@@ -394,6 +394,44 @@ static void test_threads_release_first(void **state)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 }
 
+/* A head frame keeps its renditions alive while it lives and gives them back to their own pool
+ * when it goes back to its pool; rung 0 is the head itself when planned; a rung set twice
+ * releases the first; out-of-range rungs are refused (the frame handed in is released). */
+static void test_renditions(void **state)
+{
+	struct fc_frame_pool *heads = fc_frame_pool_new(2);
+	struct fc_frame_pool *alts = fc_frame_pool_new(2);
+	struct fc_frame *h = fc_frame_get(heads, 10);
+	struct fc_frame *got;
+
+	(void)state;
+	h->planned = 1u | 1u << 3;
+	assert_ptr_equal(fc_frame_get_alt(h, 0), h);
+	fc_frame_unref(h);
+	assert_null(fc_frame_get_alt(h, 3)); /* planned, not made yet */
+	fc_frame_set_alt(h, 3, fc_frame_get(alts, 10));
+	fc_frame_set_alt(h, 3, fc_frame_get(alts, 10)); /* again: the first is released */
+	assert_int_equal(fc_frame_pool_outstanding(alts), 1);
+	fc_frame_set_alt(h, FC_FRAME_RUNGS, fc_frame_get(alts, 10));
+	fc_frame_set_alt(h, 0, fc_frame_get(alts, 10));
+	assert_int_equal(fc_frame_pool_outstanding(alts), 1);
+	assert_null(fc_frame_get_alt(h, FC_FRAME_RUNGS));
+	got = fc_frame_get_alt(h, 3);
+	assert_non_null(got);
+	fc_frame_unref(h); /* the head goes back; the rendition lives on with our reference */
+	assert_int_equal(fc_frame_pool_outstanding(heads), 0);
+	assert_int_equal(fc_frame_pool_outstanding(alts), 1);
+	fc_frame_unref(got);
+	assert_int_equal(fc_frame_pool_outstanding(alts), 0);
+	/* A head reused from the pool starts without renditions. */
+	h = fc_frame_get(heads, 10);
+	assert_int_equal(h->planned, 0);
+	assert_null(fc_frame_get_alt(h, 3));
+	fc_frame_unref(h);
+	fc_frame_pool_release(heads);
+	fc_frame_pool_release(alts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_threads_same_frames),
 		cmocka_unit_test(test_threads_pool_churn),
 		cmocka_unit_test(test_threads_release_first),
+		cmocka_unit_test(test_renditions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,7 +97,7 @@ static void test_version_mismatch_both_sides_told(void **state)
 	struct fc_conn *c;
 	struct fc_msg hello = { .type = FC_MSG_HELLO, .u.hello = sender_hello };
 	uint8_t buf[512];
-	size_t len = fc_proto_encode_version(&hello, 3, buf, sizeof(buf));
+	size_t len = fc_proto_encode_version(&hello, 4, buf, sizeof(buf));
 	struct fc_hello theirs;
 	char err[256];
 	struct fc_msg m;
@@ -110,8 +110,8 @@ static void test_version_mismatch_both_sides_told(void **state)
 	assert_int_equal(write(sv[1], buf, len), (ssize_t)len);
 	c = fc_conn_new(sv[0], "future-sender", FC_PROTO_MAX_MESSAGE, 2000);
 	assert_int_equal(fc_hello_exchange(c, &viewer_hello, &theirs, 2000, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "protocol 3"));
-	assert_non_null(strstr(err, "speaks 2"));
+	assert_non_null(strstr(err, "protocol 4"));
+	assert_non_null(strstr(err, "speaks 3"));
 	/* What the future peer reads: our HELLO, then the BYE. */
 	got = read(sv[1], buf, sizeof(buf));
 	assert_true(got > 0);
@@ -123,7 +123,7 @@ static void test_version_mismatch_both_sides_told(void **state)
 	assert_true(r > 0);
 	assert_int_equal(m.type, FC_MSG_BYE);
 	assert_int_equal(m.u.bye.reason, FC_BYE_VERSION);
-	assert_non_null(strstr(m.u.bye.text, "speaks freshcam protocol 2"));
+	assert_non_null(strstr(m.u.bye.text, "speaks freshcam protocol 3"));
 	fc_conn_free(c);
 	close(sv[1]);
 }

@@ -20,8 +20,13 @@ static size_t sample_messages(struct fc_msg *out)
 	size_t n = 0;
 
 	out[n] = (struct fc_msg){ .type = FC_MSG_HELLO };
-	out[n].u.hello =
-	    (struct fc_hello){ .role = FC_ROLE_VIEWER, .window = 3, .budget_us = 80000 };
+	out[n].u.hello = (struct fc_hello){ .role = FC_ROLE_VIEWER,
+					    .window = 3,
+					    .budget_us = 80000,
+					    .flags = FC_HELLO_FULL_ONLY,
+					    .min_width = 640,
+					    .min_height = 360,
+					    .min_quality = 50 };
 	strcpy(out[n++].u.hello.name, "freshcam-view 0.1.0");
 	out[n] = (struct fc_msg){ .type = FC_MSG_HELLO };
 	out[n].u.hello = (struct fc_hello){ .role = FC_ROLE_SENDER,
@@ -44,12 +49,18 @@ static size_t sample_messages(struct fc_msg *out)
 						 .seq = 1ull << 40,
 						 .width = 640,
 						 .height = 480,
+						 .src_width = 1280,
+						 .src_height = 960,
+						 .quality = 55,
 						 .jpeg = jpeg_bytes,
 						 .jpeg_size = sizeof(jpeg_bytes) } };
-	out[n++] = (struct fc_msg){
-		.type = FC_MSG_VERDICT,
-		.u.verdict = { .id = 7, .seq = 99, .bound_us = 12345, .kind = FC_VERDICT_LATE }
-	};
+	out[n++] = (struct fc_msg){ .type = FC_MSG_VERDICT,
+				    .u.verdict = { .id = 7,
+						   .seq = 99,
+						   .bound_us = 12345,
+						   .kind = FC_VERDICT_LATE,
+						   .recv_us = 0x01020304,
+						   .gap_us = 0x0a0b0c0d } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PING, .u.ping = { .token = 0xabcdef } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PONG, .u.ping = { .token = 0xabcdef } };
 	out[n] = (struct fc_msg){ .type = FC_MSG_BYE, .u.bye = { .reason = FC_BYE_FULL } };
@@ -83,6 +94,9 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 		assert_int_equal(a->u.hello.fps_milli, b->u.hello.fps_milli);
 		assert_int_equal(a->u.hello.flags, b->u.hello.flags);
 		assert_memory_equal(a->u.hello.nonce, b->u.hello.nonce, FC_PROTO_NONCE_SIZE);
+		assert_int_equal(a->u.hello.min_width, b->u.hello.min_width);
+		assert_int_equal(a->u.hello.min_height, b->u.hello.min_height);
+		assert_int_equal(a->u.hello.min_quality, b->u.hello.min_quality);
 		assert_string_equal(a->u.hello.name, b->u.hello.name);
 		break;
 	case FC_MSG_REQUEST:
@@ -97,6 +111,9 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 		assert_true(a->u.frame.seq == b->u.frame.seq);
 		assert_int_equal(a->u.frame.width, b->u.frame.width);
 		assert_int_equal(a->u.frame.height, b->u.frame.height);
+		assert_int_equal(a->u.frame.src_width, b->u.frame.src_width);
+		assert_int_equal(a->u.frame.src_height, b->u.frame.src_height);
+		assert_int_equal(a->u.frame.quality, b->u.frame.quality);
 		assert_int_equal(a->u.frame.jpeg_size, b->u.frame.jpeg_size);
 		assert_memory_equal(a->u.frame.jpeg, b->u.frame.jpeg, a->u.frame.jpeg_size);
 		break;
@@ -105,6 +122,8 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 		assert_true(a->u.verdict.seq == b->u.verdict.seq);
 		assert_int_equal(a->u.verdict.bound_us, b->u.verdict.bound_us);
 		assert_int_equal(a->u.verdict.kind, b->u.verdict.kind);
+		assert_int_equal(a->u.verdict.recv_us, b->u.verdict.recv_us);
+		assert_int_equal(a->u.verdict.gap_us, b->u.verdict.gap_us);
 		break;
 	case FC_MSG_PING:
 	case FC_MSG_PONG:
@@ -234,12 +253,13 @@ static void test_wrong_fixed_lengths_rejected(void **state)
 	} bad[] = {
 		{ FC_MSG_REQUEST, 11 },
 		{ FC_MSG_REQUEST, 13 },
-		{ FC_MSG_VERDICT, 16 },
+		{ FC_MSG_VERDICT, 24 },
+		{ FC_MSG_VERDICT, 26 },
 		{ FC_MSG_PING, 0 },
 		{ FC_MSG_PONG, 9 },
 		{ FC_MSG_FRAME, FC_PROTO_FRAME_FIXED - 1 },
-		{ FC_MSG_HELLO, 49 },
-		{ FC_MSG_HELLO, 50 + FC_PROTO_MAX_NAME + 1 },
+		{ FC_MSG_HELLO, 54 },
+		{ FC_MSG_HELLO, 55 + FC_PROTO_MAX_NAME + 1 },
 		{ FC_MSG_BYE, 3 },
 		{ FC_MSG_BYE, 4 + FC_PROTO_MAX_TEXT + 1 },
 		{ FC_MSG_AUTH, 31 },
@@ -275,14 +295,14 @@ static void test_bad_header_bytes(void **state)
 	assert_int_equal(fc_proto_decode((const uint8_t *)"FD", 2, &out, NULL), -FC_PROTO_E_MAGIC);
 	assert_int_equal(fc_proto_decode((const uint8_t *)"GET / HTTP/1.1\r\n", 16, &out, NULL),
 			 -FC_PROTO_E_MAGIC);
-	b[2] = 1; /* version 1: no passphrases, another HELLO */
+	b[2] = 2; /* version 2: no renditions, another HELLO and FRAME */
 	b[3] = FC_MSG_HELLO;
 	out.version = 0;
 	assert_int_equal(fc_proto_decode(b, 3, &out, NULL), -FC_PROTO_E_VERSION);
-	assert_int_equal(out.version, 1);
-	b[2] = 3;
+	assert_int_equal(out.version, 2);
+	b[2] = 4;
 	assert_int_equal(fc_proto_decode(b, 3, &out, NULL), -FC_PROTO_E_VERSION);
-	assert_int_equal(out.version, 3);
+	assert_int_equal(out.version, 4);
 	b[2] = 0;
 	assert_int_equal(fc_proto_decode(b, 8, &out, NULL), -FC_PROTO_E_VERSION);
 	assert_int_equal(out.version, 0);
@@ -333,14 +353,28 @@ static void test_bad_fields(void **state)
 	buf[8 + 17] = (uint8_t)(buf[8 + 17] - 1); /* name length disagrees with the payload */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
-	buf[8 + 50] = '\x1b'; /* an escape character in the name (after the nonce) */
+	buf[8 + 55] = '\x1b'; /* an escape character in the name (after the floor) */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
-	/* flags: only the passphrase bit is defined. */
+	/* flags: only the passphrase and full-only bits are defined. */
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
-	buf[8 + 16] = FC_HELLO_PASSPHRASE;
+	buf[8 + 16] = FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY;
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
-	assert_int_equal(out.u.hello.flags, FC_HELLO_PASSPHRASE);
-	buf[8 + 16] = 0x02;
+	assert_int_equal(out.u.hello.flags, FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY);
+	buf[8 + 16] = 0x04;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	/* The viewer's floor: min_width at 50..51, min_height 52..53, min_quality 54. */
+	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
+	buf[8 + 50] = 0x40; /* 16384 is the largest side */
+	buf[8 + 51] = 0x00;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	buf[8 + 51] = 0x01;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
+	buf[8 + 52] = 0x40;
+	buf[8 + 53] = 0x01;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
+	buf[8 + 54] = FC_PROTO_MAX_QUALITY + 1;
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 
 	/* HELLO (sender): codec at byte 1, width at 8..9. */
@@ -360,10 +394,27 @@ static void test_bad_fields(void **state)
 	buf[8 + 36] = 0;
 	buf[8 + 37] = 0;
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	/* A rendition wider or taller than its picture, a picture over the limit, a quality over
+	 * 100: src_width at 40..41, src_height 42..43, quality 44. */
+	len = fc_proto_encode(&msgs[3], buf, sizeof(buf));
+	buf[8 + 40] = 0x02; /* 640: as wide as the rendition is fine */
+	buf[8 + 41] = 0x80;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	buf[8 + 41] = 0x7f;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	len = fc_proto_encode(&msgs[3], buf, sizeof(buf));
+	buf[8 + 42] = 0x40;
+	buf[8 + 43] = 0x01;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	len = fc_proto_encode(&msgs[3], buf, sizeof(buf));
+	buf[8 + 44] = 0;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	buf[8 + 44] = FC_PROTO_MAX_QUALITY + 1;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 
 	/* VERDICT kind, STATUS state, BYE text length. */
 	len = fc_proto_encode(&msgs[4], buf, sizeof(buf));
-	buf[len - 1] = 9;
+	buf[8 + 16] = 9;
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	len = fc_proto_encode(&msgs[8], buf, sizeof(buf));
 	buf[8] = 0;
@@ -390,7 +441,14 @@ static void test_encoder_limits(void **state)
 	}
 	m.u.frame.jpeg = jpeg_bytes;
 	m.u.frame.width = m.u.frame.height = 8;
+	m.u.frame.src_width = m.u.frame.src_height = 8;
 	m.u.frame.jpeg_size = FC_PROTO_MAX_JPEG + 1;
+	assert_int_equal(fc_proto_encode_frame_head(&m.u.frame, buf, sizeof(buf)), 0);
+	/* A rendition larger than its picture is refused by the head encoder too. */
+	m.u.frame.jpeg_size = 10;
+	assert_int_equal(fc_proto_encode_frame_head(&m.u.frame, buf, sizeof(buf)),
+			 FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED);
+	m.u.frame.src_width = 7;
 	assert_int_equal(fc_proto_encode_frame_head(&m.u.frame, buf, sizeof(buf)), 0);
 	m.type = 0;
 	assert_int_equal(fc_proto_encode(&m, buf, sizeof(buf)), 0);
@@ -408,7 +466,10 @@ static void test_stale_notice(void **state)
 					 .age_ns = 90000000,
 					 .seq = 44,
 					 .width = 640,
-					 .height = 480 } };
+					 .height = 480,
+					 .src_width = 640,
+					 .src_height = 480,
+					 .quality = 80 } };
 	uint8_t buf[128];
 	struct fc_msg out;
 	size_t len = fc_proto_encode(&m, buf, sizeof(buf));
@@ -445,7 +506,7 @@ static void test_request_bytes(void **state)
 	struct fc_msg m = { .type = FC_MSG_REQUEST,
 			    .u.request = { .id = 0x01020304, .t0_ns = 0x1122334455667788ull } };
 	static const uint8_t want[] = {
-		'F',  'C',  2,	  2,	0,    0,    0,	  12,	0x01, 0x02,
+		'F',  'C',  3,	  2,	0,    0,    0,	  12,	0x01, 0x02,
 		0x03, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88
 	};
 	uint8_t buf[64];

@@ -1,6 +1,7 @@
 /* Tests of viewer/record.c and its writers (record_dir.c, record_av.c): what a recording holds,
  * how it is named, and what a full disk, a slow disk or a kill leaves. Containers are read back
- * with libavformat's demuxers; a full disk is a real failing write (RLIMIT_FSIZE: the kernel
+ * with libavformat's demuxers and, where it matters that a player can show them, decoded with
+ * libavcodec's MJPEG decoder set up from the container as a player sets it up; a full disk is a real failing write (RLIMIT_FSIZE: the kernel
  * fails the write that would grow a file past the limit, partway, as a full disk does); a slow
  * disk is a FIFO nobody reads. The threaded tests also run under TSan and ASan. */
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/log.h>
 
@@ -104,11 +106,23 @@ static struct fc_frame *jpeg_frame(uint64_t seq, int w, int h, uint64_t recv_ns)
 	f->seq = seq;
 	f->width = (uint16_t)w;
 	f->height = (uint16_t)h;
+	f->src_width = (uint16_t)w; /* the full picture; renditions() says otherwise */
+	f->src_height = (uint16_t)h;
+	f->quality = 90;
 	f->recv_ns = recv_ns;
 	f->bound_ns = 1000000 + seq * 1000; /* 1.00x ms: distinct per frame */
 	tjFree(jpeg);
 	tjDestroy(tj);
 	free(pixels);
+	return f;
+}
+
+/* Marks f as a rendition of a src_w x src_h picture at a JPEG quality, as a FRAME says. */
+static struct fc_frame *as_rendition(struct fc_frame *f, int src_w, int src_h, int quality)
+{
+	f->src_width = (uint16_t)src_w;
+	f->src_height = (uint16_t)src_h;
+	f->quality = (uint8_t)quality;
 	return f;
 }
 
@@ -203,28 +217,77 @@ struct readback {
 	bool increasing; /* every packet's pts is larger than the one before */
 	int64_t pts_ms[64];
 	uint32_t crc[64]; /* of each packet's bytes */
+	char comment[256];
+	/* With decode: what the MJPEG decoder made of the packets, opened from the stream's
+	 * parameters as a player opens it. */
+	int decoded;
+	int decode_errors;
+	int dec_w[64], dec_h[64];
 };
 
-static int read_container(const char *path, struct readback *rb)
+/* Decodes one packet (NULL: drain) into rb's counts. */
+static void decode_packet(AVCodecContext *dec, AVFrame *frame, const AVPacket *pkt,
+			  struct readback *rb)
+{
+	if (avcodec_send_packet(dec, pkt) < 0)
+		rb->decode_errors++;
+	for (;;) {
+		int rc = avcodec_receive_frame(dec, frame);
+
+		if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
+			return;
+		if (rc < 0) {
+			rb->decode_errors++;
+			return;
+		}
+		if (rb->decoded < 64) {
+			rb->dec_w[rb->decoded] = frame->width;
+			rb->dec_h[rb->decoded] = frame->height;
+		}
+		rb->decoded++;
+		av_frame_unref(frame);
+	}
+}
+
+static AVCodecContext *open_decoder(const AVStream *st)
+{
+	AVCodecContext *dec = avcodec_alloc_context3(avcodec_find_decoder(AV_CODEC_ID_MJPEG));
+
+	assert_non_null(dec);
+	assert_true(avcodec_parameters_to_context(dec, st->codecpar) >= 0);
+	assert_int_equal(avcodec_open2(dec, NULL, NULL), 0);
+	return dec;
+}
+
+static int read_container_decode(const char *path, struct readback *rb, bool decode)
 {
 	AVFormatContext *ctx = NULL;
 	AVPacket *pkt = av_packet_alloc();
+	AVFrame *frame = av_frame_alloc();
+	AVCodecContext *dec = NULL;
+	AVDictionaryEntry *tag;
 	int64_t last = INT64_MIN;
 
 	memset(rb, 0, sizeof(*rb));
 	rb->increasing = true;
 	if (avformat_open_input(&ctx, path, NULL, NULL) < 0) {
 		av_packet_free(&pkt);
+		av_frame_free(&frame);
 		return -1;
 	}
 	if (ctx->nb_streams != 1) {
 		avformat_close_input(&ctx);
 		av_packet_free(&pkt);
+		av_frame_free(&frame);
 		return -1;
 	}
 	rb->codec = ctx->streams[0]->codecpar->codec_id;
 	rb->width = ctx->streams[0]->codecpar->width;
 	rb->height = ctx->streams[0]->codecpar->height;
+	tag = av_dict_get(ctx->metadata, "comment", NULL, 0);
+	snprintf(rb->comment, sizeof(rb->comment), "%s", tag ? tag->value : "");
+	if (decode)
+		dec = open_decoder(ctx->streams[0]);
 	while (av_read_frame(ctx, pkt) >= 0) {
 		if (pkt->size > 0) {
 			int64_t ms = av_rescale_q(pkt->pts, ctx->streams[0]->time_base,
@@ -238,22 +301,37 @@ static int read_container(const char *path, struct readback *rb)
 			rb->increasing = rb->increasing && pkt->pts > last;
 			last = pkt->pts;
 			rb->packets++;
+			if (dec)
+				decode_packet(dec, frame, pkt, rb);
 		}
 		av_packet_unref(pkt);
 	}
+	if (dec)
+		decode_packet(dec, frame, NULL, rb);
+	avcodec_free_context(&dec);
 	avformat_close_input(&ctx);
 	av_packet_free(&pkt);
+	av_frame_free(&frame);
 	return 0;
+}
+
+static int read_container(const char *path, struct readback *rb)
+{
+	return read_container_decode(path, rb, false);
 }
 
 /* Each frame becomes a zero-padded, sortable file holding exactly its bytes, and index.csv has
  * its header and one line per frame: file, seq, wall-clock and relative receive times, age bound,
- * size, zlib CRC-32 (what python's zlib.crc32 gives), width, height. */
+ * size, zlib CRC-32 (what python's zlib.crc32 gives), width, height, and then (added at the end,
+ * so that older readers keep working) the JPEG quality and the picture's size: frames that are
+ * renditions of a larger picture (a fresh viewer's first ones, a slow link's) say so. */
 static void test_dir_files_and_index(void **state)
 {
 	char err[FC_RECORD_ERR_MAX];
 	struct fc_record_status st;
 	struct fc_record *r;
+	/* A fresh viewer's start: a quarter, a half, then the full picture. */
+	const int dims[3][3] = { { 16, 12, 50 }, { 32, 24, 70 }, { 64, 48, 90 } };
 	uint32_t crcs[3];
 	size_t sizes[3];
 	char *index;
@@ -272,7 +350,9 @@ static void test_dir_files_and_index(void **state)
 	for (int i = 0; i < 3; i++) {
 		/* Received "now" and 40 ms apart, so that the wall clock column is checkable. */
 		struct fc_frame *f =
-		    jpeg_frame(100 + (uint64_t)i, 64, 48, now + (uint64_t)i * FRAME_GAP_NS);
+		    as_rendition(jpeg_frame(100 + (uint64_t)i, dims[i][0], dims[i][1],
+					    now + (uint64_t)i * FRAME_GAP_NS),
+				 64, 48, dims[i][2]);
 
 		crcs[i] = (uint32_t)crc32(0, f->data, (uInt)f->size);
 		sizes[i] = f->size;
@@ -297,20 +377,22 @@ static void test_dir_files_and_index(void **state)
 	index = (char *)slurp(at("rec/index.csv"), &len);
 	assert_non_null(index);
 	line = strtok_r(index, "\n", &save);
-	assert_string_equal(
-	    line, "file,seq,recv_unix_ns,recv_rel_ns,age_bound_ms,bytes,crc32,width,height");
+	assert_string_equal(line,
+			    "file,seq,recv_unix_ns,recv_rel_ns,age_bound_ms,bytes,crc32,width,"
+			    "height,quality,src_width,src_height");
 	for (int i = 0; i < 3; i++) {
 		char file[32], expect_file[32];
 		unsigned long long seq, unix_ns, rel_ns;
 		double bound_ms;
 		size_t bytes;
-		unsigned crc, w, h;
+		unsigned crc, w, h, q, sw, sh;
 
 		line = strtok_r(NULL, "\n", &save);
 		assert_non_null(line);
-		assert_int_equal(sscanf(line, "%31[^,],%llu,%llu,%llu,%lf,%zu,%x,%u,%u", file, &seq,
-					&unix_ns, &rel_ns, &bound_ms, &bytes, &crc, &w, &h),
-				 9);
+		assert_int_equal(sscanf(line, "%31[^,],%llu,%llu,%llu,%lf,%zu,%x,%u,%u,%u,%u,%u",
+					file, &seq, &unix_ns, &rel_ns, &bound_ms, &bytes, &crc, &w,
+					&h, &q, &sw, &sh),
+				 12);
 		snprintf(expect_file, sizeof(expect_file), "%08d.jpg", i + 1);
 		assert_string_equal(file, expect_file);
 		assert_int_equal(seq, 100 + i);
@@ -324,8 +406,11 @@ static void test_dir_files_and_index(void **state)
 		assert_in_range(bound_ms * 1000, 1000 + (100 + i) - 1, 1000 + (100 + i) + 1);
 		assert_int_equal(bytes, sizes[i]);
 		assert_int_equal(crc, crcs[i]);
-		assert_int_equal(w, 64);
-		assert_int_equal(h, 48);
+		assert_int_equal(w, dims[i][0]);
+		assert_int_equal(h, dims[i][1]);
+		assert_int_equal(q, dims[i][2]);
+		assert_int_equal(sw, 64);
+		assert_int_equal(sh, 48);
 	}
 	assert_null(strtok_r(NULL, "\n", &save));
 	free(index);
@@ -648,32 +733,78 @@ static void test_mp4_and_avi(void **state)
 	}
 }
 
-/* A stream that changes size (a sender restarted at another size) stops a container recording,
- * saying why, and the file holds the frames before it, finished; a directory keeps both sizes. */
-static void test_size_change(void **state)
+/* A size per frame, as a viewer gets them: it starts on a small rendition of a 128x96 picture,
+ * the sender climbs to the full one, a slow second brings it down again, then a sender back at
+ * another size (96x64). */
+static const int sizes[][4] = {
+	{ 32, 24, 128, 96 },  { 32, 24, 128, 96 }, { 64, 48, 128, 96 }, { 128, 96, 128, 96 },
+	{ 128, 96, 128, 96 }, { 16, 12, 128, 96 }, { 64, 48, 128, 96 }, { 128, 96, 128, 96 },
+	{ 96, 64, 96, 64 },   { 48, 32, 96, 64 },
+};
+#define NSIZES ((int)(sizeof(sizes) / sizeof(sizes[0])))
+
+/* Every frame goes into a video file whatever its size, byte for byte, at its time, and FFmpeg's
+ * MJPEG decoder, set up from the file as a player sets it up, makes one picture of each packet at
+ * that JPEG's own size: nothing lost, nothing merged. (A header giving the picture's size would
+ * make it take the first, smaller JPEG for half of an interlaced picture and merge two frames.)
+ * The file's comment names the picture's size. */
+static void test_video_keeps_every_size(void **state)
+{
+	const char *names[] = { "sizes.mkv", "sizes.mp4", "sizes.avi" };
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		char err[FC_RECORD_ERR_MAX];
+		struct fc_record_status st;
+		struct fc_record *r = fc_record_open(at(names[k]), NULL, err, sizeof(err));
+		struct readback rb;
+		uint32_t crcs[NSIZES];
+
+		assert_non_null(r);
+		for (int i = 0; i < NSIZES; i++) {
+			struct fc_frame *f =
+			    as_rendition(jpeg_frame(1 + (uint64_t)i, sizes[i][0], sizes[i][1],
+						    T0_NS + (uint64_t)i * FRAME_GAP_NS),
+					 sizes[i][2], sizes[i][3], 50 + i);
+
+			crcs[i] = (uint32_t)crc32(0, f->data, (uInt)f->size);
+			push(r, f);
+		}
+		assert_int_equal(fc_record_close(r, &st, err, sizeof(err)), 0);
+		assert_int_equal(st.written, NSIZES);
+		assert_int_equal(st.lost + st.behind, 0);
+		assert_false(st.stopped);
+		assert_int_equal(read_container_decode(at(names[k]), &rb, true), 0);
+		assert_int_equal(rb.codec, AV_CODEC_ID_MJPEG);
+		assert_int_equal(rb.packets, NSIZES);
+		assert_true(rb.increasing);
+		assert_contains(rb.comment, "picture 128x96");
+		assert_int_equal(rb.decode_errors, 0);
+		assert_int_equal(rb.decoded, NSIZES);
+		for (int i = 0; i < NSIZES; i++) {
+			assert_int_equal(rb.crc[i], crcs[i]);
+			assert_in_range(rb.pts_ms[i], i ? i * 40 - 10 : 0, i * 40 + 10);
+			assert_int_equal(rb.dec_w[i], sizes[i][0]);
+			assert_int_equal(rb.dec_h[i], sizes[i][1]);
+		}
+	}
+}
+
+/* A directory keeps every size too, each listed with its own. */
+static void test_dir_keeps_every_size(void **state)
 {
 	char err[FC_RECORD_ERR_MAX];
 	struct fc_record_status st;
-	struct fc_record *r = fc_record_open(at("resize.mkv"), NULL, err, sizeof(err));
-	struct readback rb;
+	struct fc_record *r = fc_record_open(at("sizes"), NULL, err, sizeof(err));
 
 	(void)state;
 	assert_non_null(r);
-	push(r, jpeg_frame(1, 64, 48, T0_NS));
-	push(r, jpeg_frame(2, 32, 32, T0_NS + FRAME_GAP_NS));
-	assert_int_equal(fc_record_close(r, &st, err, sizeof(err)), -1);
-	assert_contains(err, "changed size from 64x48 to 32x32");
-	assert_int_equal(st.written, 1);
-	assert_int_equal(st.lost, 1);
-	assert_int_equal(read_container(at("resize.mkv"), &rb), 0);
-	assert_int_equal(rb.packets, 1);
-
-	r = fc_record_open(at("resize"), NULL, err, sizeof(err));
-	assert_non_null(r);
-	push(r, jpeg_frame(1, 64, 48, T0_NS));
-	push(r, jpeg_frame(2, 32, 32, T0_NS + FRAME_GAP_NS));
+	for (int i = 0; i < NSIZES; i++)
+		push(r, jpeg_frame(1 + (uint64_t)i, sizes[i][0], sizes[i][1],
+				   T0_NS + (uint64_t)i * FRAME_GAP_NS));
 	assert_int_equal(fc_record_close(r, &st, err, sizeof(err)), 0);
-	assert_int_equal(st.written, 2);
+	assert_int_equal(st.written, NSIZES);
+	assert_int_equal(count_entries(at("sizes")), NSIZES + 1);
 }
 
 static void mkv_full(void)
@@ -795,7 +926,8 @@ int main(void)
 		cmocka_unit_test(test_timestamps_always_increase),
 		cmocka_unit_test(test_mkv_readable_before_close),
 		cmocka_unit_test(test_mp4_and_avi),
-		cmocka_unit_test(test_size_change),
+		cmocka_unit_test(test_video_keeps_every_size),
+		cmocka_unit_test(test_dir_keeps_every_size),
 		cmocka_unit_test(test_mkv_write_fails),
 		cmocka_unit_test(test_slow_disk_never_blocks),
 		cmocka_unit_test(test_null_push_is_counted),

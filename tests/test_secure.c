@@ -153,9 +153,13 @@ static void test_right_passphrase(void **state)
 	struct side v, s;
 	size_t size = 1u << 20;
 	uint8_t *jpeg = malloc(size);
-	struct big_send b = { .m = {
-				  .type = FC_MSG_FRAME,
-				  .u.frame = { .id = 1, .seq = 5, .width = 64, .height = 48 } } };
+	struct big_send b = { .m = { .type = FC_MSG_FRAME,
+				     .u.frame = { .id = 1,
+						  .seq = 5,
+						  .width = 64,
+						  .height = 48,
+						  .src_width = 64,
+						  .src_height = 48 } } };
 	struct fc_msg got;
 	pthread_t t;
 
@@ -326,7 +330,7 @@ static void run_relayed(struct side *v, struct side *s, struct relay *r)
 /* Handshake sizes: HELLO (header, 50 fixed bytes, name) and AUTH (header, proof). */
 static size_t handshake_bytes(const struct fc_hello *h)
 {
-	return 2 * FC_PROTO_HEADER_SIZE + 50 + strlen(h->name) + FC_PROTO_PROOF_SIZE;
+	return 2 * FC_PROTO_HEADER_SIZE + 55 + strlen(h->name) + FC_PROTO_PROOF_SIZE;
 }
 
 /* Every single byte of the handshake, either way, flipped by the relay: never both sides get

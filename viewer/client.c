@@ -89,6 +89,9 @@ static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	f->seq = fm->seq;
 	f->width = fm->width;
 	f->height = fm->height;
+	f->src_width = fm->src_width;
+	f->src_height = fm->src_height;
+	f->quality = fm->quality;
 	f->recv_ns = v3;
 	f->bound_ns = bound;
 	/* Before the slot takes our reference: the recorder takes its own and never waits. */
@@ -97,10 +100,17 @@ static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	fc_slot_publish(c->slot, f);
 }
 
+/* ns as whole µs, saturated at a u32. */
+static uint32_t us32(uint64_t ns)
+{
+	return ns / 1000 >= UINT32_MAX ? UINT32_MAX : (uint32_t)(ns / 1000);
+}
+
 /* Judges one FRAME. Returns -1 (reason set) when the sender broke the protocol or the link
  * failed. */
 static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3)
 {
+	uint64_t first_ns = fc_conn_first_ns(c->conn) < v3 ? fc_conn_first_ns(c->conn) : v3;
 	struct fc_msg v = { .type = FC_MSG_VERDICT };
 	struct outstanding o = c->out[c->head]; /* a copy: send_request may reuse the entry */
 	struct fc_age age;
@@ -152,7 +162,13 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 			goto io_error;
 	if (accepted)
 		publish(c, fm, v3, age.bound_ns);
-	fc_report_arrival(c->report, fm->jpeg_size, fm->width, fm->height,
+	fc_report_arrival(c->report,
+			  &(struct fc_report_frame){ .bytes = fm->jpeg_size,
+						     .width = fm->width,
+						     .height = fm->height,
+						     .src_width = fm->src_width,
+						     .src_height = fm->src_height,
+						     .quality = fm->quality },
 			  age.bound_ns == UINT64_MAX ? NULL : &age, accepted);
 
 	v.u.verdict.id = fm->id;
@@ -160,6 +176,10 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	v.u.verdict.bound_us =
 	    age.bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(age.bound_ns / 1000);
 	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
+	/* How long its bytes took, first to last, and the longest stall among them: the sender's
+	 * measure of the link (sender/adapt.h). */
+	v.u.verdict.recv_us = us32(v3 - first_ns);
+	v.u.verdict.gap_us = us32(fc_conn_gap_ns(c->conn));
 	if (fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms) < 0)
 		goto io_error;
 	return 0;

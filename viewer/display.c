@@ -16,8 +16,10 @@ struct fc_display {
 	SDL_Window *window;
 	SDL_Renderer *renderer;
 	SDL_Texture *texture;
-	int tex_w;
+	int tex_w; /* the texture's size: the last rendition's */
 	int tex_h;
+	int pic_w; /* the picture's size, whose shape the window keeps (0 before it is known) */
+	int pic_h;
 	bool fullscreen;
 	uint8_t *grey; /* a neutral chroma row for grey pictures */
 	size_t grey_size;
@@ -53,8 +55,9 @@ static bool gl_on_cpu(SDL_Renderer *r)
  * CPU anyway (unless SDL_RENDER_DRIVER names one). */
 static int make_window(struct fc_display *d, const char *title, bool software)
 {
-	d->window = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 640,
-				     480, SDL_WINDOW_RESIZABLE);
+	d->window = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
+				     d->pic_w ? d->pic_w : 640, d->pic_h ? d->pic_h : 480,
+				     SDL_WINDOW_RESIZABLE);
 	if (d->window)
 		d->renderer =
 		    SDL_CreateRenderer(d->window, -1, software ? SDL_RENDERER_SOFTWARE : 0);
@@ -74,7 +77,8 @@ static int make_window(struct fc_display *d, const char *title, bool software)
 	return make_window(d, title, false);
 }
 
-struct fc_display *fc_display_open(const char *title, char *err, size_t errlen)
+struct fc_display *fc_display_open(const char *title, int width, int height, char *err,
+				   size_t errlen)
 {
 	struct fc_display *d;
 
@@ -87,6 +91,10 @@ struct fc_display *fc_display_open(const char *title, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		SDL_Quit();
 		return NULL;
+	}
+	if (width > 0 && height > 0) {
+		d->pic_w = width;
+		d->pic_h = height;
 	}
 	if (make_window(d, title, false) < 0) {
 		snprintf(err, errlen, "cannot open a window: %s", SDL_GetError());
@@ -136,21 +144,21 @@ static SDL_Rect fit(struct fc_display *d, int w, int h)
 	return r;
 }
 
-int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, char *err, size_t errlen)
+/* The chroma planes as the IYUV texture reads them: pointers and strides (cstride[1], [2]). */
+static int chroma(struct fc_display *d, const struct fc_picture *pic, const uint8_t **cb,
+		  const uint8_t **cr, int cstride[3], char *err, size_t errlen)
 {
-	int cstride[3] = { pic->stride[0], pic->stride[1], pic->stride[2] };
-	const uint8_t *cb = pic->plane[1];
-	const uint8_t *cr = pic->plane[2];
-
+	*cb = pic->plane[1];
+	*cr = pic->plane[2];
 	switch (pic->subsamp) {
 	case FC_PIC_420:
-		break;
+		return 0;
 	case FC_PIC_422:
 		/* Every other chroma row of 4:2:2 is 4:2:0 as the IYUV texture wants it: a stride
 		 * trick, no conversion (most webcams' MJPEG is 4:2:2). */
 		cstride[1] *= 2;
 		cstride[2] *= 2;
-		break;
+		return 0;
 	case FC_PIC_GRAY:
 		if (!d->grey || d->grey_size < (size_t)(pic->width / 2 + 1)) {
 			SDL_free(d->grey);
@@ -163,28 +171,61 @@ int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, char *
 			SDL_memset(d->grey, 128, d->grey_size);
 		}
 		/* One neutral chroma row, read again for every row (stride 0). */
-		cb = cr = d->grey;
+		*cb = *cr = d->grey;
 		cstride[1] = cstride[2] = 0;
-		break;
+		return 0;
 	default:
 		snprintf(err, errlen, "the window cannot show this chroma layout yet");
 		return -1;
 	}
-	if (!d->texture || d->tex_w != pic->width || d->tex_h != pic->height) {
-		if (d->texture)
-			SDL_DestroyTexture(d->texture);
-		d->texture =
-		    SDL_CreateTexture(d->renderer, SDL_PIXELFORMAT_IYUV,
-				      SDL_TEXTUREACCESS_STREAMING, pic->width, pic->height);
-		if (!d->texture) {
-			snprintf(err, errlen, "cannot make a %dx%d texture: %s", pic->width,
-				 pic->height, SDL_GetError());
-			return -1;
-		}
-		d->tex_w = pic->width;
-		d->tex_h = pic->height;
-		SDL_SetWindowSize(d->window, pic->width, pic->height);
+}
+
+/* A texture of the rendition's size. Renditions change as the link does: the texture follows,
+ * the window does not (see picture_size). */
+static int texture_for(struct fc_display *d, int w, int h, char *err, size_t errlen)
+{
+	if (d->texture && d->tex_w == w && d->tex_h == h)
+		return 0;
+	if (d->texture)
+		SDL_DestroyTexture(d->texture);
+	d->texture =
+	    SDL_CreateTexture(d->renderer, SDL_PIXELFORMAT_IYUV, SDL_TEXTUREACCESS_STREAMING, w, h);
+	if (!d->texture) {
+		snprintf(err, errlen, "cannot make a %dx%d texture: %s", w, h, SDL_GetError());
+		return -1;
 	}
+	d->tex_w = w;
+	d->tex_h = h;
+	return 0;
+}
+
+/* The picture's size: the window is made to it when it is first known or changes (a sender back
+ * at another size), never for a rendition of it. */
+static void picture_size(struct fc_display *d, int w, int h)
+{
+	if (w == d->pic_w && h == d->pic_h)
+		return;
+	d->pic_w = w;
+	d->pic_h = h;
+	if (!d->fullscreen)
+		SDL_SetWindowSize(d->window, w, h);
+}
+
+int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, int src_width,
+		      int src_height, char *err, size_t errlen)
+{
+	int cstride[3] = { pic->stride[0], pic->stride[1], pic->stride[2] };
+	const uint8_t *cb;
+	const uint8_t *cr;
+
+	if (chroma(d, pic, &cb, &cr, cstride, err, errlen) < 0 ||
+	    texture_for(d, pic->width, pic->height, err, errlen) < 0)
+		return -1;
+	/* A sender that does not say the picture's size sends the picture itself. */
+	if (src_width > 0 && src_height > 0)
+		picture_size(d, src_width, src_height);
+	else
+		picture_size(d, pic->width, pic->height);
 	if (SDL_UpdateYUVTexture(d->texture, NULL, pic->plane[0], cstride[0], cb, cstride[1], cr,
 				 cstride[2]) < 0) {
 		snprintf(err, errlen, "texture upload: %s", SDL_GetError());
@@ -285,7 +326,10 @@ void fc_display_present(struct fc_display *d)
 
 	SDL_RenderClear(d->renderer);
 	if (d->texture) {
-		dst = fit(d, d->tex_w, d->tex_h);
+		/* The whole rendition over the picture's area: a smaller one is scaled up to fill
+		 * what the full picture would (its sides, rounded to even, may differ from an exact
+		 * fraction by a pixel: the picture's shape is the one kept). */
+		dst = fit(d, d->pic_w, d->pic_h);
 		SDL_RenderCopy(d->renderer, d->texture, NULL, &dst);
 	}
 	if (d->banner[0])

@@ -7,6 +7,12 @@
  * drawn dimmed under it, in the built-in font (font.h), so an old frame never passes for live.
  * The window redraws itself when it is resized or uncovered.
  *
+ * The window has the shape of the picture the sender captures, whatever rendition of it arrives:
+ * a frame may be a smaller rendition (its sides halved, fitted to the link), which is drawn scaled
+ * up to fill the area the full picture would, so the window never jumps when the rendition
+ * changes. It is sized once, from the picture's size, and again only if that size changes (a
+ * sender back with another camera size).
+ *
  * SDL wants its video calls on the main thread: every function here is called from the main
  * (display) thread only. Errors come back as text; nothing here prints.
  */
@@ -21,14 +27,19 @@
 
 struct fc_display;
 
-/* Opens a window; NULL with the reason in err when there is no display to open one on (the
- * caller then runs headless). */
-struct fc_display *fc_display_open(const char *title, char *err, size_t errlen);
+/* Opens a window of the picture's size, width x height (the sender's HELLO; 0 when not known:
+ * then a default size until the first picture); NULL with the reason in err when there is no
+ * display to open one on (the caller then runs headless). */
+struct fc_display *fc_display_open(const char *title, int width, int height, char *err,
+				   size_t errlen);
 void fc_display_close(struct fc_display *d);
 
-/* Uploads a picture into the window's texture (4:2:0, 4:2:2 and grey), not yet on screen.
- * -1 with the reason in err when it cannot. */
-int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, char *err, size_t errlen);
+/* Uploads a picture into the window's texture (4:2:0, 4:2:2 and grey), not yet on screen. pic
+ * is a rendition of a src_width x src_height picture (its sides halved, or the picture itself;
+ * 0 x 0: the picture itself), and is drawn over the area that picture would take. -1 with the
+ * reason in err when it cannot. */
+int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, int src_width,
+		      int src_height, char *err, size_t errlen);
 
 /* Puts the last uploaded picture on screen. Split from the upload so that the caller can check
  * the frame's age at the last moment before it is seen. */

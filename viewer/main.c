@@ -260,7 +260,8 @@ static void show(struct viewer *v, struct fc_frame *f)
 		return;
 	}
 	decoded = fc_clock_now_ns();
-	if (v->display && fc_display_upload(v->display, &pic, err, sizeof(err)) < 0) {
+	if (v->display && fc_display_upload(v->display, &pic, f->src_width, f->src_height, err,
+					    sizeof(err)) < 0) {
 		fc_warn("%s; continuing without a window", err);
 		fc_display_close(v->display);
 		v->display = NULL;
@@ -276,8 +277,8 @@ static void show(struct viewer *v, struct fc_frame *f)
 		/* Headless, the frame is "shown" at the check above; with a window, once presented. */
 		if (v->display)
 			now = fc_clock_now_ns();
-		if (fc_stamp_read(pic.plane[0], 1, (size_t)pic.stride[0], pic.width, pic.height,
-				  &st) == 0)
+		if (fc_stamp_read_scaled(pic.plane[0], 1, (size_t)pic.stride[0], pic.width,
+					 pic.height, f->src_width, f->src_height, &st) == 0)
 			stamp_age = now >= st.capture_ns ? (int64_t)(now - st.capture_ns) : 0;
 		else
 			stamp_age = -2;
@@ -546,7 +547,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	v.mine = (struct fc_hello){ .role = FC_ROLE_VIEWER, .window = (uint16_t)v.o.window };
+	v.mine = (struct fc_hello){ .role = FC_ROLE_VIEWER,
+				    .window = (uint16_t)v.o.window,
+				    .flags = v.o.adapt ? 0 : FC_HELLO_FULL_ONLY,
+				    .min_width = (uint16_t)v.o.min_width,
+				    .min_height = (uint16_t)v.o.min_height,
+				    .min_quality = (uint8_t)v.o.min_quality };
 	v.mine.budget_us = (uint32_t)(v.budget_ns / 1000 ? v.budget_ns / 1000 : 1);
 	snprintf(v.mine.name, sizeof(v.mine.name), "freshcam-view %s", FC_VERSION);
 	v.decoder = fc_decoder_new(err, sizeof(err));
@@ -603,7 +609,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!v.o.headless) {
-		v.display = fc_display_open("freshcam-view", err, sizeof(err));
+		/* The window takes the picture's size from the sender's HELLO, not from the first
+		 * frame: a fresh viewer starts on a small rendition (docs/PROTOCOL.md). */
+		v.display = fc_display_open("freshcam-view", v.sender.width, v.sender.height, err,
+					    sizeof(err));
 		if (!v.display)
 			fc_info("%s; running headless (console only)", err);
 		else

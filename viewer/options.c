@@ -29,6 +29,12 @@ static void usage(FILE *out)
 	    "  -w, --window N             requests kept in flight at most, 1..%d (default 2; raise it\n"
 	    "                             on long round trips so that they do not cap the frame\n"
 	    "                             rate; fewer are used while a narrow link is the limit)\n"
+	    "      --adapt on|off         on (default): the sender fits the frames to this link, a\n"
+	    "                             smaller or softer picture when it must, so that they stay\n"
+	    "                             fresh; off: the full picture always (late ones rejected)\n"
+	    "      --min-size WxH         never a picture smaller than this (or the full one, when\n"
+	    "                             that is smaller)\n"
+	    "      --min-quality Q        never a JPEG quality below Q (1..100)\n"
 	    "Output:\n"
 	    "      --headless             no window, only the console (automatic without a display)\n"
 	    "  -t, --seconds N            stop after N seconds (default: until Ctrl-C or q)\n"
@@ -54,7 +60,7 @@ static void usage(FILE *out)
 int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 {
 	enum { OPT_HEADLESS = 256, OPT_STATS_JSON, OPT_CHECK_STAMPS, OPT_QUIET, OPT_RECORD };
-	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE };
+	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE, OPT_ADAPT, OPT_MIN_SIZE, OPT_MIN_QUALITY };
 	static const struct option longopts[] = {
 		{ "connect", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
@@ -68,6 +74,9 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 		{ "insecure", no_argument, NULL, OPT_INSECURE },
+		{ "adapt", required_argument, NULL, OPT_ADAPT },
+		{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
+		{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -78,7 +87,7 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 	long n;
 	int c;
 
-	*o = (struct fc_view_options){ .max_age_ms = 80, .window = 2 };
+	*o = (struct fc_view_options){ .max_age_ms = 80, .window = 2, .adapt = true };
 	snprintf(o->addr.host, sizeof(o->addr.host), "127.0.0.1");
 	o->addr.port = FC_NET_DEFAULT_PORT;
 	while ((c = getopt_long(argc, argv, "c:l:a:w:t:hV", longopts, NULL)) != -1) {
@@ -122,6 +131,17 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 			break;
 		case OPT_PASSPHRASE_FILE:
 			o->passphrase_file = optarg;
+			break;
+		case OPT_ADAPT:
+			rc = fc_opt_bool("--adapt", optarg, &o->adapt, err, sizeof(err));
+			break;
+		case OPT_MIN_SIZE:
+			rc = fc_opt_size("--min-size", optarg, 2, FC_PROTO_MAX_DIM, &o->min_width,
+					 &o->min_height, err, sizeof(err));
+			break;
+		case OPT_MIN_QUALITY:
+			rc = fc_opt_int("--min-quality", optarg, 1, 100, &n, err, sizeof(err));
+			o->min_quality = (int)n;
 			break;
 		case OPT_INSECURE:
 			o->insecure = true;

@@ -25,6 +25,10 @@ struct fc_view_options {
 	const char *record;	     /* --record PATH, or NULL */
 	const char *passphrase_file; /* --passphrase-file; else FRESHCAM_PASSPHRASE, if set */
 	bool insecure;		     /* --listen: no warning for listening unprotected */
+	bool adapt;		     /* --adapt: the sender may send smaller renditions */
+	int min_width;		     /* --min-size: the smallest rendition taken (0: any) */
+	int min_height;
+	int min_quality; /* --min-quality: the lowest JPEG quality taken (0: any) */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

@@ -122,8 +122,8 @@ static void stop_recording(struct fc_record *r, const char *why)
 		fc_frame_unref(left[i]);
 	free(left);
 	/* Finish now rather than at exit, so that a viewer killed later leaves the same files: the
-	 * sink closes them (a container gets its trailer only when the disk is not the problem, as
-	 * after a change of size). Its own failure adds nothing to the reason already kept. */
+	 * sink closes them (a container gets its trailer only when the disk is not the problem).
+	 * Its own failure adds nothing to the reason already kept. */
 	r->sink->ops->close(r->sink, err, sizeof(err));
 	r->sink = NULL;
 }

@@ -2,7 +2,16 @@
  * record_av: the recorder's container writer. The JPEGs are stream-copied, byte for byte, as the
  * packets of one MJPEG video stream (libavformat), each at its receive time relative to the
  * first frame, so the video plays at the pace the frames came in. Nothing is written before the
- * first frame: its size becomes the stream's.
+ * first frame.
+ *
+ * Frames come in several sizes: the sender fits each one to the link (a rendition: the picture's
+ * sides halved up to three times), and a sender may come back at another size. Every one is
+ * kept as it came: each JPEG says its own size, and FFmpeg's MJPEG decoder (ffmpeg, ffplay, mpv)
+ * and GStreamer's jpegdec follow a change from one packet to the next. The stream's header gives
+ * the first frame's own size, not the picture's: FFmpeg's decoder takes a first JPEG less than
+ * 3/4 as tall as the header says for one field of an interlaced picture and merges two frames
+ * into one (found by experiment, docs/RECORDING.md), and it takes the first frame's size as the
+ * stream's whatever the header says. The picture's size goes in the file's comment instead.
  *
  * What a kill leaves: after each frame the muxer is flushed (av_write_frame with NULL) and the
  * bytes go to the kernel, so the file on disk always ends with a complete frame:
@@ -43,8 +52,6 @@ struct av_sink {
 	bool started;	    /* the header is written */
 	bool io_failed;	    /* a write failed: leave the file as it is */
 	int64_t last_pts;   /* in the stream's time base: each frame's must be larger */
-	uint16_t width;	    /* the stream's size, from the first frame */
-	uint16_t height;
 	char path[4096];
 };
 
@@ -71,6 +78,7 @@ static int start(struct av_sink *a, const struct fc_frame *f, const struct fc_re
 	AVDictionary *opts = NULL;
 	AVStream *st = avformat_new_stream(a->ctx, NULL);
 	char when[64];
+	char comment[192];
 	char msg[128];
 	time_t secs = (time_t)(m->unix_ns / 1000000000ull);
 	struct tm tm;
@@ -82,11 +90,10 @@ static int start(struct av_sink *a, const struct fc_frame *f, const struct fc_re
 	}
 	st->codecpar->codec_type = AVMEDIA_TYPE_VIDEO;
 	st->codecpar->codec_id = AV_CODEC_ID_MJPEG;
+	/* The first frame's own size (see the top of the file). */
 	st->codecpar->width = f->width;
 	st->codecpar->height = f->height;
 	st->time_base = time_base(a->format);
-	a->width = f->width;
-	a->height = f->height;
 	/* When the recording began, in the container's own field (Matroska's DateUTC, MP4's
 	 * creation time): players and ffprobe show it. */
 	if (gmtime_r(&secs, &tm)) {
@@ -95,7 +102,15 @@ static int start(struct av_sink *a, const struct fc_frame *f, const struct fc_re
 			 tm.tm_sec, (unsigned)(m->unix_ns % 1000000000ull / 1000));
 		av_dict_set(&a->ctx->metadata, "creation_time", when, 0);
 	}
-	av_dict_set(&a->ctx->metadata, "comment", "recorded by freshcam-view " FC_VERSION, 0);
+	/* What ffprobe and players show as the comment: the picture's size, which the header
+	 * cannot carry, for a user who wants the video at one size (docs/RECORDING.md). */
+	snprintf(comment, sizeof(comment),
+		 "recorded by freshcam-view " FC_VERSION
+		 "; picture %ux%u, frames of it or of smaller "
+		 "renditions, each JPEG at its own size",
+		 (unsigned)(f->src_width ? f->src_width : f->width),
+		 (unsigned)(f->src_width ? f->src_height : f->height));
+	av_dict_set(&a->ctx->metadata, "comment", comment, 0);
 	if (strcmp(a->format, "mp4") == 0)
 		av_dict_set(&opts, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
 	rc = avformat_write_header(a->ctx, &opts);
@@ -120,16 +135,6 @@ static int av_write(struct fc_record_sink *s, const struct fc_frame *f,
 
 	if (!a->started && start(a, f, m, err, errlen) < 0)
 		goto fail;
-	if (f->width != a->width || f->height != a->height) {
-		/* A video stream has one size; a frame of another would play wrong or not at all. */
-		snprintf(
-		    err, errlen,
-		    "%s: the stream changed size from %ux%u to %ux%u and a video file holds one "
-		    "size (a directory recording keeps every frame whatever its size)",
-		    a->path, (unsigned)a->width, (unsigned)a->height, (unsigned)f->width,
-		    (unsigned)f->height);
-		return -1; /* the file itself is fine: close finishes it */
-	}
 	/* The muxer may have changed the time base in the header; rescale into whatever it is. */
 	st = a->ctx->streams[0];
 	pts = av_rescale_q((int64_t)m->rel_ns, (AVRational){ 1, 1000000000 }, st->time_base);

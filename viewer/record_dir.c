@@ -2,7 +2,9 @@
  * record_dir: the recorder's directory writer. Each frame becomes one file, 00000001.jpg,
  * 00000002.jpg, ... (zero-padded so that a plain sort is the recording order), holding the JPEG
  * exactly as received, and one line of index.csv (columns in INDEX_HEADER, documented in
- * docs/RECORDING.md) that is written only once the file is complete.
+ * docs/RECORDING.md) that is written only once the file is complete. A frame may be a rendition
+ * of the picture (smaller, or a lower JPEG quality): the index says its size, its quality and
+ * the picture's size.
  *
  * What a crash or a full disk leaves: each index line goes out in one write() as soon as its file
  * is closed (no stdio buffer), so a killed viewer leaves an index of complete lines naming
@@ -25,8 +27,11 @@
 
 #include "record_sink.h"
 
-#define INDEX_NAME   "index.csv"
-#define INDEX_HEADER "file,seq,recv_unix_ns,recv_rel_ns,age_bound_ms,bytes,crc32,width,height\n"
+#define INDEX_NAME "index.csv"
+/* Columns are only ever added at the end, so that readers of an older index keep working. */
+#define INDEX_HEADER                                                                               \
+	"file,seq,recv_unix_ns,recv_rel_ns,age_bound_ms,bytes,crc32,width,height,quality,"         \
+	"src_width,src_height\n"
 
 struct dir_sink {
 	struct fc_record_sink base;
@@ -92,10 +97,11 @@ static int dir_write(struct fc_record_sink *s, const struct fc_frame *f,
 		snprintf(err, errlen, "%s/%s: %s", d->path, name, strerror(e));
 		return -1;
 	}
-	n = snprintf(line, sizeof(line), "%s,%llu,%llu,%llu,%.3f,%zu,%08lx,%u,%u\n", name,
+	n = snprintf(line, sizeof(line), "%s,%llu,%llu,%llu,%.3f,%zu,%08lx,%u,%u,%u,%u,%u\n", name,
 		     (unsigned long long)f->seq, (unsigned long long)m->unix_ns,
 		     (unsigned long long)m->rel_ns, (double)f->bound_ns / 1e6, f->size, crc,
-		     (unsigned)f->width, (unsigned)f->height);
+		     (unsigned)f->width, (unsigned)f->height, (unsigned)f->quality,
+		     (unsigned)f->src_width, (unsigned)f->src_height);
 	if (write_all(d->index_fd, line, (size_t)n) < 0) {
 		int e = errno;
 

@@ -44,7 +44,7 @@ struct fc_record_sink *fc_record_dir_open(const char *path, char *err, size_t er
 
 /* Creates the file, which must not exist yet (an existing device or FIFO is written to), for
  * format "matroska", "mp4" or "avi". Nothing is written before the first frame: its size is the
- * stream's. */
+ * one the header gives; every later frame keeps its own, whatever it is. */
 struct fc_record_sink *fc_record_av_open(const char *path, const char *format, char *err,
 					 size_t errlen);
 

@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void hists_reset(struct fc_report_hists *h)
@@ -36,20 +37,68 @@ void fc_report_destroy(struct fc_report *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
-void fc_report_arrival(struct fc_report *r, size_t bytes, int width, int height,
+/* Counts frames of one rendition into a mix: its own entry, or "other" once the table is full. */
+static void mix_add(struct fc_rendition_mix *m, const struct fc_rendition *add)
+{
+	for (unsigned i = 0; i < m->count; i++) {
+		struct fc_rendition *e = &m->r[i];
+
+		if (e->width == add->width && e->height == add->height &&
+		    e->quality == add->quality) {
+			e->frames += add->frames;
+			e->bytes += add->bytes;
+			return;
+		}
+	}
+	if (m->count < FC_REPORT_MIX) {
+		m->r[m->count++] = *add;
+		return;
+	}
+	m->other.frames += add->frames;
+	m->other.bytes += add->bytes;
+}
+
+static void mix_merge(struct fc_rendition_mix *dst, const struct fc_rendition_mix *src)
+{
+	for (unsigned i = 0; i < src->count; i++)
+		mix_add(dst, &src->r[i]);
+	dst->other.frames += src->other.frames;
+	dst->other.bytes += src->other.bytes;
+}
+
+/* Each side clamped to what the wire can carry: the report never trusts a caller's int. */
+static uint16_t side(int v)
+{
+	return v <= 0 ? 0 : v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
+}
+
+void fc_report_arrival(struct fc_report *r, const struct fc_report_frame *f,
 		       const struct fc_age *age, bool accepted)
 {
+	struct fc_rendition one = {
+		.width = side(f->width),
+		.height = side(f->height),
+		.quality = f->quality <= 0    ? 0
+			   : f->quality > 100 ? 100
+					      : (uint8_t)f->quality,
+		.frames = 1,
+		.bytes = f->bytes,
+	};
+
 	pthread_mutex_lock(&r->lock);
 	r->c.received++;
-	r->c.bytes += bytes;
-	if (bytes == 0)
+	r->c.bytes += f->bytes;
+	if (f->bytes == 0)
 		r->c.stale++;
 	if (accepted)
 		r->c.accepted++;
 	else
 		r->c.rejected++;
-	r->width = width;
-	r->height = height;
+	/* A stale notice carries no picture: the rendition is what the last picture came as. */
+	if (f->bytes > 0) {
+		r->last = *f;
+		mix_add(&r->mix, &one);
+	}
 	r->last_bound_ns = age ? age->bound_ns : UINT64_MAX;
 	if (age) {
 		fc_hist_add(&r->interval.bound, age->bound_ns);
@@ -126,125 +175,280 @@ static double ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
-const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool check_stamps,
-			   char *line, size_t linelen, struct fc_json *j)
+/* Most frames first; ties broken by bytes, then size and quality, so that the order is the same
+ * every time for the same mix. */
+static int by_frames(const void *pa, const void *pb)
 {
+	const struct fc_rendition *a = pa;
+	const struct fc_rendition *b = pb;
+
+	if (a->frames != b->frames)
+		return a->frames > b->frames ? -1 : 1;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	if (a->width != b->width)
+		return a->width > b->width ? -1 : 1;
+	if (a->height != b->height)
+		return a->height > b->height ? -1 : 1;
+	return (int)b->quality - (int)a->quality;
+}
+
+/*
+ * The mix as JSON ("renditions"): at most FC_REPORT_MIX_SHOWN entries, most frames first. When
+ * there are more kinds, the last entry sums the rest and says so ("other": true, its size and
+ * quality 0), so that the entries always add up to every frame received with its bytes.
+ */
+static void mix_json(struct fc_json *j, const struct fc_rendition_mix *m)
+{
+	struct fc_rendition sorted[FC_REPORT_MIX];
+	struct fc_rendition other = m->other;
+	unsigned n = m->count;
+
+	memcpy(sorted, m->r, n * sizeof(sorted[0]));
+	qsort(sorted, n, sizeof(sorted[0]), by_frames);
+	if (n + (other.frames > 0) > FC_REPORT_MIX_SHOWN) {
+		for (unsigned i = FC_REPORT_MIX_SHOWN - 1; i < n; i++) {
+			other.frames += sorted[i].frames;
+			other.bytes += sorted[i].bytes;
+		}
+		n = FC_REPORT_MIX_SHOWN - 1;
+	}
+	fc_json_array(j, "renditions");
+	for (unsigned i = 0; i <= n; i++) {
+		const struct fc_rendition *e = i < n ? &sorted[i] : &other;
+
+		if (i == n && other.frames == 0)
+			break;
+		fc_json_object(j, NULL);
+		fc_json_uint(j, "width", e->width);
+		fc_json_uint(j, "height", e->height);
+		fc_json_uint(j, "quality", e->quality);
+		fc_json_uint(j, "frames", e->frames);
+		fc_json_uint(j, "bytes", e->bytes);
+		if (i == n)
+			fc_json_bool(j, "other", true);
+		fc_json_end(j);
+	}
+	fc_json_end(j);
+}
+
+/* "640x360 of 1280x720 q80" for a reduced rendition, "1280x720 q80" for the full picture,
+ * "camera JPEG" in place of the quality when the sender does not know it (a camera's own JPEG,
+ * passed through); "no picture yet" before the first frame. */
+static void rendition_text(const struct fc_report_frame *f, char *buf, size_t len)
+{
+	char q[16] = "camera JPEG";
+	bool full = (f->width == f->src_width && f->height == f->src_height) || f->src_width == 0;
+
+	if (f->bytes == 0) {
+		snprintf(buf, len, "no picture yet");
+		return;
+	}
+	if (f->quality > 0)
+		snprintf(q, sizeof(q), "q%d", f->quality);
+	if (full)
+		snprintf(buf, len, "%dx%d %s", f->width, f->height, q);
+	else
+		snprintf(buf, len, "%dx%d of %dx%d %s", f->width, f->height, f->src_width,
+			 f->src_height, q);
+}
+
+/* What a tick reports on: the counts now and the figures of the interval it closes (or of the
+ * whole run, for the summary). */
+struct tick {
 	struct fc_report_counts c;
 	const struct fc_report_hists *h;
-	double dt;
+	const struct fc_rendition_mix *mix;
+	struct fc_report_frame last;
+	bool summary;
 	double shown_fps;
 	double rejected_fps;
 	double bytes_s;
-	uint64_t base_shown, base_rejected, base_bytes;
-	int w, h_px;
-	int n;
+	double
+	    kb_per_frame; /* mean JPEG size of the frames received with their bytes, 1 KB = 1000 B */
+};
+
+/* Closes the interval under the lock (a copy), then merges it into the run's totals and works
+ * out the rates, outside it. */
+static void take(struct fc_report *r, uint64_t now_ns, bool summary, struct tick *t)
+{
+	static const struct fc_report_counts zero;
+	const struct fc_report_counts *base = &r->at_tick;
+	uint64_t pictures;
+	double dt;
 
 	pthread_mutex_lock(&r->lock);
-	c = r->c;
+	t->c = r->c;
 	r->scratch = r->interval;
 	hists_reset(&r->interval);
-	w = r->width;
-	h_px = r->height;
+	r->mix_scratch = r->mix;
+	memset(&r->mix, 0, sizeof(r->mix));
+	t->last = r->last;
 	pthread_mutex_unlock(&r->lock);
 
 	hists_merge(&r->total, &r->scratch);
-	h = summary ? &r->total : &r->scratch;
+	mix_merge(&r->mix_total, &r->mix_scratch);
+	t->summary = summary;
+	t->h = summary ? &r->total : &r->scratch;
+	t->mix = summary ? &r->mix_total : &r->mix_scratch;
 	dt = (double)(now_ns - (summary ? r->start_ns : r->tick_ns)) / 1e9;
-	base_shown = summary ? 0 : r->at_tick.shown;
-	base_rejected = summary ? 0 : r->at_tick.rejected;
-	base_bytes = summary ? 0 : r->at_tick.bytes;
-	shown_fps = dt > 0 ? (double)(c.shown - base_shown) / dt : 0;
-	rejected_fps = dt > 0 ? (double)(c.rejected - base_rejected) / dt : 0;
-	bytes_s = dt > 0 ? (double)(c.bytes - base_bytes) / dt : 0;
-	const char *advice = NULL;
-	bool starved = !summary && c.shown == base_shown && c.rejected > base_rejected;
+	if (summary)
+		base = &zero;
+	t->shown_fps = dt > 0 ? (double)(t->c.shown - base->shown) / dt : 0;
+	t->rejected_fps = dt > 0 ? (double)(t->c.rejected - base->rejected) / dt : 0;
+	t->bytes_s = dt > 0 ? (double)(t->c.bytes - base->bytes) / dt : 0;
+	pictures = (t->c.received - t->c.stale) - (base->received - base->stale);
+	t->kb_per_frame =
+	    pictures ? (double)(t->c.bytes - base->bytes) / (double)pictures / 1e3 : 0;
+}
+
+/* The sentence for the log when the stream starts or stops being rejected whole, else NULL. */
+static const char *advise(struct fc_report *r, const struct tick *t)
+{
+	const struct fc_report_counts *c = &t->c;
+	bool starved = c->shown == r->at_tick.shown && c->rejected > r->at_tick.rejected;
 	/* A second with no arrivals at all (a slow rate, a lost camera) says nothing either way. */
-	bool arrivals = c.received > r->at_tick.received;
+	bool arrivals = c->received > r->at_tick.received;
 
-	if (!summary && arrivals && starved != r->starved) {
-		if (starved)
-			snprintf(
-			    r->advice, sizeof(r->advice),
-			    "nothing shown: every frame was over the %.1f ms budget (age bound "
-			    "p50 %.1f ms%s); raise --max-age, or make the link or the sender faster",
-			    ms(r->budget_ns), ms(fc_hist_quantile(&h->bound, 0.5)),
-			    c.stale > r->at_tick.stale ? ", already too old at the sender" : "");
-		else
-			snprintf(r->advice, sizeof(r->advice), "frames within the budget again");
-		advice = r->advice;
-		r->starved = starved;
+	if (t->summary || !arrivals || starved == r->starved)
+		return NULL;
+	r->starved = starved;
+	if (!starved) {
+		snprintf(r->advice, sizeof(r->advice), "frames within the budget again");
+		return r->advice;
 	}
-	r->at_tick = c;
-	r->tick_ns = now_ns;
+	snprintf(
+	    r->advice, sizeof(r->advice),
+	    "nothing shown: every frame was over the %.1f ms budget (age bound p50 %.1f ms%s); "
+	    "raise --max-age, or make the link or the sender faster",
+	    ms(r->budget_ns), ms(fc_hist_quantile(&t->h->bound, 0.5)),
+	    c->stale > r->at_tick.stale ? ", already too old at the sender" : "");
+	return r->advice;
+}
 
+/* The console line's account of the pictures received: the latest one's rendition (what), the
+ * mean size of those of the interval, and how many renditions they came in when more than one. */
+static void received_text(const struct tick *t, const char *what, char *buf, size_t len)
+{
+	unsigned kinds = t->mix->count + (t->mix->other.frames > 0);
+
+	if (t->last.bytes == 0)
+		snprintf(buf, len, "%s", what);
+	else if (kinds > 1)
+		snprintf(buf, len, "%s %.1f KB, %u renditions", what, t->kb_per_frame, kinds);
+	else
+		snprintf(buf, len, "%s %.1f KB", what, t->kb_per_frame);
+}
+
+/* The console line (and the figures for the window's title). */
+static void format_line(struct fc_report *r, const struct tick *t, bool check_stamps, char *line,
+			size_t linelen)
+{
+	const struct fc_report_counts *c = &t->c;
+	const struct fc_report_hists *h = t->h;
+	char what[64];
+	char got[128];
+	int n;
+
+	rendition_text(&t->last, what, sizeof(what));
+	received_text(t, what, got, sizeof(got));
 	n = snprintf(
 	    line, linelen,
 	    "%sshown %5.1f fps, rejected %5.1f fps | age bound p50 %.1f p95 %.1f max %.1f ms"
-	    " | est. age %.1f ms | rtt %.1f ms | decode %.1f ms | %.2f MB/s | %dx%d"
+	    " | est. age %.1f ms | rtt %.1f ms | decode %.1f ms | %.2f MB/s | %s"
 	    " | %llu shown, %llu rejected",
-	    summary ? "summary: " : "", shown_fps, rejected_fps,
+	    t->summary ? "summary: " : "", t->shown_fps, t->rejected_fps,
 	    ms(fc_hist_quantile(&h->bound, 0.5)), ms(fc_hist_quantile(&h->bound, 0.95)),
 	    ms(h->bound.max), ms(fc_hist_quantile(&h->est, 0.5)),
 	    ms(fc_hist_quantile(&h->rtt, 0.5)), ms(fc_hist_quantile(&h->decode, 0.5)),
-	    bytes_s / 1e6, w, h_px, (unsigned long long)c.shown, (unsigned long long)c.rejected);
-	if (!summary)
+	    t->bytes_s / 1e6, got, (unsigned long long)c->shown, (unsigned long long)c->rejected);
+	if (!t->summary && t->rejected_fps > 0)
 		snprintf(r->title, sizeof(r->title),
-			 "%.1f fps, age bound p95 %.1f ms, est. age %.1f ms, %.0f rejected/s",
-			 shown_fps, ms(fc_hist_quantile(&h->bound, 0.95)),
-			 ms(fc_hist_quantile(&h->est, 0.5)), rejected_fps);
-	if (n > 0 && (size_t)n < linelen && c.stale)
+			 "%.0f fps, age bound %.1f ms, %.0f rejected/s, %s", t->shown_fps,
+			 ms(fc_hist_quantile(&h->bound, 0.95)), t->rejected_fps, what);
+	else if (!t->summary)
+		snprintf(r->title, sizeof(r->title), "%.0f fps, age bound %.1f ms, %s",
+			 t->shown_fps, ms(fc_hist_quantile(&h->bound, 0.95)), what);
+	if (n > 0 && (size_t)n < linelen && c->stale)
 		n += snprintf(line + n, linelen - (size_t)n, " (%llu too old at the sender)",
-			      (unsigned long long)c.stale);
+			      (unsigned long long)c->stale);
 	/* Said only when the link has made the viewer ask for fewer frames at once than asked. */
-	if (n > 0 && (size_t)n < linelen && c.window && c.window < c.window_max)
-		n += snprintf(line + n, linelen - (size_t)n, " | window %u of %u", c.window,
-			      c.window_max);
-	if (n > 0 && (size_t)n < linelen && (c.late_display || c.corrupt))
+	if (n > 0 && (size_t)n < linelen && c->window && c->window < c->window_max)
+		n += snprintf(line + n, linelen - (size_t)n, " | window %u of %u", c->window,
+			      c->window_max);
+	if (n > 0 && (size_t)n < linelen && (c->late_display || c->corrupt))
 		n += snprintf(line + n, linelen - (size_t)n,
 			      ", %llu too late at display, %llu corrupt",
-			      (unsigned long long)c.late_display, (unsigned long long)c.corrupt);
+			      (unsigned long long)c->late_display, (unsigned long long)c->corrupt);
 	if (n > 0 && (size_t)n < linelen && check_stamps)
 		snprintf(line + n, linelen - (size_t)n,
 			 " | true age p50 %.1f max %.1f ms, %llu over budget, %llu unstamped",
 			 ms(fc_hist_quantile(&h->stamp_age, 0.5)), ms(h->stamp_age.max),
-			 (unsigned long long)c.stamp_over, (unsigned long long)c.unstamped);
+			 (unsigned long long)c->stamp_over, (unsigned long long)c->unstamped);
+}
+
+static void write_json(const struct fc_report *r, const struct tick *t, uint64_t now_ns,
+		       bool check_stamps, struct fc_json *j)
+{
+	const struct fc_report_counts *c = &t->c;
+	const struct fc_report_hists *h = t->h;
 
 	fc_json_begin(j);
 	fc_json_num(j, "t", (double)(now_ns - r->start_ns) / 1e9, 3);
-	fc_json_bool(j, "summary", summary);
-	fc_json_uint(j, "received", c.received);
-	fc_json_uint(j, "accepted", c.accepted);
-	fc_json_uint(j, "rejected", c.rejected);
-	fc_json_uint(j, "stale_at_sender", c.stale);
-	fc_json_uint(j, "shown", c.shown);
-	fc_json_uint(j, "late_at_display", c.late_display);
-	fc_json_uint(j, "corrupt", c.corrupt);
-	fc_json_num(j, "shown_fps", shown_fps, 2);
-	fc_json_num(j, "rejected_fps", rejected_fps, 2);
+	fc_json_bool(j, "summary", t->summary);
+	fc_json_uint(j, "received", c->received);
+	fc_json_uint(j, "accepted", c->accepted);
+	fc_json_uint(j, "rejected", c->rejected);
+	fc_json_uint(j, "stale_at_sender", c->stale);
+	fc_json_uint(j, "shown", c->shown);
+	fc_json_uint(j, "late_at_display", c->late_display);
+	fc_json_uint(j, "corrupt", c->corrupt);
+	fc_json_num(j, "shown_fps", t->shown_fps, 2);
+	fc_json_num(j, "rejected_fps", t->rejected_fps, 2);
 	fc_json_uint(j, "frames_in_interval", h->bound.count);
 	fc_json_num(j, "age_bound_ms_p50", ms(fc_hist_quantile(&h->bound, 0.5)), 3);
 	fc_json_num(j, "age_bound_ms_p95", ms(fc_hist_quantile(&h->bound, 0.95)), 3);
+	fc_json_num(j, "age_bound_ms_p99", ms(fc_hist_quantile(&h->bound, 0.99)), 3);
 	fc_json_num(j, "age_bound_ms_max", ms(h->bound.max), 3);
 	fc_json_num(j, "est_age_ms_p50", ms(fc_hist_quantile(&h->est, 0.5)), 3);
 	fc_json_num(j, "rtt_ms_p50", ms(fc_hist_quantile(&h->rtt, 0.5)), 3);
 	fc_json_num(j, "rtt_ms_p95", ms(fc_hist_quantile(&h->rtt, 0.95)), 3);
 	fc_json_num(j, "decode_ms_p50", ms(fc_hist_quantile(&h->decode, 0.5)), 3);
 	fc_json_num(j, "decode_ms_max", ms(h->decode.max), 3);
-	fc_json_num(j, "bytes_per_s", bytes_s, 0);
-	fc_json_uint(j, "bytes", c.bytes);
-	fc_json_uint(j, "width", (uint64_t)w);
-	fc_json_uint(j, "height", (uint64_t)h_px);
+	fc_json_num(j, "bytes_per_s", t->bytes_s, 0);
+	fc_json_uint(j, "bytes", c->bytes);
+	fc_json_num(j, "kb_per_frame", t->kb_per_frame, 2);
+	fc_json_uint(j, "width", (uint64_t)t->last.width);
+	fc_json_uint(j, "height", (uint64_t)t->last.height);
+	fc_json_uint(j, "src_width", (uint64_t)t->last.src_width);
+	fc_json_uint(j, "src_height", (uint64_t)t->last.src_height);
+	fc_json_uint(j, "quality", (uint64_t)t->last.quality);
 	fc_json_num(j, "budget_ms", ms(r->budget_ns), 3);
-	fc_json_uint(j, "window", c.window);
-	fc_json_uint(j, "window_max", c.window_max);
+	fc_json_uint(j, "window", c->window);
+	fc_json_uint(j, "window_max", c->window_max);
+	mix_json(j, t->mix);
 	if (check_stamps) {
-		fc_json_uint(j, "stamped", c.stamped);
-		fc_json_uint(j, "unstamped", c.unstamped);
-		fc_json_uint(j, "stamp_over_budget", c.stamp_over);
+		fc_json_uint(j, "stamped", c->stamped);
+		fc_json_uint(j, "unstamped", c->unstamped);
+		fc_json_uint(j, "stamp_over_budget", c->stamp_over);
 		fc_json_num(j, "true_age_ms_p50", ms(fc_hist_quantile(&h->stamp_age, 0.5)), 3);
 		fc_json_num(j, "true_age_ms_p95", ms(fc_hist_quantile(&h->stamp_age, 0.95)), 3);
 		fc_json_num(j, "true_age_ms_p99", ms(fc_hist_quantile(&h->stamp_age, 0.99)), 3);
 		fc_json_num(j, "true_age_ms_max", ms(h->stamp_age.max), 3);
 	}
+}
+
+const char *fc_report_tick(struct fc_report *r, uint64_t now_ns, bool summary, bool check_stamps,
+			   char *line, size_t linelen, struct fc_json *j)
+{
+	struct tick t;
+	const char *advice;
+
+	take(r, now_ns, summary, &t);
+	advice = advise(r, &t);
+	format_line(r, &t, check_stamps, line, linelen);
+	write_json(r, &t, now_ns, check_stamps, j);
+	r->at_tick = t.c;
+	r->tick_ns = now_ns;
 	return advice;
 }

@@ -2,6 +2,12 @@
  * report: the viewer's numbers — what arrived, what was accepted or rejected and why, what was
  * shown — turned into the per-second console line, the exit summary and the --stats-json lines.
  *
+ * Since protocol 3 a frame may be a rendition of the picture (smaller, or a lower JPEG quality,
+ * fitted by the sender to this viewer's link): the report keeps the latest frame's rendition and
+ * the mix of renditions received, per interval and for the whole run, in fixed-size tables (a
+ * sender that sends more kinds than they hold gets the rest summed as "other", so the memory
+ * stays bounded whatever it sends).
+ *
  * Threads: the network thread records arrivals (fc_report_arrival), the display thread records
  * what became of accepted frames (fc_report_shown, fc_report_dropped), the main thread ticks once
  * a second (fc_report_tick). A lock guards counters and histograms only for the add or the copy;
@@ -43,6 +49,35 @@ struct fc_report_counts {
 	unsigned window_max;
 };
 
+/* What one FRAME carried, as the report sees it. */
+struct fc_report_frame {
+	size_t bytes; /* JPEG bytes; 0 for a stale notice (no picture, no rendition) */
+	int width;    /* this rendition's size: the JPEG's own */
+	int height;
+	int src_width; /* the captured picture's size; 0 when the sender did not say */
+	int src_height;
+	int quality; /* the JPEG quality it was encoded at, 1..100; 0: not known (a camera's) */
+};
+
+/* The frames received of one rendition (a size and a quality), and their JPEG bytes. */
+struct fc_rendition {
+	uint16_t width;
+	uint16_t height;
+	uint8_t quality;
+	uint64_t frames;
+	uint64_t bytes;
+};
+
+#define FC_REPORT_MIX	    32 /* renditions told apart in one mix; beyond, summed as "other" */
+#define FC_REPORT_MIX_SHOWN 8  /* entries of "renditions" in a JSON line at most */
+
+/* The frames received by rendition, in the order first seen. */
+struct fc_rendition_mix {
+	unsigned count;
+	struct fc_rendition r[FC_REPORT_MIX];
+	struct fc_rendition other; /* frames of renditions beyond the table (size 0) */
+};
+
 struct fc_report_hists {
 	struct fc_hist bound;	  /* age bound of each received frame (ns) */
 	struct fc_hist rtt;	  /* round trip less the sender's hold (ns) */
@@ -63,13 +98,15 @@ struct fc_report {
 	pthread_mutex_t lock;
 	struct fc_report_counts c;	 /* since the start */
 	struct fc_report_hists interval; /* since the last tick */
-	int width;			 /* of the latest frame */
-	int height;
+	struct fc_rendition_mix mix;	 /* frames by rendition since the last tick */
+	struct fc_report_frame last;	 /* the latest frame with its bytes (zero before) */
 	uint64_t last_bound_ns;
 	bool source_lost;
 	/* Main thread only. */
 	struct fc_report_hists total;
 	struct fc_report_hists scratch; /* the interval just closed, copied out of the lock */
+	struct fc_rendition_mix mix_total;
+	struct fc_rendition_mix mix_scratch;
 	struct fc_report_counts at_tick;
 	uint64_t start_ns;
 	uint64_t tick_ns;
@@ -82,7 +119,9 @@ struct fc_report {
 void fc_report_init(struct fc_report *r, uint64_t budget_ns, uint64_t now_ns);
 void fc_report_destroy(struct fc_report *r);
 
-void fc_report_arrival(struct fc_report *r, size_t bytes, int width, int height,
+/* A FRAME arrived (network thread): what it carried, its age (NULL when none could be
+ * computed) and whether it was accepted. */
+void fc_report_arrival(struct fc_report *r, const struct fc_report_frame *f,
 		       const struct fc_age *age, bool accepted);
 /* stamp_age_ns is the true age from the frame's stamp, or -1 when not checked, -2 when the
  * frame had no readable stamp. */
@@ -102,8 +141,9 @@ void fc_report_counts(struct fc_report *r, struct fc_report_counts *out);
 /* Snapshot for the stall banner: the counts, the latest age bound and the source's state. */
 void fc_report_live(struct fc_report *r, struct fc_report_live *out);
 
-/* Main thread: a short line of the last tick's live figures (shown fps, age bound, est. age),
- * for the window's title; empty before the first tick. */
+/* Main thread: a short line of the last tick's live figures (shown fps, age bound, rejections
+ * when there are any, and the rendition it gets), for the window's title; empty before the
+ * first tick. */
 const char *fc_report_title(const struct fc_report *r);
 
 /*

@@ -7,6 +7,7 @@ import struct
 import time
 
 import fc
+import wire
 
 SEND = os.path.join(fc.BIN, "freshcam-send")
 VIEW = os.path.join(fc.BIN, "freshcam-view")
@@ -19,7 +20,8 @@ def test_help_and_version():
         fc.check(rc == 0 and "Examples:" in out and "--seconds" in out,
                  f"{os.path.basename(prog)} --help")
         rc, out = fc.run([prog, "--version"])
-        fc.check(rc == 0 and "protocol 2" in out, f"{os.path.basename(prog)} --version: {out!r}")
+        fc.check(rc == 0 and f"protocol {wire.VERSION}" in out,
+                 f"{os.path.basename(prog)} --version: {out!r}")
 
 
 def test_bad_options():
@@ -66,17 +68,20 @@ def test_port_in_use():
                      and "another" in out, f"{os.path.basename(prog)} port in use: {out.strip()!r}")
 
 
-def hello_v2_sender():
-    """A HELLO as a future protocol-3 sender might send it (version 2's layout, version byte 3)."""
-    name = b"freshcam-send 9.0"
-    payload = struct.pack(">BBHIHHIBB", 1, 1, 0, 0, 640, 480, 30000, 0, len(name)) + name
-    return b"FC" + bytes([3, 1]) + struct.pack(">I", len(payload)) + payload
+OLD = wire.VERSION - 1
 
 
-def hello_v2_viewer():
-    name = b"freshcam-view 9.0"
-    payload = struct.pack(">BBHIHHIBB", 2, 0, 2, 80000, 0, 0, 0, 0, len(name)) + name
-    return b"FC" + bytes([3, 1]) + struct.pack(">I", len(payload)) + payload
+def hello_old_sender():
+    """A HELLO as freshcam 0.1's protocol 2 sends it (before renditions: no viewer's floor)."""
+    name = b"freshcam-send 0.1.0"
+    payload = struct.pack(">BBHIHHIBB", 1, 1, 0, 0, 640, 480, 30000, 0, len(name)) + bytes(32)
+    return b"FC" + bytes([OLD, 1]) + struct.pack(">I", len(payload + name)) + payload + name
+
+
+def hello_old_viewer():
+    name = b"freshcam-view 0.1.0"
+    payload = struct.pack(">BBHIHHIBB", 2, 0, 2, 80000, 0, 0, 0, 0, len(name)) + bytes(32)
+    return b"FC" + bytes([OLD, 1]) + struct.pack(">I", len(payload + name)) + payload + name
 
 
 def read_messages(sock, timeout=3):
@@ -100,8 +105,9 @@ def read_messages(sock, timeout=3):
 
 
 def test_version_mismatch():
-    """against a protocol-2 peer each side says what the other speaks, and exits or goes on"""
-    # A viewer meeting a v2 sender.
+    """against a peer of the previous protocol each side says what the other speaks, and exits
+    or goes on"""
+    # A viewer meeting an old sender.
     with socket.socket() as ls:
         ls.bind(("127.0.0.1", 0))
         ls.listen()
@@ -109,27 +115,29 @@ def test_version_mismatch():
         v = fc.viewer(port, json=False)
         conn, _ = ls.accept()
         with conn:
-            conn.sendall(hello_v2_sender())
+            conn.sendall(hello_old_sender())
             msgs = read_messages(conn)
         fc.check(v.wait(10) == 1, "the viewer exits 1", v)
-        fc.check("peer speaks freshcam protocol 3, this side speaks 2" in v.output(),
-                 "the viewer says what each side speaks", v)
+        fc.check(f"peer speaks freshcam protocol {OLD}, this side speaks {wire.VERSION}"
+                 in v.output(), "the viewer says what each side speaks", v)
         byes = [p for t, p in msgs if t == 7]
-        fc.check(byes and b"speaks freshcam protocol 2" in byes[0],
-                 f"the viewer tells the v2 peer what it speaks ({byes})")
-    # A sender meeting a v2 viewer: it says so, tells the peer, and goes on serving.
+        fc.check(byes and f"speaks freshcam protocol {wire.VERSION}".encode() in byes[0],
+                 f"the viewer tells the old peer what it speaks ({byes})")
+    # A sender meeting an old viewer: it says so, tells the peer, and goes on serving.
     port = fc.free_port()
     s = fc.sender(port=port, json=False)
     fc.wait_listening(port)
     with socket.create_connection(("127.0.0.1", port)) as c:
-        c.sendall(hello_v2_viewer())
+        c.sendall(hello_old_viewer())
         msgs = read_messages(c)
     byes = [p for t, p in msgs if t == 7]
-    fc.check(byes and b"speaks freshcam protocol 2" in byes[0], f"the sender tells the v2 viewer ({byes})")
+    fc.check(byes and f"speaks freshcam protocol {wire.VERSION}".encode() in byes[0],
+             f"the sender tells the old viewer ({byes})")
     v = fc.viewer(port, "--seconds", "1.5")
     fc.check(v.wait(10) == 0 and v.summary()["shown"] > 0, "the sender still serves others", v, s)
     s.stop()
-    fc.check("protocol 3, this side speaks 2" in s.output(), "the sender logs the mismatch", s)
+    fc.check(f"protocol {OLD}, this side speaks {wire.VERSION}" in s.output(),
+             "the sender logs the mismatch", s)
 
 
 def test_sender_full():

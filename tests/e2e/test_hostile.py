@@ -83,7 +83,7 @@ def test_sender_against_rule_breakers():
     # Half a header, then silence: cut off after 5 s, by the stall deadline or the idle one
     # (both are 5 s; whichever the session checks first), and told why.
     p = fake_viewer(port)
-    p.send(b"FC\x02")
+    p.send(b"FC" + bytes([wire.VERSION]))
     t = time.monotonic()
     got = p.bye_text(timeout=9)
     took = time.monotonic() - t

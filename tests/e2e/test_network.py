@@ -109,11 +109,12 @@ def test_jitter_around_budget():
 
 
 def test_narrow_link():
-    """a downlink too narrow for the ~11 Mbit/s stream: shown frames stay within budget, and the
-    counts say how many were rejected"""
+    """--adapt off (the full picture always): a downlink too narrow for the ~11 Mbit/s stream:
+    shown frames stay within budget, and the counts say how many were rejected"""
     # 4 Mbit/s: a 45 KB frame alone takes 90 ms on the link, more than the budget, so none can
     # be shown; every one must be counted as rejected (or stale at the sender).
-    _, lp, v, sm = through_proxy("narrow4", ["--down-rate", "4000"], seconds=4)
+    _, lp, v, sm = through_proxy("narrow4", ["--down-rate", "4000"], seconds=4,
+                                 viewer_args=("--adapt", "off"))
     fc.check(sm["received"] > 0, f"narrow4: frames arrive ({counts(sm)})", v, lp)
     fc.check(sm["shown"] == 0 and sm["rejected"] + sm["stale_at_sender"] > 0,
              f"narrow4: nothing shown, the lateness counted (rejected {sm['rejected']}, stale "
@@ -127,7 +128,7 @@ def test_narrow_link():
     # second frame queues behind the first on the link and waits a whole frame time more, so
     # almost nothing fits (measured: 1 shown in 4 s); one at a time, frames do not queue.
     _, lp, v, sm = through_proxy("narrow6", ["--down-rate", "6000"], seconds=4,
-                                 viewer_args=("--window", "1"))
+                                 viewer_args=("--window", "1", "--adapt", "off"))
     fc.check(sm["shown"] > 0 and sm["rejected"] + sm["stale_at_sender"] > 0,
              f"narrow6: some shown, some rejected ({counts(sm)})", v, lp)
     fc.check(sm["shown_fps"] < SOURCE_FPS * 0.8,
@@ -136,5 +137,15 @@ def test_narrow_link():
     within_budget("narrow6", sm, v, lp)
 
 
+def test_narrow_link_fitted():
+    """adapting (the default): the same 4 Mbit/s downlink shows most frames, smaller ones,
+    none over the budget"""
+    _, lp, v, sm = through_proxy("fitted4", ["--down-rate", "4000"], seconds=5)
+    within_budget("fitted4", sm, v, lp)
+    fc.check(sm["shown_fps"] >= 15, f"fitted4: most frames shown ({counts(sm)})", v, lp)
+    fc.check(sm["width"] < 640, f"fitted4: a smaller picture ({sm['width']} wide)", v)
+
+
 if __name__ == "__main__":
-    fc.main(test_delay_20ms, test_delay_100ms, test_jitter_around_budget, test_narrow_link)
+    fc.main(test_delay_20ms, test_delay_100ms, test_jitter_around_budget, test_narrow_link,
+            test_narrow_link_fitted)

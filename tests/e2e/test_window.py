@@ -6,8 +6,11 @@ from screenshots (xwd, parsed here: standard library only).
 - Stalled: with the sender stopped (SIGSTOP) and then gone (SIGTERM), the picture is dimmed and a
   banner in the built-in font says why, read back glyph by glyph against viewer/font.c; the
   console says so too, and that the stream came back in between.
+- A smaller rendition (the sender fits the frames to a narrow link, here tools/lagproxy's rate
+  cap): the window keeps the picture's size and the picture fills it as the full one would (the
+  stamp and the bar where they are in the full picture), and the title says what arrives.
 
-Needs Xvfb (xvfb), xwd (x11-apps) and xwininfo (x11-utils): tools/check installs them. Without
+Needs Xvfb (xvfb), xwd (x11-apps), xwininfo and xprop (x11-utils): tools/check installs them. Without
 them the test says "skipped" and passes, so that a bare build still runs its other tests."""
 import os
 import re
@@ -19,6 +22,8 @@ import time
 
 import fc
 import xvfb
+
+LAGPROXY = os.path.join(fc.BIN, "tools", "lagproxy", "lagproxy")
 
 WIDTH, HEIGHT = 640, 480
 FONT_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "viewer", "font.c")
@@ -39,6 +44,14 @@ def start_xvfb():
         return xvfb.start()
     except RuntimeError as e:
         raise AssertionError(str(e))
+
+
+def window_title(display, wid):
+    """The window's title properties as xprop (x11-utils, like xwininfo) prints them: WM_NAME
+    and _NET_WM_NAME (SDL may update only the first; its non-ASCII characters come escaped)."""
+    return subprocess.run(["xprop", "-id", wid, "-display", display, "WM_NAME", "_NET_WM_NAME"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                          errors="replace", timeout=10).stdout.strip()
 
 
 def find_window(display, timeout=8):
@@ -160,15 +173,19 @@ def wait_shot(display, wid, cond, timeout):
         time.sleep(0.2)
 
 
-def check_live(shot, v, what):
-    fc.check((shot.width, shot.height) == (WIDTH, HEIGHT),
-             f"{what}: the window has the picture's size ({shot.width}x{shot.height})", v)
+def check_live(shot, v, what, bar_slack=40):
+    """bar_slack: how far the bar's centre may be from its colour; a rendition at a quarter of
+    each side or less draws the bar a few pixels wide, so scaled up its centre takes in some of
+    the background (measured: 41 off at 160x120 q56 of 640x480)."""
+    if not fc.check((shot.width, shot.height) == (WIDTH, HEIGHT),
+                    f"{what}: the window has the picture's size ({shot.width}x{shot.height})", v):
+        return  # the points below are the picture's: nothing more to learn from this shot
     cells = stamp_cells(shot)
     fc.check(stamp_ok(shot),
              f"{what}: the stamp's magic cells are light and dark where they should be "
              f"({[round(c) for c in cells]})", v)
     bar = shot.mean(*BAR_AT)
-    fc.check(close(bar, BAR_RGB, 40), f"{what}: the bar's centre has the bar's colour "
+    fc.check(close(bar, BAR_RGB, bar_slack), f"{what}: the bar's centre has the bar's colour "
              f"({tuple(round(c) for c in bar)} vs {BAR_RGB})", v)
     fc.check(shot.count_yellow() < 50, f"{what}: no banner", v)
 
@@ -183,11 +200,46 @@ def check_stalled(shot, font, v, headline, detail, what):
     fc.check(ok, f"{what}: the banner reads '{headline} / {detail}' ({found})", v)
 
 
-def test_window():
-    """the window shows the pattern, then says NO SIGNAL when the sender stops or goes"""
-    missing = [b for b in ("Xvfb", "xwd", "xwininfo") if not shutil.which(b)]
+def missing_tools():
+    missing = [b for b in ("Xvfb", "xwd", "xwininfo", "xprop") if not shutil.which(b)]
     if missing:
         print(f"skipped: {', '.join(missing)} not installed (tools/check installs them)")
+    return missing
+
+
+def open_viewer(display, port, *extra, name="view"):
+    """A viewer with a window on display, dialling port; returns it once its window is open,
+    with the window's id."""
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("WAYLAND_DISPLAY", None)
+    env.pop("SDL_VIDEODRIVER", None)
+    # In a TSan build: Mesa's software OpenGL (llvmpipe, not instrumented) syncs its threads in
+    # ways TSan cannot see; what it reports there is not ours.
+    supp = os.path.join(fc.TMP, "tsan-mesa.supp")
+    with open(supp, "w") as f:
+        f.write("race:swrast_dri.so\nrace:libLLVM\nrace:libGLX_mesa.so\n")
+    env["TSAN_OPTIONS"] = f"{os.environ.get('TSAN_OPTIONS', '')} suppressions={supp}"
+    # Under ASan, SDL's X11 and GL libraries (loaded and unloaded by SDL itself) leave
+    # allocations whose stacks point into unloaded code, which no suppression can name: leak
+    # checking is off for this one windowed process. Every headless test still checks the
+    # viewer's own code for leaks.
+    env["ASAN_OPTIONS"] = f"{os.environ.get('ASAN_OPTIONS', '')}:detect_leaks=0".lstrip(":")
+    json_path = os.path.join(fc.TMP, f"{name}.jsonl")
+    v = fc.Proc(name, [os.path.join(fc.BIN, "freshcam-view"), f"127.0.0.1:{port}",
+                       "--seconds", "60", "--stats-json", json_path, *extra], json_path,
+                env=env)
+    # The window may be made twice (OpenGL drawn by the CPU gives way to SDL's software
+    # renderer): look for it once the viewer says it is open.
+    end = time.monotonic() + 10
+    while "window open" not in v.output() and time.monotonic() < end:
+        time.sleep(0.1)
+    fc.check("window open" in v.output(), "the viewer says its window is open", v)
+    return v, find_window(display)
+
+
+def test_window():
+    """the window shows the pattern, then says NO SIGNAL when the sender stops or goes"""
+    if missing_tools():
         return
     font = load_font()
     xvfb, display = start_xvfb()
@@ -195,29 +247,7 @@ def test_window():
         port = fc.free_port()
         s = fc.sender("--size", f"{WIDTH}x{HEIGHT}", "--fps", "30", port=port)
         fc.wait_listening(port)
-        env = dict(os.environ, DISPLAY=display)
-        env.pop("WAYLAND_DISPLAY", None)
-        env.pop("SDL_VIDEODRIVER", None)
-        # In a TSan build: Mesa's software OpenGL (llvmpipe, not instrumented) syncs its
-        # threads in ways TSan cannot see; what it reports there is not ours.
-        supp = os.path.join(fc.TMP, "tsan-mesa.supp")
-        with open(supp, "w") as f:
-            f.write("race:swrast_dri.so\nrace:libLLVM\nrace:libGLX_mesa.so\n")
-        env["TSAN_OPTIONS"] = f"{os.environ.get('TSAN_OPTIONS', '')} suppressions={supp}"
-        # Under ASan, SDL's X11 and GL libraries (loaded and unloaded by SDL itself) leave
-        # allocations whose stacks point into unloaded code, which no suppression can name: leak
-        # checking is off for this one windowed process. Every headless test still checks the
-        # viewer's own code for leaks.
-        env["ASAN_OPTIONS"] = f"{os.environ.get('ASAN_OPTIONS', '')}:detect_leaks=0".lstrip(":")
-        v = fc.Proc("view", [os.path.join(fc.BIN, "freshcam-view"), f"127.0.0.1:{port}",
-                             "--seconds", "60"], env=env)
-        # The window may be made twice (OpenGL drawn by the CPU gives way to SDL's software
-        # renderer): look for it once the viewer says it is open.
-        end = time.monotonic() + 10
-        while "window open" not in v.output() and time.monotonic() < end:
-            time.sleep(0.1)
-        fc.check("window open" in v.output(), "the viewer says its window is open", v)
-        wid = find_window(display)
+        v, wid = open_viewer(display, port)
         check_live(wait_shot(display, wid, stamp_ok, 8), v, "running")
 
         s.p.send_signal(signal.SIGSTOP)  # frozen: connected, but nothing comes
@@ -246,5 +276,64 @@ def test_window():
         xvfb.wait(10)
 
 
+def wait_reduced(v, timeout=10):
+    """Waits until the viewer's latest --stats-json line says it got only reduced renditions of
+    the picture for a whole second (one or several: the sender may move between two); returns
+    that line (None if it never does)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        lines = [l for l in v.stats() if not l["summary"]]
+        if (lines and lines[-1]["width"] < WIDTH and lines[-1]["renditions"]
+                and all(r["width"] < WIDTH for r in lines[-1]["renditions"])):
+            return lines[-1]
+        time.sleep(0.2)
+    return None
+
+
+def test_window_rendition():
+    """a smaller rendition (a narrow link) fills the window of the picture's size; no jump"""
+    if missing_tools():
+        return
+    xvfb, display = start_xvfb()
+    try:
+        sport, pport = fc.free_port(), fc.free_port()
+        s = fc.sender("--size", f"{WIDTH}x{HEIGHT}", "--fps", "30", port=sport,
+                      name="rend-send")
+        fc.wait_listening(sport)
+        # 4 Mbit/s: a full 640x480 frame (~45 KB) would take 90 ms, over the budget; a half or
+        # quarter size one fits 30 fps, so the sender settles on those.
+        lp = fc.Proc("rend-lagproxy", [LAGPROXY, "--listen", f"127.0.0.1:{pport}", "--connect",
+                                       f"127.0.0.1:{sport}", "--down-rate", "4000",
+                                       "--seconds", "60"])
+        end = time.monotonic() + 5
+        while "listening on" not in lp.output() and time.monotonic() < end:
+            time.sleep(0.05)
+        v, wid = open_viewer(display, pport, name="rend-view")
+        line = wait_reduced(v)
+        if not fc.check(line is not None, "the viewer gets a reduced rendition through the "
+                        "narrow link (--stats-json width below the picture's)", v, lp):
+            return
+        what = f"{line['width']}x{line['height']} of {WIDTH}x{HEIGHT}"
+        # The picture in the window: the stamp's cells, drawn at the rendition's scale, land
+        # where the full picture has them once scaled up; the bar too.
+        check_live(wait_shot(display, wid, stamp_ok, 5), v, f"a {what} rendition",
+                   40 if line["width"] * 2 >= WIDTH else 70)
+        fc.check((line["src_width"], line["src_height"]) == (WIDTH, HEIGHT),
+                 f"the JSON says the picture's size ({line['src_width']}x{line['src_height']})",
+                 v)
+        title = ""
+        end = time.monotonic() + 3
+        while what not in title and time.monotonic() < end:
+            title = window_title(display, wid)
+            time.sleep(0.2)
+        fc.check(what in title, f"the title says what arrives ('{what}' in '{title}')", v)
+        fc.check(v.stop() == 0, "the viewer stops cleanly on SIGTERM", v)
+        lp.stop()
+        s.stop()
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+
+
 if __name__ == "__main__":
-    fc.main(test_window)
+    fc.main(test_window, test_window_rendition)

@@ -5,7 +5,7 @@ import socket
 import struct
 import time
 
-VERSION = 2
+VERSION = 3
 HELLO, REQUEST, FRAME, VERDICT, PING, PONG, BYE, STATUS = range(1, 9)
 ROLE_SENDER, ROLE_VIEWER = 1, 2
 NAMES = {HELLO: "HELLO", REQUEST: "REQUEST", FRAME: "FRAME", VERDICT: "VERDICT", PING: "PING",
@@ -16,24 +16,30 @@ def message(mtype, payload, version=VERSION):
     return b"FC" + bytes([version, mtype]) + struct.pack(">I", len(payload)) + payload
 
 
-def hello(role, window=0, budget_us=0, width=0, height=0, fps_milli=0, name=b"wire.py"):
-    # role, codec, window, budget, width, height, fps, flags, name length, nonce[32], name
+def hello(role, window=0, budget_us=0, width=0, height=0, fps_milli=0, name=b"wire.py",
+          flags=0, min_width=0, min_height=0, min_quality=0):
+    # role, codec, window, budget, width, height, fps, flags, name length, nonce[32], the
+    # viewer's floor (min width, height, quality), name
     codec = 1 if role == ROLE_SENDER else 0
     return message(HELLO, struct.pack(">BBHIHHIBB", role, codec, window, budget_us, width, height,
-                                      fps_milli, 0, len(name)) + bytes(32) + name)
+                                      fps_milli, flags, len(name)) + bytes(32)
+                   + struct.pack(">HHB", min_width, min_height, min_quality) + name)
 
 
 def request(rid, t0_ns):
     return message(REQUEST, struct.pack(">IQ", rid, t0_ns))
 
 
-def frame(rid, t0_ns, held_ns, age_ns, seq, width=16, height=16, jpeg=b""):
-    return message(FRAME, struct.pack(">IQQQQHH", rid, t0_ns, held_ns, age_ns, seq, width,
-                                      height) + jpeg)
+def frame(rid, t0_ns, held_ns, age_ns, seq, width=16, height=16, jpeg=b"", src_width=None,
+          src_height=None, quality=80):
+    return message(FRAME, struct.pack(">IQQQQHHHHB", rid, t0_ns, held_ns, age_ns, seq, width,
+                                      height, src_width or width, src_height or height, quality)
+                   + jpeg)
 
 
-def verdict(rid, seq, bound_us=1000, accepted=True):
-    return message(VERDICT, struct.pack(">IQIB", rid, seq, bound_us, 1 if accepted else 2))
+def verdict(rid, seq, bound_us=1000, accepted=True, recv_us=0, gap_us=0):
+    return message(VERDICT, struct.pack(">IQIBII", rid, seq, bound_us, 1 if accepted else 2,
+                                        recv_us, gap_us))
 
 
 def status(source, text=b""):
@@ -120,11 +126,12 @@ class Peer:
 
 
 def parse_frame(payload):
-    rid, t0, held, age, seq, w, h = struct.unpack(">IQQQQHH", payload[:40])
+    rid, t0, held, age, seq, w, h, sw, sh, q = struct.unpack(">IQQQQHHHHB", payload[:45])
     return {"id": rid, "t0": t0, "held": held, "age": age, "seq": seq, "width": w, "height": h,
-            "jpeg": payload[40:]}
+            "src_width": sw, "src_height": sh, "quality": q, "jpeg": payload[45:]}
 
 
 def parse_verdict(payload):
-    rid, seq, bound_us, kind = struct.unpack(">IQIB", payload)
-    return {"id": rid, "seq": seq, "bound_us": bound_us, "accepted": kind == 1}
+    rid, seq, bound_us, kind, recv_us, gap_us = struct.unpack(">IQIBII", payload)
+    return {"id": rid, "seq": seq, "bound_us": bound_us, "accepted": kind == 1,
+            "recv_us": recv_us, "gap_us": gap_us}

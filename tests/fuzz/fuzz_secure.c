@@ -8,7 +8,8 @@
  *     side, with a passphrase unless bit 2, is the listening sender, or the dialling one with
  *     bit 1. With a passphrase it must never get through: the peer cannot prove anything bound
  *     to this side's fresh nonce. Without one, it gets through only on a well-formed viewer HELLO
- *     without the passphrase flag.
+ *     without the passphrase flag, and hands out exactly that HELLO (protocol 3's floor and
+ *     FULL_ONLY flag included: re-encoded, it is the peer's first bytes).
  *   bit 0 clear: a sealed stream. The rest is a little program that builds what a peer holding
  *     the keys (or an attacker on the path) sends:
  *       0x00-0x7f  seal the next op+1 bytes as the next message (the fuzzer supplies the
@@ -86,6 +87,14 @@ static void fuzz_handshake(uint8_t mode, const uint8_t *data, size_t size)
 	if (rc == 0 && (auth.psk || fc_conn_is_secure(c) || theirs.role != FC_ROLE_VIEWER ||
 			(theirs.flags & FC_HELLO_PASSPHRASE)))
 		abort();
+	if (rc == 0) {
+		struct fc_msg m = { .type = FC_MSG_HELLO, .u.hello = theirs };
+		uint8_t again[FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_FIXED + FC_PROTO_MAX_NAME];
+		size_t n = fc_proto_encode(&m, again, sizeof(again));
+
+		if (n == 0 || n > size || memcmp(again, data, n) != 0)
+			abort();
+	}
 	if (rc != 0 && err[0] == '\0')
 		abort();
 	fc_conn_free(c);

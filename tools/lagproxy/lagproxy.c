@@ -1,7 +1,7 @@
 /*
  * lagproxy: a TCP relay that makes a loopback connection behave like a slow, jittery, narrow
  * link, each direction on its own, so that freshcam's age check can be tested on one host with
- * no netem (DESIGN.md, "Testing without a camera or a bad network").
+ * no netem (docs/DESIGN.md, "Testing without a camera or a bad network").
  *
  * One thread, one ppoll() loop. Each accepted client becomes a pair: the client's socket, a
  * socket to the target, and two lanes (lane.h), up (client to server) and down (server to

@@ -1,0 +1,340 @@
+/* Tests of viewer/report.c: what the per-second console line, the window's title and the
+ * --stats-json lines say about the frames received, above all which renditions of the picture
+ * (their size, the picture's size, their JPEG quality) and how large they were. Time is passed
+ * in, never read, so every figure is exact and every run the same. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "report.h"
+
+#define MS     FC_NS_PER_MS
+#define BUDGET (80 * MS)
+#define T0     (1000 * FC_NS_PER_S) /* a clock far from 0, as CLOCK_MONOTONIC is */
+
+#define assert_contains(hay, needle)                                                               \
+	do {                                                                                       \
+		if (!strstr((hay), (needle)))                                                      \
+			fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));               \
+	} while (0)
+#define assert_lacks(hay, needle)                                                                  \
+	do {                                                                                       \
+		if (strstr((hay), (needle)))                                                       \
+			fail_msg("\"%s\" contains \"%s\"", (hay), (needle));                       \
+	} while (0)
+
+static struct fc_report report; /* large (histograms): not on the stack */
+static struct fc_json json;
+static char line[768];
+
+static int setup(void **state)
+{
+	(void)state;
+	fc_report_init(&report, BUDGET, T0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fc_report_destroy(&report);
+	return 0;
+}
+
+/* n accepted frames of one rendition, each of `bytes` bytes, all within the budget. */
+static void arrive(int n, size_t bytes, int w, int h, int sw, int sh, int quality)
+{
+	struct fc_report_frame f = { .bytes = bytes,
+				     .width = w,
+				     .height = h,
+				     .src_width = sw,
+				     .src_height = sh,
+				     .quality = quality };
+	struct fc_age age = { .bound_ns = 2 * MS, .rtt_ns = MS, .est_ns = MS };
+
+	for (int i = 0; i < n; i++)
+		fc_report_arrival(&report, &f, &age, true);
+}
+
+/* A stale notice: the sender's timings without a picture, of the full picture's size. */
+static void stale_notice(int sw, int sh)
+{
+	struct fc_report_frame f = { .width = sw, .height = sh, .src_width = sw, .src_height = sh };
+
+	fc_report_arrival(&report, &f, &(struct fc_age){ .bound_ns = 200 * MS }, false);
+}
+
+/* Closes the interval at T0 + seconds; returns the JSON line (the console line is in line). */
+static const char *tick(double seconds, bool summary)
+{
+	const char *s;
+
+	fc_report_tick(&report, T0 + (uint64_t)(seconds * 1e9), summary, false, line, sizeof(line),
+		       &json);
+	s = fc_json_finish(&json);
+	assert_non_null(s);
+	return s;
+}
+
+/* The text of one JSON field: from its value to the next comma at the same depth. */
+static const char *field(const char *js, const char *key, char *buf, size_t len)
+{
+	char pat[64];
+	const char *p;
+	size_t n = 0;
+	int depth = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(js, pat);
+	if (!p)
+		fail_msg("no %s in %s", key, js);
+	p += strlen(pat);
+	for (; p[n] && (depth > 0 || (p[n] != ',' && p[n] != '}')); n++)
+		depth += (p[n] == '[' || p[n] == '{') - (p[n] == ']' || p[n] == '}');
+	if (n >= len)
+		fail_msg("%s: %zu bytes, more than %zu", key, n, len);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The full picture: the console line says its size and quality and the mean JPEG size in KB
+ * (1000 bytes, as the sender's line), and nothing about "of" a larger picture. */
+static void test_line_full_picture(void **state)
+{
+	(void)state;
+	arrive(30, 124000, 1280, 720, 1280, 720, 80);
+	tick(1.0, false);
+	assert_contains(line, "| 1280x720 q80 124.0 KB |");
+	assert_lacks(line, " of ");
+	assert_lacks(line, "renditions");
+}
+
+/* A reduced rendition: its size "of" the picture's, then the quality and the mean size. */
+static void test_line_reduced_rendition(void **state)
+{
+	(void)state;
+	arrive(27, 41200, 640, 360, 1280, 720, 80);
+	tick(1.0, false);
+	assert_contains(line, "| 640x360 of 1280x720 q80 41.2 KB |");
+	assert_contains(fc_report_title(&report), "640x360 of 1280x720 q80");
+}
+
+/* A camera's own JPEG passed through has no known quality (0): the line says "camera JPEG"
+ * instead of a number that would be made up. */
+static void test_line_camera_jpeg(void **state)
+{
+	char buf[64];
+	const char *js;
+
+	(void)state;
+	arrive(10, 95500, 1920, 1080, 1920, 1080, 0);
+	js = tick(1.0, false);
+	assert_contains(line, "| 1920x1080 camera JPEG 95.5 KB |");
+	assert_string_equal(field(js, "quality", buf, sizeof(buf)), "0");
+}
+
+/* Before the first picture the line says so, and the JSON has zeros and an empty mix; a stale
+ * notice (no picture) does not count as one: it changes neither the rendition nor the mean. */
+static void test_before_first_picture(void **state)
+{
+	char buf[256];
+	const char *js;
+
+	(void)state;
+	js = tick(1.0, false);
+	assert_contains(line, "| no picture yet |");
+	assert_string_equal(field(js, "width", buf, sizeof(buf)), "0");
+	assert_string_equal(field(js, "kb_per_frame", buf, sizeof(buf)), "0.00");
+	assert_string_equal(field(js, "renditions", buf, sizeof(buf)), "[]");
+
+	arrive(2, 10000, 320, 180, 1280, 720, 60);
+	stale_notice(1280, 720);
+	js = tick(2.0, false);
+	assert_contains(line, "| 320x180 of 1280x720 q60 10.0 KB |");
+	assert_string_equal(field(js, "width", buf, sizeof(buf)), "320");
+	assert_string_equal(field(js, "src_width", buf, sizeof(buf)), "1280");
+	assert_string_equal(field(js, "kb_per_frame", buf, sizeof(buf)), "10.00");
+	assert_string_equal(field(js, "renditions", buf, sizeof(buf)),
+			    "[{\"width\":320,\"height\":180,\"quality\":60,\"frames\":2,"
+			    "\"bytes\":20000}]");
+}
+
+/* The JSON line: the latest frame's rendition (width, height, src_width, src_height, quality),
+ * the interval's mean KB per frame over frames of every rendition, and the mix, most frames
+ * first, each with its frames and bytes; the console line names the latest and the count of
+ * renditions when there was more than one. */
+static void test_json_interval(void **state)
+{
+	char buf[512];
+	const char *js;
+
+	(void)state;
+	/* A fresh viewer: a few small frames, then the sender climbs to the full picture. */
+	arrive(3, 5000, 320, 180, 1280, 720, 80);
+	arrive(2, 20000, 640, 360, 1280, 720, 80);
+	arrive(25, 100000, 1280, 720, 1280, 720, 80);
+	js = tick(1.0, false);
+	assert_string_equal(field(js, "width", buf, sizeof(buf)), "1280");
+	assert_string_equal(field(js, "height", buf, sizeof(buf)), "720");
+	assert_string_equal(field(js, "src_width", buf, sizeof(buf)), "1280");
+	assert_string_equal(field(js, "src_height", buf, sizeof(buf)), "720");
+	assert_string_equal(field(js, "quality", buf, sizeof(buf)), "80");
+	/* (15000 + 40000 + 2500000) / 30 = 85166.7 B */
+	assert_string_equal(field(js, "kb_per_frame", buf, sizeof(buf)), "85.17");
+	assert_string_equal(field(js, "bytes", buf, sizeof(buf)), "2555000");
+	assert_string_equal(
+	    field(js, "renditions", buf, sizeof(buf)),
+	    "[{\"width\":1280,\"height\":720,\"quality\":80,\"frames\":25,\"bytes\":2500000},"
+	    "{\"width\":320,\"height\":180,\"quality\":80,\"frames\":3,\"bytes\":15000},"
+	    "{\"width\":640,\"height\":360,\"quality\":80,\"frames\":2,\"bytes\":40000}]");
+	assert_contains(line, "| 1280x720 q80 85.2 KB, 3 renditions |");
+	/* The old fields keep their names and meaning. */
+	assert_string_equal(field(js, "received", buf, sizeof(buf)), "30");
+	assert_string_equal(field(js, "bytes_per_s", buf, sizeof(buf)), "2555000");
+}
+
+/* Each line covers its own interval; the summary covers the whole run: the mix of every
+ * interval merged, and the mean over every frame received with its bytes. */
+static void test_summary_whole_run(void **state)
+{
+	char buf[512];
+	const char *js;
+
+	(void)state;
+	arrive(10, 10000, 640, 360, 1280, 720, 70);
+	tick(1.0, false);
+	arrive(20, 40000, 1280, 720, 1280, 720, 80);
+	js = tick(2.0, false);
+	assert_string_equal(field(js, "renditions", buf, sizeof(buf)),
+			    "[{\"width\":1280,\"height\":720,\"quality\":80,\"frames\":20,"
+			    "\"bytes\":800000}]");
+	assert_string_equal(field(js, "kb_per_frame", buf, sizeof(buf)), "40.00");
+	js = tick(2.5, true);
+	assert_string_equal(
+	    field(js, "renditions", buf, sizeof(buf)),
+	    "[{\"width\":1280,\"height\":720,\"quality\":80,\"frames\":20,\"bytes\":800000},"
+	    "{\"width\":640,\"height\":360,\"quality\":70,\"frames\":10,\"bytes\":100000}]");
+	assert_string_equal(field(js, "kb_per_frame", buf, sizeof(buf)), "30.00");
+	assert_contains(line, "summary: ");
+	assert_contains(line, "| 1280x720 q80 30.0 KB, 2 renditions |");
+}
+
+/* Counts of the entries of a renditions array, and their sums. */
+static void sum_mix(const char *mix, int *entries, unsigned long long *frames,
+		    unsigned long long *bytes, int *others)
+{
+	*entries = *others = 0;
+	*frames = *bytes = 0;
+	for (const char *p = mix; (p = strstr(p, "\"frames\":")); p++) {
+		(*entries)++;
+		*frames += strtoull(p + 9, NULL, 10);
+		*bytes += strtoull(strstr(p, "\"bytes\":") + 8, NULL, 10);
+	}
+	for (const char *p = mix; (p = strstr(p, "\"other\":true")); p++)
+		(*others)++;
+}
+
+/* More renditions than a line shows (8): the 7 with most frames, then one entry that sums the
+ * rest, marked "other" with size and quality 0, so the entries still add up to every frame and
+ * byte received. Ties in frames are ordered by bytes, then size and quality: the same every
+ * run. */
+static void test_mix_capped(void **state)
+{
+	char buf[2048];
+	unsigned long long frames, bytes;
+	int entries, others;
+	const char *js;
+
+	(void)state;
+	/* 10 renditions: 10 frames of the first, 9 of the second, ..., 1 of the last. */
+	for (int k = 0; k < 10; k++)
+		arrive(10 - k, 1000 + (size_t)k, 640 - 32 * k, 360, 1280, 720, 80);
+	arrive(1, 2000, 64, 36, 1280, 720, 50); /* ties with the last: more bytes first */
+	js = tick(1.0, false);
+	field(js, "renditions", buf, sizeof(buf));
+	sum_mix(buf, &entries, &frames, &bytes, &others);
+	assert_int_equal(entries, 8);
+	assert_int_equal(others, 1);
+	assert_int_equal(frames, 56);
+	assert_int_equal(bytes, 55 * 1000 +
+				    (0 * 10 + 1 * 9 + 2 * 8 + 3 * 7 + 4 * 6 + 5 * 5 + 6 * 4 +
+				     7 * 3 + 8 * 2 + 9 * 1) +
+				    2000);
+	assert_true(
+	    strncmp(buf, "[{\"width\":640,\"height\":360,\"quality\":80,\"frames\":10,", 52) == 0);
+	/* The 7th is the one of 4 frames; the rest (3 + 2 + 1 + 1 frames) are "other". */
+	assert_contains(buf, "{\"width\":448,\"height\":360,\"quality\":80,\"frames\":4,\"bytes\":"
+			     "4024},{\"width\":0,\"height\":0,\"quality\":0,\"frames\":7,");
+	assert_contains(buf, "\"other\":true}]");
+	assert_contains(line, "11 renditions");
+}
+
+/* A sender sending more kinds than the report tells apart (32) costs no memory: the excess is
+ * summed as "other", and the figures still add up. */
+static void test_mix_table_bounded(void **state)
+{
+	char buf[2048];
+	unsigned long long frames, bytes;
+	int entries, others;
+	const char *js;
+
+	(void)state;
+	for (int k = 0; k < 100; k++)
+		arrive(1, 100, 1000 - k, 500, 2000, 1000, 1 + k % 100);
+	js = tick(1.0, false);
+	field(js, "renditions", buf, sizeof(buf));
+	sum_mix(buf, &entries, &frames, &bytes, &others);
+	assert_int_equal(entries, 8);
+	assert_int_equal(others, 1);
+	assert_int_equal(frames, 100);
+	assert_int_equal(bytes, 10000);
+	js = tick(2.0, true);
+	field(js, "renditions", buf, sizeof(buf));
+	sum_mix(buf, &entries, &frames, &bytes, &others);
+	assert_int_equal(frames, 100);
+	assert_int_equal(bytes, 10000);
+}
+
+/* The window's title says what the viewer gets: fps, age bound, the rendition; rejections only
+ * when there are some. */
+static void test_title(void **state)
+{
+	struct fc_report_frame f = { .bytes = 9000, .width = 320, .height = 240 };
+
+	(void)state;
+	arrive(30, 45000, 640, 480, 640, 480, 80);
+	for (int i = 0; i < 30; i++)
+		fc_report_shown(&report, MS, -1);
+	tick(1.0, false);
+	assert_string_equal(fc_report_title(&report), "30 fps, age bound 2.0 ms, 640x480 q80");
+	/* No src size (0): taken as the full picture. */
+	fc_report_arrival(&report, &f, NULL, false);
+	tick(2.0, false);
+	assert_string_equal(fc_report_title(&report),
+			    "0 fps, age bound 0.0 ms, 1 rejected/s, 320x240 camera JPEG");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_line_full_picture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_reduced_rendition, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_camera_jpeg, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_before_first_picture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_interval, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_whole_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mix_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mix_table_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_title, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
