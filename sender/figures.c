@@ -188,7 +188,8 @@ static void viewer(struct line *l, struct fc_json *j, const struct fc_viewer_sta
 	if (s->width)
 		shape(what, sizeof(what), s);
 	if (s->link_bps)
-		snprintf(link, sizeof(link), ", link ~%.1f Mbit/s", (double)s->link_bps / 1e6);
+		snprintf(link, sizeof(link), ", link %s%.1f Mbit/s", s->link_lower ? ">" : "~",
+			 (double)s->link_bps / 1e6);
 	add(l,
 	    " | #%u %s %s %.1f KB%s, sent %.1f fps, shown %llu, rejected %llu (%.1f/s), too old "
 	    "to send %llu (%.1f/s)",
@@ -214,6 +215,7 @@ static void viewer(struct line *l, struct fc_json *j, const struct fc_viewer_sta
 	fc_json_uint(j, "quality", s->quality);
 	fc_json_num(j, "kb_per_frame", kb, 1);
 	fc_json_num(j, "link_mbps", (double)s->link_bps / 1e6, 2);
+	fc_json_bool(j, "link_lower_bound", s->link_lower);
 	fc_json_uint(j, "steps_down", s->downs);
 	fc_json_uint(j, "steps_up", s->ups);
 	fc_json_end(j);

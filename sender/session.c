@@ -67,6 +67,7 @@ struct fc_session {
 
 	/* Written by the session thread, read by the main thread. */
 	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us, link_bps, downs, ups;
+	atomic_bool link_lower;
 	_Atomic uint64_t shape;	    /* the latest rendition: width, height, quality, packed */
 	_Atomic uint32_t src_shape; /* and its picture's size */
 };
@@ -288,6 +289,7 @@ static void judged(struct fc_session *s, const struct fc_verdict *v)
 			(uint64_t)v->gap_us * 1000, v->kind == FC_VERDICT_ACCEPTED,
 			fc_clock_now_ns(), tcp);
 	atomic_store(&s->link_bps, (uint64_t)(s->adapt.rate * 8));
+	atomic_store(&s->link_lower, s->adapt.pace_rate <= 0 && s->adapt.rate > 0);
 	atomic_store(&s->downs, s->adapt.downs);
 	atomic_store(&s->ups, s->adapt.ups);
 }
@@ -625,6 +627,7 @@ void fc_session_stats(struct fc_session *s, struct fc_session_stats *out)
 	out->src_width = (uint16_t)(src >> 16);
 	out->src_height = (uint16_t)src;
 	out->link_bps = atomic_load(&s->link_bps);
+	out->link_lower = atomic_load(&s->link_lower);
 	out->downs = atomic_load(&s->downs);
 	out->ups = atomic_load(&s->ups);
 }

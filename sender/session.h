@@ -65,8 +65,9 @@ struct fc_session_stats {
 	uint16_t src_height;
 	uint8_t quality;
 	uint64_t link_bps; /* what the control law thinks the link carries, bits/s; 0: not yet */
-	uint64_t downs;	   /* steps to a smaller rendition */
-	uint64_t ups;	   /* and back up */
+	bool link_lower; /* link_bps is only a lower bound: every frame came too quickly to time */
+	uint64_t downs;	 /* steps to a smaller rendition */
+	uint64_t ups;	 /* and back up */
 };
 
 struct fc_session;
