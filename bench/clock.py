@@ -74,14 +74,14 @@ class Pair:
             env["LD_PRELOAD"] = os.path.join(a.build, "tools", "clockshim", "libclockshim.so")
             env.update({k: str(v) for k, v in shim.items()})
         self.procs = [subprocess.Popen(
-            [os.path.join(a.build, "freshcam-send"), "--listen", str(port), "--size", SIZE,
+            [os.path.join(a.build, "freshcam-send"), "--listen", f"127.0.0.1:{port}", "--size", SIZE,
              "--fps", str(FPS), "--quiet", "--insecure"], env=env,
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, "send.log"), "w"))]
         bl.wait_listening(port)
         if relay:
             lp = bl.free_port()
             self.procs.append(subprocess.Popen(
-                [os.path.join(a.build, "tools", "lagproxy", "lagproxy"), "--listen", str(lp),
+                [os.path.join(a.build, "tools", "lagproxy", "lagproxy"), "--listen", f"127.0.0.1:{lp}",
                  "--connect", f"127.0.0.1:{port}", "--delay", str(relay[0]), "--jitter",
                  str(relay[1]), "--seed", "1"],
                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, "relay.log"), "w")))

@@ -305,14 +305,14 @@ static void test_bad_header_bytes(void **state)
 	assert_int_equal(fc_proto_decode((const uint8_t *)"FD", 2, &out, NULL), -FC_PROTO_E_MAGIC);
 	assert_int_equal(fc_proto_decode((const uint8_t *)"GET / HTTP/1.1\r\n", 16, &out, NULL),
 			 -FC_PROTO_E_MAGIC);
-	b[2] = 2; /* version 2: no renditions, another HELLO and FRAME */
+	b[2] = FC_PROTO_VERSION - 1; /* the version before: other FRAMEs and PONGs */
 	b[3] = FC_MSG_HELLO;
 	out.version = 0;
 	assert_int_equal(fc_proto_decode(b, 3, &out, NULL), -FC_PROTO_E_VERSION);
-	assert_int_equal(out.version, 2);
-	b[2] = 4;
+	assert_int_equal(out.version, FC_PROTO_VERSION - 1);
+	b[2] = FC_PROTO_VERSION + 1;
 	assert_int_equal(fc_proto_decode(b, 3, &out, NULL), -FC_PROTO_E_VERSION);
-	assert_int_equal(out.version, 4);
+	assert_int_equal(out.version, FC_PROTO_VERSION + 1);
 	b[2] = 0;
 	assert_int_equal(fc_proto_decode(b, 8, &out, NULL), -FC_PROTO_E_VERSION);
 	assert_int_equal(out.version, 0);

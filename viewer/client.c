@@ -151,7 +151,7 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	struct outstanding o = c->out[c->head]; /* a copy: send_request may reuse the entry */
 	struct fc_bound_news news;
 	struct fc_age age;
-	bool accepted;
+	bool accepted = false;
 	unsigned want;
 	char why[256];
 
@@ -182,7 +182,6 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 				"round trip; rejecting such frames",
 				(double)fm->held_ns / 1e6, (double)(v3 - o.v0_ns) / 1e6);
 		c->impossible_said = true;
-		accepted = false;
 		break;
 	case FC_BOUND_BACKWARDS:
 		return backwards(c, fm->send_ns);

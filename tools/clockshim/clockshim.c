@@ -14,7 +14,6 @@
  * A setting that does not parse aborts the process with a message: a test must not run on a
  * clock it did not ask for.
  */
-#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
