@@ -243,7 +243,7 @@ def report(a, res):
             clock, window = key.split()
             what = {"request": "the request's round trip (`--clock request`)",
                     "proven": "the offset interval (`--clock proven`, the default)"}[clock]
-            window += " (default)" if window == "2" else ""
+            window += " (default)" if window == "4" else ""
             r = j[key]
             lines.append(f"| {what} | {window} | {fmt(med(r, 'shown_fps'))} | {total(r, 'rejected')} of "
                          f"{total(r, 'received')} | {total(r, 'over_budget')} | "

@@ -26,9 +26,10 @@ static void usage(FILE *out)
 	    "                             without a passphrase\n"
 	    "Freshness:\n"
 	    "  -a, --max-age MS           the age budget in milliseconds (default 80)\n"
-	    "  -w, --window N             requests kept in flight at most, 1..%d (default 2; raise it\n"
-	    "                             on long round trips so that they do not cap the frame\n"
-	    "                             rate; fewer are used while a narrow link is the limit)\n"
+	    "  -w, --window N             requests kept in flight at most, 1..%d (default 4); the\n"
+	    "                             viewer starts at 2 and keeps the number that gets the\n"
+	    "                             most frames accepted: fewer on a narrow link, more on a\n"
+	    "                             long round trip\n"
 	    "      --adapt on|off         on (default): the sender fits the frames to this link, a\n"
 	    "                             smaller or softer picture when it must, so that they stay\n"
 	    "                             fresh; off: the full picture always (late ones rejected)\n"
@@ -122,7 +123,7 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 
 	*o = (struct fc_view_options){
 		.max_age_ms = 80,
-		.window = 2,
+		.window = 4,
 		.adapt = true,
 		.clock = FC_CLOCK_PROVEN,
 		.synced_error_ms = 1,
