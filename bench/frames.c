@@ -287,8 +287,9 @@ static void mode_stamps(const struct args *a)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fc-benchframes ppm|write|live|ages|stamps --size WxH [--photo FILE] "
-			"[--out PATH] [--frames N] [--fps R] [--seconds S]\n");
+	fprintf(stderr,
+		"usage: fc-benchframes ppm|write|live|ages|stamps --size WxH [--photo FILE] "
+		"[--out PATH] [--frames N] [--fps R] [--seconds S]\n");
 	exit(2);
 }
 

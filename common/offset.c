@@ -118,7 +118,8 @@ static uint64_t grow(uint64_t x)
 {
 	unsigned __int128 p = (unsigned __int128)x * PPM_DIV;
 
-	return (uint64_t)((p + (PPM_DIV - FC_OFFSET_DRIFT_PPM) - 1) / (PPM_DIV - FC_OFFSET_DRIFT_PPM));
+	return (uint64_t)((p + (PPM_DIV - FC_OFFSET_DRIFT_PPM) - 1) /
+			  (PPM_DIV - FC_OFFSET_DRIFT_PPM));
 }
 
 static uint64_t shrink(uint64_t x)

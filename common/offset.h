@@ -34,20 +34,20 @@
 #define FC_OFFSET_DRIFT_PPM 500
 
 struct fc_offset {
-	bool have;	   /* at least one exchange is in */
-	uint64_t epoch;	   /* V0 of the exchange that started the interval: times are kept
+	bool have;	    /* at least one exchange is in */
+	uint64_t epoch;	    /* V0 of the exchange that started the interval: times are kept
 			    * relative to it */
-	uint64_t latest;   /* the latest V0 added: the interval is valid from there on */
-	int64_t hi_c;	   /* min over exchanges of (S1 - V0) - drift(V0 - epoch) */
-	int64_t lo_c;	   /* max over exchanges of (S2 - V3) + drift(V0 - epoch) */
+	uint64_t latest;    /* the latest V0 added: the interval is valid from there on */
+	int64_t hi_c;	    /* min over exchanges of (S1 - V0) - drift(V0 - epoch) */
+	int64_t lo_c;	    /* max over exchanges of (S2 - V3) + drift(V0 - epoch) */
 	uint64_t exchanges; /* exchanges added since the start */
 	uint64_t resets;    /* times a contradicting exchange started the interval again */
 };
 
 enum fc_offset_result {
-	FC_OFFSET_ADDED,	/* the exchange is in */
-	FC_OFFSET_RESTARTED,	/* it contradicted the interval, which now holds it alone */
-	FC_OFFSET_IMPOSSIBLE,	/* V3 before V0, or the sender held it longer than the round
+	FC_OFFSET_ADDED,      /* the exchange is in */
+	FC_OFFSET_RESTARTED,  /* it contradicted the interval, which now holds it alone */
+	FC_OFFSET_IMPOSSIBLE, /* V3 before V0, or the sender held it longer than the round
 				 * trip could allow: ignored */
 };
 

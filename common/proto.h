@@ -137,10 +137,10 @@ struct fc_frame_msg {
 	uint16_t height;
 	uint16_t src_width; /* the captured picture's size, at least width x height */
 	uint16_t src_height;
-	uint8_t quality;     /* the JPEG quality it was encoded at, 1..100; 0: not known */
-	uint64_t send_ns;	/* S2 itself: the sender's monotonic clock as sending began */
-	uint64_t send_real_ns;	/* its CLOCK_REALTIME read at S2; 0: not known */
-	const uint8_t *jpeg; /* decoded: points into the caller's buffer; encoded: copied */
+	uint8_t quality;       /* the JPEG quality it was encoded at, 1..100; 0: not known */
+	uint64_t send_ns;      /* S2 itself: the sender's monotonic clock as sending began */
+	uint64_t send_real_ns; /* its CLOCK_REALTIME read at S2; 0: not known */
+	const uint8_t *jpeg;   /* decoded: points into the caller's buffer; encoded: copied */
 	uint32_t jpeg_size;
 };
 

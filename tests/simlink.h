@@ -13,8 +13,8 @@
 #define SIM_MS 1e6
 
 struct sim_host {
-	double origin; /* the reading at true time 0 */
-	double ppm;    /* how fast the clock runs: +100 reads 100 ppm more than true time */
+	double origin;	/* the reading at true time 0 */
+	double ppm;	/* how fast the clock runs: +100 reads 100 ppm more than true time */
 	double step_at; /* from this true time on (0: never) ... */
 	double step;	/* ... the clock reads this much more (negative: it went back) */
 };

@@ -17,8 +17,8 @@ static const struct sim_host viewer_clock = { .origin = 5e12 };
 static const struct sim_host viewer_wall = { .origin = 1.7e18 };
 
 /* The FRAME a sender with these clocks sends for exchange x. */
-static struct fc_frame_msg frame_of(const struct sim_exchange *x, const struct sim_host *sender_wall,
-				    double t2)
+static struct fc_frame_msg frame_of(const struct sim_exchange *x,
+				    const struct sim_host *sender_wall, double t2)
 {
 	static uint64_t seq;
 
@@ -37,8 +37,8 @@ static struct fc_frame_msg frame_of(const struct sim_exchange *x, const struct s
 
 struct run {
 	unsigned frames;
-	unsigned synced;  /* frames whose bound leaned on the wall clocks */
-	unsigned refuted; /* times the news said so */
+	unsigned synced;     /* frames whose bound leaned on the wall clocks */
+	unsigned refuted;    /* times the news said so */
 	double worst_excess; /* bound - true age, largest */
 	double best_excess;
 };
@@ -57,15 +57,15 @@ static struct run run(struct fc_bound *b, double trip, double jitter, double wal
 		double t0 = i * 33.0 * SIM_MS;
 		double up = trip + jitter * sim_uniform(&rng);
 		double down = trip + jitter * sim_uniform(&rng);
-		struct sim_exchange x = sim_exchange(&viewer_clock, &sender, t0, up, 2 * SIM_MS,
-						     4 * SIM_MS, down);
+		struct sim_exchange x =
+		    sim_exchange(&viewer_clock, &sender, t0, up, 2 * SIM_MS, 4 * SIM_MS, down);
 		struct fc_frame_msg fm = frame_of(&x, &sender_wall, t0 + up + 2 * SIM_MS);
 		struct fc_bound_news news;
 		struct fc_age age;
 
-		assert_int_equal(fc_bound_frame(b, &fm, x.v0, x.v3, sim_read(&viewer_wall, x.t3),
-						&age, &news),
-				 FC_BOUND_OK);
+		assert_int_equal(
+		    fc_bound_frame(b, &fm, x.v0, x.v3, sim_read(&viewer_wall, x.t3), &age, &news),
+		    FC_BOUND_OK);
 		r.frames++;
 		r.synced += age.synced;
 		r.refuted += news.refuted;
@@ -146,9 +146,9 @@ static void test_undetectable_error_is_the_users(void **state)
 
 	(void)state;
 	fc_bound_init(&b, FC_CLOCK_SYNCED, 1 * MS);
-	assert_int_equal(fc_bound_frame(&b, &fm, x.v0, x.v3, sim_read(&viewer_wall, x.t3), &age,
-					&news),
-			 FC_BOUND_OK);
+	assert_int_equal(
+	    fc_bound_frame(&b, &fm, x.v0, x.v3, sim_read(&viewer_wall, x.t3), &age, &news),
+	    FC_BOUND_OK);
 	assert_false(news.refuted);
 	assert_true(age.synced);
 	assert_true((double)age.bound_ns < x.true_age); /* the user's error, not the proof's */

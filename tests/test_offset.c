@@ -38,9 +38,9 @@ static double run_link(const struct link *l, struct fc_offset *o)
 	for (unsigned i = 0; i < l->exchanges; i++) {
 		double up = l->up + l->up_jitter * sim_uniform(&rng);
 		double down = l->down + l->down_jitter * sim_uniform(&rng);
-		struct sim_exchange x = sim_exchange(&viewer_clock, &sender, i * 33.0 * SIM_MS, up,
-						     30 * SIM_MS * sim_uniform(&rng), 5 * SIM_MS,
-						     down);
+		struct sim_exchange x =
+		    sim_exchange(&viewer_clock, &sender, i * 33.0 * SIM_MS, up,
+				 30 * SIM_MS * sim_uniform(&rng), 5 * SIM_MS, down);
 		uint64_t lo, hi;
 
 		assert_int_equal(fc_offset_add(o, x.v0, x.s1, x.s2, x.v3), FC_OFFSET_ADDED);
@@ -68,8 +68,12 @@ static double run_link(const struct link *l, struct fc_offset *o)
  * beyond it at most 2 ms at p99. */
 static void test_jitter_drops_out(void **state)
 {
-	struct link l = { .up = 30 * SIM_MS, .up_jitter = 20 * SIM_MS, .down = 30 * SIM_MS,
-			  .down_jitter = 20 * SIM_MS, .exchanges = 1800, .seed = 1 };
+	struct link l = { .up = 30 * SIM_MS,
+			  .up_jitter = 20 * SIM_MS,
+			  .down = 30 * SIM_MS,
+			  .down_jitter = 20 * SIM_MS,
+			  .exchanges = 1800,
+			  .seed = 1 };
 	struct fc_offset o;
 	double p99;
 
@@ -83,8 +87,12 @@ static void test_jitter_drops_out(void **state)
  * limits hold for every frame and the interval never restarts. */
 static void test_drift_within_allowance(void **state)
 {
-	struct link l = { .up = 2 * SIM_MS, .up_jitter = 3 * SIM_MS, .down = 2 * SIM_MS,
-			  .down_jitter = 3 * SIM_MS, .exchanges = 18000, .seed = 7 };
+	struct link l = { .up = 2 * SIM_MS,
+			  .up_jitter = 3 * SIM_MS,
+			  .down = 2 * SIM_MS,
+			  .down_jitter = 3 * SIM_MS,
+			  .exchanges = 18000,
+			  .seed = 7 };
 	struct fc_offset o;
 
 	(void)state;
@@ -129,19 +137,21 @@ static void test_step_restarts(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < 2; k++) {
-		struct sim_host sender = { .origin = 3e9, .step_at = 2000 * SIM_MS, .step = steps[k] };
+		struct sim_host sender = { .origin = 3e9,
+					   .step_at = 2000 * SIM_MS,
+					   .step = steps[k] };
 		struct fc_offset o;
 		unsigned restarts = 0;
 
 		fc_offset_init(&o);
 		for (unsigned i = 0; i < 200; i++) {
-			struct sim_exchange x = sim_exchange(&viewer_clock, &sender,
-							     i * 33.0 * SIM_MS, 1 * SIM_MS, 0,
-							     0, 1 * SIM_MS);
+			struct sim_exchange x =
+			    sim_exchange(&viewer_clock, &sender, i * 33.0 * SIM_MS, 1 * SIM_MS, 0,
+					 0, 1 * SIM_MS);
 			uint64_t lo, hi;
 
-			restarts += fc_offset_add(&o, x.v0, x.s1, x.s2, x.v3) ==
-				    FC_OFFSET_RESTARTED;
+			restarts +=
+			    fc_offset_add(&o, x.v0, x.s1, x.s2, x.v3) == FC_OFFSET_RESTARTED;
 			assert_true(fc_offset_age(&o, x.v3, x.sc, &lo, &hi));
 			assert_true((double)hi >= x.true_age && (double)lo <= x.true_age);
 		}

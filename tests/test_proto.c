@@ -64,8 +64,9 @@ static size_t sample_messages(struct fc_msg *out)
 						   .recv_us = 0x01020304,
 						   .gap_us = 0x0a0b0c0d } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PING, .u.ping = { .token = 0xabcdef } };
-	out[n++] = (struct fc_msg){ .type = FC_MSG_PONG,
-				    .u.ping = { .token = 0xabcdef, .clock_ns = 0x0102030405060708 } };
+	out[n++] =
+	    (struct fc_msg){ .type = FC_MSG_PONG,
+			     .u.ping = { .token = 0xabcdef, .clock_ns = 0x0102030405060708 } };
 	out[n] = (struct fc_msg){ .type = FC_MSG_BYE, .u.bye = { .reason = FC_BYE_FULL } };
 	strcpy(out[n++].u.bye.text, "this sender serves at most 8 viewers");
 	out[n] = (struct fc_msg){ .type = FC_MSG_STATUS, .u.status = { .source = FC_SOURCE_LOST } };
@@ -539,9 +540,9 @@ static void test_clock_bytes(void **state)
 	struct fc_msg pong = { .type = FC_MSG_PONG,
 			       .u.ping = { .token = 0x2122232425262728ull,
 					   .clock_ns = 0x3132333435363738ull } };
-	static const uint8_t clocks[] = { 1,    2,    3,    4,	  5,	6,    7,    8,
+	static const uint8_t clocks[] = { 1,	2,    3,    4,	  5,	6,    7,    8,
 					  0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18 };
-	static const uint8_t pong_want[] = { 'F',  'C',  4,    6,    0,	   0,	 0,    16,
+	static const uint8_t pong_want[] = { 'F',  'C',	 4,    6,    0,	   0,	 0,    16,
 					     0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,
 					     0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38 };
 	uint8_t buf[FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED];

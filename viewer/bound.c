@@ -92,8 +92,8 @@ static bool narrow_by_wall_clocks(struct fc_bound *b, const struct fc_frame_msg 
 	return true;
 }
 
-enum fc_bound_status fc_bound_frame(struct fc_bound *b, const struct fc_frame_msg *fm,
-				    uint64_t v0, uint64_t v3, uint64_t v3_real, struct fc_age *age,
+enum fc_bound_status fc_bound_frame(struct fc_bound *b, const struct fc_frame_msg *fm, uint64_t v0,
+				    uint64_t v3, uint64_t v3_real, struct fc_age *age,
 				    struct fc_bound_news *news)
 {
 	int64_t lo, hi;

@@ -55,10 +55,10 @@ enum fc_bound_status {
 
 /* What happened to the clocks while judging one message, for the caller to say. */
 struct fc_bound_news {
-	bool restarted;	    /* the offset interval was contradicted and started again */
-	bool refuted;	    /* the synced clocks were contradicted: no longer used */
-	int64_t claim_ns;   /* then: the offset the wall clocks claimed */
-	int64_t lo_ns;	    /* and the interval the exchanges prove */
+	bool restarted;	  /* the offset interval was contradicted and started again */
+	bool refuted;	  /* the synced clocks were contradicted: no longer used */
+	int64_t claim_ns; /* then: the offset the wall clocks claimed */
+	int64_t lo_ns;	  /* and the interval the exchanges prove */
 	int64_t hi_ns;
 };
 
@@ -74,8 +74,8 @@ enum fc_bound_status fc_bound_pong(struct fc_bound *b, const struct fc_ping *pon
 
 /* A FRAME answering the request sent at v0 arrived whole at v3 (v3_real: our wall clock then).
  * Fills age (bound_ns UINT64_MAX unless FC_BOUND_OK). */
-enum fc_bound_status fc_bound_frame(struct fc_bound *b, const struct fc_frame_msg *fm,
-				    uint64_t v0, uint64_t v3, uint64_t v3_real, struct fc_age *age,
+enum fc_bound_status fc_bound_frame(struct fc_bound *b, const struct fc_frame_msg *fm, uint64_t v0,
+				    uint64_t v3, uint64_t v3_real, struct fc_age *age,
 				    struct fc_bound_news *news);
 
 #endif

@@ -135,7 +135,8 @@ static void clock_news(struct fc_client *c, const struct fc_bound_news *n)
 		fc_warn("--clock synced: the wall clocks do not agree to within %.3g ms: the "
 			"exchanges prove the sender's is between %.1f and %.1f ms ahead of ours; "
 			"judging by the proven bound from now on",
-			(double)c->cfg.synced_error_ns / 1e6, (double)(n->lo_ns - n->claim_ns) / 1e6,
+			(double)c->cfg.synced_error_ns / 1e6,
+			(double)(n->lo_ns - n->claim_ns) / 1e6,
 			(double)(n->hi_ns - n->claim_ns) / 1e6);
 	if (n->restarted || n->refuted)
 		fc_report_clock(c->report, n->restarted, n->refuted);

@@ -83,9 +83,10 @@ static int parse_clock(const char *text, struct fc_view_options *o, char *err, s
 		return fc_opt_double("--clock synced:ERROR_MS", text + 7, 0.001, 10000,
 				     &o->synced_error_ms, err, errlen);
 	}
-	snprintf(err, errlen,
-		 "--clock '%s': expected proven, synced, synced:ERROR_MS (e.g. synced:0.5) or request",
-		 text);
+	snprintf(
+	    err, errlen,
+	    "--clock '%s': expected proven, synced, synced:ERROR_MS (e.g. synced:0.5) or request",
+	    text);
 	return -1;
 }
 

@@ -29,9 +29,9 @@ struct fc_view_options {
 	bool adapt;		     /* --adapt: the sender may send smaller renditions */
 	int min_width;		     /* --min-size: the smallest rendition taken (0: any) */
 	int min_height;
-	int min_quality; /* --min-quality: the lowest JPEG quality taken (0: any) */
+	int min_quality;	  /* --min-quality: the lowest JPEG quality taken (0: any) */
 	enum fc_clock_mode clock; /* --clock: what ages are judged by */
-	double synced_error_ms;	  /* --clock synced:ERROR_MS: how far apart the wall clocks may be */
+	double synced_error_ms; /* --clock synced:ERROR_MS: how far apart the wall clocks may be */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

@@ -13,7 +13,9 @@ void fc_pace_init(struct fc_pace *p, unsigned max)
 {
 	*p = (struct fc_pace){
 		.max = max ? max : 1,
-		.window = !max ? 1 : max < FC_PACE_START ? max : FC_PACE_START,
+		.window = !max			? 1
+			  : max < FC_PACE_START ? max
+						: FC_PACE_START,
 		.wait = 1,
 	};
 }

@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "pace.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,7 +163,9 @@ void fc_report_clock(struct fc_report *r, bool restarted, bool refuted)
 
 void fc_report_clock_mode(struct fc_report *r, enum fc_clock_mode mode)
 {
-	r->clock = mode == FC_CLOCK_REQUEST ? "request" : mode == FC_CLOCK_SYNCED ? "synced" : "proven";
+	r->clock = mode == FC_CLOCK_REQUEST  ? "request"
+		   : mode == FC_CLOCK_SYNCED ? "synced"
+					     : "proven";
 }
 
 bool fc_report_synced_refuted(struct fc_report *r)
@@ -378,9 +382,7 @@ static void received_text(const struct tick *t, const char *what, char *buf, siz
  * empty before the interval is known. */
 static void clock_text(const struct tick *t, char *buf, size_t len)
 {
-	const char *how = t->c.synced_refuted ? ", synced refuted"
-			  : t->c.synced	      ? ", synced"
-					      : "";
+	const char *how = t->c.synced_refuted ? ", synced refuted" : t->c.synced ? ", synced" : "";
 
 	if (t->h->width.count == 0)
 		snprintf(buf, len, "%s", t->c.synced_refuted ? " | synced refuted" : "");
@@ -424,8 +426,9 @@ static void format_line(struct fc_report *r, const struct tick *t, bool check_st
 	if (n > 0 && (size_t)n < linelen && c->stale)
 		n += snprintf(line + n, linelen - (size_t)n, " (%llu too old at the sender)",
 			      (unsigned long long)c->stale);
-	/* Said only when the link has made the viewer ask for fewer frames at once than asked. */
-	if (n > 0 && (size_t)n < linelen && c->window && c->window < c->window_max)
+	/* Said only when the link has moved the window from where it starts (pace.h). */
+	if (n > 0 && (size_t)n < linelen && c->window &&
+	    c->window != (c->window_max < FC_PACE_START ? c->window_max : FC_PACE_START))
 		n += snprintf(line + n, linelen - (size_t)n, " | window %u of %u", c->window,
 			      c->window_max);
 	if (n > 0 && (size_t)n < linelen && (c->late_display || c->corrupt))

@@ -34,7 +34,7 @@ def pair(name, clock, seconds=3, shim=None, delay_ms=0):
         fc.wait_listening(rport)
         port = rport
     v = fc.viewer(port, "--seconds", str(seconds), "--clock", clock, "--check-stamps",
-                  "--window", "4", name=f"{name}-view")
+                  name=f"{name}-view")
     fc.check(v.wait(seconds + 15) == 0, f"{name}: the viewer exits 0 after --seconds", v, s)
     if relay:
         relay.stop()

@@ -117,10 +117,12 @@ def test_jitter_offset_interval():
     # answer's 30..50 ms and the frame's age at the sender, most bounds land over 80 ms. The
     # offset interval (docs/PROTOCOL.md) charges the fastest request's trip instead, about 30 ms,
     # so the jitter of the way up drops out. Both are guarantees: no shown frame is too old.
+    # The default window: it starts at 2, where frames wait in the sender's slot for a request,
+    # and climbs to 4 within seconds (viewer/pace.h), which this test also proves.
     res = {}
     for clock in ("request", "proven"):
         _, lp, v, sm = through_proxy(f"clock-{clock}", ["--delay", "30", "--jitter", "20"],
-                                     seconds=6, viewer_args=("--window", "4", "--clock", clock))
+                                     seconds=8, viewer_args=("--clock", clock))
         within_budget(f"clock {clock}", sm, v, lp)
         res[clock] = sm
     req, pro = res["request"], res["proven"]
@@ -132,6 +134,9 @@ def test_jitter_offset_interval():
              f"the interval's bound is below the request's: p50 {pro['age_bound_ms_p50']:.1f} "
              f"against {pro['request_bound_ms_p50']:.1f} ms, interval width "
              f"{pro['offset_width_ms_p50']:.1f} ms, {pro['offset_restarts']} restarts")
+    fc.check(pro["window"] > 2 and pro["window_max"] == 4,
+             f"on this long path the window climbed from 2 to more ({pro['window']} of "
+             f"{pro['window_max']} at the end)")
 
 
 def test_narrow_link():

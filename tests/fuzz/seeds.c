@@ -248,22 +248,23 @@ static struct fc_msg request(uint32_t id)
 static struct fc_msg frame(uint32_t id, uint64_t seq, uint16_t w, uint16_t h, uint16_t sw,
 			   uint16_t sh, uint8_t q, const uint8_t *jpeg, uint32_t jpeg_size)
 {
-	return (struct fc_msg){ .type = FC_MSG_FRAME,
-				.u.frame = { .id = id,
-					     .t0_ns = 86400123456789ull + id,
-					     .held_ns = 12345678,
-					     .age_ns = 20000000,
-					     .seq = seq,
-					     .width = w,
-					     .height = h,
-					     .src_width = sw,
-					     .src_height = sh,
-					     .quality = q,
-					     /* A sender's clocks, a day after its boot and in 2026 */
-					     .send_ns = 86400000000000ull + seq * 33333333ull,
-					     .send_real_ns = 1796299200000000000ull + seq * 33333333ull,
-					     .jpeg = jpeg,
-					     .jpeg_size = jpeg_size } };
+	return (
+	    struct fc_msg){ .type = FC_MSG_FRAME,
+			    .u.frame = { .id = id,
+					 .t0_ns = 86400123456789ull + id,
+					 .held_ns = 12345678,
+					 .age_ns = 20000000,
+					 .seq = seq,
+					 .width = w,
+					 .height = h,
+					 .src_width = sw,
+					 .src_height = sh,
+					 .quality = q,
+					 /* A sender's clocks, a day after its boot and in 2026 */
+					 .send_ns = 86400000000000ull + seq * 33333333ull,
+					 .send_real_ns = 1796299200000000000ull + seq * 33333333ull,
+					 .jpeg = jpeg,
+					 .jpeg_size = jpeg_size } };
 }
 
 static struct fc_msg full_frame(uint32_t id, uint64_t seq)
@@ -285,9 +286,10 @@ static struct fc_msg verdict(uint32_t id, uint64_t seq, uint8_t kind)
 /* A PING, or a PONG carrying the answerer's clock. */
 static struct fc_msg ping(uint8_t type, uint64_t token)
 {
-	return (struct fc_msg){ .type = type,
-				.u.ping = { .token = token,
-					    .clock_ns = type == FC_MSG_PONG ? 86400500000000ull : 0 } };
+	return (
+	    struct fc_msg){ .type = type,
+			    .u.ping = { .token = token,
+					.clock_ns = type == FC_MSG_PONG ? 86400500000000ull : 0 } };
 }
 
 static struct fc_msg bye(uint16_t reason, const char *text)
