@@ -45,26 +45,33 @@ struct fc_conn {
 
 struct fc_conn *fc_conn_new(int fd, const char *peer, size_t max_message, int stall_ms)
 {
-	struct fc_conn *c = calloc(1, sizeof(*c));
+	struct fc_conn *c = NULL;
+	int saved;
 
-	/* The fd is ours from here on, whatever happens: closed on failure too. */
-	if (!c) {
-		close(fd);
-		return NULL;
-	}
+	/* Every deadline here waits in poll() and then reads or writes without blocking: a
+	 * blocking socket would let one read or write hang past them all. */
+	if (fc_net_set_nonblock(fd) < 0)
+		goto fail;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto fail;
 	c->cap = max_message < INITIAL_CAP ? max_message : INITIAL_CAP;
 	c->buf = malloc(c->cap);
-	if (!c->buf) {
-		close(fd);
-		free(c);
-		return NULL;
-	}
-	(void)fc_net_set_nonblock(fd);
+	if (!c->buf)
+		goto fail;
 	c->fd = fd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer ? peer : "peer");
 	c->max_message = max_message;
 	c->stall_ms = stall_ms;
 	return c;
+fail:
+	/* The fd is ours from here on, whatever happens: closed on failure too. */
+	saved = errno;
+	free(c);
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return NULL;
 }
 
 void fc_conn_free(struct fc_conn *c)

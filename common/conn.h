@@ -34,7 +34,8 @@
 struct fc_conn;
 
 /* Takes ownership of fd (made non-blocking; closed here if this fails). peer names the other end
- * in messages. NULL when out of memory. */
+ * in messages. NULL with errno when it fails: ENOMEM, or why fd cannot be made non-blocking
+ * (EBADF: not an open descriptor). */
 struct fc_conn *fc_conn_new(int fd, const char *peer, size_t max_message, int stall_ms);
 void fc_conn_free(struct fc_conn *c);
 

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,27 @@ static void test_bye_keeps_error(void **state)
 	close_pair(&p);
 }
 
+/* A descriptor that cannot be made non-blocking is refused with the reason in errno, not kept
+ * as a blocking socket that every deadline would then wait on. */
+static void test_new_refuses_what_cannot_be_nonblocking(void **state)
+{
+	int sv[2];
+	int closed;
+
+	(void)state;
+	errno = 0;
+	assert_null(fc_conn_new(-1, "nobody", 4096, 1000));
+	assert_int_equal(errno, EBADF);
+	/* A number that was a socket a moment ago. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	closed = sv[1];
+	close(closed);
+	errno = 0;
+	assert_null(fc_conn_new(closed, "gone", 4096, 1000));
+	assert_int_equal(errno, EBADF);
+	close(sv[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_stalled_peer),
 		cmocka_unit_test(test_peer_closed),
 		cmocka_unit_test(test_bye_keeps_error),
+		cmocka_unit_test(test_new_refuses_what_cannot_be_nonblocking),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
