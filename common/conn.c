@@ -24,9 +24,8 @@ struct fc_conn {
 	size_t cap;
 	size_t start;
 	size_t len;
-	size_t last_size;	/* the message handed out last, dropped at the next recv */
-	uint64_t partial_since; /* when the first byte of an unfinished message came; 0 if none */
-	uint64_t read_ns;	/* when the latest read that brought bytes returned */
+	size_t last_size;  /* the message handed out last, dropped at the next recv */
+	uint64_t read_ns;  /* when the latest read that brought bytes returned: progress */
 	uint64_t head_ns;  /* when the first byte of the message at buf[start] came; 0: none yet */
 	uint64_t head_gap; /* the longest wait between two of its reads so far */
 	uint64_t first_ns; /* likewise for the message handed out last */
@@ -94,6 +93,11 @@ uint64_t fc_conn_first_ns(const struct fc_conn *c)
 uint64_t fc_conn_gap_ns(const struct fc_conn *c)
 {
 	return c->gap_ns;
+}
+
+uint64_t fc_conn_heard_ns(const struct fc_conn *c)
+{
+	return c->read_ns;
 }
 
 const uint8_t *fc_conn_raw(const struct fc_conn *c, size_t *len)
@@ -249,7 +253,6 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			rc = fc_proto_decode(c->buf + c->start, c->len - c->start, msg, &need);
 			if (rc > 0) {
 				c->last_size = (size_t)rc;
-				c->partial_since = 0;
 				/* What follows this message in the buffer came in the read that
 				 * completed it, the latest. */
 				c->first_ns = c->head_ns;
@@ -262,8 +265,6 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			}
 			if (rc < 0)
 				return decode_error(c, msg, rc);
-			if (!c->partial_since)
-				c->partial_since = fc_clock_now_ns();
 		}
 		if (make_room(c, need) < 0)
 			return -1;
@@ -287,10 +288,12 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			c->read_ns = now;
 			continue;
 		}
-		/* Nothing to read: wait, but not past our deadline nor past the stall limit. */
+		/* Nothing to read: wait, but not past our deadline nor past the stall limit. A
+		 * message under way is stalled when no byte of it came for stall_ms, however long it
+		 * has been coming: a large frame on a slow link may take longer than that in all. */
 		wait_ms = fc_clock_ms_until(deadline);
-		if (c->partial_since) {
-			uint64_t stall_at = c->partial_since + (uint64_t)c->stall_ms * FC_NS_PER_MS;
+		if (c->len > c->start) {
+			uint64_t stall_at = c->read_ns + (uint64_t)c->stall_ms * FC_NS_PER_MS;
 
 			if (fc_clock_now_ns() >= stall_at) {
 				snprintf(
