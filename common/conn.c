@@ -24,9 +24,8 @@ struct fc_conn {
 	size_t cap;
 	size_t start;
 	size_t len;
-	size_t last_size;	/* the message handed out last, dropped at the next recv */
-	uint64_t partial_since; /* when the first byte of an unfinished message came; 0 if none */
-	uint64_t read_ns;	/* when the latest read that brought bytes returned */
+	size_t last_size;  /* the message handed out last, dropped at the next recv */
+	uint64_t read_ns;  /* when the latest read that brought bytes returned: progress */
 	uint64_t head_ns;  /* when the first byte of the message at buf[start] came; 0: none yet */
 	uint64_t head_gap; /* the longest wait between two of its reads so far */
 	uint64_t first_ns; /* likewise for the message handed out last */
@@ -45,26 +44,33 @@ struct fc_conn {
 
 struct fc_conn *fc_conn_new(int fd, const char *peer, size_t max_message, int stall_ms)
 {
-	struct fc_conn *c = calloc(1, sizeof(*c));
+	struct fc_conn *c = NULL;
+	int saved;
 
-	/* The fd is ours from here on, whatever happens: closed on failure too. */
-	if (!c) {
-		close(fd);
-		return NULL;
-	}
+	/* Every deadline here waits in poll() and then reads or writes without blocking: a
+	 * blocking socket would let one read or write hang past them all. */
+	if (fc_net_set_nonblock(fd) < 0)
+		goto fail;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto fail;
 	c->cap = max_message < INITIAL_CAP ? max_message : INITIAL_CAP;
 	c->buf = malloc(c->cap);
-	if (!c->buf) {
-		close(fd);
-		free(c);
-		return NULL;
-	}
-	(void)fc_net_set_nonblock(fd);
+	if (!c->buf)
+		goto fail;
 	c->fd = fd;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer ? peer : "peer");
 	c->max_message = max_message;
 	c->stall_ms = stall_ms;
 	return c;
+fail:
+	/* The fd is ours from here on, whatever happens: closed on failure too. */
+	saved = errno;
+	free(c);
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return NULL;
 }
 
 void fc_conn_free(struct fc_conn *c)
@@ -87,6 +93,11 @@ uint64_t fc_conn_first_ns(const struct fc_conn *c)
 uint64_t fc_conn_gap_ns(const struct fc_conn *c)
 {
 	return c->gap_ns;
+}
+
+uint64_t fc_conn_heard_ns(const struct fc_conn *c)
+{
+	return c->read_ns;
 }
 
 const uint8_t *fc_conn_raw(const struct fc_conn *c, size_t *len)
@@ -242,7 +253,6 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			rc = fc_proto_decode(c->buf + c->start, c->len - c->start, msg, &need);
 			if (rc > 0) {
 				c->last_size = (size_t)rc;
-				c->partial_since = 0;
 				/* What follows this message in the buffer came in the read that
 				 * completed it, the latest. */
 				c->first_ns = c->head_ns;
@@ -255,8 +265,6 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			}
 			if (rc < 0)
 				return decode_error(c, msg, rc);
-			if (!c->partial_since)
-				c->partial_since = fc_clock_now_ns();
 		}
 		if (make_room(c, need) < 0)
 			return -1;
@@ -280,10 +288,12 @@ int fc_conn_recv(struct fc_conn *c, struct fc_msg *msg, int timeout_ms)
 			c->read_ns = now;
 			continue;
 		}
-		/* Nothing to read: wait, but not past our deadline nor past the stall limit. */
+		/* Nothing to read: wait, but not past our deadline nor past the stall limit. A
+		 * message under way is stalled when no byte of it came for stall_ms, however long it
+		 * has been coming: a large frame on a slow link may take longer than that in all. */
 		wait_ms = fc_clock_ms_until(deadline);
-		if (c->partial_since) {
-			uint64_t stall_at = c->partial_since + (uint64_t)c->stall_ms * FC_NS_PER_MS;
+		if (c->len > c->start) {
+			uint64_t stall_at = c->read_ns + (uint64_t)c->stall_ms * FC_NS_PER_MS;
 
 			if (fc_clock_now_ns() >= stall_at) {
 				snprintf(

@@ -5,7 +5,8 @@
  * Receiving reads whatever the socket has into a buffer owned by the handle and decodes from it
  * with the pure decoder (proto.h). The buffer grows only to the size the message's validated header
  * declares, capped by max_message, and is kept for the next one: one allocation per connection,
- * not per frame. A peer that leaves a message half-sent for longer than stall_ms is cut off.
+ * not per frame. A peer that sends no byte of a message under way for stall_ms is cut off; a
+ * message that keeps coming, however slowly (a large frame on a slow link), is not.
  *
  * A received message (and a FRAME's jpeg, which points into the buffer) stays valid until the
  * next fc_conn_recv. One thread at a time uses a handle (the session or network thread that owns
@@ -34,7 +35,8 @@
 struct fc_conn;
 
 /* Takes ownership of fd (made non-blocking; closed here if this fails). peer names the other end
- * in messages. NULL when out of memory. */
+ * in messages. NULL with errno when it fails: ENOMEM, or why fd cannot be made non-blocking
+ * (EBADF: not an open descriptor). */
 struct fc_conn *fc_conn_new(int fd, const char *peer, size_t max_message, int stall_ms);
 void fc_conn_free(struct fc_conn *c);
 
@@ -60,6 +62,10 @@ uint64_t fc_conn_first_ns(const struct fc_conn *c);
 /* The longest wait between two reads that brought bytes of that message: a stall inside it (a
  * lost packet's repair) rather than the link's pace. 0 when it came in one read. */
 uint64_t fc_conn_gap_ns(const struct fc_conn *c);
+
+/* When the latest byte from the peer came (the clock of clock.h; 0 before any): progress, also
+ * inside a message that is not whole yet. A slow frame keeps it recent; a silent peer does not. */
+uint64_t fc_conn_heard_ns(const struct fc_conn *c);
 
 /* Sends one message, giving up when the socket takes nothing for timeout_ms. A FRAME's jpeg goes out from where it is, uncopied. */
 int fc_conn_send(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms);

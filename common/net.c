@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,57 +33,109 @@ static void tune_connected(int fd)
 	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 }
 
-int fc_net_parse_addr(const char *text, int host_optional, struct fc_addr *addr, char *err,
-		      size_t errlen)
+/* Whether text (up to a zone, "%eth0") is an IPv6 address written without brackets. */
+static bool bare_ipv6(const char *text)
 {
-	const char *colon;
-	const char *port_text;
-	size_t hlen = 0;
-	char *end;
-	long port;
+	char addr[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
+	size_t n = strcspn(text, "%");
 
-	memset(addr, 0, sizeof(*addr));
+	if (n >= sizeof(addr))
+		return false;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	return inet_pton(AF_INET6, addr, &a6) == 1;
+}
+
+static int copy_host(struct fc_addr *addr, const char *from, size_t len, const char *text,
+		     char *err, size_t errlen)
+{
+	if (len >= sizeof(addr->host)) {
+		snprintf(err, errlen, "host name too long in '%.40s...'", text);
+		return -1;
+	}
+	memcpy(addr->host, from, len);
+	addr->host[len] = '\0';
+	return 0;
+}
+
+/*
+ * Splits text into addr->host and the port's text (*port_text; NULL when there is none). An
+ * unbracketed text with two colons or more is an IPv6 address without a port: a port after an
+ * IPv6 address needs the brackets ("[::1]:7373"), or "fe80::1:7373" could be either.
+ */
+static int split(const char *text, int flags, struct fc_addr *addr, const char **port_text,
+		 char *err, size_t errlen)
+{
+	const char *colon = strrchr(text, ':');
+
+	*port_text = NULL;
 	if (text[0] == '[') {
 		const char *close = strchr(text, ']');
 
-		if (!close || close[1] != ':') {
+		if (!close || (close[1] != ':' && close[1] != '\0')) {
 			snprintf(err, errlen, "'%s': an IPv6 address is written [ADDR]:PORT", text);
 			return -1;
 		}
-		hlen = (size_t)(close - text - 1);
-		if (hlen >= sizeof(addr->host))
-			goto too_long;
-		memcpy(addr->host, text + 1, hlen);
-		port_text = close + 2;
-	} else if ((colon = strrchr(text, ':'))) {
-		hlen = (size_t)(colon - text);
-		if (hlen >= sizeof(addr->host))
-			goto too_long;
-		memcpy(addr->host, text, hlen);
-		port_text = colon + 1;
-	} else if (host_optional) {
-		port_text = text;
-	} else {
-		snprintf(err, errlen, "'%s': expected HOST:PORT (for example 127.0.0.1:5800)",
-			 text);
+		if (close[1] == ':')
+			*port_text = close + 2;
+		return copy_host(addr, text + 1, (size_t)(close - text - 1), text, err, errlen);
+	}
+	if (colon && colon != strchr(text, ':')) {
+		if (!bare_ipv6(text)) {
+			snprintf(err, errlen,
+				 "'%s' is neither HOST:PORT nor an IPv6 address (with a port, an "
+				 "IPv6 address is written [ADDR]:PORT)",
+				 text);
+			return -1;
+		}
+		return copy_host(addr, text, strlen(text), text, err, errlen);
+	}
+	if (colon) {
+		*port_text = colon + 1;
+		return copy_host(addr, text, (size_t)(colon - text), text, err, errlen);
+	}
+	if (!(flags & FC_NET_HOST_OPTIONAL))
+		return copy_host(addr, text, strlen(text), text, err, errlen);
+	*port_text = text; /* a bare PORT */
+	return 0;
+}
+
+int fc_net_parse_addr(const char *text, int flags, struct fc_addr *addr, char *err, size_t errlen)
+{
+	const char *port_text;
+	char *end;
+	long port = FC_NET_DEFAULT_PORT;
+
+	memset(addr, 0, sizeof(*addr));
+	if (split(text, flags, addr, &port_text, err, errlen) < 0)
+		return -1;
+	if (!port_text && !(flags & FC_NET_PORT_OPTIONAL)) {
+		if (strchr(addr->host, ':'))
+			snprintf(err, errlen,
+				 "'%s': no port; write it [%s]:PORT (for example [%s]:%d)", text,
+				 addr->host, addr->host, FC_NET_DEFAULT_PORT);
+		else
+			snprintf(err, errlen, "'%s': expected HOST:PORT (for example 127.0.0.1:%d)",
+				 text, FC_NET_DEFAULT_PORT);
 		return -1;
 	}
-	errno = 0;
-	port = strtol(port_text, &end, 10);
-	if (errno || end == port_text || *end || port < 0 || port > 65535) {
-		snprintf(err, errlen, "'%s': the port must be a number from 0 to 65535", text);
-		return -1;
+	if (port_text) {
+		errno = 0;
+		port = strtol(port_text, &end, 10);
+		if (errno || end == port_text || *end || port < 0 || port > 65535) {
+			snprintf(err, errlen, "'%s': the port must be a number from 0 to 65535",
+				 text);
+			return -1;
+		}
 	}
-	if (!host_optional && (addr->host[0] == '\0' || port == 0)) {
+	if (!(flags & FC_NET_HOST_OPTIONAL) && (addr->host[0] == '\0' || port == 0)) {
 		snprintf(err, errlen, "'%s': expected HOST:PORT with a host and a port above 0",
 			 text);
 		return -1;
 	}
 	addr->port = (uint16_t)port;
 	return 0;
-too_long:
-	snprintf(err, errlen, "host name too long in '%.40s...'", text);
-	return -1;
 }
 
 const char *fc_net_addr_str(const struct fc_addr *addr, char *buf, size_t len)

@@ -25,9 +25,17 @@ struct fc_addr {
 	uint16_t port;
 };
 
-/* Parses "HOST:PORT", "[V6ADDR]:PORT", or a bare "PORT" when host_optional (host = ""). */
-int fc_net_parse_addr(const char *text, int host_optional, struct fc_addr *addr, char *err,
-		      size_t errlen);
+/* What fc_net_parse_addr may leave out. */
+#define FC_NET_HOST_OPTIONAL 1 /* a bare "PORT" (or ":PORT") means every address: host "" */
+#define FC_NET_PORT_OPTIONAL 2 /* a bare "HOST", "V6ADDR" or "[V6ADDR]": FC_NET_DEFAULT_PORT */
+
+/*
+ * Parses "HOST:PORT" or "[V6ADDR]:PORT" (an IPv6 address with a port needs the brackets), and
+ * what flags let it leave out. An IPv6 address without brackets ("::1", "fe80::1%eth0") is
+ * always an address without a port: refused with a message saying how to add one, unless the
+ * port is optional. Without FC_NET_HOST_OPTIONAL the host must be there and the port above 0.
+ */
+int fc_net_parse_addr(const char *text, int flags, struct fc_addr *addr, char *err, size_t errlen);
 
 /* "host:port" (or "*:port") for messages. */
 const char *fc_net_addr_str(const struct fc_addr *addr, char *buf, size_t len);

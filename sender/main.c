@@ -187,15 +187,23 @@ int main(int argc, char **argv)
 			info.height, info.fps_milli / 1000.0);
 	if (info.encoders > 1)
 		snprintf(threads, sizeof(threads), " on %d threads", info.encoders);
-	if (o.dial)
+	if (o.dial) {
 		fc_info("%s, %dx%d at %.3g fps, quality %d%s; dialling viewer %s", info.source,
 			info.width, info.height, info.fps_milli / 1000.0, o.capture.quality,
 			threads, fc_net_addr_str(&o.addr, where, sizeof(where)));
-	else
-		fc_info("%s, %dx%d at %.3g fps, quality %d%s; waiting for viewers on %s%s%u",
+	} else {
+		struct fc_addr on = o.addr;
+
+		/* An IPv6 host in brackets, as it is written: [::1]:7373. */
+		on.port = fc_server_port(srv);
+		if (on.host[0])
+			fc_net_addr_str(&on, where, sizeof(where));
+		else
+			snprintf(where, sizeof(where), "port %u", on.port);
+		fc_info("%s, %dx%d at %.3g fps, quality %d%s; waiting for viewers on %s",
 			info.source, info.width, info.height, info.fps_milli / 1000.0,
-			o.capture.quality, threads, o.addr.host[0] ? o.addr.host : "port ",
-			o.addr.host[0] ? ":" : "", fc_server_port(srv));
+			o.capture.quality, threads, where);
+	}
 
 	fc_figures_init(&fig, fc_clock_now_ns(), json, o.quiet);
 	if (o.seconds > 0)

@@ -93,7 +93,7 @@ static struct fc_session *add_session(struct fc_server *srv, int fd, const char 
 	}
 	conn = fc_conn_new(fd, peer, VIEWER_MAX_MESSAGE, STALL_MS);
 	if (!conn) {
-		fc_error("viewer %s: out of memory", peer);
+		fc_error("viewer %s: cannot set up its connection: %s", peer, strerror(errno));
 		return NULL;
 	}
 	s = fc_session_start(&srv->cfg.session, conn, ++srv->next_id, err, sizeof(err));

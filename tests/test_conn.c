@@ -6,9 +6,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
-#include <stdlib.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -179,16 +181,15 @@ static void test_other_version(void **state)
 	uint8_t buf[64];
 	struct fc_msg ping = { .type = FC_MSG_PING };
 	struct fc_msg m;
+	char want[64];
 	size_t len = fc_proto_encode_version(&ping, 7, buf, sizeof(buf));
 
 	(void)state;
 	assert_int_equal(write(p.raw, buf, len), (ssize_t)len);
 	assert_int_equal(fc_conn_recv(p.c, &m, 1000), -1);
-	char speaks[32];
-
-	snprintf(speaks, sizeof(speaks), "speaks %d", FC_PROTO_VERSION);
 	assert_non_null(strstr(fc_conn_error(p.c), "protocol 7"));
-	assert_non_null(strstr(fc_conn_error(p.c), speaks));
+	snprintf(want, sizeof(want), "this side speaks %d", FC_PROTO_VERSION);
+	assert_non_null(strstr(fc_conn_error(p.c), want));
 	close_pair(&p);
 }
 
@@ -224,6 +225,98 @@ static void test_stalled_peer(void **state)
 	assert_int_equal(rc, -1);
 	assert_true(fc_clock_now_ns() - t0 >= 150 * FC_NS_PER_MS);
 	assert_non_null(strstr(fc_conn_error(p.c), "stalled"));
+	close_pair(&p);
+}
+
+struct trickle {
+	int fd;
+	const uint8_t *bytes;
+	size_t len;
+	int pause_ms;		  /* between two bytes */
+	_Atomic uint64_t last_ns; /* when the last byte was written */
+};
+
+static void *trickle_main(void *arg)
+{
+	struct trickle *t = arg;
+
+	for (size_t i = 0; i < t->len; i++) {
+		if (i > 0)
+			fc_clock_sleep_until(fc_clock_now_ns() +
+					     (uint64_t)t->pause_ms * FC_NS_PER_MS);
+		if (write(t->fd, t->bytes + i, 1) != 1)
+			return (void *)1;
+		atomic_store(&t->last_ns, fc_clock_now_ns());
+	}
+	return NULL;
+}
+
+#define TRICKLE_STALL_MS 1000
+#define TRICKLE_PAUSE_MS 150 /* a byte every 150 ms: progress well within the stall limit */
+
+/* A message that comes a byte at a time, slowly but steadily, for longer than the stall limit
+ * in all, is received: a stall is judged by progress (a slow frame on a slow link is not cut
+ * off), not by how long ago the message began. */
+static void test_slow_steady_message_received(void **state)
+{
+	struct pair p = make_pair(FC_PROTO_MAX_MESSAGE, TRICKLE_STALL_MS);
+	uint8_t buf[64];
+	struct trickle t = { .fd = p.raw, .bytes = buf, .pause_ms = TRICKLE_PAUSE_MS };
+	uint64_t t0 = fc_clock_now_ns();
+	struct fc_msg m;
+	pthread_t th;
+	void *rv;
+	int rc;
+
+	(void)state;
+	t.len = encode_ping(77, buf);
+	assert_true((t.len - 1) * TRICKLE_PAUSE_MS > 2 * TRICKLE_STALL_MS);
+	assert_int_equal(pthread_create(&th, NULL, trickle_main, &t), 0);
+	while ((rc = fc_conn_recv(p.c, &m, 50)) == 0)
+		assert_true(fc_clock_now_ns() - t0 < 60 * FC_NS_PER_S);
+	if (rc < 0)
+		fail_msg("cut off after %.0f ms: %s", (double)(fc_clock_now_ns() - t0) / 1e6,
+			 fc_conn_error(p.c));
+	assert_int_equal(m.type, FC_MSG_PING);
+	assert_true(m.u.ping.token == 77);
+	/* It did take longer than the stall limit to arrive (the sleeps alone make sure). */
+	assert_true(fc_clock_now_ns() - fc_conn_first_ns(p.c) >
+		    2 * TRICKLE_STALL_MS * FC_NS_PER_MS);
+	pthread_join(th, &rv);
+	assert_null(rv);
+	close_pair(&p);
+}
+
+/* Bytes come steadily for longer than the stall limit, then stop mid-message: the peer is cut
+ * off once no byte has come for the stall limit, and not before. */
+static void test_trickle_then_silence_cut(void **state)
+{
+	struct pair p = make_pair(FC_PROTO_MAX_MESSAGE, TRICKLE_STALL_MS);
+	uint8_t buf[64];
+	struct trickle t = { .fd = p.raw, .bytes = buf, .pause_ms = TRICKLE_PAUSE_MS };
+	uint64_t t0 = fc_clock_now_ns();
+	uint64_t cut;
+	struct fc_msg m;
+	char want[96];
+	pthread_t th;
+	void *rv;
+	int rc;
+
+	(void)state;
+	t.len = encode_ping(78, buf) - 1; /* all but the last byte */
+	assert_int_equal(pthread_create(&th, NULL, trickle_main, &t), 0);
+	while ((rc = fc_conn_recv(p.c, &m, 50)) == 0)
+		assert_true(fc_clock_now_ns() - t0 < 60 * FC_NS_PER_S);
+	cut = fc_clock_now_ns();
+	pthread_join(th, &rv);
+	assert_null(rv);
+	assert_int_equal(rc, -1);
+	snprintf(want, sizeof(want), "peer stalled for %d ms with %zu of %zu bytes",
+		 TRICKLE_STALL_MS, t.len, t.len + 1);
+	if (!strstr(fc_conn_error(p.c), want))
+		fail_msg("'%s' does not say '%s'", fc_conn_error(p.c), want);
+	/* Cut only the whole stall limit after the last byte: not while bytes still came. */
+	assert_true(cut >= atomic_load(&t.last_ns) + TRICKLE_STALL_MS * FC_NS_PER_MS);
 	close_pair(&p);
 }
 
@@ -263,6 +356,27 @@ static void test_bye_keeps_error(void **state)
 	close_pair(&p);
 }
 
+/* A descriptor that cannot be made non-blocking is refused with the reason in errno, not kept
+ * as a blocking socket that every deadline would then wait on. */
+static void test_new_refuses_what_cannot_be_nonblocking(void **state)
+{
+	int sv[2];
+	int closed;
+
+	(void)state;
+	errno = 0;
+	assert_null(fc_conn_new(-1, "nobody", 4096, 1000));
+	assert_int_equal(errno, EBADF);
+	/* A number that was a socket a moment ago. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	closed = sv[1];
+	close(closed);
+	errno = 0;
+	assert_null(fc_conn_new(closed, "gone", 4096, 1000));
+	assert_int_equal(errno, EBADF);
+	close(sv[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,8 +387,11 @@ int main(void)
 		cmocka_unit_test(test_other_version),
 		cmocka_unit_test(test_over_connection_limit),
 		cmocka_unit_test(test_stalled_peer),
+		cmocka_unit_test(test_slow_steady_message_received),
+		cmocka_unit_test(test_trickle_then_silence_cut),
 		cmocka_unit_test(test_peer_closed),
 		cmocka_unit_test(test_bye_keeps_error),
+		cmocka_unit_test(test_new_refuses_what_cannot_be_nonblocking),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

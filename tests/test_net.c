@@ -75,29 +75,29 @@ static void fill_pattern(uint8_t *buf, size_t len, size_t offset)
 		buf[i] = pattern(offset + i);
 }
 
-static void parse_ok(const char *text, int host_optional, const char *host, uint16_t port)
+static void parse_ok(const char *text, int flags, const char *host, uint16_t port)
 {
 	struct fc_addr a;
 	char err[256] = "";
 
-	if (fc_net_parse_addr(text, host_optional, &a, err, sizeof(err)) != 0)
-		fail_msg("'%s' (host_optional %d) refused: %s", text, host_optional, err);
+	if (fc_net_parse_addr(text, flags, &a, err, sizeof(err)) != 0)
+		fail_msg("'%s' (flags %d) refused: %s", text, flags, err);
 	assert_string_equal(a.host, host);
 	assert_int_equal(a.port, port);
 }
 
-static void parse_bad(const char *text, int host_optional, const char *expect_in_err)
+static void parse_bad(const char *text, int flags, const char *expect_in_err)
 {
 	struct fc_addr a;
 	char err[256] = "";
 
-	if (fc_net_parse_addr(text, host_optional, &a, err, sizeof(err)) == 0)
-		fail_msg("'%s' (host_optional %d) accepted as host '%s' port %u", text,
-			 host_optional, a.host, a.port);
+	if (fc_net_parse_addr(text, flags, &a, err, sizeof(err)) == 0)
+		fail_msg("'%s' (flags %d) accepted as host '%s' port %u", text, flags, a.host,
+			 a.port);
 	assert_contains(err, expect_in_err);
 }
 
-/* HOST:PORT, [V6]:PORT and, with host_optional, a bare PORT parse into host and port. */
+/* HOST:PORT, [V6]:PORT and, with the host optional, a bare PORT parse into host and port. */
 static void test_parse_good(void **state)
 {
 	(void)state;
@@ -710,16 +710,124 @@ static void test_writev_count(void **state)
 	close_pair(sv);
 }
 
+/* IPv6 addresses: "[::1]:7373" everywhere; a bare "::1" (any IPv6 address without brackets) is an
+ * address without a port, never host ":" and port 1; with the port optional, "::1" and "[::1]"
+ * take the default port. */
+static void test_parse_ipv6(void **state)
+{
+	(void)state;
+	parse_ok("::1", FC_NET_PORT_OPTIONAL, "::1", FC_NET_DEFAULT_PORT);
+	parse_ok("[::1]", FC_NET_PORT_OPTIONAL, "::1", FC_NET_DEFAULT_PORT);
+	parse_ok("[::1]:8000", FC_NET_PORT_OPTIONAL, "::1", 8000);
+	parse_ok("2001:db8::7373", FC_NET_PORT_OPTIONAL, "2001:db8::7373", FC_NET_DEFAULT_PORT);
+	parse_ok("fe80::1%lo", FC_NET_PORT_OPTIONAL, "fe80::1%lo", FC_NET_DEFAULT_PORT);
+	parse_ok("::ffff:127.0.0.1", FC_NET_PORT_OPTIONAL, "::ffff:127.0.0.1", FC_NET_DEFAULT_PORT);
+	parse_ok("::", FC_NET_PORT_OPTIONAL, "::", FC_NET_DEFAULT_PORT);
+	parse_ok("[::]:7373", FC_NET_HOST_OPTIONAL, "::", 7373);
+	/* Names and IPv4 addresses, with the port optional. */
+	parse_ok("camera-host", FC_NET_PORT_OPTIONAL, "camera-host", FC_NET_DEFAULT_PORT);
+	parse_ok("10.0.0.7", FC_NET_PORT_OPTIONAL, "10.0.0.7", FC_NET_DEFAULT_PORT);
+	parse_ok("camera-host:80", FC_NET_PORT_OPTIONAL, "camera-host", 80);
+	/* Where a port is needed, a bare IPv6 address is refused with the way to write one. */
+	parse_bad("::1", 0, "'::1': no port; write it [::1]:PORT (for example [::1]:7373)");
+	parse_bad("::1", FC_NET_HOST_OPTIONAL, "[::1]:PORT");
+	parse_bad("[::1]", FC_NET_HOST_OPTIONAL, "[::1]:PORT");
+	parse_bad("camera-host", 0, "HOST:PORT");
+	/* Two colons or more that are not an IPv6 address: neither, said so. */
+	parse_bad("host:80:81", 0, "'host:80:81' is neither HOST:PORT nor an IPv6 address");
+	parse_bad("host:80:81", FC_NET_PORT_OPTIONAL, "[ADDR]:PORT");
+	parse_bad("::1:", FC_NET_PORT_OPTIONAL, "'::1:'");
+	parse_bad(":::1", FC_NET_PORT_OPTIONAL, "':::1'");
+	parse_bad("::1::", FC_NET_HOST_OPTIONAL, "'::1::'");
+	/* The port optional, but not 0 nor out of range; the host still needed. */
+	parse_bad("[::1]:0", FC_NET_PORT_OPTIONAL, "above 0");
+	parse_bad("camera-host:0", FC_NET_PORT_OPTIONAL, "above 0");
+	parse_bad("[::1]:65536", FC_NET_PORT_OPTIONAL, "0 to 65535");
+	parse_bad("[]", FC_NET_PORT_OPTIONAL, "'[]'");
+	parse_bad("", FC_NET_PORT_OPTIONAL, "''");
+	parse_bad("[::1]x", FC_NET_PORT_OPTIONAL, "[ADDR]:PORT");
+}
+
+/* From the text a person types to a connection over IPv6 loopback: "[::1]:0" to listen,
+ * "[::1]:PORT" to dial; the listening socket is IPv6, bound to ::1 only (skipped without IPv6). */
+static void test_parsed_v6_connects(void **state)
+{
+	struct fc_addr la, ca;
+	struct sockaddr_in6 bound;
+	socklen_t blen = sizeof(bound);
+	char err[256] = "";
+	char text[64];
+	char peer[64] = "";
+	int lfd, cfd, sfd;
+
+	(void)state;
+	assert_int_equal(fc_net_parse_addr("[::1]:0", FC_NET_HOST_OPTIONAL, &la, err, sizeof(err)),
+			 0);
+	lfd = fc_net_listen(&la, err, sizeof(err));
+	if (lfd < 0) {
+		print_message("no IPv6 loopback here (%s); skipping\n", err);
+		skip();
+	}
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&bound, &blen), 0);
+	assert_int_equal(bound.sin6_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&bound.sin6_addr));
+	snprintf(text, sizeof(text), "[::1]:%u", fc_net_local_port(lfd));
+	assert_int_equal(fc_net_parse_addr(text, 0, &ca, err, sizeof(err)), 0);
+	cfd = fc_net_connect(&ca, LONG_MS, err, sizeof(err));
+	if (cfd < 0)
+		fail_msg("connect to %s: %s", text, err);
+	sfd = fc_net_accept(lfd, LONG_MS, peer, sizeof(peer), err, sizeof(err));
+	if (sfd < 0)
+		fail_msg("accept: %s", err);
+	assert_true(strncmp(peer, "[::1]:", 6) == 0);
+	exchange(cfd, sfd, 100, 2);
+	close(cfd);
+	close(sfd);
+	close(lfd);
+}
+
+/* A listener on every address (host "") takes IPv6 loopback connections too. */
+static void test_any_listener_takes_v6(void **state)
+{
+	struct fc_addr la = { .host = "" };
+	struct fc_addr ca = { .host = "::1" };
+	char err[256] = "";
+	char peer[64] = "";
+	int lfd, cfd, sfd;
+
+	(void)state;
+	lfd = fc_net_listen(&la, err, sizeof(err));
+	if (lfd < 0)
+		fail_msg("listen on every address: %s", err);
+	ca.port = fc_net_local_port(lfd);
+	cfd = fc_net_connect(&ca, LONG_MS, err, sizeof(err));
+	if (cfd < 0) {
+		close(lfd);
+		print_message("no IPv6 loopback here (%s); skipping\n", err);
+		skip();
+	}
+	sfd = fc_net_accept(lfd, LONG_MS, peer, sizeof(peer), err, sizeof(err));
+	if (sfd < 0)
+		fail_msg("accept: %s", err);
+	assert_true(strncmp(peer, "[::1]:", 6) == 0);
+	close(cfd);
+	close(sfd);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_parse_host_too_long),
+		cmocka_unit_test(test_parse_ipv6),
 		cmocka_unit_test(test_addr_str),
 		cmocka_unit_test(test_tcp_round_trip),
 		cmocka_unit_test(test_connect_by_name),
 		cmocka_unit_test(test_tcp_round_trip_v6),
+		cmocka_unit_test(test_parsed_v6_connects),
+		cmocka_unit_test(test_any_listener_takes_v6),
 		cmocka_unit_test(test_listen_twice),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_accept_timeout),

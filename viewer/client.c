@@ -319,7 +319,9 @@ static void *client_main(void *arg)
 			last_rx = now;
 			if (on_message(c, &m, now, now_real) < 0)
 				break;
-		} else if (now - last_rx > dead) {
+		} else if (now - last_rx > dead && now - fc_conn_heard_ns(c->conn) > dead) {
+			/* Silent: no whole message, and no byte of one either (a large frame on
+			 * a slow link may take longer than `dead` to arrive, and is not silence). */
 			snprintf(c->reason, sizeof(c->reason),
 				 "the sender has been silent for %d ms; giving up",
 				 c->cfg.dead_after_ms);

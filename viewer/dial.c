@@ -58,7 +58,8 @@ static void attempt(struct fc_dial *d)
 	}
 	d->conn = fc_conn_new(fd, peer, d->cfg.max_message, d->cfg.stall_ms);
 	if (!d->conn) {
-		snprintf(d->err, sizeof(d->err), "out of memory for the connection to %s", peer);
+		snprintf(d->err, sizeof(d->err), "cannot set up the connection to %s: %s", peer,
+			 strerror(errno));
 		return;
 	}
 	if (d->cfg.greet && d->cfg.greet(d->conn, d->cfg.greet_arg, d->err, sizeof(d->err)) < 0) {

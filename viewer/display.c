@@ -30,6 +30,8 @@ struct fc_display {
 	int banner_scale;
 	int banner_w;
 	int banner_h;
+	char failed[256];    /* the attempts at a window that failed (make_window) */
+	char described[320]; /* what fc_display_renderer says */
 };
 
 /* Whether the renderer is OpenGL drawn by the CPU (Mesa's llvmpipe, softpipe or swrast: a machine
@@ -51,30 +53,136 @@ static bool gl_on_cpu(SDL_Renderer *r)
 			strstr(name, "Software Rasterizer"));
 }
 
-/* A window with SDL's preferred renderer, or its software renderer where OpenGL would run on the
- * CPU anyway (unless SDL_RENDER_DRIVER names one). */
-static int make_window(struct fc_display *d, const char *title, bool software)
+/* Where a window of the picture's size goes: the largest size of the picture's shape, at most the
+ * picture itself, that fits the usable area of the display (the screen less panels and docks,
+ * and less the window manager's frame once it is known), centred in it. A picture as large as
+ * the screen or larger is thus scaled down, never placed partly off screen. */
+static SDL_Rect place(SDL_Window *window, int pic_w, int pic_h, SDL_Rect *usable)
 {
-	d->window = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
-				     d->pic_w ? d->pic_w : 640, d->pic_h ? d->pic_h : 480,
-				     SDL_WINDOW_RESIZABLE);
-	if (d->window)
-		d->renderer =
-		    SDL_CreateRenderer(d->window, -1, software ? SDL_RENDERER_SOFTWARE : 0);
-	if (!d->renderer)
-		return -1;
-	if (software || SDL_GetHint(SDL_HINT_RENDER_DRIVER) || !gl_on_cpu(d->renderer))
-		return 0;
-	SDL_DestroyRenderer(d->renderer);
-	SDL_DestroyWindow(d->window); /* made for OpenGL: start afresh */
-	d->renderer = NULL;
-	d->window = NULL;
-	if (make_window(d, title, true) == 0)
-		return 0;
+	int index = window ? SDL_GetWindowDisplayIndex(window) : 0;
+	int top = 0, left = 0, bottom = 0, right = 0;
+	SDL_Rect area;
+	SDL_Rect r = { SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, pic_w, pic_h };
+
+	if (index < 0 || SDL_GetDisplayUsableBounds(index, &area) < 0 || area.w <= 0 ||
+	    area.h <= 0) {
+		*usable = (SDL_Rect){ 0 };
+		return r; /* no display to measure: the picture's size, and SDL centres it */
+	}
+	/* The frame around the window (0 where there is none, or none is known yet). */
+	if (window && SDL_GetWindowBordersSize(window, &top, &left, &bottom, &right) == 0) {
+		area.x += left;
+		area.y += top;
+		area.w -= left + right;
+		area.h -= top + bottom;
+	}
+	if (area.w < 1)
+		area.w = 1;
+	if (area.h < 1)
+		area.h = 1;
+	if (r.w > area.w || r.h > area.h) {
+		if ((long)area.w * pic_h > (long)area.h * pic_w) {
+			r.h = area.h;
+			r.w = (int)((long)area.h * pic_w / pic_h);
+		} else {
+			r.w = area.w;
+			r.h = (int)((long)area.w * pic_h / pic_w);
+		}
+		if (r.w < 1)
+			r.w = 1;
+		if (r.h < 1)
+			r.h = 1;
+	}
+	r.x = area.x + (area.w - r.w) / 2;
+	r.y = area.y + (area.h - r.h) / 2;
+	*usable = area;
+	return r;
+}
+
+/* Sizes the window for the picture (place), where it is if it fits there whole (a person may
+ * have moved it), else centred. */
+static void fit_window(struct fc_display *d)
+{
+	SDL_Rect area;
+	SDL_Rect r = place(d->window, d->pic_w ? d->pic_w : 640, d->pic_h ? d->pic_h : 480, &area);
+	int x, y;
+
+	SDL_SetWindowSize(d->window, r.w, r.h);
+	SDL_GetWindowPosition(d->window, &x, &y);
+	if (area.w &&
+	    (x < area.x || y < area.y || x + r.w > area.x + area.w || y + r.h > area.y + area.h))
+		SDL_SetWindowPosition(d->window, r.x, r.y);
+}
+
+static void drop_window(struct fc_display *d)
+{
+	if (d->renderer)
+		SDL_DestroyRenderer(d->renderer);
 	if (d->window)
 		SDL_DestroyWindow(d->window);
+	d->renderer = NULL;
 	d->window = NULL;
-	return make_window(d, title, false);
+}
+
+/* Adds "what: SDL's error" to the attempts that failed, each once. */
+static void failed(struct fc_display *d, const char *what)
+{
+	size_t n = strlen(d->failed);
+
+	snprintf(d->failed + n, sizeof(d->failed) - n, "%s%s: %s", n ? "; " : "", what,
+		 SDL_GetError());
+}
+
+/* One attempt: a window, placed for the picture, with SDL's preferred renderer (flags 0) or its
+ * software one. 0; or, with nothing made and the failure noted, -1 (no such renderer) or -2 (no
+ * window at all). */
+static int try_window(struct fc_display *d, const char *title, Uint32 flags, const char *what)
+{
+	SDL_Rect area;
+	SDL_Rect r = place(NULL, d->pic_w ? d->pic_w : 640, d->pic_h ? d->pic_h : 480, &area);
+
+	d->window = SDL_CreateWindow(title, r.x, r.y, r.w, r.h, SDL_WINDOW_RESIZABLE);
+	if (!d->window) {
+		failed(d, "window");
+		return -2;
+	}
+	d->renderer = SDL_CreateRenderer(d->window, -1, flags);
+	if (!d->renderer) {
+		failed(d, what);
+		drop_window(d);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The window, in at most three attempts in a fixed order, each failure noted once (d->failed):
+ *
+ * 1. SDL's preferred renderer (or the one SDL_RENDER_DRIVER names); kept unless it is OpenGL
+ *    drawn by the CPU, where SDL's software renderer draws the same picture cheaper;
+ * 2. SDL's software renderer, if the first failed or was set aside;
+ * 3. the preferred renderer again, if it worked but was set aside and the software one failed.
+ *
+ * A window that cannot be made at all ends the attempts: no renderer would help.
+ */
+static int make_window(struct fc_display *d, const char *title)
+{
+	int rc = try_window(d, title, 0, "SDL's preferred renderer");
+	bool set_aside = rc == 0;
+
+	if (rc == 0) {
+		if (SDL_GetHint(SDL_HINT_RENDER_DRIVER) || !gl_on_cpu(d->renderer))
+			return 0;
+		drop_window(d); /* made for OpenGL: start afresh */
+	} else if (rc == -2) {
+		return -1;
+	}
+	rc = try_window(d, title, SDL_RENDERER_SOFTWARE, "software renderer");
+	if (rc == 0)
+		return 0;
+	if (!set_aside || rc == -2)
+		return -1;
+	return try_window(d, title, 0, "OpenGL drawn by the CPU") == 0 ? 0 : -1;
 }
 
 struct fc_display *fc_display_open(const char *title, int width, int height, char *err,
@@ -96,11 +204,12 @@ struct fc_display *fc_display_open(const char *title, int width, int height, cha
 		d->pic_w = width;
 		d->pic_h = height;
 	}
-	if (make_window(d, title, false) < 0) {
-		snprintf(err, errlen, "cannot open a window: %s", SDL_GetError());
+	if (make_window(d, title) < 0) {
+		snprintf(err, errlen, "cannot open a window: %s", d->failed);
 		fc_display_close(d);
 		return NULL;
 	}
+	fit_window(d); /* the window manager's frame, if any, is known now */
 	SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
 	SDL_SetRenderDrawColor(d->renderer, 0, 0, 0, 255);
 	SDL_RenderClear(d->renderer);
@@ -208,7 +317,7 @@ static void picture_size(struct fc_display *d, int w, int h)
 	d->pic_w = w;
 	d->pic_h = h;
 	if (!d->fullscreen)
-		SDL_SetWindowSize(d->window, w, h);
+		fit_window(d);
 }
 
 int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, int src_width,
@@ -374,8 +483,12 @@ bool fc_display_poll(struct fc_display *d)
 const char *fc_display_renderer(struct fc_display *d)
 {
 	SDL_RendererInfo info;
+	const char *name = SDL_GetRendererInfo(d->renderer, &info) == 0 ? info.name : "unknown";
 
-	return SDL_GetRendererInfo(d->renderer, &info) == 0 ? info.name : "unknown";
+	if (!d->failed[0])
+		return name;
+	snprintf(d->described, sizeof(d->described), "%s, after these failed: %s", name, d->failed);
+	return d->described;
 }
 
 void fc_display_title(struct fc_display *d, const char *title)

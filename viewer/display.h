@@ -11,7 +11,9 @@
  * a frame may be a smaller rendition (its sides halved, fitted to the link), which is drawn scaled
  * up to fill the area the full picture would, so the window never jumps when the rendition
  * changes. It is sized once, from the picture's size, and again only if that size changes (a
- * sender back with another camera size).
+ * sender back with another camera size). It opens centred in the display's usable area (the
+ * screen less panels and docks), and a picture that would not fit there whole (as large as the
+ * screen, or larger) gets a window scaled down to fit, of the picture's shape.
  *
  * SDL wants its video calls on the main thread: every function here is called from the main
  * (display) thread only. Errors come back as text; nothing here prints.
@@ -57,7 +59,9 @@ void fc_display_title(struct fc_display *d, const char *title);
 
 /* The SDL renderer drawing the window ("opengl", "software", ...), for the log. Where OpenGL
  * would be drawn by the CPU (no GPU), the window uses SDL's software renderer, which draws the
- * IYUV texture cheaper there. */
+ * IYUV texture cheaper there. A window takes at most three attempts (display.c, make_window);
+ * when some failed before one worked, this says which and why, each once: "software, after these
+ * failed: SDL's preferred renderer: ...". */
 const char *fc_display_renderer(struct fc_display *d);
 
 #endif

@@ -41,10 +41,8 @@
 #define CONNECT_TIMEOUT_MS 5000
 /* A sender that leaves a message half-sent for this long is cut off. */
 #define STALL_MS 5000
-/* No frame on screen for this long (or three frame periods, if longer) is a stalled stream; the
- * stall banner is then redrawn this often, so that its seconds count. */
-#define STALLED_AFTER_NS (750 * FC_NS_PER_MS)
-#define BANNER_EVERY_NS	 (100 * FC_NS_PER_MS)
+/* The stall banner is redrawn this often, so that its seconds count. */
+#define BANNER_EVERY_NS (100 * FC_NS_PER_MS)
 
 static volatile sig_atomic_t got_signal;
 
@@ -358,6 +356,8 @@ static void watch(struct viewer *v, uint64_t now)
 	struct fc_stall_input in = {
 		.connected = v->client != NULL,
 		.listening = v->lfd >= 0,
+		/* v->sender is the dial thread's only while no stream runs */
+		.fps_milli = v->client ? v->sender.fps_milli : 0,
 		.budget_ns = v->budget_ns,
 	};
 	char text[256];
@@ -623,11 +623,7 @@ int main(int argc, char **argv)
 	}
 	fc_report_init(&v.report, v.budget_ns, fc_clock_now_ns());
 	fc_report_clock_mode(&v.report, v.o.clock);
-	fc_stall_init(&v.stall,
-		      v.sender.fps_milli && 3000000000000ull / v.sender.fps_milli > STALLED_AFTER_NS
-			  ? 3000000000000ull / v.sender.fps_milli
-			  : STALLED_AFTER_NS,
-		      fc_clock_now_ns());
+	fc_stall_init(&v.stall, fc_clock_now_ns());
 	if (v.o.seconds > 0)
 		v.end_ns = fc_clock_now_ns() + (uint64_t)(v.o.seconds * 1e9);
 	if (start_stream(&v, conn, &v.sender)) {

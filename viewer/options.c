@@ -118,7 +118,6 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 	};
 	const char *target = NULL;
 	char err[256] = "";
-	char withport[FC_NET_HOST_MAX + 16];
 	long n;
 	int c;
 
@@ -223,11 +222,8 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 	}
 	if (target) {
 		/* A bare host means the default port. */
-		if (!strchr(target, ':') || (target[0] == '[' && !strstr(target, "]:")))
-			snprintf(withport, sizeof(withport), "%s:%d", target, FC_NET_DEFAULT_PORT);
-		else
-			snprintf(withport, sizeof(withport), "%s", target);
-		if (fc_net_parse_addr(withport, 0, &o->addr, err, sizeof(err)) < 0) {
+		if (fc_net_parse_addr(target, FC_NET_PORT_OPTIONAL, &o->addr, err, sizeof(err)) <
+		    0) {
 			fprintf(stderr, "freshcam-view: %s\n", err);
 			return -1;
 		}

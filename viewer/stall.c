@@ -3,10 +3,24 @@
 #include <stdio.h>
 #include <string.h>
 
-void fc_stall_init(struct fc_stall *s, uint64_t after_ns, uint64_t now_ns)
+uint64_t fc_stall_after_ns(uint32_t fps_milli, uint64_t budget_ns)
+{
+	/* A frame period is 1000 s / fps_milli; a rate not known is as slow as can be. */
+	uint64_t periods =
+	    fps_milli ? FC_STALL_PERIODS * 1000000000000ull / fps_milli : FC_STALL_MAX_NS;
+	uint64_t budgets =
+	    budget_ns < FC_STALL_MAX_NS ? FC_STALL_MIN_BUDGETS * budget_ns : FC_STALL_MAX_NS;
+	uint64_t after = periods > budgets ? periods : budgets;
+
+	if (after < FC_STALL_MIN_NS)
+		after = FC_STALL_MIN_NS;
+	return after < FC_STALL_MAX_NS ? after : FC_STALL_MAX_NS;
+}
+
+void fc_stall_init(struct fc_stall *s, uint64_t now_ns)
 {
 	memset(s, 0, sizeof(*s));
-	s->after_ns = after_ns;
+	s->after_ns = FC_STALL_MAX_NS;
 	s->shown_ns = now_ns;
 	s->mark_ns = now_ns;
 	s->received_ns = now_ns;
@@ -39,6 +53,10 @@ bool fc_stall_update(struct fc_stall *s, uint64_t now_ns, const struct fc_stall_
 	enum fc_stall_why why;
 	enum fc_stall_why was = s->why;
 
+	if (in->connected) {
+		s->after_ns = fc_stall_after_ns(in->fps_milli, in->budget_ns);
+		s->period_ns = in->fps_milli ? 1000000000000ull / in->fps_milli : 0;
+	}
 	if (s->fresh) {
 		s->older = s->newer = in->live.c;
 		s->mark_ns = now_ns;
@@ -110,7 +128,12 @@ static void detail(const struct fc_stall *s, char *buf, size_t len)
 		snprintf(buf, len, "the sender's camera is gone; it retries every second");
 		break;
 	case FC_STALL_SILENT:
-		snprintf(buf, len, "no frames from the sender");
+		/* A sender slower than the bound on `after`: not a fault, but still no live picture. */
+		if (s->period_ns > s->after_ns)
+			snprintf(buf, len, "no frames from the sender (it sends one every %.1f s)",
+				 (double)s->period_ns / 1e9);
+		else
+			snprintf(buf, len, "no frames from the sender");
 		break;
 	case FC_STALL_LATE:
 		if (s->bound_ns == UINT64_MAX || s->bound_ns == 0)

@@ -9,6 +9,11 @@ from screenshots (xwd, parsed here: standard library only).
 - A smaller rendition (the sender fits the frames to a narrow link, here tools/lagproxy's rate
   cap): the window keeps the picture's size and the picture fills it as the full one would (the
   stamp and the bar where they are in the full picture), and the title says what arrives.
+- A picture as large as the screen (1280x720 on 1280x800), and one larger (1280x960): the window
+  lies wholly on the screen, centred, of the picture's shape (scaled down where it must be), and
+  shows the picture.
+- A screen no renderer can draw on (8 bits deep): the viewer says each attempt at a window that
+  failed, once, and streams headless.
 
 Needs Xvfb (xvfb), xwd (x11-apps), xwininfo and xprop (x11-utils): tools/check installs them. Without
 them the test says "skipped" and passes, so that a bare build still runs its other tests."""
@@ -68,6 +73,16 @@ def find_window(display, timeout=8):
                     return m.group(1)
         time.sleep(0.2)
     raise AssertionError("no freshcam-view window appeared")
+
+
+def window_geometry(display, wid):
+    """(x, y, width, height) of the window on the screen, as xwininfo measures it."""
+    out = subprocess.run(["xwininfo", "-id", wid, "-display", display], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, timeout=10).stdout
+    field = {k: int(re.search(rf"{k}:\s+(-?\d+)", out).group(1))
+             for k in ("Absolute upper-left X", "Absolute upper-left Y", "Width", "Height")}
+    return (field["Absolute upper-left X"], field["Absolute upper-left Y"], field["Width"],
+            field["Height"])
 
 
 class Shot:
@@ -335,5 +350,89 @@ def test_window_rendition():
         xvfb.wait(10)
 
 
+SCREEN_W, SCREEN_H = 1280, 800
+
+
+def test_window_fits_screen():
+    """a picture as large as the screen, or larger, gets a window wholly on it, centred"""
+    if missing_tools():
+        return
+    for pic_w, pic_h in ((1280, 720), (1280, 960)):
+        xv, display = start_xvfb_screen(f"{SCREEN_W}x{SCREEN_H}x24")
+        try:
+            port = fc.free_port()
+            s = fc.sender("--size", f"{pic_w}x{pic_h}", "--fps", "10", port=port,
+                          name=f"fit{pic_h}-send")
+            fc.wait_listening(port)
+            v, wid = open_viewer(display, port, name=f"fit{pic_h}-view")
+            # The window's size settles when the first picture is drawn (the HELLO's size).
+            end = time.monotonic() + 5
+            while True:
+                x, y, w, h = window_geometry(display, wid)
+                if time.monotonic() > end or (w >= SCREEN_W or h >= SCREEN_H):
+                    break
+                time.sleep(0.2)
+            what = f"a {pic_w}x{pic_h} picture on a {SCREEN_W}x{SCREEN_H} screen"
+            fc.check(x >= 0 and y >= 0 and x + w <= SCREEN_W and y + h <= SCREEN_H,
+                     f"{what}: the window ({w}x{h} at {x},{y}) lies wholly on the screen", v)
+            fc.check(abs(w * pic_h - h * pic_w) <= max(pic_w, pic_h),
+                     f"{what}: the window ({w}x{h}) has the picture's shape", v)
+            fc.check((w, h) == (pic_w, pic_h) if pic_h <= SCREEN_H
+                     else (w == SCREEN_W or h == SCREEN_H),
+                     f"{what}: the window ({w}x{h}) is as large as fits, no larger than the "
+                     "picture", v)
+            fc.check(abs(x - (SCREEN_W - w) // 2) <= 1 and abs(y - (SCREEN_H - h) // 2) <= 1,
+                     f"{what}: the window ({w}x{h} at {x},{y}) is centred", v)
+            # The picture fills the window: the bar's centre where it is in the picture.
+            bar_at = (int(w * 0.72), int(h * 0.62))
+            shot = wait_shot(display, wid, lambda sh: close(sh.mean(*bar_at), BAR_RGB, 40), 8)
+            bar = shot.mean(*bar_at)
+            fc.check(close(bar, BAR_RGB, 40), f"{what}: the picture fills the window (the bar's "
+                     f"centre {tuple(round(c) for c in bar)} vs {BAR_RGB})", v)
+            fc.check(v.stop() == 0, "the viewer stops cleanly on SIGTERM", v)
+            s.stop()
+        finally:
+            xv.terminate()
+            xv.wait(10)
+
+
+def test_window_no_renderer():
+    """a screen no renderer can draw on: each failed attempt said once, then headless"""
+    if missing_tools():
+        return
+    xv, display = start_xvfb_screen("1024x768x8")  # no renderer in SDL draws 8 bits deep
+    try:
+        port = fc.free_port()
+        s = fc.sender("--size", "320x240", "--fps", "10", port=port, name="nor-send")
+        fc.wait_listening(port)
+        env = dict(os.environ, DISPLAY=display)
+        env.pop("WAYLAND_DISPLAY", None)
+        env.pop("SDL_VIDEODRIVER", None)
+        env.pop("SDL_RENDER_DRIVER", None)
+        env["ASAN_OPTIONS"] = f"{os.environ.get('ASAN_OPTIONS', '')}:detect_leaks=0".lstrip(":")
+        v = fc.Proc("nor-view", [os.path.join(fc.BIN, "freshcam-view"), f"127.0.0.1:{port}",
+                                 "--seconds", "2"], env=env)
+        rc = v.wait(30)
+        out = v.output()
+        line = next((l for l in out.splitlines() if "cannot open a window" in l), "")
+        fc.check(rc == 0 and "running headless" in line,
+                 f"the viewer runs headless (exit {rc}): '{line}'", v)
+        fc.check(line.count("SDL's preferred renderer:") == 1
+                 and line.count("software renderer:") == 1,
+                 "it says each renderer that failed, once: SDL's preferred, then software", v)
+        fc.check("shown" in out, "it streams anyway", v)
+        s.stop()
+    finally:
+        xv.terminate()
+        xv.wait(10)
+
+
+def start_xvfb_screen(screen):
+    try:
+        return xvfb.start(screen)
+    except RuntimeError as e:
+        raise AssertionError(str(e))
+
+
 if __name__ == "__main__":
-    fc.main(test_window, test_window_rendition)
+    fc.main(test_window, test_window_rendition, test_window_fits_screen, test_window_no_renderer)
