@@ -156,14 +156,23 @@ static uint64_t period_ns(const struct fc_capture *c)
 /*
  * --encoders auto: more threads only when one cannot keep up, since each costs a little CPU
  * (its wake-up, its band's headers) and buys nothing while frames are done well within their
- * period. Once a second, from that second's mean encode time: one thread more when encoding
- * takes over 3/4 of the period (frames would wait, or the rate drop); one fewer when the work,
- * spread over one fewer, would still take under half of it.
+ * period: one thread more when encoding takes over 3/4 of the period (frames would wait, or the
+ * rate drop); one fewer when the work, spread over one fewer, would still take under half of it.
  */
+int fc_capture_encoders_next(uint64_t mean_ns, uint64_t period_ns, int threads, int max)
+{
+	if (mean_ns * 4 > period_ns * 3 && threads < max)
+		return threads + 1;
+	if (threads > 1 && mean_ns * (uint64_t)threads / (uint64_t)(threads - 1) * 2 < period_ns)
+		return threads - 1;
+	return threads;
+}
+
+/* Once a second, from that second's mean encode time, the rule above. */
 static void adapt_threads(struct fc_capture *c, uint64_t encode_ns, uint64_t now)
 {
 	uint64_t period = period_ns(c), mean;
-	int want = c->threads;
+	int want;
 
 	if (!c->adapt)
 		return;
@@ -174,11 +183,7 @@ static void adapt_threads(struct fc_capture *c, uint64_t encode_ns, uint64_t now
 	if (now - c->adapt_start_ns < FC_NS_PER_S)
 		return;
 	mean = c->adapt_sum_ns / c->adapt_count;
-	if (mean * 4 > period * 3 && c->threads < c->threads_max)
-		want = c->threads + 1;
-	else if (c->threads > 1 &&
-		 mean * (uint64_t)c->threads / (uint64_t)(c->threads - 1) * 2 < period)
-		want = c->threads - 1;
+	want = fc_capture_encoders_next(mean, period, c->threads, c->threads_max);
 	if (want != c->threads) {
 		c->threads = fc_encoder_use_threads(c->encoder, want);
 		fc_info("encoding on %d thread%s: a frame took %.1f ms of its %.1f ms", c->threads,

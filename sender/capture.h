@@ -82,4 +82,9 @@ void fc_capture_stop(struct fc_capture *c);
 /* Copies the counters out and resets the per-interval histogram. */
 void fc_capture_stats(struct fc_capture *c, struct fc_capture_stats *out);
 
+/* --encoders auto's rule, applied by the capture thread once a second: the threads to encode on
+ * next (1..max), from the mean time a picture took to encode over that second, the frame
+ * period and the threads in use. Pure, so that it is tested without timing the machine. */
+int fc_capture_encoders_next(uint64_t mean_ns, uint64_t period_ns, int threads, int max);
+
 #endif
