@@ -24,6 +24,8 @@
 /* Frames kept for reuse: the slot's, one per session being sent, and the one being made. */
 #define POOL_KEEP	8
 #define REOPEN_EVERY_NS FC_NS_PER_S
+/* A camera frame this old when dequeued is worth a word: no camera's readout takes so long. */
+#define OLD_FRAME_NS FC_NS_PER_S
 
 struct fc_capture {
 	struct fc_capture_cfg cfg;
@@ -40,7 +42,9 @@ struct fc_capture {
 	struct fc_photo *photo;
 	struct fc_v4l2 *cam;
 	struct fc_v4l2_info cam_info;
-	bool said_clock;
+	bool said_clock;    /* the driver gives no monotonic timestamps */
+	bool said_bad_time; /* a frame's timestamp could not be true */
+	bool said_old;	    /* a frame was seconds old when dequeued */
 	bool said_encode;
 	/* --encoders auto: threads in use, at most threads_max, and the encode times of this second
 	 * that decide (capture thread). */
@@ -307,6 +311,43 @@ static int open_camera(struct fc_capture *c, enum fc_v4l2_failure *why, char *er
 	return c->cam ? 0 : -1;
 }
 
+/*
+ * Whether a camera frame's age can be known, saying once per kind what is wrong with its time.
+ * A frame whose stamp cannot be true is dropped and counted (bad_time): it could pass for a new
+ * one, and as a stale notice it would carry an age made up here. A stamp seconds old is the
+ * frame's true age: it goes out as what it is, too old, and each viewer gets a stale notice.
+ */
+static bool time_known(struct fc_capture *c, const struct fc_v4l2_frame *vf)
+{
+	if (vf->time == FC_V4L2_TIME_BAD) {
+		count(c, &c->stats.bad_time, 1);
+		if (!c->said_bad_time)
+			fc_warn("camera %s: a frame's timestamp is %s, under the driver's "
+				"CLOCK_MONOTONIC flag: its age cannot be known, so such frames are "
+				"dropped, never shown as new (counted as bad_timestamp)",
+				c->cfg.device,
+				vf->capture_ns ? "later than the moment it was dequeued" : "zero");
+		c->said_bad_time = true;
+		return false;
+	}
+	if (vf->time == FC_V4L2_TIME_DEQUEUE && !c->said_clock) {
+		fc_warn("%s gives no monotonic timestamps: ages count from when frames are "
+			"dequeued, so they leave out the camera's own readout",
+			c->cfg.device);
+		c->said_clock = true;
+	}
+	if (vf->time == FC_V4L2_TIME_DRIVER && !c->said_old &&
+	    vf->dequeue_ns - vf->capture_ns >= OLD_FRAME_NS) {
+		fc_warn(
+		    "camera %s: a frame was already %.1f s old when dequeued, by its driver's "
+		    "timestamp: such frames go out as too old, never as new (if every frame is, "
+		    "the driver's clock is not CLOCK_MONOTONIC)",
+		    c->cfg.device, (double)(vf->dequeue_ns - vf->capture_ns) / 1e9);
+		c->said_old = true;
+	}
+	return true;
+}
+
 /* Makes and publishes the frame for one camera buffer. */
 static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 {
@@ -314,12 +355,8 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 	int h = c->cam_info.got.height;
 	uint64_t seq = fc_slot_seq(c->slot) + 1;
 
-	if (!vf->driver_time && !c->said_clock) {
-		fc_warn("%s gives no monotonic timestamps: ages count from when frames are "
-			"dequeued, so they leave out the camera's own readout",
-			c->cfg.device);
-		c->said_clock = true;
-	}
+	if (!time_known(c, vf))
+		return;
 	if (c->cam_info.got.fourcc == V4L2_PIX_FMT_YUYV) {
 		/* Rows may be padded: the driver's bytesperline, at least two bytes a pixel. */
 		size_t bpl = c->cam_info.got.bytesperline >= w * 2

@@ -106,6 +106,9 @@ static void capture_line(struct line *l, const struct capture_figures *c, int nv
 		add(l, ", camera: %llu broken, %llu dropped, lost %llu time%s",
 		    (unsigned long long)c->cs.broken, (unsigned long long)c->cs.dropped,
 		    (unsigned long long)c->cs.lost_events, c->cs.lost_events == 1 ? "" : "s");
+	if (c->cs.bad_time)
+		add(l, ", %llu camera frame%s dropped for a timestamp that cannot be true",
+		    (unsigned long long)c->cs.bad_time, c->cs.bad_time == 1 ? "" : "s");
 }
 
 static void capture_json(struct fc_json *j, const struct capture_figures *c)
@@ -116,6 +119,7 @@ static void capture_json(struct fc_json *j, const struct capture_figures *c)
 	fc_json_uint(j, "broken", c->cs.broken);
 	fc_json_uint(j, "dropped", c->cs.dropped);
 	fc_json_uint(j, "camera_lost", c->cs.lost_events);
+	fc_json_uint(j, "bad_timestamp", c->cs.bad_time);
 	fc_json_uint(j, "encode_failed", c->cs.failed);
 	fc_json_uint(j, "behind", c->cs.behind);
 	fc_json_num(j, "capture_fps", c->fps, 2);

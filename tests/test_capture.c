@@ -263,6 +263,29 @@ static struct fc_capture_stats stats_of(struct rig *r)
 	return st;
 }
 
+/* Waits until the played camera has delivered n more frames than it had. */
+static void wait_delivered(unsigned n)
+{
+	uint64_t end = fc_clock_now_ns() + WAIT_NS;
+	unsigned from;
+
+	pthread_mutex_lock(&m.lock);
+	from = m.delivered;
+	pthread_mutex_unlock(&m.lock);
+	for (;;) {
+		unsigned now_delivered;
+
+		pthread_mutex_lock(&m.lock);
+		now_delivered = m.delivered;
+		pthread_mutex_unlock(&m.lock);
+		if (now_delivered - from >= n)
+			return;
+		if (fc_clock_now_ns() > end)
+			fail_msg("the camera delivered %u frames of %u", now_delivered - from, n);
+		usleep(5000);
+	}
+}
+
 /* The slot's source state, waited for until it is want. */
 static void wait_source(struct rig *r, int want, char *text, size_t len)
 {
@@ -337,6 +360,46 @@ static void test_camera_frames_published(void **state)
 	rig_stop(&r);
 }
 
+/* A frame whose driver timestamp says it is ten seconds old is published as ten seconds old:
+ * every viewer then gets a stale notice for it, never the frame as a new one. */
+static void test_camera_old_frames_keep_their_age(void **state)
+{
+	struct rig r = { 0 };
+	struct fc_frame *f;
+
+	(void)state;
+	mock_set(false, STAMP_OLD);
+	rig_start(&r, true);
+	f = next_frame(&r, 0);
+	assert_true(fc_clock_now_ns() - f->capture_ns >= 9 * FC_NS_PER_S);
+	fc_frame_unref(f);
+	rig_stop(&r);
+}
+
+/* Frames whose timestamps cannot be true (from the future, under the monotonic flag) have no
+ * age that can be known: none is published, each is counted, and the camera's next good frame
+ * is published as usual. */
+static void test_camera_bad_timestamps_dropped(void **state)
+{
+	struct rig r = { 0 };
+	struct fc_capture_stats st;
+	struct fc_frame *f;
+
+	(void)state;
+	mock_set(false, STAMP_FUTURE);
+	rig_start(&r, true);
+	wait_delivered(5);
+	st = stats_of(&r);
+	assert_int_equal(fc_slot_seq(r.slot), 0);
+	assert_true(st.bad_time >= 4);
+	assert_int_equal(st.encoded, 0);
+	mock_set(false, STAMP_NOW);
+	f = next_frame(&r, 0);
+	assert_true(f->capture_ns <= fc_clock_now_ns());
+	fc_frame_unref(f);
+	rig_stop(&r);
+}
+
 /* An unplugged camera makes the source lost (with the device and the reason, for the viewers),
  * is counted once, and is reopened when it is back: the source is live again and frames are
  * published again. */
@@ -392,6 +455,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pattern_publishes_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_camera_frames_published, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_camera_old_frames_keep_their_age, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_camera_bad_timestamps_dropped, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_camera_unplug_retry, setup, teardown),
 		cmocka_unit_test(test_encoders_auto_rule),
 	};
