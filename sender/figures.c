@@ -143,8 +143,8 @@ static void departed(struct line *l, struct fc_json *j, struct fc_server *srv)
 	unsigned n = fc_server_departed(srv, &gone);
 
 	add(l,
-	    " at the end; %u left earlier, sent %llu frames, shown %llu, late %llu, too old to "
-	    "send %llu",
+	    " at the end; %u left earlier, sent %llu frames, accepted %llu, late %llu, too old "
+	    "to send %llu",
 	    n, (unsigned long long)gone.sent, (unsigned long long)gone.accepted,
 	    (unsigned long long)gone.late, (unsigned long long)gone.too_old);
 	fc_json_uint(j, "departed_viewers", n);
@@ -178,7 +178,8 @@ static void shape(char *out, size_t len, const struct fc_session_stats *s)
 }
 
 /* One viewer's part: what it was sent, at which rendition, and what it said of it (its
- * VERDICTs), and the frames not sent because they were already too old. */
+ * VERDICTs: accepted by its age check, or late), and the frames not sent because they were
+ * already too old (stale notices, counted there alone). */
 static void viewer(struct line *l, struct fc_json *j, const struct fc_viewer_stats *v,
 		   const struct fc_figures_prev *p, double dt)
 {
@@ -195,7 +196,7 @@ static void viewer(struct line *l, struct fc_json *j, const struct fc_viewer_sta
 		snprintf(link, sizeof(link), ", link %s%.1f Mbit/s", s->link_lower ? ">" : "~",
 			 (double)s->link_bps / 1e6);
 	add(l,
-	    " | #%u %s %s %.1f KB%s, sent %.1f fps, shown %llu, rejected %llu (%.1f/s), too old "
+	    " | #%u %s %s %.1f KB%s, sent %.1f fps, accepted %llu, late %llu (%.1f/s), too old "
 	    "to send %llu (%.1f/s)",
 	    v->id, v->peer, what, kb, link, (double)frames * per, (unsigned long long)s->accepted,
 	    (unsigned long long)s->late, (double)(s->late - p->late) * per,

@@ -34,6 +34,7 @@ struct pending {
 struct unjudged {
 	uint32_t id;
 	uint64_t seq;
+	bool stale; /* a stale notice: already counted as too old, its VERDICT counts nothing */
 };
 #define UNJUDGED_MAX (2 * FC_PROTO_MAX_WINDOW)
 
@@ -173,7 +174,7 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 	s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
 	s->qlen--;
 	s->sent_q[(s->shead + s->slen++) % UNJUDGED_MAX] =
-	    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq };
+	    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq, .stale = f == NULL };
 	fc_adapt_sent(&s->adapt, head->seq, rung, m.u.frame.jpeg_size, now, tcp);
 	if (!f) {
 		atomic_fetch_add(&s->too_old, 1);
@@ -335,10 +336,13 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 				    s->sent_q[s->shead].id);
 			goto violation;
 		}
+		/* A stale notice is always late at the viewer, and already counted here as too old
+		 * to send: counted once, late is what the viewer rejected of the frames sent. */
+		if (!s->sent_q[s->shead].stale)
+			atomic_fetch_add(
+			    m->u.verdict.kind == FC_VERDICT_ACCEPTED ? &s->accepted : &s->late, 1);
 		s->shead = (s->shead + 1) % UNJUDGED_MAX;
 		s->slen--;
-		atomic_fetch_add(m->u.verdict.kind == FC_VERDICT_ACCEPTED ? &s->accepted : &s->late,
-				 1);
 		atomic_store(&s->last_bound_us, m->u.verdict.bound_us);
 		judged(s, &m->u.verdict);
 		return 0;

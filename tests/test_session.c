@@ -236,7 +236,8 @@ static void test_oldest_request_gets_newest_picture(void **state)
 }
 
 /* A picture already older than the viewer's budget is not sent: a stale notice goes instead (the
- * timings, the picture's size, no bytes), counted as too old to send and not as sent. */
+ * timings, the picture's size, no bytes), counted as too old to send and not as sent; its VERDICT
+ * (late, always) is not counted again as a rejection. */
 static void test_stale_notice(void **state)
 {
 	struct rig r;
@@ -261,6 +262,39 @@ static void test_stale_notice(void **state)
 	assert_int_equal(st.sent, 0);
 	assert_int_equal(st.bytes, 0);
 	assert_int_equal(st.accepted, 0);
+	assert_int_equal(st.late, 0);
+	assert_int_equal(st.last_bound_us, 201000);
+	rig_stop(&r);
+}
+
+/* Each frame offered is counted once: a stale notice as too old, a frame sent as sent and then,
+ * by its VERDICT, as accepted or late; sent + too_old is what was offered, accepted + late what
+ * was judged of what was sent. */
+static void test_each_frame_counted_once(void **state)
+{
+	struct rig r;
+	struct fc_session_stats st;
+
+	(void)state;
+	rig_start(&r, (struct opts){ .budget_us = 80000 });
+	publish(&r, 200);
+	request(&r, 1, 100);
+	expect(&r, FC_MSG_FRAME);
+	verdict(&r, 1, 1, FC_VERDICT_LATE, 201000);
+	publish(&r, 0);
+	request(&r, 2, 200);
+	expect(&r, FC_MSG_FRAME);
+	verdict(&r, 2, 2, FC_VERDICT_LATE, 90000);
+	publish(&r, 0);
+	request(&r, 3, 300);
+	expect(&r, FC_MSG_FRAME);
+	verdict(&r, 3, 3, FC_VERDICT_ACCEPTED, 5000);
+	barrier(&r);
+	st = stats_of(&r);
+	assert_int_equal(st.too_old, 1);
+	assert_int_equal(st.sent, 2);
+	assert_int_equal(st.late, 1);
+	assert_int_equal(st.accepted, 1);
 	rig_stop(&r);
 }
 
@@ -477,6 +511,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_oldest_request_gets_newest_picture),
 		cmocka_unit_test(test_stale_notice),
+		cmocka_unit_test(test_each_frame_counted_once),
 		cmocka_unit_test(test_verdicts_counted),
 		cmocka_unit_test(test_verdict_out_of_order),
 		cmocka_unit_test(test_verdict_on_nothing),
