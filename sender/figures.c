@@ -140,7 +140,8 @@ static void capture_json(struct fc_json *j, const struct capture_figures *c)
 static void departed(struct line *l, struct fc_json *j, struct fc_server *srv)
 {
 	struct fc_session_stats gone = { 0 };
-	unsigned n = fc_server_departed(srv, &gone);
+	unsigned others = 0;
+	unsigned n = fc_server_departed(srv, &gone, &others);
 
 	add(l,
 	    " at the end; %u left earlier, sent %llu frames, accepted %llu, late %llu, too old "
@@ -152,6 +153,9 @@ static void departed(struct line *l, struct fc_json *j, struct fc_server *srv)
 	fc_json_uint(j, "departed_accepted", gone.accepted);
 	fc_json_uint(j, "departed_late", gone.late);
 	fc_json_uint(j, "departed_too_old", gone.too_old);
+	fc_json_uint(j, "other_connections", others);
+	if (others)
+		add(l, "; %u other connection%s (never a viewer)", others, others == 1 ? "" : "s");
 }
 
 /* A viewer's totals at the last tick (all 0 for a new one). */

@@ -46,7 +46,7 @@ struct fc_session {
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_bool done;
-	atomic_bool greeted; /* the HELLO exchange succeeded: a viewer, not just a connection */
+	atomic_bool greeted; /* the HELLO exchange succeeded and it was not refused: a viewer */
 	char peer[64];
 
 	/* Owned by the session thread. */
@@ -601,6 +601,11 @@ void fc_session_stop(struct fc_session *s)
 bool fc_session_done(struct fc_session *s)
 {
 	return atomic_load(&s->done);
+}
+
+bool fc_session_viewer(struct fc_session *s)
+{
+	return atomic_load(&s->greeted);
 }
 
 void fc_session_free(struct fc_session *s)

@@ -85,6 +85,10 @@ void fc_session_stop(struct fc_session *s);
 /* Whether its thread has finished (the session can then be freed without waiting). */
 bool fc_session_done(struct fc_session *s);
 
+/* Whether the connection became a viewer: its HELLO exchange succeeded and it was not refused
+ * (--max-viewers). A port probe, a failed handshake or a refusal never does. */
+bool fc_session_viewer(struct fc_session *s);
+
 /* Stops (if needed), joins and frees. */
 void fc_session_free(struct fc_session *s);
 
