@@ -1,5 +1,6 @@
 #include "figures.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,11 +33,13 @@ static void add(struct line *l, const char *fmt, ...)
 		l->len += (size_t)n;
 }
 
-void fc_figures_init(struct fc_figures *r, uint64_t now_ns, FILE *json, bool quiet)
+void fc_figures_init(struct fc_figures *r, uint64_t now_ns, FILE *json, const char *json_name,
+		     bool quiet)
 {
 	memset(r, 0, sizeof(*r));
 	r->start_ns = r->last_ns = now_ns;
 	r->json = json;
+	r->json_name = json_name ? json_name : "-";
 	r->quiet = quiet;
 	fc_hist_reset(&r->publish_total);
 	fc_hist_reset(&r->encode_total);
@@ -238,8 +241,13 @@ static void emit(struct fc_figures *r, const struct line *l, struct fc_json *j, 
 		fc_info("%s", l->text);
 	if (!r->json || !(s = fc_json_finish(j)))
 		return;
-	fputs(s, r->json);
-	fflush(r->json);
+	if (fputs(s, r->json) == EOF || fflush(r->json) == EOF) {
+		fc_warn(
+		    "cannot write --stats-json %s: %s; no more JSON lines are written there (the "
+		    "stream goes on; free some space, or give another file next time)",
+		    r->json_name, strerror(errno));
+		r->json = NULL;
+	}
 }
 
 void fc_figures_tick(struct fc_figures *r, struct fc_capture *cap, struct fc_server *srv,

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 			o.capture.quality, threads, o.addr.host[0] ? o.addr.host : "port ",
 			o.addr.host[0] ? ":" : "", fc_server_port(srv));
 
-	fc_figures_init(&fig, fc_clock_now_ns(), json, o.quiet);
+	fc_figures_init(&fig, fc_clock_now_ns(), json, o.stats_json, o.quiet);
 	if (o.seconds > 0)
 		end_ns = fig.start_ns + (uint64_t)(o.seconds * 1e9);
 	next_report = fig.start_ns + FC_NS_PER_S;

@@ -139,6 +139,22 @@ def test_stalled_viewer_does_not_slow_others():
              "the sender drops the stuck viewer and says why", s)
 
 
+def test_stats_json_disk_full():
+    """--stats-json on a full disk: said once, with the file and why, and the stream goes on"""
+    port = fc.free_port()
+    # /dev/full: every write fails with ENOSPC, as on a full disk.
+    s = fc.sender("--size", "320x240", "--stats-json", "/dev/full", port=port, json=False)
+    fc.wait_listening(port)
+    v = fc.viewer(port, "--seconds", "4")
+    fc.check(v.wait(20) == 0 and v.summary()["shown"] >= 2 * SOURCE_FPS,
+             "the viewer is served all along", v, s)
+    s.stop()
+    out = s.output()
+    said = out.count("cannot write --stats-json /dev/full: No space left on device")
+    fc.check(said == 1, f"the sender says once that the JSON cannot be written ({said} times)", s)
+    fc.check("summary:" in out, "the sender goes on to its summary", s)
+
+
 if __name__ == "__main__":
     fc.main(test_one_viewer, test_max_age_1_rejects_everything, test_three_viewers,
-            test_stalled_viewer_does_not_slow_others)
+            test_stalled_viewer_does_not_slow_others, test_stats_json_disk_full)
