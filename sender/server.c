@@ -94,6 +94,20 @@ static int live_sessions(struct fc_server *srv)
 	return n;
 }
 
+/* Whether a session in the list is still running. The dial loop asks this, not the session
+ * itself: once finished, a session may be reaped and freed by another thread at any moment (the
+ * summary's fc_server_departed). */
+static bool serving(struct fc_server *srv)
+{
+	bool any = false;
+
+	pthread_mutex_lock(&srv->lock);
+	for (int i = 0; i < srv->nsessions && !any; i++)
+		any = !fc_session_done(srv->sessions[i]);
+	pthread_mutex_unlock(&srv->lock);
+	return any;
+}
+
 static struct fc_session *add_session(struct fc_server *srv, int fd, const char *peer)
 {
 	struct fc_conn *conn;
@@ -204,7 +218,7 @@ static void *dial_main(void *arg)
 		fc_info("connected to viewer at %s", where);
 		started = fc_clock_now_ns();
 		s = add_session(srv, fd, where);
-		while (s && !atomic_load(&srv->stop) && !fc_session_done(s))
+		while (s && !atomic_load(&srv->stop) && serving(srv))
 			nap(srv, 100);
 		reap(srv);
 		/* A session that ended at once (refused at HELLO: a wrong role or version) must not
