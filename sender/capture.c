@@ -24,6 +24,8 @@
 /* Frames kept for reuse: the slot's, one per session being sent, and the one being made. */
 #define POOL_KEEP	8
 #define REOPEN_EVERY_NS FC_NS_PER_S
+/* A camera frame this old when dequeued is worth a word: no camera's readout takes so long. */
+#define OLD_FRAME_NS FC_NS_PER_S
 
 struct fc_capture {
 	struct fc_capture_cfg cfg;
@@ -40,7 +42,9 @@ struct fc_capture {
 	struct fc_photo *photo;
 	struct fc_v4l2 *cam;
 	struct fc_v4l2_info cam_info;
-	bool said_clock;
+	bool said_clock;    /* the driver gives no monotonic timestamps */
+	bool said_bad_time; /* a frame's timestamp could not be true */
+	bool said_old;	    /* a frame was seconds old when dequeued */
 	bool said_encode;
 	/* --encoders auto: threads in use, at most threads_max, and the encode times of this second
 	 * that decide (capture thread). */
@@ -156,14 +160,23 @@ static uint64_t period_ns(const struct fc_capture *c)
 /*
  * --encoders auto: more threads only when one cannot keep up, since each costs a little CPU
  * (its wake-up, its band's headers) and buys nothing while frames are done well within their
- * period. Once a second, from that second's mean encode time: one thread more when encoding
- * takes over 3/4 of the period (frames would wait, or the rate drop); one fewer when the work,
- * spread over one fewer, would still take under half of it.
+ * period: one thread more when encoding takes over 3/4 of the period (frames would wait, or the
+ * rate drop); one fewer when the work, spread over one fewer, would still take under half of it.
  */
+int fc_capture_encoders_next(uint64_t mean_ns, uint64_t period_ns, int threads, int max)
+{
+	if (mean_ns * 4 > period_ns * 3 && threads < max)
+		return threads + 1;
+	if (threads > 1 && mean_ns * (uint64_t)threads / (uint64_t)(threads - 1) * 2 < period_ns)
+		return threads - 1;
+	return threads;
+}
+
+/* Once a second, from that second's mean encode time, the rule above. */
 static void adapt_threads(struct fc_capture *c, uint64_t encode_ns, uint64_t now)
 {
 	uint64_t period = period_ns(c), mean;
-	int want = c->threads;
+	int want;
 
 	if (!c->adapt)
 		return;
@@ -174,11 +187,7 @@ static void adapt_threads(struct fc_capture *c, uint64_t encode_ns, uint64_t now
 	if (now - c->adapt_start_ns < FC_NS_PER_S)
 		return;
 	mean = c->adapt_sum_ns / c->adapt_count;
-	if (mean * 4 > period * 3 && c->threads < c->threads_max)
-		want = c->threads + 1;
-	else if (c->threads > 1 &&
-		 mean * (uint64_t)c->threads / (uint64_t)(c->threads - 1) * 2 < period)
-		want = c->threads - 1;
+	want = fc_capture_encoders_next(mean, period, c->threads, c->threads_max);
 	if (want != c->threads) {
 		c->threads = fc_encoder_use_threads(c->encoder, want);
 		fc_info("encoding on %d thread%s: a frame took %.1f ms of its %.1f ms", c->threads,
@@ -302,6 +311,43 @@ static int open_camera(struct fc_capture *c, enum fc_v4l2_failure *why, char *er
 	return c->cam ? 0 : -1;
 }
 
+/*
+ * Whether a camera frame's age can be known, saying once per kind what is wrong with its time.
+ * A frame whose stamp cannot be true is dropped and counted (bad_time): it could pass for a new
+ * one, and as a stale notice it would carry an age made up here. A stamp seconds old is the
+ * frame's true age: it goes out as what it is, too old, and each viewer gets a stale notice.
+ */
+static bool time_known(struct fc_capture *c, const struct fc_v4l2_frame *vf)
+{
+	if (vf->time == FC_V4L2_TIME_BAD) {
+		count(c, &c->stats.bad_time, 1);
+		if (!c->said_bad_time)
+			fc_warn("camera %s: a frame's timestamp is %s, under the driver's "
+				"CLOCK_MONOTONIC flag: its age cannot be known, so such frames are "
+				"dropped, never shown as new (counted as bad_timestamp)",
+				c->cfg.device,
+				vf->capture_ns ? "later than the moment it was dequeued" : "zero");
+		c->said_bad_time = true;
+		return false;
+	}
+	if (vf->time == FC_V4L2_TIME_DEQUEUE && !c->said_clock) {
+		fc_warn("%s gives no monotonic timestamps: ages count from when frames are "
+			"dequeued, so they leave out the camera's own readout",
+			c->cfg.device);
+		c->said_clock = true;
+	}
+	if (vf->time == FC_V4L2_TIME_DRIVER && !c->said_old &&
+	    vf->dequeue_ns - vf->capture_ns >= OLD_FRAME_NS) {
+		fc_warn(
+		    "camera %s: a frame was already %.1f s old when dequeued, by its driver's "
+		    "timestamp: such frames go out as too old, never as new (if every frame is, "
+		    "the driver's clock is not CLOCK_MONOTONIC)",
+		    c->cfg.device, (double)(vf->dequeue_ns - vf->capture_ns) / 1e9);
+		c->said_old = true;
+	}
+	return true;
+}
+
 /* Makes and publishes the frame for one camera buffer. */
 static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 {
@@ -309,12 +355,8 @@ static void camera_frame(struct fc_capture *c, const struct fc_v4l2_frame *vf)
 	int h = c->cam_info.got.height;
 	uint64_t seq = fc_slot_seq(c->slot) + 1;
 
-	if (!vf->driver_time && !c->said_clock) {
-		fc_warn("%s gives no monotonic timestamps: ages count from when frames are "
-			"dequeued, so they leave out the camera's own readout",
-			c->cfg.device);
-		c->said_clock = true;
-	}
+	if (!time_known(c, vf))
+		return;
 	if (c->cam_info.got.fourcc == V4L2_PIX_FMT_YUYV) {
 		/* Rows may be padded: the driver's bytesperline, at least two bytes a pixel. */
 		size_t bpl = c->cam_info.got.bytesperline >= w * 2

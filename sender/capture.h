@@ -12,7 +12,7 @@
  * back at once) and spawns the thread ("fc-capture"); fc_capture_stop (main thread) sets the
  * atomic stop flag, joins it and closes the slot. Counters are read by the main thread through
  * fc_capture_stats, under the capture's small stats lock. The capture thread logs changes of
- * state (camera lost, back, a timestamp fallback), once each.
+ * state (camera lost, back, a timestamp fallback, a timestamp that cannot be true), once each.
  */
 #ifndef FC_CAPTURE_H
 #define FC_CAPTURE_H
@@ -56,6 +56,7 @@ struct fc_capture_stats {
 	uint64_t encoded;  /* full pictures published after encoding */
 	uint64_t passed;   /* camera JPEGs published as they came */
 	uint64_t broken;   /* camera JPEGs dropped by the check */
+	uint64_t bad_time; /* camera frames dropped: a timestamp that cannot be true (v4l2.h) */
 	uint64_t dropped;  /* camera frames never seen: drained unseen or lost by the driver */
 	uint64_t failed;   /* encodes that failed */
 	uint64_t behind;   /* pattern ticks skipped because a frame took longer than its period */
@@ -81,5 +82,10 @@ void fc_capture_stop(struct fc_capture *c);
 
 /* Copies the counters out and resets the per-interval histogram. */
 void fc_capture_stats(struct fc_capture *c, struct fc_capture_stats *out);
+
+/* --encoders auto's rule, applied by the capture thread once a second: the threads to encode on
+ * next (1..max), from the mean time a picture took to encode over that second, the frame
+ * period and the threads in use. Pure, so that it is tested without timing the machine. */
+int fc_capture_encoders_next(uint64_t mean_ns, uint64_t period_ns, int threads, int max);
 
 #endif

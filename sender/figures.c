@@ -1,5 +1,6 @@
 #include "figures.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,11 +33,13 @@ static void add(struct line *l, const char *fmt, ...)
 		l->len += (size_t)n;
 }
 
-void fc_figures_init(struct fc_figures *r, uint64_t now_ns, FILE *json, bool quiet)
+void fc_figures_init(struct fc_figures *r, uint64_t now_ns, FILE *json, const char *json_name,
+		     bool quiet)
 {
 	memset(r, 0, sizeof(*r));
 	r->start_ns = r->last_ns = now_ns;
 	r->json = json;
+	r->json_name = json_name ? json_name : "-";
 	r->quiet = quiet;
 	fc_hist_reset(&r->publish_total);
 	fc_hist_reset(&r->encode_total);
@@ -106,6 +109,9 @@ static void capture_line(struct line *l, const struct capture_figures *c, int nv
 		add(l, ", camera: %llu broken, %llu dropped, lost %llu time%s",
 		    (unsigned long long)c->cs.broken, (unsigned long long)c->cs.dropped,
 		    (unsigned long long)c->cs.lost_events, c->cs.lost_events == 1 ? "" : "s");
+	if (c->cs.bad_time)
+		add(l, ", %llu camera frame%s dropped for a timestamp that cannot be true",
+		    (unsigned long long)c->cs.bad_time, c->cs.bad_time == 1 ? "" : "s");
 }
 
 static void capture_json(struct fc_json *j, const struct capture_figures *c)
@@ -116,6 +122,7 @@ static void capture_json(struct fc_json *j, const struct capture_figures *c)
 	fc_json_uint(j, "broken", c->cs.broken);
 	fc_json_uint(j, "dropped", c->cs.dropped);
 	fc_json_uint(j, "camera_lost", c->cs.lost_events);
+	fc_json_uint(j, "bad_timestamp", c->cs.bad_time);
 	fc_json_uint(j, "encode_failed", c->cs.failed);
 	fc_json_uint(j, "behind", c->cs.behind);
 	fc_json_num(j, "capture_fps", c->fps, 2);
@@ -136,11 +143,12 @@ static void capture_json(struct fc_json *j, const struct capture_figures *c)
 static void departed(struct line *l, struct fc_json *j, struct fc_server *srv)
 {
 	struct fc_session_stats gone = { 0 };
-	unsigned n = fc_server_departed(srv, &gone);
+	unsigned others = 0;
+	unsigned n = fc_server_departed(srv, &gone, &others);
 
 	add(l,
-	    " at the end; %u left earlier, sent %llu frames, shown %llu, late %llu, too old to "
-	    "send %llu",
+	    " at the end; %u left earlier, sent %llu frames, accepted %llu, late %llu, too old "
+	    "to send %llu",
 	    n, (unsigned long long)gone.sent, (unsigned long long)gone.accepted,
 	    (unsigned long long)gone.late, (unsigned long long)gone.too_old);
 	fc_json_uint(j, "departed_viewers", n);
@@ -148,6 +156,9 @@ static void departed(struct line *l, struct fc_json *j, struct fc_server *srv)
 	fc_json_uint(j, "departed_accepted", gone.accepted);
 	fc_json_uint(j, "departed_late", gone.late);
 	fc_json_uint(j, "departed_too_old", gone.too_old);
+	fc_json_uint(j, "other_connections", others);
+	if (others)
+		add(l, "; %u other connection%s (never a viewer)", others, others == 1 ? "" : "s");
 }
 
 /* A viewer's totals at the last tick (all 0 for a new one). */
@@ -174,7 +185,8 @@ static void shape(char *out, size_t len, const struct fc_session_stats *s)
 }
 
 /* One viewer's part: what it was sent, at which rendition, and what it said of it (its
- * VERDICTs), and the frames not sent because they were already too old. */
+ * VERDICTs: accepted by its age check, or late), and the frames not sent because they were
+ * already too old (stale notices, counted there alone). */
 static void viewer(struct line *l, struct fc_json *j, const struct fc_viewer_stats *v,
 		   const struct fc_figures_prev *p, double dt)
 {
@@ -191,7 +203,7 @@ static void viewer(struct line *l, struct fc_json *j, const struct fc_viewer_sta
 		snprintf(link, sizeof(link), ", link %s%.1f Mbit/s", s->link_lower ? ">" : "~",
 			 (double)s->link_bps / 1e6);
 	add(l,
-	    " | #%u %s %s %.1f KB%s, sent %.1f fps, shown %llu, rejected %llu (%.1f/s), too old "
+	    " | #%u %s %s %.1f KB%s, sent %.1f fps, accepted %llu, late %llu (%.1f/s), too old "
 	    "to send %llu (%.1f/s)",
 	    v->id, v->peer, what, kb, link, (double)frames * per, (unsigned long long)s->accepted,
 	    (unsigned long long)s->late, (double)(s->late - p->late) * per,
@@ -229,8 +241,13 @@ static void emit(struct fc_figures *r, const struct line *l, struct fc_json *j, 
 		fc_info("%s", l->text);
 	if (!r->json || !(s = fc_json_finish(j)))
 		return;
-	fputs(s, r->json);
-	fflush(r->json);
+	if (fputs(s, r->json) == EOF || fflush(r->json) == EOF) {
+		fc_warn(
+		    "cannot write --stats-json %s: %s; no more JSON lines are written there (the "
+		    "stream goes on; free some space, or give another file next time)",
+		    r->json_name, strerror(errno));
+		r->json = NULL;
+	}
 }
 
 void fc_figures_tick(struct fc_figures *r, struct fc_capture *cap, struct fc_server *srv,

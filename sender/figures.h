@@ -40,11 +40,16 @@ struct fc_figures {
 	struct fc_meter renditions;
 	struct fc_figures_prev prev[FC_FIGURES_VIEWERS];
 	int nprev;
-	FILE *json; /* --stats-json, or NULL */
-	bool quiet; /* no per-second line (the summary still shows) */
+	FILE *json;	       /* --stats-json, or NULL (also once a write to it failed) */
+	const char *json_name; /* its name, for the message when a write fails */
+	bool quiet;	       /* no per-second line (the summary still shows) */
 };
 
-void fc_figures_init(struct fc_figures *r, uint64_t now_ns, FILE *json, bool quiet);
+/* json (named json_name in messages) gets the JSON lines, or NULL. A write to it that fails (a
+ * full disk) is said once, with the file and the errno, and the JSON stops there: a partial line
+ * must not be followed by more; the console line and the stream go on. */
+void fc_figures_init(struct fc_figures *r, uint64_t now_ns, FILE *json, const char *json_name,
+		     bool quiet);
 
 /* Writes one second's line (or, with summary, the whole run's) to the log and the JSON. */
 void fc_figures_tick(struct fc_figures *r, struct fc_capture *cap, struct fc_server *srv,

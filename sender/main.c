@@ -79,26 +79,201 @@ static void camera_advice(const struct fc_send_options *o, enum fc_v4l2_failure 
 	}
 }
 
+/* What the sender runs: started in this order, stopped in the reverse. */
+struct sender {
+	const struct fc_send_options *o;
+	const struct fc_secure_psk *psk; /* NULL: no passphrase */
+	FILE *json;			 /* --stats-json, or NULL */
+	struct fc_slot *slot;
+	struct fc_ladder ladder; /* shared by the capture and the sessions; outlives both */
+	struct fc_capture *cap;
+	struct fc_capture_info info;
+	struct fc_server *srv;
+};
+
+/* Threads inherit this mask, so only the main thread ever takes these signals. */
+static void block_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int open_json(struct sender *s)
+{
+	const char *path = s->o->stats_json;
+
+	if (!path)
+		return 0;
+	s->json = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	if (!s->json) {
+		fc_error("cannot write --stats-json %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The slot and the capture thread that fills it. */
+static int start_capture(struct sender *s)
+{
+	struct fc_capture_cfg cfg = s->o->capture;
+	enum fc_v4l2_failure why;
+	char err[256];
+
+	s->slot = fc_slot_new();
+	if (!s->slot) {
+		fc_error("out of memory");
+		return -1;
+	}
+	cfg.ladder = &s->ladder;
+	s->cap = fc_capture_start(&cfg, s->slot, &s->info, &why, err, sizeof(err));
+	if (s->cap)
+		return 0;
+	if (cfg.device)
+		camera_advice(s->o, why, err);
+	else
+		fc_error("%s", err);
+	return -1;
+}
+
+/* What each viewer's session is told of the stream, and how long it waits. */
+static struct fc_session_cfg session_cfg(struct sender *s)
+{
+	int fps_milli = s->info.fps_milli > 0 ? s->info.fps_milli : 30000;
+	struct fc_session_cfg cfg = {
+		.slot = s->slot,
+		.ladder = &s->ladder,
+		.period_ns = 1000ull * FC_NS_PER_S / (uint64_t)fps_milli,
+		.hello = { .role = FC_ROLE_SENDER,
+			   .codec = FC_CODEC_JPEG,
+			   .width = (uint16_t)s->info.width,
+			   .height = (uint16_t)s->info.height,
+			   .fps_milli = (uint32_t)s->info.fps_milli },
+		.io_timeout_ms = 2000,
+		.idle_timeout_ms = 5000,
+		.psk = s->psk,
+	};
+
+	snprintf(cfg.hello.name, sizeof(cfg.hello.name), "freshcam-send %s", FC_VERSION);
+	return cfg;
+}
+
+/* Listening for viewers, or dialling one. */
+static int start_server(struct sender *s)
+{
+	struct fc_server_cfg cfg = { .addr = s->o->addr,
+				     .dial = s->o->dial,
+				     .max_viewers = s->o->max_viewers,
+				     .session = session_cfg(s) };
+	char err[256];
+
+	s->srv = fc_server_start(&cfg, err, sizeof(err));
+	if (s->srv)
+		return 0;
+	if (strstr(err, "in use"))
+		fc_error("%s: another program (another freshcam-send?) has that port; stop it or "
+			 "choose another with --listen PORT",
+			 err);
+	else
+		fc_error("%s", err);
+	return -1;
+}
+
+/* What runs now: the source as it is (a camera's nearest to what was asked), and where. */
+static void say_started(const struct sender *s)
+{
+	const struct fc_send_options *o = s->o;
+	const struct fc_capture_info *info = &s->info;
+	char where[FC_NET_HOST_MAX + 16];
+	char threads[24] = "";
+
+	if (o->capture.device &&
+	    (info->width != o->capture.width || info->height != o->capture.height ||
+	     info->fps_milli != o->capture.fps_milli))
+		fc_info("asked for %dx%d at %.3g fps; the camera's nearest is %dx%d at %.3g fps",
+			o->capture.width, o->capture.height, o->capture.fps_milli / 1000.0,
+			info->width, info->height, info->fps_milli / 1000.0);
+	if (info->encoders > 1)
+		snprintf(threads, sizeof(threads), " on %d threads", info->encoders);
+	if (o->dial) {
+		fc_info("%s, %dx%d at %.3g fps, quality %d%s; dialling viewer %s", info->source,
+			info->width, info->height, info->fps_milli / 1000.0, o->capture.quality,
+			threads, fc_net_addr_str(&o->addr, where, sizeof(where)));
+	} else {
+		struct fc_addr on = o->addr;
+
+		/* An IPv6 host in brackets, as it is written: [::1]:7373. */
+		on.port = fc_server_port(s->srv);
+		if (on.host[0])
+			fc_net_addr_str(&on, where, sizeof(where));
+		else
+			snprintf(where, sizeof(where), "port %u", on.port);
+		fc_info("%s, %dx%d at %.3g fps, quality %d%s; waiting for viewers on %s",
+			info->source, info->width, info->height, info->fps_milli / 1000.0,
+			o->capture.quality, threads, where);
+	}
+}
+
+static int start(struct sender *s)
+{
+	if (open_json(s) < 0 || start_capture(s) < 0 || start_server(s) < 0)
+		return -1;
+	say_started(s);
+	return 0;
+}
+
+/* The figures each second until a signal or --seconds, then the summary. */
+static void run(struct sender *s, const sigset_t *sigs)
+{
+	struct fc_figures fig;
+	uint64_t end_ns = 0;
+	uint64_t next_report;
+
+	fc_figures_init(&fig, fc_clock_now_ns(), s->json, s->o->stats_json, s->o->quiet);
+	if (s->o->seconds > 0)
+		end_ns = fig.start_ns + (uint64_t)(s->o->seconds * 1e9);
+	next_report = fig.start_ns + FC_NS_PER_S;
+	for (;;) {
+		uint64_t wake = end_ns && end_ns < next_report ? end_ns : next_report;
+		int ms = fc_clock_ms_until(wake);
+		struct timespec ts = { .tv_sec = ms / 1000,
+				       .tv_nsec = (long)(ms % 1000) * 1000000 };
+		int sig = sigtimedwait(sigs, NULL, &ts);
+
+		if (sig == SIGINT || sig == SIGTERM) {
+			fc_info("%s: stopping", sig == SIGINT ? "interrupted" : "terminated");
+			break;
+		}
+		if (end_ns && fc_clock_now_ns() >= end_ns)
+			break;
+		if (fc_clock_now_ns() >= next_report) {
+			fc_figures_tick(&fig, s->cap, s->srv, false);
+			next_report += FC_NS_PER_S;
+		}
+	}
+	fc_figures_tick(&fig, s->cap, s->srv, true);
+}
+
+static void stop(struct sender *s)
+{
+	fc_server_stop(s->srv);
+	fc_capture_stop(s->cap);
+	fc_slot_free(s->slot);
+	if (s->json && s->json != stdout)
+		fclose(s->json);
+}
+
 int main(int argc, char **argv)
 {
 	struct fc_send_options o;
-	struct fc_capture_info info;
-	enum fc_v4l2_failure why;
-	struct fc_slot *slot = NULL;
-	struct fc_ladder ladder; /* shared by the capture and the sessions; outlives both */
-	struct fc_capture *cap = NULL;
-	struct fc_server *srv = NULL;
-	struct fc_figures fig;
-	FILE *json = NULL;
-	struct fc_server_cfg scfg;
+	struct sender snd = { .o = &o };
 	struct fc_secure_psk *psk = NULL;
 	char err[256];
 	char warn[256];
 	char where[FC_NET_HOST_MAX + 16];
-	char threads[24] = "";
 	sigset_t sigs;
-	uint64_t end_ns = 0;
-	uint64_t next_report;
 	int status = 1;
 
 	if (fc_send_options_parse(argc, argv, &o) < 0)
@@ -119,122 +294,13 @@ int main(int argc, char **argv)
 			"(--passphrase-file FILE or FRESHCAM_PASSPHRASE), or --insecure if you "
 			"mean it",
 			fc_net_addr_str(&o.addr, where, sizeof(where)));
-	/* Threads inherit this mask, so only the main thread ever takes these signals. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (o.stats_json) {
-		json = strcmp(o.stats_json, "-") == 0 ? stdout : fopen(o.stats_json, "w");
-		if (!json) {
-			fc_error("cannot write --stats-json %s: %s", o.stats_json, strerror(errno));
-			return 1;
-		}
+	block_signals(&sigs);
+	snd.psk = psk;
+	if (start(&snd) == 0) {
+		run(&snd, &sigs);
+		status = 0;
 	}
-	slot = fc_slot_new();
-	if (!slot) {
-		fc_error("out of memory");
-		goto out;
-	}
-	o.capture.ladder = &ladder;
-	cap = fc_capture_start(&o.capture, slot, &info, &why, err, sizeof(err));
-	if (!cap) {
-		if (o.capture.device)
-			camera_advice(&o, why, err);
-		else
-			fc_error("%s", err);
-		goto out;
-	}
-	scfg = (struct fc_server_cfg){
-		.addr = o.addr,
-		.dial = o.dial,
-		.max_viewers = o.max_viewers,
-		.session = {
-			.slot = slot,
-			.ladder = &ladder,
-			.period_ns = 1000ull * FC_NS_PER_S / (uint64_t)(info.fps_milli > 0 ? info.fps_milli : 30000),
-			.hello = {
-				.role = FC_ROLE_SENDER,
-				.codec = FC_CODEC_JPEG,
-				.width = (uint16_t)info.width,
-				.height = (uint16_t)info.height,
-				.fps_milli = (uint32_t)info.fps_milli,
-			},
-			.io_timeout_ms = 2000,
-			.idle_timeout_ms = 5000,
-		},
-	};
-	snprintf(scfg.session.hello.name, sizeof(scfg.session.hello.name), "freshcam-send %s",
-		 FC_VERSION);
-	scfg.session.psk = psk;
-	srv = fc_server_start(&scfg, err, sizeof(err));
-	if (!srv) {
-		if (strstr(err, "in use"))
-			fc_error(
-			    "%s: another program (another freshcam-send?) has that port; stop it "
-			    "or choose another with --listen PORT",
-			    err);
-		else
-			fc_error("%s", err);
-		goto out;
-	}
-	if (o.capture.device && (info.width != o.capture.width || info.height != o.capture.height ||
-				 info.fps_milli != o.capture.fps_milli))
-		fc_info("asked for %dx%d at %.3g fps; the camera's nearest is %dx%d at %.3g fps",
-			o.capture.width, o.capture.height, o.capture.fps_milli / 1000.0, info.width,
-			info.height, info.fps_milli / 1000.0);
-	if (info.encoders > 1)
-		snprintf(threads, sizeof(threads), " on %d threads", info.encoders);
-	if (o.dial) {
-		fc_info("%s, %dx%d at %.3g fps, quality %d%s; dialling viewer %s", info.source,
-			info.width, info.height, info.fps_milli / 1000.0, o.capture.quality,
-			threads, fc_net_addr_str(&o.addr, where, sizeof(where)));
-	} else {
-		struct fc_addr on = o.addr;
-
-		/* An IPv6 host in brackets, as it is written: [::1]:7373. */
-		on.port = fc_server_port(srv);
-		if (on.host[0])
-			fc_net_addr_str(&on, where, sizeof(where));
-		else
-			snprintf(where, sizeof(where), "port %u", on.port);
-		fc_info("%s, %dx%d at %.3g fps, quality %d%s; waiting for viewers on %s",
-			info.source, info.width, info.height, info.fps_milli / 1000.0,
-			o.capture.quality, threads, where);
-	}
-
-	fc_figures_init(&fig, fc_clock_now_ns(), json, o.quiet);
-	if (o.seconds > 0)
-		end_ns = fig.start_ns + (uint64_t)(o.seconds * 1e9);
-	next_report = fig.start_ns + FC_NS_PER_S;
-	for (;;) {
-		uint64_t wake = end_ns && end_ns < next_report ? end_ns : next_report;
-		int ms = fc_clock_ms_until(wake);
-		struct timespec ts = { .tv_sec = ms / 1000,
-				       .tv_nsec = (long)(ms % 1000) * 1000000 };
-		int sig = sigtimedwait(&sigs, NULL, &ts);
-
-		if (sig == SIGINT || sig == SIGTERM) {
-			fc_info("%s: stopping", sig == SIGINT ? "interrupted" : "terminated");
-			break;
-		}
-		if (end_ns && fc_clock_now_ns() >= end_ns)
-			break;
-		if (fc_clock_now_ns() >= next_report) {
-			fc_figures_tick(&fig, cap, srv, false);
-			next_report += FC_NS_PER_S;
-		}
-	}
-	fc_figures_tick(&fig, cap, srv, true);
-	status = 0;
-out:
-	fc_server_stop(srv);
-	fc_capture_stop(cap);
-	fc_slot_free(slot);
+	stop(&snd);
 	fc_secure_psk_free(psk);
-	if (json && json != stdout)
-		fclose(json);
 	return status;
 }

@@ -59,164 +59,194 @@ static void usage(FILE *out)
 	    FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT, FC_NET_DEFAULT_PORT);
 }
 
-int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
+enum {
+	OPT_MAX_VIEWERS = 256,
+	OPT_STATS_JSON,
+	OPT_QUIET,
+	OPT_LIST_DEVICES,
+	OPT_LIST_FORMATS,
+	OPT_PHOTO,
+	OPT_PASSPHRASE_FILE,
+	OPT_INSECURE,
+	OPT_ENCODERS,
+	OPT_ADAPT,
+};
+
+static const struct option longopts[] = {
+	{ "device", required_argument, NULL, 'd' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "photo", required_argument, NULL, OPT_PHOTO },
+	{ "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
+	{ "list-formats", optional_argument, NULL, OPT_LIST_FORMATS },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "connect", required_argument, NULL, 'c' },
+	{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "size", required_argument, NULL, 's' },
+	{ "fps", required_argument, NULL, 'r' },
+	{ "quality", required_argument, NULL, 'q' },
+	{ "encoders", required_argument, NULL, OPT_ENCODERS },
+	{ "adapt", required_argument, NULL, OPT_ADAPT },
+	{ "seconds", required_argument, NULL, 't' },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* What the parse carries from one option to the next, and to the checks at the end. */
+struct parse {
+	int argc;
+	char **argv;
+	bool have_listen;
+	char err[256];
+};
+
+/* An option's handler: 0 taken, -1 bad (p->err says why), 1 not one of its options. */
+#define NOT_MINE 1
+
+static int parse_format(const char *text, enum fc_v4l2_want *want, char *err, size_t errlen)
 {
-	enum {
-		OPT_MAX_VIEWERS = 256,
-		OPT_STATS_JSON,
-		OPT_QUIET,
-		OPT_LIST_DEVICES,
-		OPT_LIST_FORMATS,
-		OPT_PHOTO
+	static const char *const names[] = {
+		[FC_V4L2_AUTO] = "auto", [FC_V4L2_MJPEG] = "mjpeg", [FC_V4L2_YUYV] = "yuyv"
 	};
-	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE, OPT_ENCODERS, OPT_ADAPT };
-	static const struct option longopts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "photo", required_argument, NULL, OPT_PHOTO },
-		{ "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
-		{ "list-formats", optional_argument, NULL, OPT_LIST_FORMATS },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "connect", required_argument, NULL, 'c' },
-		{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
-		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
-		{ "insecure", no_argument, NULL, OPT_INSECURE },
-		{ "size", required_argument, NULL, 's' },
-		{ "fps", required_argument, NULL, 'r' },
-		{ "quality", required_argument, NULL, 'q' },
-		{ "encoders", required_argument, NULL, OPT_ENCODERS },
-		{ "adapt", required_argument, NULL, OPT_ADAPT },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
-		{ "quiet", no_argument, NULL, OPT_QUIET },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	char err[256] = "";
-	long n;
-	double d;
-	int c;
-	int have_listen = 0;
 
-	*o = (struct fc_send_options){
-		.addr = { .port = FC_NET_DEFAULT_PORT },
-		.capture = { .width = 640,
-			     .height = 480,
-			     .fps_milli = 30000,
-			     .quality = 80,
-			     .renditions = true },
-		.max_viewers = 8,
-	};
-	while ((c = getopt_long(argc, argv, "d:f:l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
-		int rc = 0;
-
-		switch (c) {
-		case 'd':
-			o->capture.device = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "auto") == 0) {
-				o->capture.want = FC_V4L2_AUTO;
-			} else if (strcmp(optarg, "mjpeg") == 0) {
-				o->capture.want = FC_V4L2_MJPEG;
-			} else if (strcmp(optarg, "yuyv") == 0) {
-				o->capture.want = FC_V4L2_YUYV;
-			} else {
-				snprintf(err, sizeof(err),
-					 "--format '%s': expected auto, mjpeg or yuyv", optarg);
-				rc = -1;
-			}
-			break;
-		case OPT_PHOTO:
-			o->capture.photo = optarg;
-			break;
-		case OPT_LIST_DEVICES:
-			o->list_devices = true;
-			break;
-		case OPT_LIST_FORMATS:
-			/* getopt only takes an attached optional argument (--list-formats=PATH);
-			 * take a following word too, as people type it. */
-			if (optarg)
-				o->list_formats = optarg;
-			else if (optind < argc && argv[optind][0] != '-')
-				o->list_formats = argv[optind++];
-			else
-				o->list_formats = "/dev/video0";
-			break;
-		case 'l':
-			rc = fc_net_parse_addr(optarg, 1, &o->addr, err, sizeof(err));
-			have_listen = 1;
-			break;
-		case 'c':
-			rc = fc_net_parse_addr(optarg, 0, &o->addr, err, sizeof(err));
-			o->dial = true;
-			break;
-		case OPT_MAX_VIEWERS:
-			rc = fc_opt_int("--max-viewers", optarg, 1, 64, &n, err, sizeof(err));
-			o->max_viewers = (int)n;
-			break;
-		case 's':
-			rc = fc_opt_size("--size", optarg, 64, 8192, &o->capture.width,
-					 &o->capture.height, err, sizeof(err));
-			break;
-		case 'r':
-			rc = fc_opt_double("--fps", optarg, 0.1, 1000, &d, err, sizeof(err));
-			o->capture.fps_milli = (int)(d * 1000 + 0.5);
-			break;
-		case 'q':
-			rc = fc_opt_int("--quality", optarg, 1, 100, &n, err, sizeof(err));
-			o->capture.quality = (int)n;
-			break;
-		case OPT_ENCODERS:
-			if (strcmp(optarg, "auto") == 0) {
-				o->capture.encoders = 0;
-			} else {
-				rc = fc_opt_int("--encoders", optarg, 1, FC_ENCODER_MAX_THREADS, &n,
-						err, sizeof(err));
-				o->capture.encoders = (int)n;
-			}
-			break;
-		case OPT_ADAPT:
-			rc = fc_opt_bool("--adapt", optarg, &o->capture.renditions, err,
-					 sizeof(err));
-			break;
-		case 't':
-			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err,
-					   sizeof(err));
-			break;
-		case OPT_STATS_JSON:
-			o->stats_json = optarg;
-			break;
-		case OPT_QUIET:
-			o->quiet = true;
-			break;
-		case OPT_PASSPHRASE_FILE:
-			o->passphrase_file = optarg;
-			break;
-		case OPT_INSECURE:
-			o->insecure = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("freshcam-send %s (freshcam protocol %d)\n", FC_VERSION,
-			       FC_PROTO_VERSION);
-			exit(0);
-		default:
-			fprintf(stderr, "Try 'freshcam-send --help'.\n");
-			return -1;
-		}
-		if (rc < 0) {
-			fprintf(stderr, "freshcam-send: %s\n", err);
-			return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*want = (enum fc_v4l2_want)i;
+			return 0;
 		}
 	}
-	if (optind < argc) {
+	snprintf(err, errlen, "--format '%s': expected auto, mjpeg or yuyv", text);
+	return -1;
+}
+
+/* What it captures: the camera, its format, a photo, or the listings. */
+static int source_option(int c, struct parse *p, struct fc_send_options *o)
+{
+	switch (c) {
+	case 'd':
+		o->capture.device = optarg;
+		return 0;
+	case 'f':
+		return parse_format(optarg, &o->capture.want, p->err, sizeof(p->err));
+	case OPT_PHOTO:
+		o->capture.photo = optarg;
+		return 0;
+	case OPT_LIST_DEVICES:
+		o->list_devices = true;
+		return 0;
+	case OPT_LIST_FORMATS:
+		/* getopt only takes an attached optional argument (--list-formats=PATH); take a
+		 * following word too, as people type it. */
+		if (optarg)
+			o->list_formats = optarg;
+		else if (optind < p->argc && p->argv[optind][0] != '-')
+			o->list_formats = p->argv[optind++];
+		else
+			o->list_formats = "/dev/video0";
+		return 0;
+	default:
+		return NOT_MINE;
+	}
+}
+
+/* Where viewers reach it, and who may. */
+static int network_option(int c, struct parse *p, struct fc_send_options *o)
+{
+	long n = 0;
+	int rc;
+
+	switch (c) {
+	case 'l':
+		p->have_listen = true;
+		return fc_net_parse_addr(optarg, 1, &o->addr, p->err, sizeof(p->err));
+	case 'c':
+		o->dial = true;
+		return fc_net_parse_addr(optarg, 0, &o->addr, p->err, sizeof(p->err));
+	case OPT_MAX_VIEWERS:
+		rc = fc_opt_int("--max-viewers", optarg, 1, 64, &n, p->err, sizeof(p->err));
+		o->max_viewers = (int)n;
+		return rc;
+	case OPT_PASSPHRASE_FILE:
+		o->passphrase_file = optarg;
+		return 0;
+	case OPT_INSECURE:
+		o->insecure = true;
+		return 0;
+	default:
+		return NOT_MINE;
+	}
+}
+
+/* What it sends: the picture's size, rate and quality, its encoders, the renditions. */
+static int picture_option(int c, struct parse *p, struct fc_send_options *o)
+{
+	struct fc_capture_cfg *cap = &o->capture;
+	long n = 0;
+	double d = 0;
+	int rc;
+
+	switch (c) {
+	case 's':
+		return fc_opt_size("--size", optarg, 64, 8192, &cap->width, &cap->height, p->err,
+				   sizeof(p->err));
+	case 'r':
+		rc = fc_opt_double("--fps", optarg, 0.1, 1000, &d, p->err, sizeof(p->err));
+		cap->fps_milli = (int)(d * 1000 + 0.5);
+		return rc;
+	case 'q':
+		rc = fc_opt_int("--quality", optarg, 1, 100, &n, p->err, sizeof(p->err));
+		cap->quality = (int)n;
+		return rc;
+	case OPT_ENCODERS:
+		rc = strcmp(optarg, "auto") == 0
+			 ? 0
+			 : fc_opt_int("--encoders", optarg, 1, FC_ENCODER_MAX_THREADS, &n, p->err,
+				      sizeof(p->err));
+		cap->encoders = (int)n; /* 0: auto */
+		return rc;
+	case OPT_ADAPT:
+		return fc_opt_bool("--adapt", optarg, &cap->renditions, p->err, sizeof(p->err));
+	default:
+		return NOT_MINE;
+	}
+}
+
+/* Running: how long, where the figures go, --help and --version (which print and exit). */
+static int running_option(int c, struct parse *p, struct fc_send_options *o)
+{
+	switch (c) {
+	case 't':
+		return fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, p->err,
+				     sizeof(p->err));
+	case OPT_STATS_JSON:
+		o->stats_json = optarg;
+		return 0;
+	case OPT_QUIET:
+		o->quiet = true;
+		return 0;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	case 'V':
+		printf("freshcam-send %s (freshcam protocol %d)\n", FC_VERSION, FC_PROTO_VERSION);
+		exit(0);
+	default:
+		return NOT_MINE;
+	}
+}
+
+/* What no single option can tell: leftover words, a picture too large, options that exclude
+ * each other. */
+static int check(const struct parse *p, const struct fc_send_options *o)
+{
+	if (optind < p->argc) {
 		fprintf(stderr,
 			"freshcam-send: unexpected argument '%s'. Try 'freshcam-send --help'.\n",
-			argv[optind]);
+			p->argv[optind]);
 		return -1;
 	}
 	if ((long)o->capture.width * o->capture.height > FC_PROTO_MAX_PIXELS) {
@@ -230,10 +260,45 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 				"stands in for a camera\n");
 		return -1;
 	}
-	if (have_listen && o->dial) {
+	if (p->have_listen && o->dial) {
 		fprintf(stderr, "freshcam-send: --listen and --connect exclude each other: either "
 				"viewers dial this sender, or it dials one viewer\n");
 		return -1;
 	}
 	return 0;
+}
+
+int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
+{
+	struct parse p = { .argc = argc, .argv = argv };
+	int c;
+
+	*o = (struct fc_send_options){
+		.addr = { .port = FC_NET_DEFAULT_PORT },
+		.capture = { .width = 640,
+			     .height = 480,
+			     .fps_milli = 30000,
+			     .quality = 80,
+			     .renditions = true },
+		.max_viewers = 8,
+	};
+	while ((c = getopt_long(argc, argv, "d:f:l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
+		int rc = source_option(c, &p, o);
+
+		if (rc == NOT_MINE)
+			rc = network_option(c, &p, o);
+		if (rc == NOT_MINE)
+			rc = picture_option(c, &p, o);
+		if (rc == NOT_MINE)
+			rc = running_option(c, &p, o);
+		if (rc == NOT_MINE) {
+			fprintf(stderr, "Try 'freshcam-send --help'.\n");
+			return -1;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "freshcam-send: %s\n", p.err);
+			return -1;
+		}
+	}
+	return check(&p, o);
 }

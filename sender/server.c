@@ -33,8 +33,17 @@ struct fc_server {
 	int nsessions;
 	struct fc_session_stats departed; /* the sum over the viewers that have left */
 	_Atomic int served; /* viewers past their HELLO (their sessions keep the count) */
-	unsigned ndeparted;
+	unsigned ndeparted; /* viewers that have left */
+	unsigned nothers;   /* connections closed without becoming viewers; under lock */
 };
+
+/* A connection that closed without becoming a viewer. */
+static void count_other(struct fc_server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->nothers++;
+	pthread_mutex_unlock(&srv->lock);
+}
 
 /* Frees the sessions that have ended. Their threads are finished, so this never waits. */
 static void reap(struct fc_server *srv)
@@ -55,6 +64,11 @@ static void reap(struct fc_server *srv)
 	for (int i = 0; i < ngone; i++) {
 		struct fc_session_stats st;
 
+		if (!fc_session_viewer(gone[i])) {
+			count_other(srv);
+			fc_session_free(gone[i]);
+			continue;
+		}
 		/* Keep what a viewer got after it left, for the summary. */
 		fc_session_stats(gone[i], &st);
 		pthread_mutex_lock(&srv->lock);
@@ -78,6 +92,20 @@ static int live_sessions(struct fc_server *srv)
 	n = srv->nsessions;
 	pthread_mutex_unlock(&srv->lock);
 	return n;
+}
+
+/* Whether a session in the list is still running. The dial loop asks this, not the session
+ * itself: once finished, a session may be reaped and freed by another thread at any moment (the
+ * summary's fc_server_departed). */
+static bool serving(struct fc_server *srv)
+{
+	bool any = false;
+
+	pthread_mutex_lock(&srv->lock);
+	for (int i = 0; i < srv->nsessions && !any; i++)
+		any = !fc_session_done(srv->sessions[i]);
+	pthread_mutex_unlock(&srv->lock);
+	return any;
 }
 
 static struct fc_session *add_session(struct fc_server *srv, int fd, const char *peer)
@@ -146,10 +174,12 @@ static void *accept_main(void *arg)
 		/* Only viewers that have said HELLO count toward --max-viewers: a few silent
 		 * connections (a port scan) must not lock real viewers out. They are bounded by
 		 * MAX_SESSIONS, and each by the HELLO timeout. */
-		if (atomic_load(&srv->served) >= srv->cfg.max_viewers)
+		if (atomic_load(&srv->served) >= srv->cfg.max_viewers) {
 			refuse(fd, peer, srv->cfg.max_viewers);
-		else
-			add_session(srv, fd, peer);
+			count_other(srv);
+		} else if (!add_session(srv, fd, peer)) {
+			count_other(srv);
+		}
 	}
 	return NULL;
 }
@@ -188,7 +218,7 @@ static void *dial_main(void *arg)
 		fc_info("connected to viewer at %s", where);
 		started = fc_clock_now_ns();
 		s = add_session(srv, fd, where);
-		while (s && !atomic_load(&srv->stop) && !fc_session_done(s))
+		while (s && !atomic_load(&srv->stop) && serving(srv))
 			nap(srv, 100);
 		reap(srv);
 		/* A session that ended at once (refused at HELLO: a wrong role or version) must not
@@ -274,7 +304,7 @@ void fc_server_stop(struct fc_server *srv)
 	free(srv);
 }
 
-unsigned fc_server_departed(struct fc_server *srv, struct fc_session_stats *out)
+unsigned fc_server_departed(struct fc_server *srv, struct fc_session_stats *out, unsigned *others)
 {
 	unsigned n;
 
@@ -284,6 +314,8 @@ unsigned fc_server_departed(struct fc_server *srv, struct fc_session_stats *out)
 	pthread_mutex_lock(&srv->lock);
 	*out = srv->departed;
 	n = srv->ndeparted;
+	if (others)
+		*others = srv->nothers;
 	pthread_mutex_unlock(&srv->lock);
 	return n;
 }
@@ -296,7 +328,7 @@ int fc_server_stats(struct fc_server *srv, struct fc_viewer_stats *out, int max)
 	for (int i = 0; i < srv->nsessions && n < max; i++) {
 		struct fc_session *s = srv->sessions[i];
 
-		if (fc_session_done(s))
+		if (fc_session_done(s) || !fc_session_viewer(s))
 			continue;
 		out[n].id = fc_session_id(s);
 		snprintf(out[n].peer, sizeof(out[n].peer), "%s", fc_session_peer(s));

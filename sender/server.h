@@ -44,12 +44,15 @@ unsigned fc_server_port(const struct fc_server *srv);
 /* Stops accepting or dialling, says BYE to every viewer, joins everything and frees. */
 void fc_server_stop(struct fc_server *srv);
 
-/* Fills out[0..max) with the live sessions' counters; returns how many. (Finished sessions are
- * left out; the server thread frees them.) */
+/* Fills out[0..max) with the viewers' counters; returns how many. A viewer is a connection whose
+ * HELLO exchange succeeded and that was not refused: connections still in their HELLO, and
+ * finished sessions (the server thread frees them), are left out. */
 int fc_server_stats(struct fc_server *srv, struct fc_viewer_stats *out, int max);
 
-/* The summed counters of the viewers that have left, and how many they were; frees those that
- * have finished since the accept loop last looked. Any thread. */
-unsigned fc_server_departed(struct fc_server *srv, struct fc_session_stats *out);
+/* The summed counters of the viewers that have left, and how many they were; *others (when not
+ * NULL) gets how many connections closed without becoming viewers (port probes, failed or
+ * refused HELLO exchanges, refusals under --max-viewers). Frees the sessions that have finished
+ * since the accept loop last looked. Any thread. */
+unsigned fc_server_departed(struct fc_server *srv, struct fc_session_stats *out, unsigned *others);
 
 #endif

@@ -34,6 +34,7 @@ struct pending {
 struct unjudged {
 	uint32_t id;
 	uint64_t seq;
+	bool stale; /* a stale notice: already counted as too old, its VERDICT counts nothing */
 };
 #define UNJUDGED_MAX (2 * FC_PROTO_MAX_WINDOW)
 
@@ -45,7 +46,7 @@ struct fc_session {
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_bool done;
-	atomic_bool greeted; /* the HELLO exchange succeeded: a viewer, not just a connection */
+	atomic_bool greeted; /* the HELLO exchange succeeded and it was not refused: a viewer */
 	char peer[64];
 
 	/* Owned by the session thread. */
@@ -173,7 +174,7 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 	s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
 	s->qlen--;
 	s->sent_q[(s->shead + s->slen++) % UNJUDGED_MAX] =
-	    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq };
+	    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq, .stale = f == NULL };
 	fc_adapt_sent(&s->adapt, head->seq, rung, m.u.frame.jpeg_size, now, tcp);
 	if (!f) {
 		atomic_fetch_add(&s->too_old, 1);
@@ -294,6 +295,34 @@ static void judged(struct fc_session *s, const struct fc_verdict *v)
 	atomic_store(&s->ups, s->adapt.ups);
 }
 
+/* Books a VERDICT. Only one on the oldest frame sent and not yet judged counts: anything else
+ * would make this viewer's numbers up (-1, with why). */
+static int verdict(struct fc_session *s, const struct fc_verdict *v, char *why, size_t len)
+{
+	const struct unjudged *u = &s->sent_q[s->shead];
+
+	if (s->slen == 0) {
+		snprintf(why, len, "a VERDICT on frame %llu (request %u), which was not sent",
+			 (unsigned long long)v->seq, v->id);
+		return -1;
+	}
+	if (u->id != v->id || u->seq != v->seq) {
+		snprintf(why, len,
+			 "a VERDICT on frame %llu (request %u); expected frame %llu (request %u)",
+			 (unsigned long long)v->seq, v->id, (unsigned long long)u->seq, u->id);
+		return -1;
+	}
+	/* A stale notice is always late at the viewer, and already counted here as too old to
+	 * send: counted once, late is what the viewer rejected of the frames sent. */
+	if (!u->stale)
+		atomic_fetch_add(v->kind == FC_VERDICT_ACCEPTED ? &s->accepted : &s->late, 1);
+	s->shead = (s->shead + 1) % UNJUDGED_MAX;
+	s->slen--;
+	atomic_store(&s->last_bound_us, v->bound_us);
+	judged(s, v);
+	return 0;
+}
+
 /* Handles one message from the viewer. Returns 0 to go on, 1 when the viewer said BYE, -1 on a
  * protocol violation (after telling the viewer why) or a failed reply. */
 static int handle(struct fc_session *s, const struct fc_msg *m)
@@ -317,30 +346,8 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 		s->qlen++;
 		return 0;
 	case FC_MSG_VERDICT:
-		/* Only a verdict on the oldest frame sent and not yet judged counts: anything else
-		 * would make this viewer's numbers up. */
-		if (s->slen == 0 || s->sent_q[s->shead].id != m->u.verdict.id ||
-		    s->sent_q[s->shead].seq != m->u.verdict.seq) {
-			if (s->slen == 0)
-				snprintf(why, sizeof(why),
-					 "a VERDICT on frame %llu (request %u), which was not sent",
-					 (unsigned long long)m->u.verdict.seq, m->u.verdict.id);
-			else
-				snprintf(
-				    why, sizeof(why),
-				    "a VERDICT on frame %llu (request %u); expected frame %llu "
-				    "(request %u)",
-				    (unsigned long long)m->u.verdict.seq, m->u.verdict.id,
-				    (unsigned long long)s->sent_q[s->shead].seq,
-				    s->sent_q[s->shead].id);
+		if (verdict(s, &m->u.verdict, why, sizeof(why)) < 0)
 			goto violation;
-		}
-		s->shead = (s->shead + 1) % UNJUDGED_MAX;
-		s->slen--;
-		atomic_fetch_add(m->u.verdict.kind == FC_VERDICT_ACCEPTED ? &s->accepted : &s->late,
-				 1);
-		atomic_store(&s->last_bound_us, m->u.verdict.bound_us);
-		judged(s, &m->u.verdict);
 		return 0;
 	case FC_MSG_PING:
 		/* Our clock as we read it: the viewer learns the offset between the clocks from it
@@ -597,6 +604,11 @@ void fc_session_stop(struct fc_session *s)
 bool fc_session_done(struct fc_session *s)
 {
 	return atomic_load(&s->done);
+}
+
+bool fc_session_viewer(struct fc_session *s)
+{
+	return atomic_load(&s->greeted);
 }
 
 void fc_session_free(struct fc_session *s)

@@ -49,13 +49,15 @@ struct fc_session_cfg {
 };
 
 struct fc_session_stats {
-	uint64_t sent;	/* frames sent */
+	/* Each frame offered to the viewer is counted once: sent (with its bytes) or too_old; each
+	 * one sent, once judged, accepted or late. */
+	uint64_t sent;	/* frames sent with their bytes */
 	uint64_t bytes; /* JPEG bytes sent */
 	uint64_t
 	    accepted; /* verdicts: accepted by the viewer's age check (its display may still drop it) */
-	uint64_t late;		/* verdicts: rejected as late by the viewer */
-	uint64_t too_old;	/* stale notices: frames already older than the budget here, whose
-			       * timings were sent without their bytes */
+	uint64_t late;	  /* verdicts: frames sent with their bytes that the viewer rejected */
+	uint64_t too_old; /* stale notices: frames already older than the budget here, whose
+			       * timings were sent without their bytes (their verdicts count nothing) */
 	uint64_t last_bound_us; /* the age bound of the latest verdict */
 	/* The rendition of the latest frame sent: its size, the picture's, its JPEG quality (0: a
 	 * camera's own); all 0 before the first. */
@@ -82,6 +84,10 @@ void fc_session_stop(struct fc_session *s);
 
 /* Whether its thread has finished (the session can then be freed without waiting). */
 bool fc_session_done(struct fc_session *s);
+
+/* Whether the connection became a viewer: its HELLO exchange succeeded and it was not refused
+ * (--max-viewers). A port probe, a failed handshake or a refusal never does. */
+bool fc_session_viewer(struct fc_session *s);
 
 /* Stops (if needed), joins and frees. */
 void fc_session_free(struct fc_session *s);

@@ -559,22 +559,21 @@ static int requeue(struct fc_v4l2 *v, struct v4l2_buffer *b, char *err, size_t e
 	return -1;
 }
 
-int fc_v4l2_grab(struct fc_v4l2 *v, struct fc_v4l2_frame *f, char *err, size_t errlen)
+/* Dequeues every ready buffer and requeues all but the newest good one, which *newest gets.
+ * 1 with it; 0 when none was ready; -1 with err when the device failed. */
+static int drain(struct fc_v4l2 *v, struct v4l2_buffer *newest, unsigned *skipped, char *err,
+		 size_t errlen)
 {
-	struct v4l2_buffer newest = { 0 };
 	bool have = false;
-	unsigned skipped = 0;
-	uint64_t now;
-	uint64_t stamp;
 
-	/* Drain: every ready buffer is dequeued; all but the newest go straight back. */
+	*skipped = 0;
 	for (;;) {
 		struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 					 .memory = V4L2_MEMORY_MMAP };
 
 		if (fc_v4l2_xioctl(v->fd, VIDIOC_DQBUF, &b) < 0) {
 			if (errno == EAGAIN)
-				break;
+				return have ? 1 : 0;
 			/* The device is failing (unplugged, most likely): the caller closes it,
 			 * which returns every buffer, so none needs requeueing here. */
 			snprintf(err, errlen, "%s: %s", v->path, strerror(errno));
@@ -591,37 +590,52 @@ int fc_v4l2_grab(struct fc_v4l2 *v, struct fc_v4l2_frame *f, char *err, size_t e
 		if ((b.flags & V4L2_BUF_FLAG_ERROR) || b.bytesused == 0) {
 			if (requeue(v, &b, err, errlen) < 0)
 				return -1;
-			skipped++;
+			(*skipped)++;
 			continue;
 		}
 		if (have) {
-			if (requeue(v, &newest, err, errlen) < 0)
+			if (requeue(v, newest, err, errlen) < 0)
 				return -1;
-			skipped++;
+			(*skipped)++;
 		}
-		newest = b;
+		*newest = b;
 		have = true;
 	}
-	if (!have)
-		return 0;
+}
+
+/* When the frame in b was captured, and whether that can be known. A monotonic stamp is the
+ * frame's own time, however old: a frame the driver (or a stalled reader) held for seconds is
+ * that old, and must be seen so. One that cannot be true (zero, or after the dequeue: another
+ * clock under the flag) leaves the age unknown, and says so; without the flag there is only the
+ * dequeue time. */
+static void stamp(const struct v4l2_buffer *b, struct fc_v4l2_frame *f)
+{
+	uint64_t ns = (uint64_t)b->timestamp.tv_sec * 1000000000ull +
+		      (uint64_t)b->timestamp.tv_usec * 1000ull;
+
+	f->dequeue_ns = fc_clock_now_ns();
+	if ((b->flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) != V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC) {
+		f->capture_ns = f->dequeue_ns;
+		f->time = FC_V4L2_TIME_DEQUEUE;
+		return;
+	}
+	f->capture_ns = ns;
+	f->time = ns && ns <= f->dequeue_ns ? FC_V4L2_TIME_DRIVER : FC_V4L2_TIME_BAD;
+}
+
+int fc_v4l2_grab(struct fc_v4l2 *v, struct fc_v4l2_frame *f, char *err, size_t errlen)
+{
+	struct v4l2_buffer newest = { 0 };
+	unsigned skipped;
+	int rc = drain(v, &newest, &skipped, err, errlen);
+
+	if (rc <= 0)
+		return rc;
 	f->data = v->buf[newest.index].start;
 	f->size = newest.bytesused;
 	if (f->size > v->buf[newest.index].length)
 		f->size = v->buf[newest.index].length;
-	now = fc_clock_now_ns();
-	stamp = (uint64_t)newest.timestamp.tv_sec * 1000000000ull +
-		(uint64_t)newest.timestamp.tv_usec * 1000ull;
-	/* A stamp from the future or from seconds ago is a driver glitch (or another clock under
-	 * the monotonic flag): trusting it would make every frame look stale, or fresh. */
-	if ((newest.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) == V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC &&
-	    stamp && stamp <= now && now - stamp < 5 * FC_NS_PER_S) {
-		f->capture_ns = stamp;
-		f->driver_time = true;
-	} else {
-		/* Another clock (or none): the dequeue time is the best this host can say. */
-		f->capture_ns = now;
-		f->driver_time = false;
-	}
+	stamp(&newest, f);
 	f->sequence = newest.sequence;
 	f->skipped = skipped;
 	f->lost = v->have_seq && newest.sequence > v->last_seq + 1 + skipped

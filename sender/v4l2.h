@@ -120,20 +120,35 @@ void fc_v4l2_close(struct fc_v4l2 *v);
 /* The device fd, to poll() for POLLIN (a frame is ready) and POLLERR/POLLHUP (gone). */
 int fc_v4l2_fd(const struct fc_v4l2 *v);
 
+/* Where a frame's capture_ns comes from, and whether its age can be known. */
+enum fc_v4l2_time {
+	/* The driver's CLOCK_MONOTONIC stamp (the start of the frame): its true time, however
+	 * long ago that was (a frame the driver held for seconds is seconds old). */
+	FC_V4L2_TIME_DRIVER,
+	/* The driver stamps with another clock, or none: the dequeue time, which leaves out the
+	 * camera's own readout (PROTOCOL.md, section 1). */
+	FC_V4L2_TIME_DEQUEUE,
+	/* A stamp under the monotonic flag that cannot be true: zero, or later than the dequeue
+	 * (another clock under the flag). The frame's age is unknown; capture_ns is the stamp. */
+	FC_V4L2_TIME_BAD,
+};
+
 struct fc_v4l2_frame {
 	const uint8_t *data; /* the mmap buffer: valid until fc_v4l2_release */
 	size_t size;
-	uint64_t capture_ns; /* start of frame (monotonic), or the dequeue time */
-	bool driver_time;    /* capture_ns is the driver's CLOCK_MONOTONIC stamp */
-	uint32_t sequence;   /* the driver's frame counter */
-	unsigned skipped;    /* older ready frames requeued unseen by this grab */
-	unsigned lost;	     /* frames the driver dropped before this one (sequence gaps) */
+	uint64_t capture_ns;	/* when the frame was captured, as time says */
+	uint64_t dequeue_ns;	/* when this grab dequeued it (monotonic) */
+	enum fc_v4l2_time time; /* where capture_ns comes from */
+	uint32_t sequence;	/* the driver's frame counter */
+	unsigned skipped;	/* older ready frames requeued unseen by this grab */
+	unsigned lost;		/* frames the driver dropped before this one (sequence gaps) */
 	int index;
 };
 
 /*
  * Takes the newest ready frame, requeueing every older one at once. 1 with *f; 0 when no frame is
- * ready; -1 with err when the device failed (errno ENODEV or EIO: unplugged).
+ * ready; -1 with err when the device failed (errno ENODEV or EIO: unplugged). A frame is returned
+ * whatever its timestamp says; f->time tells whether its age can be known (the caller decides).
  */
 int fc_v4l2_grab(struct fc_v4l2 *v, struct fc_v4l2_frame *f, char *err, size_t errlen);
 
