@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "age.h"
+#include "backoff.h"
 #include "client.h"
 #include "clock.h"
 #include "conn.h"
@@ -68,11 +69,11 @@ struct viewer {
 	struct fc_client *client;
 	uint64_t last_seq;
 	/* Reconnecting: the attempt under way (NULL between attempts), when to try next, and how
-	 * long to wait after that. The attempt's HELLO exchange fills sender. */
+	 * long to wait after a failure. The attempt's HELLO exchange fills sender. */
 	struct fc_dial *dial;
 	struct fc_hello sender;
 	uint64_t next_try_ns;
-	int backoff_ms;
+	struct fc_backoff backoff;
 	bool corrupt_said;
 	/* --record: the recorder (NULL without), its counts as of the last tick (the final ones
 	 * once closed), and what has been said about them. */
@@ -89,9 +90,11 @@ struct viewer {
 	struct fc_throttle *throttle;
 };
 
-/* A restarted sender is usually back within a second: retry soon, and never wait long. */
-#define BACKOFF_FIRST_MS 250
-#define BACKOFF_MAX_MS	 2000
+/* A restarted sender is usually back within a second: retry soon, and never wait long. A stream
+ * that ends sooner than BACKOFF_STEADY after it started counts as a failed try (backoff.h). */
+#define BACKOFF_FIRST_NS  (250 * FC_NS_PER_MS)
+#define BACKOFF_MAX_NS	  (2 * FC_NS_PER_S)
+#define BACKOFF_STEADY_NS (3 * FC_NS_PER_S)
 
 /* The opening exchange, on the dial thread: v->mine is not written while an attempt runs, and
  * v->sender only by the attempt. */
@@ -221,7 +224,7 @@ static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc
 		v->slot = NULL;
 		return false;
 	}
-	v->backoff_ms = BACKOFF_FIRST_MS;
+	fc_backoff_up(&v->backoff, fc_clock_now_ns());
 	return true;
 }
 
@@ -389,13 +392,14 @@ static void watch(struct viewer *v, uint64_t now)
 static void reconnect(struct viewer *v, uint64_t now)
 {
 	struct fc_conn *conn;
+	uint64_t wait;
 	char err[256];
 
 	if (!v->dial) {
 		if (now < v->next_try_ns)
 			return;
 		if (!dial_start(v, 2000)) {
-			v->next_try_ns = now + (uint64_t)BACKOFF_MAX_MS * FC_NS_PER_MS;
+			v->next_try_ns = now + BACKOFF_MAX_NS;
 			return;
 		}
 	}
@@ -411,9 +415,9 @@ static void reconnect(struct viewer *v, uint64_t now)
 			fc_warn("%s; still waiting for a sender", err);
 		return;
 	}
-	fc_warn("%s; retrying in %.1f s", err, v->backoff_ms / 1000.0);
-	v->next_try_ns = fc_clock_now_ns() + (uint64_t)v->backoff_ms * FC_NS_PER_MS;
-	v->backoff_ms = v->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : v->backoff_ms * 2;
+	wait = fc_backoff_failed(&v->backoff);
+	fc_warn("%s; retrying in %.1f s", err, (double)wait / 1e9);
+	v->next_try_ns = fc_clock_now_ns() + wait;
 }
 
 /* The display loop, until --seconds, a signal or the window closes; the stream is reconnected
@@ -452,8 +456,7 @@ static void run(struct viewer *v)
 			fc_log(clean ? FC_LOG_INFO : FC_LOG_WARN, "%s; reconnecting",
 			       fc_client_reason(v->client));
 			end_stream(v);
-			v->next_try_ns = now + BACKOFF_FIRST_MS * FC_NS_PER_MS;
-			v->backoff_ms = BACKOFF_FIRST_MS * 2;
+			v->next_try_ns = now + fc_backoff_down(&v->backoff, now);
 		}
 		if (!v->client) {
 			reconnect(v, now);
@@ -538,6 +541,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	v.budget_ns = (uint64_t)(v.o.max_age_ms * 1e6);
 	v.lfd = -1;
+	fc_backoff_init(&v.backoff, BACKOFF_FIRST_NS, BACKOFF_MAX_NS, BACKOFF_STEADY_NS);
 
 	if (v.o.stats_json) {
 		v.json = strcmp(v.o.stats_json, "-") == 0 ? stdout : fopen(v.o.stats_json, "w");
