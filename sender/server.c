@@ -122,10 +122,7 @@ static void refuse(int fd, const char *peer, int max)
 	snprintf(text, sizeof(text), "this sender serves at most %d viewer%s (--max-viewers)", max,
 		 max == 1 ? "" : "s");
 	fc_warn("viewer %s refused: already serving %d viewers (--max-viewers)", peer, max);
-	fc_conn_bye(conn, FC_BYE_FULL, text);
-	/* Read the viewer's HELLO before closing: closing with unread bytes sends a reset, which
-	 * may overtake the BYE. */
-	(void)fc_conn_recv(conn, &(struct fc_msg){ 0 }, 200);
+	fc_conn_refuse(conn, FC_BYE_FULL, text);
 	fc_conn_free(conn);
 }
 
