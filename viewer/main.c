@@ -97,33 +97,17 @@ struct viewer {
 #define BACKOFF_STEADY_NS (3 * FC_NS_PER_S)
 
 /* The opening exchange, on the dial thread: v->mine is not written while an attempt runs, and
- * v->sender only by the attempt. */
+ * v->sender only by the attempt. Listening with a passphrase, the throttle of failed proofs
+ * first (hello.h). */
 static int greet(struct fc_conn *conn, void *arg, char *err, size_t errlen)
 {
 	struct viewer *v = arg;
-	struct fc_hello_auth auth = { .psk = v->psk, .dialled = v->lfd < 0 };
-	char host[64];
-	uint64_t retry = 0;
-	int64_t wait = 0;
-	int rc;
+	struct fc_hello_auth auth = { .psk = v->psk,
+				      .dialled = v->lfd < 0,
+				      .throttle = v->throttle };
+	int rc = fc_hello_exchange_auth(conn, &v->mine, &auth, &v->sender, HELLO_TIMEOUT_MS, err,
+					errlen);
 
-	/* Listening with a passphrase: an address whose proofs failed waits, or is refused. */
-	fc_throttle_host(fc_conn_peer(conn), host, sizeof(host));
-	if (v->throttle)
-		wait = fc_throttle_begin(v->throttle, host, fc_clock_now_ns(), &retry);
-	if (wait < 0) {
-		snprintf(err, errlen, "%s: too many failed attempts from %s; try again in %.0f s",
-			 fc_conn_peer(conn), host, (double)retry / 1e9 + 0.5);
-		fc_conn_bye(conn, FC_BYE_AUTH, strchr(err, ' ') + 1);
-		(void)fc_conn_recv(conn, &(struct fc_msg){ 0 }, 200); /* no reset over the BYE */
-		return -1;
-	}
-	if (wait > 0)
-		fc_clock_sleep_until(fc_clock_now_ns() + (uint64_t)wait);
-	rc = fc_hello_exchange_auth(conn, &v->mine, &auth, &v->sender, HELLO_TIMEOUT_MS, err,
-				    errlen);
-	if (v->throttle)
-		fc_throttle_end(v->throttle, host, rc == FC_HELLO_AUTH_FAILED, fc_clock_now_ns());
 	return rc < 0 ? -1 : 0;
 }
 
