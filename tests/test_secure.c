@@ -802,6 +802,24 @@ static void test_exposed(void **state)
 	assert_false(fc_secure_exposed("localhost"));
 }
 
+/* The warning both programs give when listening without a passphrase names the address, the
+ * risk the caller states, and what to do; on loopback there is none. */
+static void test_exposed_warning(void **state)
+{
+	struct fc_addr lan = { .host = "192.168.1.2", .port = 5000 };
+	struct fc_addr loop = { .host = "127.0.0.1", .port = 5000 };
+	char buf[512];
+
+	(void)state;
+	assert_true(fc_secure_exposed_warning(&lan, "anyone can watch", buf, sizeof(buf)));
+	assert_string_equal(buf, "listening on 192.168.1.2:5000 without a passphrase: anyone can "
+				 "watch, and anyone on the path can read it; give one "
+				 "(--passphrase-file FILE or FRESHCAM_PASSPHRASE), or --insecure "
+				 "if you mean it");
+	assert_false(fc_secure_exposed_warning(&loop, "anyone can watch", buf, sizeof(buf)));
+	assert_string_equal(buf, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_psk_derivation),
 		cmocka_unit_test(test_psk_load),
 		cmocka_unit_test(test_exposed),
+		cmocka_unit_test(test_exposed_warning),
 	};
 
 	signal(SIGPIPE, SIG_IGN); /* a peer that gave up closes: writes fail, never kill */
