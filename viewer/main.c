@@ -112,6 +112,18 @@ static int greet(struct fc_conn *conn, void *arg, char *err, size_t errlen)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Around starting a thread (dial, network): threads started while SIGINT and SIGTERM are blocked
+ * keep them blocked, so that only the main thread's handler takes them. */
+static void threads_leave_signals(bool block)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &sigs, NULL);
+}
+
 /*
  * Starts one attempt at a connection and its HELLO exchange on the dial thread, so that this
  * thread stays free for the window and for Ctrl-C. Dialling, the connect may take up to
@@ -131,16 +143,11 @@ static bool dial_start(struct viewer *v, int timeout_ms)
 		.greet = greet,
 		.greet_arg = v,
 	};
-	sigset_t sigs;
 	char err[256];
 
-	/* Like the network thread, the dial thread leaves the signals to the main thread. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	threads_leave_signals(true);
 	v->dial = fc_dial_start(&cfg, err, sizeof(err));
-	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	threads_leave_signals(false);
 	if (!v->dial)
 		fc_error("%s", err);
 	return v->dial != NULL;
@@ -187,7 +194,6 @@ static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc
 		.clock = v->o.clock,
 		.synced_error_ns = (uint64_t)(v->o.synced_error_ms * 1e6),
 	};
-	sigset_t sigs;
 
 	fc_info("connected to %s (%s): %ux%u at %.3g fps; budget %.1f ms, window %u",
 		fc_conn_peer(conn), sender->name, sender->width, sender->height,
@@ -200,13 +206,9 @@ static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc
 		return false;
 	}
 	v->last_seq = 0;
-	/* The network thread must not take the signals: only the main thread's handler runs. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	threads_leave_signals(true);
 	v->client = fc_client_start(&ccfg, conn, v->slot, &v->report, err, errlen);
-	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	threads_leave_signals(false);
 	if (!v->client) {
 		fc_slot_free(v->slot);
 		v->slot = NULL;
