@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -411,4 +412,24 @@ void fc_conn_bye(struct fc_conn *c, int reason, const char *text)
 	memcpy(saved, c->err, sizeof(saved));
 	(void)fc_conn_send(c, &m, 200);
 	memcpy(c->err, saved, sizeof(saved));
+}
+
+void fc_conn_refuse(struct fc_conn *c, int reason, const char *text)
+{
+	uint64_t deadline = fc_clock_now_ns() + FC_CONN_LINGER_MS * FC_NS_PER_MS;
+	uint8_t sink[1024];
+	char err[64];
+
+	fc_conn_bye(c, reason, text);
+	(void)shutdown(c->fd, SHUT_WR);
+	/* Until the peer closes (or fails), the time is up, or it stays silent past it. */
+	for (;;) {
+		long got = fc_net_read_some(c->fd, sink, sizeof(sink), err, sizeof(err));
+
+		if (got < 0 || fc_clock_now_ns() >= deadline)
+			break;
+		if (got == 0 &&
+		    fc_net_wait_readable(c->fd, fc_clock_ms_until(deadline), err, sizeof(err)) <= 0)
+			break;
+	}
 }

@@ -34,6 +34,9 @@
 
 struct fc_conn;
 
+/* How long fc_conn_refuse waits for the refused peer to close. */
+#define FC_CONN_LINGER_MS 200
+
 /* Takes ownership of fd (made non-blocking; closed here if this fails). peer names the other end
  * in messages. NULL with errno when it fails: ENOMEM, or why fd cannot be made non-blocking
  * (EBADF: not an open descriptor). */
@@ -72,6 +75,12 @@ int fc_conn_send(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms);
 
 /* Sends a BYE with a reason and text, best effort (a short timeout, errors ignored). */
 void fc_conn_bye(struct fc_conn *c, int reason, const char *text);
+
+/* Refuses the peer: sends a BYE (as fc_conn_bye) and nothing more, then reads and drops what the
+ * peer still sends until it closes, for up to FC_CONN_LINGER_MS. Closing on unread bytes would
+ * reset the connection, and a reset can reach the peer before it reads the BYE (its next write
+ * fails first), so that it never learns why. Free the connection next. */
+void fc_conn_refuse(struct fc_conn *c, int reason, const char *text);
 
 /* The exact bytes of the message fc_conn_recv handed out last (opened, when sealed), valid as
  * long as the message: the handshake hashes the peer's HELLO as it came. */

@@ -128,9 +128,10 @@ static int authenticate(struct fc_conn *c, const struct fc_hello_auth *auth, int
 	return rc;
 }
 
-int fc_hello_exchange_auth(struct fc_conn *c, const struct fc_hello *mine,
-			   const struct fc_hello_auth *auth, struct fc_hello *theirs,
-			   int timeout_ms, char *err, size_t errlen)
+/* The exchange itself: HELLOs, then with a passphrase the proofs. */
+static int exchange(struct fc_conn *c, const struct fc_hello *mine,
+		    const struct fc_hello_auth *auth, struct fc_hello *theirs, int timeout_ms,
+		    char *err, size_t errlen)
 {
 	struct fc_msg m = { .type = FC_MSG_HELLO };
 	char text[FC_PROTO_MAX_TEXT + 1];
@@ -208,6 +209,47 @@ int fc_hello_exchange_auth(struct fc_conn *c, const struct fc_hello *mine,
 		return 0;
 	return authenticate(c, auth, mine->role, my_bytes, my_len, their_bytes, their_len,
 			    timeout_ms, err, errlen);
+}
+
+/* Before a listening side's exchange: 0 when host may try now (after a hold, if the throttle
+ * says so); -1 when it is refused, the peer told with a BYE instead of a HELLO. */
+static int admit(struct fc_conn *c, const struct fc_hello_auth *auth, const char *host, char *err,
+		 size_t errlen)
+{
+	char text[FC_PROTO_MAX_TEXT + 1];
+	uint64_t retry = 0;
+	int64_t wait = fc_throttle_begin(auth->throttle, host, fc_clock_now_ns(), &retry);
+
+	if (wait < 0) {
+		snprintf(text, sizeof(text),
+			 "too many failed attempts from %s; try again in %.0f s", host,
+			 (double)retry / 1e9 + 0.5);
+		snprintf(err, errlen, "%s refused: %s", fc_conn_peer(c), text);
+		fc_conn_refuse(c, FC_BYE_AUTH, text);
+		return -1;
+	}
+	if (wait > 0 && auth->hold)
+		auth->hold(auth->hold_arg, (uint64_t)wait);
+	else if (wait > 0)
+		fc_clock_sleep_until(fc_clock_now_ns() + (uint64_t)wait);
+	return 0;
+}
+
+int fc_hello_exchange_auth(struct fc_conn *c, const struct fc_hello *mine,
+			   const struct fc_hello_auth *auth, struct fc_hello *theirs,
+			   int timeout_ms, char *err, size_t errlen)
+{
+	char host[64];
+	int rc;
+
+	if (!auth || !auth->psk || !auth->throttle || auth->dialled)
+		return exchange(c, mine, auth, theirs, timeout_ms, err, errlen);
+	fc_throttle_host(fc_conn_peer(c), host, sizeof(host));
+	if (admit(c, auth, host, err, errlen) < 0)
+		return -1;
+	rc = exchange(c, mine, auth, theirs, timeout_ms, err, errlen);
+	fc_throttle_end(auth->throttle, host, rc == FC_HELLO_AUTH_FAILED, fc_clock_now_ns());
+	return rc;
 }
 
 int fc_hello_exchange(struct fc_conn *c, const struct fc_hello *mine, struct fc_hello *theirs,

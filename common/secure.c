@@ -305,3 +305,18 @@ bool fc_secure_exposed(const char *host)
 		return !IN6_IS_ADDR_LOOPBACK(&a6);
 	return true; /* "" (every address), or a name: it may reach other machines */
 }
+
+bool fc_secure_exposed_warning(const struct fc_addr *addr, const char *risk, char *buf, size_t len)
+{
+	char where[FC_NET_HOST_MAX + 16];
+
+	buf[0] = '\0';
+	if (!fc_secure_exposed(addr->host))
+		return false;
+	snprintf(buf, len,
+		 "listening on %s without a passphrase: %s, and anyone on the path can read it; "
+		 "give one (--passphrase-file FILE or FRESHCAM_PASSPHRASE), or --insecure if you "
+		 "mean it",
+		 fc_net_addr_str(addr, where, sizeof(where)), risk);
+	return true;
+}

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "net.h"
 #include "proto.h"
 
 #define FC_SECURE_KEY_SIZE	   32
@@ -109,5 +110,10 @@ void fc_secure_wipe(struct fc_secure_keys *k);
 /* Whether listening on host (as fc_net_parse_addr gives it; "" = every address) lets other
  * machines reach the stream: anything but a loopback address or "localhost". */
 bool fc_secure_exposed(const char *host);
+
+/* The warning for a side listening on addr without a passphrase, in buf: what anyone who can
+ * reach the port may then do (risk: "anyone who can reach this port can watch the stream"), and
+ * what to do about it. false, and buf empty, when addr is not exposed (fc_secure_exposed). */
+bool fc_secure_exposed_warning(const struct fc_addr *addr, const char *risk, char *buf, size_t len);
 
 #endif

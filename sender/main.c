@@ -271,8 +271,7 @@ int main(int argc, char **argv)
 	struct sender snd = { .o = &o };
 	struct fc_secure_psk *psk = NULL;
 	char err[256];
-	char warn[256];
-	char where[FC_NET_HOST_MAX + 16];
+	char warn[512];
 	sigset_t sigs;
 	int status = 1;
 
@@ -288,12 +287,10 @@ int main(int argc, char **argv)
 	}
 	if (warn[0])
 		fc_warn("%s", warn);
-	if (!psk && !o.dial && !o.insecure && fc_secure_exposed(o.addr.host))
-		fc_warn("listening on %s without a passphrase: anyone who can reach this port can "
-			"watch the stream, and anyone on the path can read it; give one "
-			"(--passphrase-file FILE or FRESHCAM_PASSPHRASE), or --insecure if you "
-			"mean it",
-			fc_net_addr_str(&o.addr, where, sizeof(where)));
+	if (!psk && !o.dial && !o.insecure &&
+	    fc_secure_exposed_warning(
+		&o.addr, "anyone who can reach this port can watch the stream", warn, sizeof(warn)))
+		fc_warn("%s", warn);
 	block_signals(&sigs);
 	snd.psk = psk;
 	if (start(&snd) == 0) {

@@ -8,14 +8,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "clock.h"
 #include "conn.h"
 #include "log.h"
 
-#define MAX_SESSIONS	    256
-#define STALL_MS	    5000
-#define DIAL_TIMEOUT_MS	    3000
-#define DIAL_BACKOFF_MAX_MS 10000
+#define MAX_SESSIONS	256
+#define STALL_MS	5000
+#define DIAL_TIMEOUT_MS 3000
+/* Redialling a viewer: 1 s, doubling to 10 s; a session shorter than 3 s (refused at HELLO: a
+ * wrong role or version) counts as a failed dial (backoff.h). */
+#define DIAL_BACKOFF_FIRST_NS  FC_NS_PER_S
+#define DIAL_BACKOFF_MAX_NS    (10 * FC_NS_PER_S)
+#define DIAL_BACKOFF_STEADY_NS (3 * FC_NS_PER_S)
 /* A viewer only ever sends small messages (the largest, a BYE, is 212 bytes): never buffer more
  * for one. */
 #define VIEWER_MAX_MESSAGE 1024
@@ -145,10 +150,7 @@ static void refuse(int fd, const char *peer, int max)
 	snprintf(text, sizeof(text), "this sender serves at most %d viewer%s (--max-viewers)", max,
 		 max == 1 ? "" : "s");
 	fc_warn("viewer %s refused: already serving %d viewers (--max-viewers)", peer, max);
-	fc_conn_bye(conn, FC_BYE_FULL, text);
-	/* Read the viewer's HELLO before closing: closing with unread bytes sends a reset, which
-	 * may overtake the BYE. */
-	(void)fc_conn_recv(conn, &(struct fc_msg){ 0 }, 200);
+	fc_conn_refuse(conn, FC_BYE_FULL, text);
 	fc_conn_free(conn);
 }
 
@@ -198,39 +200,34 @@ static void *dial_main(void *arg)
 	struct fc_server *srv = arg;
 	char where[FC_NET_HOST_MAX + 16];
 	char err[256];
-	int backoff = 1000;
+	struct fc_backoff backoff;
+	uint64_t wait;
 
 	pthread_setname_np(pthread_self(), "fc-dial");
 	fc_net_addr_str(&srv->cfg.addr, where, sizeof(where));
+	fc_backoff_init(&backoff, DIAL_BACKOFF_FIRST_NS, DIAL_BACKOFF_MAX_NS,
+			DIAL_BACKOFF_STEADY_NS);
 	while (!atomic_load(&srv->stop)) {
 		int fd = fc_net_connect(&srv->cfg.addr, DIAL_TIMEOUT_MS, err, sizeof(err));
 		struct fc_session *s;
-		uint64_t started;
 
 		if (fd < 0) {
+			wait = fc_backoff_failed(&backoff);
 			fc_warn("%s (is freshcam-view --listen running there?); retrying in %d s",
-				err, backoff / 1000);
-			nap(srv, backoff);
-			backoff =
-			    backoff * 2 > DIAL_BACKOFF_MAX_MS ? DIAL_BACKOFF_MAX_MS : backoff * 2;
+				err, (int)(wait / FC_NS_PER_S));
+			nap(srv, (int)(wait / FC_NS_PER_MS));
 			continue;
 		}
 		fc_info("connected to viewer at %s", where);
-		started = fc_clock_now_ns();
+		fc_backoff_up(&backoff, fc_clock_now_ns());
 		s = add_session(srv, fd, where);
 		while (s && !atomic_load(&srv->stop) && serving(srv))
 			nap(srv, 100);
 		reap(srv);
-		/* A session that ended at once (refused at HELLO: a wrong role or version) must not
-		 * make a redial loop once a second: back off as after a failed connect. */
-		if (fc_clock_now_ns() - started < 3 * FC_NS_PER_S)
-			backoff =
-			    backoff * 2 > DIAL_BACKOFF_MAX_MS ? DIAL_BACKOFF_MAX_MS : backoff * 2;
-		else
-			backoff = 1000;
+		wait = fc_backoff_down(&backoff, fc_clock_now_ns());
 		if (!atomic_load(&srv->stop)) {
-			fc_info("dialling %s again in %d s", where, backoff / 1000);
-			nap(srv, backoff);
+			fc_info("dialling %s again in %d s", where, (int)(wait / FC_NS_PER_S));
+			nap(srv, (int)(wait / FC_NS_PER_MS));
 		}
 	}
 	return NULL;

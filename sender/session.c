@@ -452,9 +452,10 @@ static void serve(struct fc_session *s)
 	fc_conn_bye(s->conn, FC_BYE_NORMAL, "sender shutting down");
 }
 
-/* Waits up to ns, waking early when the session is stopped. */
-static void hold(struct fc_session *s, uint64_t ns)
+/* Waits up to ns before a held HELLO, waking early when the session is stopped. */
+static void hold(void *arg, uint64_t ns)
 {
+	struct fc_session *s = arg;
 	struct pollfd pfd = { .fd = s->wake_fd, .events = POLLIN };
 	uint64_t end = fc_clock_now_ns() + ns;
 
@@ -462,40 +463,19 @@ static void hold(struct fc_session *s, uint64_t ns)
 		(void)poll(&pfd, 1, fc_clock_ms_until(end));
 }
 
-/* The HELLO exchange, and with a passphrase the proofs. A listening sender first asks the
- * throttle: an address whose proofs failed waits, or is refused, before it may try again. */
+/* The HELLO exchange, and with a passphrase the proofs; a listening sender's throttle of
+ * failed proofs first (hello.h). */
 static int greet(struct fc_session *s)
 {
-	struct fc_hello_auth auth = { .psk = s->cfg.psk, .dialled = s->cfg.dialled };
-	bool throttled = s->cfg.psk && s->cfg.throttle && !s->cfg.dialled;
-	char host[64];
+	struct fc_hello_auth auth = { .psk = s->cfg.psk,
+				      .dialled = s->cfg.dialled,
+				      .throttle = s->cfg.throttle,
+				      .hold = hold,
+				      .hold_arg = s };
 	char err[320];
-	uint64_t retry = 0;
-	int rc;
+	int rc = fc_hello_exchange_auth(s->conn, &s->cfg.hello, &auth, &s->viewer, HELLO_TIMEOUT_MS,
+					err, sizeof(err));
 
-	fc_throttle_host(s->peer, host, sizeof(host));
-	if (throttled) {
-		int64_t wait = fc_throttle_begin(s->cfg.throttle, host, fc_clock_now_ns(), &retry);
-
-		if (wait < 0) {
-			snprintf(err, sizeof(err),
-				 "too many failed attempts from %s; try again in %.0f s", host,
-				 (double)retry / 1e9 + 0.5);
-			fc_warn("viewer %s refused: %s", s->peer, err);
-			fc_conn_bye(s->conn, FC_BYE_AUTH, err);
-			/* Read its HELLO before closing: unread bytes make the close a reset, which
-			 * may overtake the BYE (as in refuse(), server.c). */
-			(void)fc_conn_recv(s->conn, &(struct fc_msg){ 0 }, 200);
-			return -1;
-		}
-		if (wait > 0)
-			hold(s, (uint64_t)wait);
-	}
-	rc = fc_hello_exchange_auth(s->conn, &s->cfg.hello, &auth, &s->viewer, HELLO_TIMEOUT_MS,
-				    err, sizeof(err));
-	if (throttled)
-		fc_throttle_end(s->cfg.throttle, host, rc == FC_HELLO_AUTH_FAILED,
-				fc_clock_now_ns());
 	if (rc < 0)
 		fc_warn("viewer %s", err); /* err names the peer */
 	return rc;
@@ -538,7 +518,7 @@ static void *session_main(void *arg)
 			 s->cfg.max_served, s->cfg.max_served == 1 ? "" : "s");
 		fc_warn("viewer %s refused: already serving %d (--max-viewers)", s->peer,
 			s->cfg.max_served);
-		fc_conn_bye(s->conn, FC_BYE_FULL, text);
+		fc_conn_refuse(s->conn, FC_BYE_FULL, text);
 		goto out;
 	}
 	atomic_store(&s->greeted, true);

@@ -1,5 +1,5 @@
-/* Tests of common/conn.c: messages over one socket, with limits and deadlines. Over socketpairs,
- * in one process, no network. */
+/* Tests of common/conn.c: messages over one socket, with limits and deadlines. Over socketpairs
+ * (a refusal over TCP on loopback), in one process. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "net.h"
 #include "proto.h"
 
 struct pair {
@@ -377,6 +378,82 @@ static void test_new_refuses_what_cannot_be_nonblocking(void **state)
 	close(sv[0]);
 }
 
+/* A TCP connection on loopback, both ends non-blocking: only TCP resets a connection closed on
+ * unread bytes (a socketpair does not), so the refusal is tested on one. */
+static void tcp_pair(int *near, int *far)
+{
+	struct fc_addr a = { .host = "127.0.0.1" };
+	char err[256];
+	int lfd = fc_net_listen(&a, err, sizeof(err));
+
+	assert_true(lfd >= 0);
+	a.port = fc_net_local_port(lfd);
+	*far = fc_net_connect(&a, 10000, err, sizeof(err));
+	assert_true(*far >= 0);
+	*near = fc_net_accept(lfd, 10000, NULL, 0, err, sizeof(err));
+	assert_true(*near >= 0);
+	close(lfd);
+}
+
+static void *refuse_main(void *arg)
+{
+	struct fc_conn *c = arg;
+
+	fc_conn_refuse(c, FC_BYE_FULL, "this sender serves at most 1 viewer");
+	fc_conn_free(c);
+	return NULL;
+}
+
+/* A refused peer that has more to say than one message (a viewer's HELLO, then its first
+ * REQUESTs) reads the BYE and then an orderly end, never a reset: the refusing side reads what
+ * it sends until it closes. */
+static void test_refuse_lingers(void **state)
+{
+	struct fc_msg ping = { .type = FC_MSG_PING };
+	struct fc_conn *peer;
+	struct fc_msg m;
+	pthread_t t;
+	int near;
+	int far;
+
+	(void)state;
+	tcp_pair(&near, &far);
+	peer = fc_conn_new(far, "refused", FC_PROTO_MAX_MESSAGE, 10000);
+	/* More than the refusing side takes in one read. */
+	for (int i = 0; i < 1000; i++) {
+		ping.u.ping.token = (uint64_t)i;
+		assert_int_equal(fc_conn_send(peer, &ping, 10000), 0);
+	}
+	pthread_create(&t, NULL, refuse_main, fc_conn_new(near, "refusing", 4096, 1000));
+	assert_int_equal(fc_conn_recv(peer, &m, 10000), 1);
+	assert_int_equal(m.type, FC_MSG_BYE);
+	assert_int_equal(m.u.bye.reason, FC_BYE_FULL);
+	assert_string_equal(m.u.bye.text, "this sender serves at most 1 viewer");
+	assert_int_equal(fc_conn_recv(peer, &m, 10000), -1);
+	assert_string_equal(fc_conn_error(peer), "peer closed the connection");
+	fc_conn_free(peer);
+	pthread_join(t, NULL);
+}
+
+/* A refused peer that neither speaks nor closes holds the refusing side for the linger time
+ * only, not for good. */
+static void test_refuse_silent_peer(void **state)
+{
+	uint64_t t0 = fc_clock_now_ns();
+	struct fc_conn *c;
+	int near;
+	int far;
+
+	(void)state;
+	tcp_pair(&near, &far);
+	c = fc_conn_new(near, "silent", 4096, 1000);
+	fc_conn_refuse(c, FC_BYE_AUTH, "too many failed attempts");
+	assert_true(fc_clock_now_ns() - t0 >= FC_CONN_LINGER_MS * FC_NS_PER_MS);
+	assert_true(fc_clock_now_ns() - t0 < 20 * FC_NS_PER_S); /* a hang, not a speed */
+	fc_conn_free(c);
+	close(far);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +469,8 @@ int main(void)
 		cmocka_unit_test(test_peer_closed),
 		cmocka_unit_test(test_bye_keeps_error),
 		cmocka_unit_test(test_new_refuses_what_cannot_be_nonblocking),
+		cmocka_unit_test(test_refuse_lingers),
+		cmocka_unit_test(test_refuse_silent_peer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

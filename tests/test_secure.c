@@ -20,10 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "hello.h"
 #include "proto.h"
 #include "secure.h"
+#include "throttle.h"
 
 #define TIMEOUT_MS 1000
 #define STALL_MS   200
@@ -236,6 +238,75 @@ static void test_passphrase_on_one_side(void **state)
 	assert_false(fc_conn_is_secure(v.c));
 	ping_pong(v.c, s.c, 7);
 	free_sides(&v, &s);
+}
+
+/* The hold a throttled try waits: recorded, not slept, so the test runs at once. */
+static void record_hold(void *arg, uint64_t ns)
+{
+	uint64_t *held = arg;
+
+	*held = ns;
+}
+
+/* A listener with a throttle slows down an address whose proofs fail: the second and later
+ * guesses are held (0.5 s, then longer), and once the next would wait more than a hold may, the
+ * address is refused with a BYE that tells it why and when to try again, whatever passphrase it
+ * brings now. A dialling side never consults the throttle. */
+static void test_throttled_guesses(void **state)
+{
+	struct fc_throttle *t = fc_throttle_new();
+	struct side v, s;
+	uint64_t held;
+	int tries = 0;
+
+	(void)state;
+	assert_non_null(t);
+	for (;;) {
+		sides(&v, &s, psk_wrong, psk_right);
+		held = 0;
+		s.auth.throttle = t;
+		s.auth.hold = record_hold;
+		s.auth.hold_arg = &held;
+		run_both(&v, &s);
+		tries++;
+		if (s.rc == -1)
+			break;
+		assert_int_equal(s.rc, FC_HELLO_AUTH_FAILED);
+		if (tries == 1)
+			assert_true(held == 0);
+		else
+			assert_true(held > 0 && held <= FC_THROTTLE_HOLD_NS);
+		if (tries == 2)
+			assert_true(held <= FC_THROTTLE_FIRST_NS);
+		free_sides(&v, &s);
+		assert_true(tries < 10);
+	}
+	assert_true(tries > 2);
+	assert_true(held == 0);
+	assert_non_null(strstr(s.err, "b refused: too many failed attempts from b; try again in"));
+	assert_non_null(strstr(v.err, "too many failed attempts from b; try again in"));
+	free_sides(&v, &s);
+
+	/* The right passphrase now: still refused, the address waits its turn. */
+	sides(&v, &s, psk_right, psk_right);
+	s.auth.throttle = t;
+	run_both(&v, &s);
+	assert_int_equal(s.rc, -1);
+	assert_int_equal(v.rc, -1);
+	assert_non_null(strstr(v.err, "too many failed attempts"));
+	free_sides(&v, &s);
+
+	/* A dialling side given the table is not asked: the handshake goes through, though the
+	 * table would refuse its peer's address. */
+	for (int i = 0; i < 5; i++)
+		fc_throttle_end(t, "a", true, fc_clock_now_ns());
+	sides(&v, &s, psk_right, psk_right);
+	v.auth.throttle = t;
+	run_both(&v, &s);
+	assert_int_equal(v.rc, 0);
+	assert_int_equal(s.rc, 0);
+	free_sides(&v, &s);
+	fc_throttle_free(t);
 }
 
 /* ---- A relay in the middle, which can flip one byte of what passes, and records it all. ---- */
@@ -731,12 +802,31 @@ static void test_exposed(void **state)
 	assert_false(fc_secure_exposed("localhost"));
 }
 
+/* The warning both programs give when listening without a passphrase names the address, the
+ * risk the caller states, and what to do; on loopback there is none. */
+static void test_exposed_warning(void **state)
+{
+	struct fc_addr lan = { .host = "192.168.1.2", .port = 5000 };
+	struct fc_addr loop = { .host = "127.0.0.1", .port = 5000 };
+	char buf[512];
+
+	(void)state;
+	assert_true(fc_secure_exposed_warning(&lan, "anyone can watch", buf, sizeof(buf)));
+	assert_string_equal(buf, "listening on 192.168.1.2:5000 without a passphrase: anyone can "
+				 "watch, and anyone on the path can read it; give one "
+				 "(--passphrase-file FILE or FRESHCAM_PASSPHRASE), or --insecure "
+				 "if you mean it");
+	assert_false(fc_secure_exposed_warning(&loop, "anyone can watch", buf, sizeof(buf)));
+	assert_string_equal(buf, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_right_passphrase),
 		cmocka_unit_test(test_wrong_passphrase),
 		cmocka_unit_test(test_passphrase_on_one_side),
+		cmocka_unit_test(test_throttled_guesses),
 		cmocka_unit_test(test_each_handshake_byte_flipped),
 		cmocka_unit_test(test_replayed_handshake),
 		cmocka_unit_test(test_sealed_stream),
@@ -745,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_psk_derivation),
 		cmocka_unit_test(test_psk_load),
 		cmocka_unit_test(test_exposed),
+		cmocka_unit_test(test_exposed_warning),
 	};
 
 	signal(SIGPIPE, SIG_IGN); /* a peer that gave up closes: writes fail, never kill */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "age.h"
+#include "backoff.h"
 #include "client.h"
 #include "clock.h"
 #include "conn.h"
@@ -66,12 +67,13 @@ struct viewer {
 	struct fc_client *client;
 	uint64_t last_seq;
 	/* Reconnecting: the attempt under way (NULL between attempts), when to try next, and how
-	 * long to wait after that. The attempt's HELLO exchange fills sender. */
+	 * long to wait after a failure. The attempt's HELLO exchange fills sender. */
 	struct fc_dial *dial;
 	struct fc_hello sender;
 	uint64_t next_try_ns;
-	int backoff_ms;
+	struct fc_backoff backoff;
 	bool corrupt_said;
+	bool json_failed_said; /* a --stats-json write failed, and that has been said */
 	/* --record: the recorder (NULL without), its counts as of the last tick (the final ones
 	 * once closed), and what has been said about them. */
 	struct fc_record *record;
@@ -87,39 +89,37 @@ struct viewer {
 	struct fc_throttle *throttle;
 };
 
-/* A restarted sender is usually back within a second: retry soon, and never wait long. */
-#define BACKOFF_FIRST_MS 250
-#define BACKOFF_MAX_MS	 2000
+/* A restarted sender is usually back within a second: retry soon, and never wait long. A stream
+ * that ends sooner than BACKOFF_STEADY after it started counts as a failed try (backoff.h). */
+#define BACKOFF_FIRST_NS  (250 * FC_NS_PER_MS)
+#define BACKOFF_MAX_NS	  (2 * FC_NS_PER_S)
+#define BACKOFF_STEADY_NS (3 * FC_NS_PER_S)
 
 /* The opening exchange, on the dial thread: v->mine is not written while an attempt runs, and
- * v->sender only by the attempt. */
+ * v->sender only by the attempt. Listening with a passphrase, the throttle of failed proofs
+ * first (hello.h). */
 static int greet(struct fc_conn *conn, void *arg, char *err, size_t errlen)
 {
 	struct viewer *v = arg;
-	struct fc_hello_auth auth = { .psk = v->psk, .dialled = v->lfd < 0 };
-	char host[64];
-	uint64_t retry = 0;
-	int64_t wait = 0;
-	int rc;
+	struct fc_hello_auth auth = { .psk = v->psk,
+				      .dialled = v->lfd < 0,
+				      .throttle = v->throttle };
+	int rc = fc_hello_exchange_auth(conn, &v->mine, &auth, &v->sender, HELLO_TIMEOUT_MS, err,
+					errlen);
 
-	/* Listening with a passphrase: an address whose proofs failed waits, or is refused. */
-	fc_throttle_host(fc_conn_peer(conn), host, sizeof(host));
-	if (v->throttle)
-		wait = fc_throttle_begin(v->throttle, host, fc_clock_now_ns(), &retry);
-	if (wait < 0) {
-		snprintf(err, errlen, "%s: too many failed attempts from %s; try again in %.0f s",
-			 fc_conn_peer(conn), host, (double)retry / 1e9 + 0.5);
-		fc_conn_bye(conn, FC_BYE_AUTH, strchr(err, ' ') + 1);
-		(void)fc_conn_recv(conn, &(struct fc_msg){ 0 }, 200); /* no reset over the BYE */
-		return -1;
-	}
-	if (wait > 0)
-		fc_clock_sleep_until(fc_clock_now_ns() + (uint64_t)wait);
-	rc = fc_hello_exchange_auth(conn, &v->mine, &auth, &v->sender, HELLO_TIMEOUT_MS, err,
-				    errlen);
-	if (v->throttle)
-		fc_throttle_end(v->throttle, host, rc == FC_HELLO_AUTH_FAILED, fc_clock_now_ns());
 	return rc < 0 ? -1 : 0;
+}
+
+/* Around starting a thread (dial, network): threads started while SIGINT and SIGTERM are blocked
+ * keep them blocked, so that only the main thread's handler takes them. */
+static void threads_leave_signals(bool block)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &sigs, NULL);
 }
 
 /*
@@ -141,16 +141,11 @@ static bool dial_start(struct viewer *v, int timeout_ms)
 		.greet = greet,
 		.greet_arg = v,
 	};
-	sigset_t sigs;
 	char err[256];
 
-	/* Like the network thread, the dial thread leaves the signals to the main thread. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	threads_leave_signals(true);
 	v->dial = fc_dial_start(&cfg, err, sizeof(err));
-	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	threads_leave_signals(false);
 	if (!v->dial)
 		fc_error("%s", err);
 	return v->dial != NULL;
@@ -183,8 +178,10 @@ static struct fc_conn *connect_first(struct viewer *v, int timeout_ms, char *err
 	return dial_end(v, err, errlen);
 }
 
-/* Starts the network thread on a fresh connection. false (and conn freed) on failure. */
-static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc_hello *sender)
+/* Starts the network thread on a fresh connection. false (and conn freed) with the reason in err
+ * on failure. */
+static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc_hello *sender,
+			 char *err, size_t errlen)
 {
 	struct fc_client_cfg ccfg = {
 		.budget_ns = v->budget_ns,
@@ -195,33 +192,27 @@ static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc
 		.clock = v->o.clock,
 		.synced_error_ns = (uint64_t)(v->o.synced_error_ms * 1e6),
 	};
-	sigset_t sigs;
-	char err[256];
 
 	fc_info("connected to %s (%s): %ux%u at %.3g fps; budget %.1f ms, window %u",
 		fc_conn_peer(conn), sender->name, sender->width, sender->height,
 		sender->fps_milli / 1000.0, v->o.max_age_ms, v->o.window);
 	v->slot = fc_slot_new();
 	if (!v->slot) {
-		fc_error("out of memory");
+		snprintf(err, errlen, "cannot start the stream from %s: out of memory",
+			 fc_conn_peer(conn));
 		fc_conn_free(conn);
 		return false;
 	}
 	v->last_seq = 0;
-	/* The network thread must not take the signals: only the main thread's handler runs. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	v->client = fc_client_start(&ccfg, conn, v->slot, &v->report, err, sizeof(err));
-	pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
+	threads_leave_signals(true);
+	v->client = fc_client_start(&ccfg, conn, v->slot, &v->report, err, errlen);
+	threads_leave_signals(false);
 	if (!v->client) {
-		fc_error("%s", err);
 		fc_slot_free(v->slot);
 		v->slot = NULL;
 		return false;
 	}
-	v->backoff_ms = BACKOFF_FIRST_MS;
+	fc_backoff_up(&v->backoff, fc_clock_now_ns());
 	return true;
 }
 
@@ -321,6 +312,25 @@ static void record_tick(struct viewer *v, bool summary, char *line, size_t linel
 	fc_json_bool(j, "record_stopped", v->rec.stopped);
 }
 
+/* Says once that --stats-json cannot be written (a full disk), naming the file and why; the
+ * viewer goes on, trying each later line again. */
+static void json_failed(struct viewer *v, int e)
+{
+	if (!v->json_failed_said)
+		fc_warn("cannot write --stats-json %s: %s; going on without its figures",
+			v->o.stats_json, strerror(e));
+	v->json_failed_said = true;
+}
+
+/* One line of figures to --stats-json, flushed so that a reader sees it at once. */
+static void write_json(struct viewer *v, const char *line)
+{
+	if (fputs(line, v->json) != EOF && fflush(v->json) == 0)
+		return;
+	json_failed(v, errno);
+	clearerr(v->json);
+}
+
 static void tick(struct viewer *v, bool summary)
 {
 	struct fc_json j;
@@ -342,10 +352,8 @@ static void tick(struct viewer *v, bool summary)
 		snprintf(title, sizeof(title), "freshcam-view — %s", fc_report_title(&v->report));
 		fc_display_title(v->display, title);
 	}
-	if (v->json && (s = fc_json_finish(&j))) {
-		fputs(s, v->json);
-		fflush(v->json);
-	}
+	if (v->json && (s = fc_json_finish(&j)))
+		write_json(v, s);
 }
 
 /* Says when frames stop reaching the screen, and why: on the console once per change, and in the
@@ -387,62 +395,106 @@ static void watch(struct viewer *v, uint64_t now)
 }
 
 /* While disconnected: starts an attempt to get the stream back when it is time, and takes its
- * result once it has one; never waits. A failed attempt sets the wait before the next. */
+ * result once it has one; never waits. A failed attempt, or a connection on which the stream
+ * could not start, sets the wait before the next. */
 static void reconnect(struct viewer *v, uint64_t now)
 {
 	struct fc_conn *conn;
+	uint64_t wait;
 	char err[256];
 
 	if (!v->dial) {
 		if (now < v->next_try_ns)
 			return;
 		if (!dial_start(v, 2000)) {
-			v->next_try_ns = now + (uint64_t)BACKOFF_MAX_MS * FC_NS_PER_MS;
+			v->next_try_ns = now + BACKOFF_MAX_NS;
 			return;
 		}
 	}
 	if (!fc_dial_wait(v->dial, 0))
 		return;
 	conn = dial_end(v, err, sizeof(err));
-	if (conn) {
-		start_stream(v, conn, &v->sender);
+	if (conn && start_stream(v, conn, &v->sender, err, sizeof(err)))
 		return;
-	}
-	if (v->lfd >= 0) {
+	if (!conn && v->lfd >= 0) {
 		if (err[0])
 			fc_warn("%s; still waiting for a sender", err);
 		return;
 	}
-	fc_warn("%s; retrying in %.1f s", err, v->backoff_ms / 1000.0);
-	v->next_try_ns = fc_clock_now_ns() + (uint64_t)v->backoff_ms * FC_NS_PER_MS;
-	v->backoff_ms = v->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : v->backoff_ms * 2;
+	/* No connection, or one on which the stream could not start: wait before the next. */
+	wait = fc_backoff_failed(&v->backoff);
+	fc_warn("%s; %s in %.1f s", err, v->lfd >= 0 ? "listening again" : "retrying",
+		(double)wait / 1e9);
+	v->next_try_ns = fc_clock_now_ns() + wait;
+}
+
+/* Whether the display loop ends now: a signal, --seconds, or the window closed. */
+static bool stop_now(struct viewer *v, uint64_t now)
+{
+	if (got_signal) {
+		fc_info("%s: stopping", got_signal == SIGINT ? "interrupted" : "terminated");
+		return true;
+	}
+	if (v->end_ns && now >= v->end_ns)
+		return true;
+	if (v->display && !fc_display_poll(v->display)) {
+		fc_info("window closed: stopping");
+		return true;
+	}
+	return false;
+}
+
+/* The stream has ended: says why, and sets when to try again (backoff.h). */
+static void stream_lost(struct viewer *v, uint64_t now)
+{
+	bool clean = true;
+
+	if (fc_client_running(v->client, &clean))
+		return;
+	fc_log(clean ? FC_LOG_INFO : FC_LOG_WARN, "%s; reconnecting", fc_client_reason(v->client));
+	end_stream(v);
+	v->next_try_ns = now + fc_backoff_down(&v->backoff, now);
+}
+
+/* Disconnected and no stream yet: waits until the attempt under way ends, the next try is due,
+ * or wake (the window and the console). */
+static void wait_disconnected(struct viewer *v, uint64_t now, uint64_t wake)
+{
+	if (v->dial)
+		fc_dial_wait(v->dial, (int)((wake - now) / FC_NS_PER_MS));
+	else
+		fc_clock_sleep_until(v->next_try_ns < wake ? v->next_try_ns : wake);
+}
+
+/* Connected: waits until wake (or --seconds) for a frame newer than the last, and shows it. */
+static void show_next(struct viewer *v, uint64_t wake)
+{
+	struct fc_frame *f;
+
+	if (v->end_ns && wake > v->end_ns)
+		wake = v->end_ns;
+	f = fc_slot_wait_newer(v->slot, v->last_seq, wake);
+	if (!f)
+		return;
+	v->last_seq = f->seq;
+	show(v, f);
+	fc_frame_unref(f);
 }
 
 /* The display loop, until --seconds, a signal or the window closes; the stream is reconnected
- * whenever it is lost (capped exponential backoff when dialling). */
+ * whenever it is lost (capped exponential backoff, backoff.h). */
 static void run(struct viewer *v)
 {
 	uint64_t next_tick = fc_clock_now_ns() + FC_NS_PER_S;
 	/* With a window, wake often enough to keep it responsive. */
 	uint64_t step = v->display ? 15 * FC_NS_PER_MS : 200 * FC_NS_PER_MS;
-	bool clean = true;
 
 	for (;;) {
 		uint64_t now = fc_clock_now_ns();
 		uint64_t wake = now + step;
-		struct fc_frame *f;
 
-		if (got_signal) {
-			fc_info("%s: stopping",
-				got_signal == SIGINT ? "interrupted" : "terminated");
+		if (stop_now(v, now))
 			break;
-		}
-		if (v->end_ns && now >= v->end_ns)
-			break;
-		if (v->display && !fc_display_poll(v->display)) {
-			fc_info("window closed: stopping");
-			break;
-		}
 		if (now >= next_tick) {
 			tick(v, false);
 			next_tick += FC_NS_PER_S;
@@ -450,38 +502,17 @@ static void run(struct viewer *v)
 				next_tick = now + FC_NS_PER_S;
 		}
 		watch(v, now);
-		if (v->client && !fc_client_running(v->client, &clean)) {
-			fc_log(clean ? FC_LOG_INFO : FC_LOG_WARN, "%s; reconnecting",
-			       fc_client_reason(v->client));
-			end_stream(v);
-			v->next_try_ns = now + BACKOFF_FIRST_MS * FC_NS_PER_MS;
-			v->backoff_ms = BACKOFF_FIRST_MS * 2;
-		}
-		if (!v->client) {
-			reconnect(v, now);
-			if (v->client)
-				continue;
-			if (wake > next_tick)
-				wake = next_tick;
-			if (v->dial) {
-				/* An attempt under way: wake when it ends or it is time for the
-				 * window and the console. */
-				fc_dial_wait(v->dial, (int)((wake - now) / FC_NS_PER_MS));
-			} else {
-				fc_clock_sleep_until(v->next_try_ns < wake ? v->next_try_ns : wake);
-			}
-			continue;
-		}
+		if (v->client)
+			stream_lost(v, now);
 		if (wake > next_tick)
 			wake = next_tick;
-		if (v->end_ns && wake > v->end_ns)
-			wake = v->end_ns;
-		f = fc_slot_wait_newer(v->slot, v->last_seq, wake);
-		if (!f)
+		if (v->client) {
+			show_next(v, wake);
 			continue;
-		v->last_seq = f->seq;
-		show(v, f);
-		fc_frame_unref(f);
+		}
+		reconnect(v, now);
+		if (!v->client)
+			wait_disconnected(v, now, wake);
 	}
 }
 
@@ -501,152 +532,217 @@ static void finish_recording(struct viewer *v)
 	fc_info("recording: %llu frames kept in %s", (unsigned long long)v->rec.written, what);
 }
 
+/* The passphrase's key (made once, here: Argon2id, a fraction of a second), with --listen the
+ * table that slows down guessing, and the warning for a listener anyone can reach without one. */
+static int setup_security(struct viewer *v)
+{
+	char err[256];
+	char warn[512];
+
+	if (fc_secure_psk_load(v->o.passphrase_file, &v->psk, warn, sizeof(warn), err,
+			       sizeof(err)) < 0) {
+		fc_error("%s", err);
+		return -1;
+	}
+	if (warn[0])
+		fc_warn("%s", warn);
+	if (v->o.listen && v->psk) {
+		v->throttle = fc_throttle_new();
+		if (!v->throttle) {
+			fc_error("out of memory");
+			return -1;
+		}
+	}
+	if (v->o.listen && !v->psk && !v->o.insecure &&
+	    fc_secure_exposed_warning(&v->o.addr,
+				      "any sender that can reach this port can show you its stream",
+				      warn, sizeof(warn)))
+		fc_warn("%s", warn);
+	return 0;
+}
+
+/* What this viewer says in its HELLO: its budget, window and picture floor. */
+static void init_hello(struct viewer *v)
+{
+	v->mine = (struct fc_hello){ .role = FC_ROLE_VIEWER,
+				     .window = (uint16_t)v->o.window,
+				     .flags = v->o.adapt ? 0 : FC_HELLO_FULL_ONLY,
+				     .min_width = (uint16_t)v->o.min_width,
+				     .min_height = (uint16_t)v->o.min_height,
+				     .min_quality = (uint8_t)v->o.min_quality };
+	v->mine.budget_us = (uint32_t)(v->budget_ns / 1000 ? v->budget_ns / 1000 : 1);
+	snprintf(v->mine.name, sizeof(v->mine.name), "freshcam-view %s", FC_VERSION);
+}
+
+/* The outputs that do not wait for a sender: --stats-json, the decoder and --record. Before any
+ * connection, so that a path that cannot be used is said at once, not after a wait. */
+static int open_outputs(struct viewer *v)
+{
+	char err[FC_RECORD_ERR_MAX];
+
+	if (v->o.stats_json) {
+		v->json = strcmp(v->o.stats_json, "-") == 0 ? stdout : fopen(v->o.stats_json, "w");
+		if (!v->json) {
+			fc_error("cannot write --stats-json %s: %s", v->o.stats_json,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	v->decoder = fc_decoder_new(err, sizeof(err));
+	if (!v->decoder) {
+		fc_error("%s", err);
+		return -1;
+	}
+	if (!v->o.record)
+		return 0;
+	v->record = fc_record_open(v->o.record, NULL, err, sizeof(err));
+	if (!v->record) {
+		fc_error("%s", err);
+		return -1;
+	}
+	/* A file-size limit (ulimit -f) then fails a write, which the recorder reports. */
+	signal(SIGXFSZ, SIG_IGN);
+	fc_info("recording to %s", fc_record_describe(v->record));
+	return 0;
+}
+
+/* --listen: the first sender to dial in, waited for as long as it takes. NULL when the port
+ * cannot be had, or on a signal. */
+static struct fc_conn *listen_first(struct viewer *v)
+{
+	struct fc_conn *conn = NULL;
+	char err[256];
+
+	v->lfd = fc_net_listen(&v->o.addr, err, sizeof(err));
+	if (v->lfd < 0) {
+		fc_error("%s%s", err,
+			 strstr(err, "in use")
+			     ? ": another program has that port; choose another with --listen PORT"
+			     : "");
+		return NULL;
+	}
+	fc_info("waiting for a sender to dial port %u", fc_net_local_port(v->lfd));
+	while (!conn && !got_signal) {
+		conn = connect_first(v, 0, err, sizeof(err));
+		if (!conn && err[0])
+			fc_warn("%s; still waiting for a sender", err);
+	}
+	return conn;
+}
+
+/* Dialling: the first connection, whose failure is reported at once (a wrong host or port is a
+ * person's typo, not an outage). NULL on failure or a signal. */
+static struct fc_conn *dial_first(struct viewer *v)
+{
+	char err[256];
+	struct fc_conn *conn = connect_first(v, CONNECT_TIMEOUT_MS, err, sizeof(err));
+
+	if (!conn && got_signal)
+		fc_info("%s: stopping", got_signal == SIGINT ? "interrupted" : "terminated");
+	else if (!conn)
+		fc_error("%s%s", err,
+			 strstr(err, "cannot connect")
+			     ? ": is freshcam-send running there, and is the port right?"
+			     : "");
+	return conn;
+}
+
+/* The window, unless --headless; sized by the sender's HELLO, not by the first frame: a fresh
+ * viewer starts on a small rendition (docs/PROTOCOL.md). Without one, the viewer runs headless. */
+static void open_window(struct viewer *v)
+{
+	char err[256];
+
+	if (v->o.headless)
+		return;
+	v->display =
+	    fc_display_open("freshcam-view", v->sender.width, v->sender.height, err, sizeof(err));
+	if (!v->display)
+		fc_info("%s; running headless (console only)", err);
+	else
+		fc_info("window open (SDL renderer %s): f for fullscreen, q or Esc to quit",
+			fc_display_renderer(v->display));
+}
+
+/* The figures and the stall watch start with the first stream; --seconds counts from here. */
+static void start_watching(struct viewer *v)
+{
+	fc_report_init(&v->report, v->budget_ns, fc_clock_now_ns());
+	fc_report_clock_mode(&v->report, v->o.clock);
+	fc_stall_init(&v->stall, fc_clock_now_ns());
+	if (v->o.seconds > 0)
+		v->end_ns = fc_clock_now_ns() + (uint64_t)(v->o.seconds * 1e9);
+}
+
+/* The stream on the first connection, reconnected until the loop ends; then the summary. 0, or
+ * 1 when the first stream could not start. */
+static int stream(struct viewer *v, struct fc_conn *conn)
+{
+	char err[256];
+	int status = 1;
+
+	if (start_stream(v, conn, &v->sender, err, sizeof(err))) {
+		run(v);
+		status = 0;
+	} else {
+		fc_error("%s", err);
+	}
+	if (v->client)
+		end_stream(v);
+	if (v->dial) {
+		/* Stopped while reconnecting: the attempt ends on its own, within its timeouts. */
+		fc_dial_abandon(v->dial);
+		v->dial = NULL;
+	}
+	finish_recording(v);
+	tick(v, true);
+	fc_report_destroy(&v->report);
+	return status;
+}
+
+/* Closes what is still open; --stats-json's last lines are flushed and checked. */
+static void close_all(struct viewer *v)
+{
+	finish_recording(v);
+	if (v->lfd >= 0)
+		close(v->lfd);
+	fc_display_close(v->display);
+	fc_decoder_free(v->decoder);
+	if (v->json && v->json != stdout && fclose(v->json) != 0)
+		json_failed(v, errno);
+	else if (v->json == stdout && fflush(stdout) != 0)
+		json_failed(v, errno);
+}
+
 int main(int argc, char **argv)
 {
 	static struct viewer v; /* large (histograms): static, not on the stack */
-	struct fc_conn *conn = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
-	char err[256];
-	char warn[256];
-	char where[FC_NET_HOST_MAX + 16];
+	struct fc_conn *conn = NULL;
 	int status = 1;
 
 	if (fc_view_options_parse(argc, argv, &v.o) < 0)
 		return 2;
 	fc_log_init("freshcam-view", FC_LOG_INFO);
-	/* The passphrase becomes its key once, here (Argon2id, a fraction of a second). */
-	if (fc_secure_psk_load(v.o.passphrase_file, &v.psk, warn, sizeof(warn), err, sizeof(err)) <
-	    0) {
-		fc_error("%s", err);
+	v.lfd = -1;
+	v.budget_ns = (uint64_t)(v.o.max_age_ms * 1e6);
+	fc_backoff_init(&v.backoff, BACKOFF_FIRST_NS, BACKOFF_MAX_NS, BACKOFF_STEADY_NS);
+	if (setup_security(&v) < 0)
 		return 1;
-	}
-	if (warn[0])
-		fc_warn("%s", warn);
-	if (v.o.listen && v.psk) {
-		v.throttle = fc_throttle_new();
-		if (!v.throttle) {
-			fc_error("out of memory");
-			return 1;
-		}
-	}
-	if (v.o.listen && !v.psk && !v.o.insecure && fc_secure_exposed(v.o.addr.host))
-		fc_warn("listening on %s without a passphrase: any sender that can reach this port "
-			"can show you its stream, and anyone on the path can read it; give one "
-			"(--passphrase-file FILE or FRESHCAM_PASSPHRASE), or --insecure if you "
-			"mean it",
-			fc_net_addr_str(&v.o.addr, where, sizeof(where)));
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	v.budget_ns = (uint64_t)(v.o.max_age_ms * 1e6);
-	v.lfd = -1;
-
-	if (v.o.stats_json) {
-		v.json = strcmp(v.o.stats_json, "-") == 0 ? stdout : fopen(v.o.stats_json, "w");
-		if (!v.json) {
-			fc_error("cannot write --stats-json %s: %s", v.o.stats_json,
-				 strerror(errno));
-			return 1;
-		}
-	}
-	v.mine = (struct fc_hello){ .role = FC_ROLE_VIEWER,
-				    .window = (uint16_t)v.o.window,
-				    .flags = v.o.adapt ? 0 : FC_HELLO_FULL_ONLY,
-				    .min_width = (uint16_t)v.o.min_width,
-				    .min_height = (uint16_t)v.o.min_height,
-				    .min_quality = (uint8_t)v.o.min_quality };
-	v.mine.budget_us = (uint32_t)(v.budget_ns / 1000 ? v.budget_ns / 1000 : 1);
-	snprintf(v.mine.name, sizeof(v.mine.name), "freshcam-view %s", FC_VERSION);
-	v.decoder = fc_decoder_new(err, sizeof(err));
-	if (!v.decoder) {
-		fc_error("%s", err);
-		goto out;
-	}
-	/* Before any connection: a path that cannot be used is said at once, not after a wait. */
-	if (v.o.record) {
-		char rerr[FC_RECORD_ERR_MAX];
-
-		v.record = fc_record_open(v.o.record, NULL, rerr, sizeof(rerr));
-		if (!v.record) {
-			fc_error("%s", rerr);
-			goto out;
-		}
-		/* A file-size limit (ulimit -f) then fails a write, which the recorder reports. */
-		signal(SIGXFSZ, SIG_IGN);
-		fc_info("recording to %s", fc_record_describe(v.record));
-	}
-
-	/* The first connection: dialling, a failure is reported at once (a wrong host or port is
-	 * a person's typo, not an outage); listening, the wait is for as long as it takes. Once the
-	 * stream has run, losing it means reconnecting, not exiting. */
-	if (v.o.listen) {
-		v.lfd = fc_net_listen(&v.o.addr, err, sizeof(err));
-		if (v.lfd < 0) {
-			fc_error("%s%s", err,
-				 strstr(err, "in use") ? ": another program has that port; choose "
-							 "another with --listen PORT"
-						       : "");
-			goto out;
-		}
-		fc_info("waiting for a sender to dial port %u", fc_net_local_port(v.lfd));
-		while (!conn && !got_signal) {
-			conn = connect_first(&v, 0, err, sizeof(err));
-			if (!conn && err[0])
-				fc_warn("%s; still waiting for a sender", err);
-		}
-	} else {
-		conn = connect_first(&v, CONNECT_TIMEOUT_MS, err, sizeof(err));
+	init_hello(&v);
+	if (open_outputs(&v) == 0) {
+		conn = v.o.listen ? listen_first(&v) : dial_first(&v);
 		if (!conn && got_signal)
-			fc_info("%s: stopping",
-				got_signal == SIGINT ? "interrupted" : "terminated");
-		else if (!conn)
-			fc_error("%s%s", err,
-				 strstr(err, "cannot connect")
-				     ? ": is freshcam-send running there, and is the port right?"
-				     : "");
-	}
-	if (!conn) {
-		if (got_signal)
 			status = 0; /* asked to stop before anything came: not a failure */
-		goto out;
 	}
-	if (!v.o.headless) {
-		/* The window takes the picture's size from the sender's HELLO, not from the first
-		 * frame: a fresh viewer starts on a small rendition (docs/PROTOCOL.md). */
-		v.display = fc_display_open("freshcam-view", v.sender.width, v.sender.height, err,
-					    sizeof(err));
-		if (!v.display)
-			fc_info("%s; running headless (console only)", err);
-		else
-			fc_info("window open (SDL renderer %s): f for fullscreen, q or Esc to quit",
-				fc_display_renderer(v.display));
+	if (conn) {
+		open_window(&v);
+		start_watching(&v);
+		status = stream(&v, conn);
 	}
-	fc_report_init(&v.report, v.budget_ns, fc_clock_now_ns());
-	fc_report_clock_mode(&v.report, v.o.clock);
-	fc_stall_init(&v.stall, fc_clock_now_ns());
-	if (v.o.seconds > 0)
-		v.end_ns = fc_clock_now_ns() + (uint64_t)(v.o.seconds * 1e9);
-	if (start_stream(&v, conn, &v.sender)) {
-		run(&v);
-		status = 0;
-	}
-	if (v.client)
-		end_stream(&v);
-	if (v.dial) {
-		/* Stopped while reconnecting: the attempt ends on its own, within its timeouts. */
-		fc_dial_abandon(v.dial);
-		v.dial = NULL;
-	}
-	finish_recording(&v);
-	tick(&v, true);
-	fc_report_destroy(&v.report);
-out:
-	finish_recording(&v);
-	if (v.lfd >= 0)
-		close(v.lfd);
-	fc_display_close(v.display);
-	fc_decoder_free(v.decoder);
-	if (v.json && v.json != stdout)
-		fclose(v.json);
+	close_all(&v);
 	return status;
 }

@@ -90,121 +90,126 @@ static int parse_clock(const char *text, struct fc_view_options *o, char *err, s
 	return -1;
 }
 
-int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
+enum {
+	OPT_HEADLESS = 256,
+	OPT_STATS_JSON,
+	OPT_CHECK_STAMPS,
+	OPT_QUIET,
+	OPT_RECORD,
+	OPT_PASSPHRASE_FILE,
+	OPT_INSECURE,
+	OPT_ADAPT,
+	OPT_MIN_SIZE,
+	OPT_MIN_QUALITY,
+	OPT_CLOCK,
+};
+
+static const struct option longopts[] = {
+	{ "connect", required_argument, NULL, 'c' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "max-age", required_argument, NULL, 'a' },
+	{ "window", required_argument, NULL, 'w' },
+	{ "headless", no_argument, NULL, OPT_HEADLESS },
+	{ "seconds", required_argument, NULL, 't' },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "check-stamps", no_argument, NULL, OPT_CHECK_STAMPS },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "adapt", required_argument, NULL, OPT_ADAPT },
+	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
+	{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
+	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* Each group's parser takes one option of its group (0, or -1 with the reason in err), and
+ * answers 1 for an option of another group. */
+
+/* Where the sender is: --connect, --listen, --passphrase-file, --insecure. */
+static int parse_where(int c, const char *arg, struct fc_view_options *o, const char **target,
+		       char *err, size_t errlen)
 {
-	enum { OPT_HEADLESS = 256, OPT_STATS_JSON, OPT_CHECK_STAMPS, OPT_QUIET, OPT_RECORD };
-	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE, OPT_ADAPT, OPT_MIN_SIZE, OPT_MIN_QUALITY };
-	enum { OPT_CLOCK = 768 };
-	static const struct option longopts[] = {
-		{ "connect", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "max-age", required_argument, NULL, 'a' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "headless", no_argument, NULL, OPT_HEADLESS },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
-		{ "check-stamps", no_argument, NULL, OPT_CHECK_STAMPS },
-		{ "quiet", no_argument, NULL, OPT_QUIET },
-		{ "record", required_argument, NULL, OPT_RECORD },
-		{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
-		{ "insecure", no_argument, NULL, OPT_INSECURE },
-		{ "adapt", required_argument, NULL, OPT_ADAPT },
-		{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
-		{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
-		{ "clock", required_argument, NULL, OPT_CLOCK },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	const char *target = NULL;
-	char err[256] = "";
-	long n;
-	int c;
-
-	*o = (struct fc_view_options){
-		.max_age_ms = 80,
-		.window = 4,
-		.adapt = true,
-		.clock = FC_CLOCK_PROVEN,
-		.synced_error_ms = 1,
-	};
-	snprintf(o->addr.host, sizeof(o->addr.host), "127.0.0.1");
-	o->addr.port = FC_NET_DEFAULT_PORT;
-	while ((c = getopt_long(argc, argv, "c:l:a:w:t:hV", longopts, NULL)) != -1) {
-		int rc = 0;
-
-		switch (c) {
-		case 'c':
-			target = optarg;
-			break;
-		case 'l':
-			rc = fc_net_parse_addr(optarg, 1, &o->addr, err, sizeof(err));
-			o->listen = true;
-			break;
-		case 'a':
-			rc = fc_opt_double("--max-age", optarg, 0.001, 60000, &o->max_age_ms, err,
-					   sizeof(err));
-			break;
-		case 'w':
-			rc = fc_opt_int("--window", optarg, 1, FC_PROTO_MAX_WINDOW, &n, err,
-					sizeof(err));
-			o->window = (unsigned)n;
-			break;
-		case OPT_HEADLESS:
-			o->headless = true;
-			break;
-		case 't':
-			rc = fc_opt_double("--seconds", optarg, 0, 1e9, &o->seconds, err,
-					   sizeof(err));
-			break;
-		case OPT_STATS_JSON:
-			o->stats_json = optarg;
-			break;
-		case OPT_CHECK_STAMPS:
-			o->check_stamps = true;
-			break;
-		case OPT_QUIET:
-			o->quiet = true;
-			break;
-		case OPT_RECORD:
-			o->record = optarg;
-			break;
-		case OPT_PASSPHRASE_FILE:
-			o->passphrase_file = optarg;
-			break;
-		case OPT_ADAPT:
-			rc = fc_opt_bool("--adapt", optarg, &o->adapt, err, sizeof(err));
-			break;
-		case OPT_MIN_SIZE:
-			rc = fc_opt_size("--min-size", optarg, 2, FC_PROTO_MAX_DIM, &o->min_width,
-					 &o->min_height, err, sizeof(err));
-			break;
-		case OPT_MIN_QUALITY:
-			rc = fc_opt_int("--min-quality", optarg, 1, 100, &n, err, sizeof(err));
-			o->min_quality = (int)n;
-			break;
-		case OPT_INSECURE:
-			o->insecure = true;
-			break;
-		case OPT_CLOCK:
-			rc = parse_clock(optarg, o, err, sizeof(err));
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("freshcam-view %s (freshcam protocol %d)\n", FC_VERSION,
-			       FC_PROTO_VERSION);
-			exit(0);
-		default:
-			fprintf(stderr, "Try 'freshcam-view --help'.\n");
-			return -1;
-		}
-		if (rc < 0) {
-			fprintf(stderr, "freshcam-view: %s\n", err);
-			return -1;
-		}
+	switch (c) {
+	case 'c':
+		*target = arg;
+		return 0;
+	case 'l':
+		o->listen = true;
+		return fc_net_parse_addr(arg, 1, &o->addr, err, errlen);
+	case OPT_PASSPHRASE_FILE:
+		o->passphrase_file = arg;
+		return 0;
+	case OPT_INSECURE:
+		o->insecure = true;
+		return 0;
 	}
+	return 1;
+}
+
+/* Freshness: --max-age, --window, --adapt, --min-size, --min-quality, --clock. */
+static int parse_freshness(int c, const char *arg, struct fc_view_options *o, char *err,
+			   size_t errlen)
+{
+	long n = 0;
+	int rc;
+
+	switch (c) {
+	case 'a':
+		return fc_opt_double("--max-age", arg, 0.001, 60000, &o->max_age_ms, err, errlen);
+	case 'w':
+		rc = fc_opt_int("--window", arg, 1, FC_PROTO_MAX_WINDOW, &n, err, errlen);
+		o->window = (unsigned)n;
+		return rc;
+	case OPT_ADAPT:
+		return fc_opt_bool("--adapt", arg, &o->adapt, err, errlen);
+	case OPT_MIN_SIZE:
+		return fc_opt_size("--min-size", arg, 2, FC_PROTO_MAX_DIM, &o->min_width,
+				   &o->min_height, err, errlen);
+	case OPT_MIN_QUALITY:
+		rc = fc_opt_int("--min-quality", arg, 1, 100, &n, err, errlen);
+		o->min_quality = (int)n;
+		return rc;
+	case OPT_CLOCK:
+		return parse_clock(arg, o, err, errlen);
+	}
+	return 1;
+}
+
+/* Output: --headless, --seconds, --stats-json, --check-stamps, --quiet, --record. */
+static int parse_output(int c, const char *arg, struct fc_view_options *o, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_HEADLESS:
+		o->headless = true;
+		return 0;
+	case 't':
+		return fc_opt_double("--seconds", arg, 0, 1e9, &o->seconds, err, errlen);
+	case OPT_STATS_JSON:
+		o->stats_json = arg;
+		return 0;
+	case OPT_CHECK_STAMPS:
+		o->check_stamps = true;
+		return 0;
+	case OPT_QUIET:
+		o->quiet = true;
+		return 0;
+	case OPT_RECORD:
+		o->record = arg;
+		return 0;
+	}
+	return 1;
+}
+
+/* The sender to dial, from --connect or the one argument left: none, or one, and not with
+ * --listen; a bare host means the default port. */
+static int parse_target(int argc, char **argv, const char *target, struct fc_view_options *o)
+{
+	char err[256];
+
 	if (optind < argc) {
 		if (target || optind + 1 < argc) {
 			fprintf(stderr,
@@ -220,13 +225,54 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 				"other: either this viewer dials, or it is dialled\n");
 		return -1;
 	}
-	if (target) {
-		/* A bare host means the default port. */
-		if (fc_net_parse_addr(target, FC_NET_PORT_OPTIONAL, &o->addr, err, sizeof(err)) <
-		    0) {
+	if (!target)
+		return 0;
+	if (fc_net_parse_addr(target, FC_NET_PORT_OPTIONAL, &o->addr, err, sizeof(err)) < 0) {
+		fprintf(stderr, "freshcam-view: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
+{
+	const char *target = NULL;
+	char err[256] = "";
+	int c;
+
+	*o = (struct fc_view_options){
+		.max_age_ms = 80,
+		.window = 4,
+		.adapt = true,
+		.clock = FC_CLOCK_PROVEN,
+		.synced_error_ms = 1,
+	};
+	snprintf(o->addr.host, sizeof(o->addr.host), "127.0.0.1");
+	o->addr.port = FC_NET_DEFAULT_PORT;
+	while ((c = getopt_long(argc, argv, "c:l:a:w:t:hV", longopts, NULL)) != -1) {
+		int rc = parse_where(c, optarg, o, &target, err, sizeof(err));
+
+		if (rc == 1)
+			rc = parse_freshness(c, optarg, o, err, sizeof(err));
+		if (rc == 1)
+			rc = parse_output(c, optarg, o, err, sizeof(err));
+		if (rc == 1 && c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (rc == 1 && c == 'V') {
+			printf("freshcam-view %s (freshcam protocol %d)\n", FC_VERSION,
+			       FC_PROTO_VERSION);
+			exit(0);
+		}
+		if (rc == 1) {
+			fprintf(stderr, "Try 'freshcam-view --help'.\n");
+			return -1;
+		}
+		if (rc < 0) {
 			fprintf(stderr, "freshcam-view: %s\n", err);
 			return -1;
 		}
 	}
-	return 0;
+	return parse_target(argc, argv, target, o);
 }

@@ -188,7 +188,24 @@ def test_sender_dials_listening_viewer():
              f"frames shown through the dialled connection ({sm['shown']})", v, s)
 
 
+def test_stats_json_full_disk():
+    """a --stats-json file that cannot be written (a full disk) is said once, and the stream goes on"""
+    port = fc.free_port()
+    s = fc.sender(port=port, json=False)
+    fc.wait_listening(port)
+    v = fc.viewer(port, "--seconds", "4", "--stats-json", "/dev/full", json=False)
+    fc.check(v.wait(20) == 0, "the viewer finishes as asked", v, s)
+    s.stop()
+    out = v.output()
+    said = [l for l in out.splitlines() if "cannot write --stats-json /dev/full" in l]
+    fc.check(len(said) == 1 and "No space left on device" in said[0],
+             f"said once, with the file and why ({len(said)} times)", v)
+    after = out[out.find("cannot write --stats-json"):]
+    fc.check(after.count(" shown ") >= 2 and "summary:" in after,
+             "the viewer went on showing frames, to its summary", v)
+
+
 if __name__ == "__main__":
     fc.main(test_help_and_version, test_bad_options, test_unreachable_sender, test_port_in_use,
             test_version_mismatch, test_sender_full, test_garbage_peer,
-            test_sender_dials_listening_viewer)
+            test_sender_dials_listening_viewer, test_stats_json_full_disk)

@@ -8,6 +8,7 @@ import socket
 import time
 
 import fc
+import wire
 
 VIEW = os.path.join(fc.BIN, "freshcam-view")
 LAGPROXY = os.path.join(fc.BIN, "tools", "lagproxy", "lagproxy")
@@ -170,6 +171,45 @@ def test_ctrl_c_while_connecting():
              f"reconnecting: exits 0 {took * 1000:.0f} ms after Ctrl-C", v)
 
 
+def test_failed_start_backs_off():
+    """a connection on which the stream cannot start is redialled after a growing wait, as a
+    failed dial is, not at once"""
+    shim = os.path.join(fc.BIN, "tests", "libfailthread.so")
+    if not os.path.exists(shim):
+        print("skipped: tests/libfailthread.so is not built (a sanitizer build)")
+        return
+    with socket.socket() as ls:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(8)
+        ls.settimeout(0.1)
+        port = ls.getsockname()[1]
+        # Past the first stream, no network thread can start (tests/failthread.c).
+        v = fc.Proc("view-nostart", [VIEW, "--headless", f"127.0.0.1:{port}", "--seconds", "5"],
+                    env=dict(os.environ, LD_PRELOAD=shim))
+        calls = 0
+        end = time.monotonic() + 4
+        while time.monotonic() < end:
+            try:
+                sock, _ = ls.accept()
+            except socket.timeout:
+                continue
+            calls += 1
+            p = wire.Peer(sock)
+            p.send(wire.hello(wire.ROLE_SENDER, width=16, height=16, fps_milli=30000))
+            p.recv_until(wire.HELLO, 2)
+            if calls == 1:  # the one stream that starts: ended at once
+                p.send(wire.bye(0, b"test over"))
+            p.wait_closed(1)
+            p.close()
+        fc.check(v.wait(20) == 0, "the viewer runs to its end", v)
+    out = v.output()
+    fc.check("cannot start the network thread" in out and "retrying in 1.0 s" in out,
+             "the viewer says the stream could not start, and waits longer each time", v)
+    # 0.25, 0.5, 1 and 2 s apart: 5 calls in 4 s, fewer on a slow machine; at once, thousands.
+    fc.check(2 <= calls <= 8, f"{calls} calls in 4 s", v)
+
+
 if __name__ == "__main__":
     fc.main(test_sender_restart, test_viewer_restart, test_dialling_sender_redials,
-            test_link_killed_mid_frame, test_link_frozen_mid_frame, test_ctrl_c_while_connecting)
+            test_link_killed_mid_frame, test_link_frozen_mid_frame, test_ctrl_c_while_connecting,
+            test_failed_start_backs_off)
