@@ -16,6 +16,10 @@
  *   fc-benchframes ages  --size WxH --seconds S --out FILE
  *                                          I420 frames on stdin (a decoder's output): one line
  *                                          "t_s age_ms" per stamped frame, t from the first frame
+ *   fc-benchframes stamps --size WxH --out FILE
+ *                                          JPEG file names on stdin, one a line (a recording's
+ *                                          frames, pictures of WxH or renditions of them): one
+ *                                          line "name capture_ns" per frame whose stamp reads
  *
  * A benchmark tool: one thread, exits on any error with a message.
  */
@@ -224,9 +228,66 @@ done:
 	free(buf);
 }
 
+/* Reads the file's bytes into *buf (grown as needed); their count, or 0 when it cannot. */
+static size_t slurp(const char *name, uint8_t **buf, size_t *cap)
+{
+	FILE *f = fopen(name, "rb");
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	for (;;) {
+		if (n == *cap) {
+			*cap = *cap ? *cap * 2 : 1 << 20;
+			*buf = realloc(*buf, *cap);
+			if (!*buf)
+				die("out of memory");
+		}
+		size_t k = fread(*buf + n, 1, *cap - n, f);
+
+		n += k;
+		if (k == 0)
+			break;
+	}
+	fclose(f);
+	return n;
+}
+
+static void mode_stamps(const struct args *a)
+{
+	tjhandle tj = tjInitDecompress();
+	FILE *out = fopen(a->out, "w");
+	uint8_t *jpeg = NULL, *luma = malloc((size_t)a->width * (size_t)a->height);
+	size_t cap = 0;
+	char name[4096];
+
+	if (!tj || !out || !luma)
+		die("cannot start");
+	while (fgets(name, sizeof(name), stdin)) {
+		size_t n, len = strcspn(name, "\n");
+		int w, h, sub, cs;
+		struct fc_stamp st;
+
+		name[len] = '\0';
+		n = slurp(name, &jpeg, &cap);
+		if (!n || tjDecompressHeader3(tj, jpeg, (unsigned long)n, &w, &h, &sub, &cs) != 0 ||
+		    w > a->width || h > a->height ||
+		    tjDecompress2(tj, jpeg, (unsigned long)n, luma, w, w, h, TJPF_GRAY,
+				  TJFLAG_ACCURATEDCT) != 0)
+			continue;
+		if (fc_stamp_read_scaled(luma, 1, (size_t)w, w, h, a->width, a->height, &st) == 0)
+			fprintf(out, "%s %llu\n", name, (unsigned long long)st.capture_ns);
+	}
+	if (fclose(out) != 0)
+		die("cannot write the stamps");
+	free(jpeg);
+	free(luma);
+	tjDestroy(tj);
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: fc-benchframes ppm|write|live|ages --size WxH [--photo FILE] "
+	fprintf(stderr, "usage: fc-benchframes ppm|write|live|ages|stamps --size WxH [--photo FILE] "
 			"[--out PATH] [--frames N] [--fps R] [--seconds S]\n");
 	exit(2);
 }
@@ -269,6 +330,8 @@ int main(int argc, char **argv)
 		mode_write(&a);
 	else if (strcmp(a.mode, "ages") == 0)
 		mode_ages(&a);
+	else if (strcmp(a.mode, "stamps") == 0)
+		mode_stamps(&a);
 	else
 		usage();
 	return 0;

@@ -33,6 +33,11 @@ bool fc_age_compute(uint64_t v0_ns, uint64_t v3_ns, uint64_t held_ns, uint64_t a
 	/* A sender claiming an absurd age must not wrap the bound into a small number. */
 	if (out->bound_ns < age_ns || out->bound_ns < out->rtt_ns)
 		out->bound_ns = UINT64_MAX;
+	out->request_ns = out->bound_ns;
+	out->clock_ns = UINT64_MAX;
+	out->floor_ns = 0;
+	out->width_ns = UINT64_MAX;
+	out->synced = false;
 	return true;
 }
 

@@ -24,13 +24,21 @@
 #include <stdint.h>
 
 struct fc_age {
-	uint64_t bound_ns; /* the guaranteed upper bound on the frame's age at V3 */
-	uint64_t rtt_ns;   /* the network round trip: (V3 - V0) - held */
-	uint64_t est_ns;   /* rtt / 2 + age: the likely true age when both directions are alike */
+	uint64_t bound_ns;   /* the guaranteed upper bound on the frame's age at V3: the smallest
+			      * of request_ns and clock_ns */
+	uint64_t request_ns; /* the bound from this frame's own round trip (fc_age_compute) */
+	uint64_t clock_ns;   /* the bound from the offset interval, narrowed by synced clocks when
+			      * used (viewer/bound.h); UINT64_MAX when none */
+	uint64_t floor_ns;   /* the age is at least this, by the offset interval; 0 when unknown */
+	uint64_t width_ns;   /* the offset interval's width at V3; UINT64_MAX when none */
+	bool synced;	     /* clock_ns leaned on wall clocks the user vouched for */
+	uint64_t rtt_ns;     /* the network round trip: (V3 - V0) - held */
+	uint64_t est_ns;     /* rtt / 2 + age: the likely true age when both directions are alike */
 };
 
 /*
- * Computes the bound from the viewer's own V0 and V3 and the sender's held and age.
+ * Computes the bound from the viewer's own V0 and V3 and the sender's held and age (bound_ns =
+ * request_ns; the clock fields say "none").
  * Returns false when the numbers are impossible on a well-behaved peer (V3 before V0, or held
  * longer than the whole round trip beyond clock-rate tolerance): the caller treats such a frame
  * as late and the peer as suspect. A held slightly longer than the round trip (the two clocks

@@ -12,6 +12,14 @@ uint64_t fc_clock_now_ns(void)
 	return (uint64_t)ts.tv_sec * FC_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t fc_clock_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * FC_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
 void fc_clock_sleep_until(uint64_t deadline_ns)
 {
 	struct timespec ts = {

@@ -1,8 +1,9 @@
 /*
  * clock: the one time base of a freshcam process, CLOCK_MONOTONIC in nanoseconds.
  *
- * Every timestamp freshcam compares is taken from this clock on one host; no value of it is ever
- * compared with another host's (docs/DESIGN.md, "The handshake and the age bound"). Thread-safe.
+ * Every duration freshcam measures is taken from this clock on one host. Readings of the two hosts'
+ * clocks are compared only through the offset interval the exchanges prove (common/offset.h), never
+ * directly (docs/DESIGN.md, "The handshake and the age bound"). Thread-safe.
  */
 #ifndef FC_CLOCK_H
 #define FC_CLOCK_H
@@ -14,6 +15,10 @@
 
 /* Nanoseconds since an arbitrary fixed point (boot), never going backwards. */
 uint64_t fc_clock_now_ns(void);
+
+/* CLOCK_REALTIME in nanoseconds since 1970: the wall clock, which may jump. Used only where the
+ * user vouches that the hosts' wall clocks agree (viewer --clock synced). */
+uint64_t fc_clock_real_ns(void);
 
 /* Sleeps until the monotonic clock reaches deadline_ns (returns at once if it has). */
 void fc_clock_sleep_until(uint64_t deadline_ns);

@@ -7,6 +7,7 @@
 #define REQUEST_SIZE 12
 #define VERDICT_SIZE 25
 #define PING_SIZE    8
+#define PONG_SIZE    16
 #define BYE_FIXED    4
 #define STATUS_FIXED 4
 
@@ -87,8 +88,10 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 		*min = *max = VERDICT_SIZE;
 		return true;
 	case FC_MSG_PING:
-	case FC_MSG_PONG:
 		*min = *max = PING_SIZE;
+		return true;
+	case FC_MSG_PONG:
+		*min = *max = PONG_SIZE;
 		return true;
 	case FC_MSG_BYE:
 		*min = BYE_FIXED;
@@ -167,6 +170,8 @@ static int decode_frame(const uint8_t *p, uint32_t n, struct fc_frame_msg *f)
 	f->src_width = get16(&p);
 	f->src_height = get16(&p);
 	f->quality = *p++;
+	f->send_ns = get64(&p);
+	f->send_real_ns = get64(&p);
 	f->jpeg = p;
 	f->jpeg_size = n - FC_PROTO_FRAME_FIXED;
 	return frame_fields_ok(f) ? 0 : -FC_PROTO_E_FIELD;
@@ -208,8 +213,12 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 			return -FC_PROTO_E_FIELD;
 		return 0;
 	case FC_MSG_PING:
+		msg->u.ping.token = get64(&p);
+		msg->u.ping.clock_ns = 0;
+		return 0;
 	case FC_MSG_PONG:
 		msg->u.ping.token = get64(&p);
+		msg->u.ping.clock_ns = get64(&p);
 		return 0;
 	case FC_MSG_BYE:
 		msg->u.bye.reason = get16(&p);
@@ -288,8 +297,9 @@ static size_t payload_size(const struct fc_msg *msg)
 	case FC_MSG_VERDICT:
 		return VERDICT_SIZE;
 	case FC_MSG_PING:
-	case FC_MSG_PONG:
 		return PING_SIZE;
+	case FC_MSG_PONG:
+		return PONG_SIZE;
 	case FC_MSG_BYE:
 		return BYE_FIXED + strnlen(msg->u.bye.text, FC_PROTO_MAX_TEXT + 1);
 	case FC_MSG_STATUS:
@@ -321,6 +331,8 @@ static uint8_t *put_frame_fixed(uint8_t *p, const struct fc_frame_msg *f)
 	put16(&p, f->src_width);
 	put16(&p, f->src_height);
 	put8(&p, f->quality);
+	put64(&p, f->send_ns);
+	put64(&p, f->send_real_ns);
 	return p;
 }
 
@@ -379,8 +391,11 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		put32(&p, msg->u.verdict.gap_us);
 		break;
 	case FC_MSG_PING:
+		put64(&p, msg->u.ping.token);
+		break;
 	case FC_MSG_PONG:
 		put64(&p, msg->u.ping.token);
+		put64(&p, msg->u.ping.clock_ns);
 		break;
 	case FC_MSG_BYE:
 		put16(&p, msg->u.bye.reason);

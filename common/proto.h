@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define FC_PROTO_VERSION     3
+#define FC_PROTO_VERSION     4
 #define FC_PROTO_HEADER_SIZE 8
 
 /* Limits. A peer that exceeds one is cut off; none is negotiable. */
@@ -40,7 +40,7 @@
  * allocate (about 100 MB at 4:4:4). */
 #define FC_PROTO_MAX_PIXELS  (7680 * 4320)
 #define FC_PROTO_MAX_WINDOW  16 /* requests a viewer may keep in flight */
-#define FC_PROTO_FRAME_FIXED 45 /* FRAME payload before the JPEG bytes */
+#define FC_PROTO_FRAME_FIXED 61 /* FRAME payload before the JPEG bytes */
 #define FC_PROTO_HELLO_FIXED 55 /* HELLO payload before the name */
 #define FC_PROTO_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG)
 #define FC_PROTO_NONCE_SIZE  32 /* HELLO nonce, bytes */
@@ -138,6 +138,8 @@ struct fc_frame_msg {
 	uint16_t src_width; /* the captured picture's size, at least width x height */
 	uint16_t src_height;
 	uint8_t quality;     /* the JPEG quality it was encoded at, 1..100; 0: not known */
+	uint64_t send_ns;	/* S2 itself: the sender's monotonic clock as sending began */
+	uint64_t send_real_ns;	/* its CLOCK_REALTIME read at S2; 0: not known */
 	const uint8_t *jpeg; /* decoded: points into the caller's buffer; encoded: copied */
 	uint32_t jpeg_size;
 };
@@ -156,7 +158,8 @@ struct fc_verdict {
 };
 
 struct fc_ping {
-	uint64_t token; /* opaque to the receiver, echoed in the PONG */
+	uint64_t token;	   /* opaque to the receiver, echoed in the PONG */
+	uint64_t clock_ns; /* PONG only: the answerer's monotonic clock as it read the PING */
 };
 
 struct fc_bye {

@@ -162,6 +162,8 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 		.src_width = head->src_width,
 		.src_height = head->src_height,
 		.quality = f ? f->quality : 0,
+		.send_ns = now,
+		.send_real_ns = fc_clock_real_ns(),
 		.jpeg = f ? f->data : NULL,
 		.jpeg_size = f ? (uint32_t)f->size : 0,
 	};
@@ -341,7 +343,10 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 		judged(s, &m->u.verdict);
 		return 0;
 	case FC_MSG_PING:
-		reply.u.ping = m->u.ping;
+		/* Our clock as we read it: the viewer learns the offset between the clocks from it
+		 * (docs/PROTOCOL.md, "The offset interval"). */
+		reply.u.ping.token = m->u.ping.token;
+		reply.u.ping.clock_ns = fc_clock_now_ns();
 		if (fc_conn_send(s->conn, &reply, s->cfg.io_timeout_ms) == 0)
 			return 0;
 		return closing(s);

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -89,17 +90,18 @@ static void test_same_roles_refused(void **state)
 	fc_conn_free(b.c);
 }
 
-/* Against a peer of protocol 3: this side fails naming both versions, and tells the peer with a
- * BYE that says which version it speaks. */
+/* Against a peer of the next protocol version: this side fails naming both versions, and tells
+ * the peer with a BYE that says which version it speaks. */
 static void test_version_mismatch_both_sides_told(void **state)
 {
 	int sv[2];
 	struct fc_conn *c;
 	struct fc_msg hello = { .type = FC_MSG_HELLO, .u.hello = sender_hello };
 	uint8_t buf[512];
-	size_t len = fc_proto_encode_version(&hello, 4, buf, sizeof(buf));
+	size_t len = fc_proto_encode_version(&hello, FC_PROTO_VERSION + 1, buf, sizeof(buf));
 	struct fc_hello theirs;
 	char err[256];
+	char want[32];
 	struct fc_msg m;
 	ssize_t got;
 	ssize_t off = 0;
@@ -110,8 +112,10 @@ static void test_version_mismatch_both_sides_told(void **state)
 	assert_int_equal(write(sv[1], buf, len), (ssize_t)len);
 	c = fc_conn_new(sv[0], "future-sender", FC_PROTO_MAX_MESSAGE, 2000);
 	assert_int_equal(fc_hello_exchange(c, &viewer_hello, &theirs, 2000, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "protocol 4"));
-	assert_non_null(strstr(err, "speaks 3"));
+	snprintf(want, sizeof(want), "protocol %d", FC_PROTO_VERSION + 1);
+	assert_non_null(strstr(err, want));
+	snprintf(want, sizeof(want), "speaks %d", FC_PROTO_VERSION);
+	assert_non_null(strstr(err, want));
 	/* What the future peer reads: our HELLO, then the BYE. */
 	got = read(sv[1], buf, sizeof(buf));
 	assert_true(got > 0);
@@ -123,7 +127,8 @@ static void test_version_mismatch_both_sides_told(void **state)
 	assert_true(r > 0);
 	assert_int_equal(m.type, FC_MSG_BYE);
 	assert_int_equal(m.u.bye.reason, FC_BYE_VERSION);
-	assert_non_null(strstr(m.u.bye.text, "speaks freshcam protocol 3"));
+	snprintf(want, sizeof(want), "speaks freshcam protocol %d", FC_PROTO_VERSION);
+	assert_non_null(strstr(m.u.bye.text, want));
 	fc_conn_free(c);
 	close(sv[1]);
 }

@@ -52,6 +52,8 @@ static size_t sample_messages(struct fc_msg *out)
 						 .src_width = 1280,
 						 .src_height = 960,
 						 .quality = 55,
+						 .send_ns = 0x1122334455667788ull,
+						 .send_real_ns = 1796300000123456789ull,
 						 .jpeg = jpeg_bytes,
 						 .jpeg_size = sizeof(jpeg_bytes) } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_VERDICT,
@@ -62,7 +64,8 @@ static size_t sample_messages(struct fc_msg *out)
 						   .recv_us = 0x01020304,
 						   .gap_us = 0x0a0b0c0d } };
 	out[n++] = (struct fc_msg){ .type = FC_MSG_PING, .u.ping = { .token = 0xabcdef } };
-	out[n++] = (struct fc_msg){ .type = FC_MSG_PONG, .u.ping = { .token = 0xabcdef } };
+	out[n++] = (struct fc_msg){ .type = FC_MSG_PONG,
+				    .u.ping = { .token = 0xabcdef, .clock_ns = 0x0102030405060708 } };
 	out[n] = (struct fc_msg){ .type = FC_MSG_BYE, .u.bye = { .reason = FC_BYE_FULL } };
 	strcpy(out[n++].u.bye.text, "this sender serves at most 8 viewers");
 	out[n] = (struct fc_msg){ .type = FC_MSG_STATUS, .u.status = { .source = FC_SOURCE_LOST } };
@@ -114,6 +117,8 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 		assert_int_equal(a->u.frame.src_width, b->u.frame.src_width);
 		assert_int_equal(a->u.frame.src_height, b->u.frame.src_height);
 		assert_int_equal(a->u.frame.quality, b->u.frame.quality);
+		assert_true(a->u.frame.send_ns == b->u.frame.send_ns);
+		assert_true(a->u.frame.send_real_ns == b->u.frame.send_real_ns);
 		assert_int_equal(a->u.frame.jpeg_size, b->u.frame.jpeg_size);
 		assert_memory_equal(a->u.frame.jpeg, b->u.frame.jpeg, a->u.frame.jpeg_size);
 		break;
@@ -126,8 +131,11 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 		assert_int_equal(a->u.verdict.gap_us, b->u.verdict.gap_us);
 		break;
 	case FC_MSG_PING:
+		assert_true(a->u.ping.token == b->u.ping.token);
+		break;
 	case FC_MSG_PONG:
 		assert_true(a->u.ping.token == b->u.ping.token);
+		assert_true(a->u.ping.clock_ns == b->u.ping.clock_ns);
 		break;
 	case FC_MSG_BYE:
 		assert_int_equal(a->u.bye.reason, b->u.bye.reason);
@@ -256,7 +264,9 @@ static void test_wrong_fixed_lengths_rejected(void **state)
 		{ FC_MSG_VERDICT, 24 },
 		{ FC_MSG_VERDICT, 26 },
 		{ FC_MSG_PING, 0 },
-		{ FC_MSG_PONG, 9 },
+		{ FC_MSG_PING, 16 },
+		{ FC_MSG_PONG, 8 },
+		{ FC_MSG_PONG, 17 },
 		{ FC_MSG_FRAME, FC_PROTO_FRAME_FIXED - 1 },
 		{ FC_MSG_HELLO, 54 },
 		{ FC_MSG_HELLO, 55 + FC_PROTO_MAX_NAME + 1 },
@@ -295,14 +305,14 @@ static void test_bad_header_bytes(void **state)
 	assert_int_equal(fc_proto_decode((const uint8_t *)"FD", 2, &out, NULL), -FC_PROTO_E_MAGIC);
 	assert_int_equal(fc_proto_decode((const uint8_t *)"GET / HTTP/1.1\r\n", 16, &out, NULL),
 			 -FC_PROTO_E_MAGIC);
-	b[2] = 2; /* version 2: no renditions, another HELLO and FRAME */
+	b[2] = FC_PROTO_VERSION - 1; /* the version before: other FRAMEs and PONGs */
 	b[3] = FC_MSG_HELLO;
 	out.version = 0;
 	assert_int_equal(fc_proto_decode(b, 3, &out, NULL), -FC_PROTO_E_VERSION);
-	assert_int_equal(out.version, 2);
-	b[2] = 4;
+	assert_int_equal(out.version, FC_PROTO_VERSION - 1);
+	b[2] = FC_PROTO_VERSION + 1;
 	assert_int_equal(fc_proto_decode(b, 3, &out, NULL), -FC_PROTO_E_VERSION);
-	assert_int_equal(out.version, 4);
+	assert_int_equal(out.version, FC_PROTO_VERSION + 1);
 	b[2] = 0;
 	assert_int_equal(fc_proto_decode(b, 8, &out, NULL), -FC_PROTO_E_VERSION);
 	assert_int_equal(out.version, 0);
@@ -506,7 +516,7 @@ static void test_request_bytes(void **state)
 	struct fc_msg m = { .type = FC_MSG_REQUEST,
 			    .u.request = { .id = 0x01020304, .t0_ns = 0x1122334455667788ull } };
 	static const uint8_t want[] = {
-		'F',  'C',  3,	  2,	0,    0,    0,	  12,	0x01, 0x02,
+		'F',  'C',  4,	  2,	0,    0,    0,	  12,	0x01, 0x02,
 		0x03, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88
 	};
 	uint8_t buf[64];
@@ -514,6 +524,34 @@ static void test_request_bytes(void **state)
 	(void)state;
 	assert_int_equal(fc_proto_encode(&m, buf, sizeof(buf)), sizeof(want));
 	assert_memory_equal(buf, want, sizeof(want));
+}
+
+/* The FRAME's clocks sit where docs/PROTOCOL.md says (payload offsets 45 and 53, the JPEG at 61),
+ * and a PONG carries its clock after the token. */
+static void test_clock_bytes(void **state)
+{
+	struct fc_frame_msg f = { .width = 2,
+				  .height = 2,
+				  .src_width = 2,
+				  .src_height = 2,
+				  .send_ns = 0x0102030405060708ull,
+				  .send_real_ns = 0x1112131415161718ull };
+	struct fc_msg pong = { .type = FC_MSG_PONG,
+			       .u.ping = { .token = 0x2122232425262728ull,
+					   .clock_ns = 0x3132333435363738ull } };
+	static const uint8_t clocks[] = { 1,    2,    3,    4,	  5,	6,    7,    8,
+					  0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18 };
+	static const uint8_t pong_want[] = { 'F',  'C',  4,    6,    0,	   0,	 0,    16,
+					     0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,
+					     0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38 };
+	uint8_t buf[FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED];
+
+	(void)state;
+	assert_int_equal(FC_PROTO_FRAME_FIXED, 61);
+	assert_int_equal(fc_proto_encode_frame_head(&f, buf, sizeof(buf)), sizeof(buf));
+	assert_memory_equal(buf + FC_PROTO_HEADER_SIZE + 45, clocks, sizeof(clocks));
+	assert_int_equal(fc_proto_encode(&pong, buf, sizeof(buf)), sizeof(pong_want));
+	assert_memory_equal(buf, pong_want, sizeof(pong_want));
 }
 
 /* Garbage never decodes into a message larger than the buffer, and never crashes: a cheap
@@ -578,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_stale_notice),
 		cmocka_unit_test(test_frame_head_matches_full_encode),
 		cmocka_unit_test(test_request_bytes),
+		cmocka_unit_test(test_clock_bytes),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_strings),
 	};

@@ -57,7 +57,12 @@ static void arrive(int n, size_t bytes, int w, int h, int sw, int sh, int qualit
 				     .src_width = sw,
 				     .src_height = sh,
 				     .quality = quality };
-	struct fc_age age = { .bound_ns = 2 * MS, .rtt_ns = MS, .est_ns = MS };
+	struct fc_age age = { .bound_ns = 2 * MS,
+			      .request_ns = 2 * MS,
+			      .clock_ns = UINT64_MAX,
+			      .width_ns = UINT64_MAX,
+			      .rtt_ns = MS,
+			      .est_ns = MS };
 
 	for (int i = 0; i < n; i++)
 		fc_report_arrival(&report, &f, &age, true);
@@ -103,6 +108,64 @@ static const char *field(const char *js, const char *key, char *buf, size_t len)
 	memcpy(buf, p, n);
 	buf[n] = '\0';
 	return buf;
+}
+
+/* A number in a JSON field, within the histograms' 1.6% of want. */
+static void assert_near(const char *js, const char *key, double want)
+{
+	char buf[64];
+	double got = strtod(field(js, key, buf, sizeof(buf)), NULL);
+
+	if (got < want * 0.984 || got > want * 1.016)
+		fail_msg("%s is %g, not %g (within 1.6%%)", key, got, want);
+}
+
+/* The clock figures (docs/STATS_JSON.md): the bound judged by next to the request's own, the
+ * offset interval's width, the restarts, and what --clock asked and what became of it. */
+static void test_clock_figures(void **state)
+{
+	struct fc_report_frame f = { .bytes = 1000, .width = 64, .height = 48 };
+	struct fc_age age = { .bound_ns = 40 * MS,
+			      .request_ns = 70 * MS,
+			      .clock_ns = 40 * MS,
+			      .width_ns = MS / 2,
+			      .rtt_ns = 60 * MS,
+			      .est_ns = 35 * MS };
+	char buf[64];
+	const char *js;
+
+	(void)state;
+	js = tick(1.0, false); /* before any frame: no clock part on the line */
+	assert_string_equal(field(js, "clock", buf, sizeof(buf)), "\"proven\"");
+	assert_lacks(line, "offset width");
+	for (int i = 0; i < 10; i++)
+		fc_report_arrival(&report, &f, &age, true);
+	fc_report_clock(&report, true, false);
+	fc_report_clock(&report, true, false);
+	js = tick(2.0, false);
+	assert_near(js, "age_bound_ms_p50", 40);
+	assert_near(js, "request_bound_ms_p50", 70);
+	assert_near(js, "offset_width_ms_p50", 0.5);
+	assert_string_equal(field(js, "offset_restarts", buf, sizeof(buf)), "2");
+	assert_string_equal(field(js, "synced_frames", buf, sizeof(buf)), "0");
+	assert_contains(line, "(per request p50 70.");
+	assert_contains(line, "| offset width 0.50 ms |");
+
+	/* --clock synced: frames that leaned on the wall clocks are counted and said, until the
+	 * exchanges refute them, which stays so. */
+	fc_report_clock_mode(&report, FC_CLOCK_SYNCED);
+	age.synced = true;
+	fc_report_arrival(&report, &f, &age, true);
+	js = tick(3.0, false);
+	assert_string_equal(field(js, "clock", buf, sizeof(buf)), "\"synced\"");
+	assert_string_equal(field(js, "synced_frames", buf, sizeof(buf)), "1");
+	assert_contains(line, "offset width 0.50 ms, synced |");
+	assert_false(fc_report_synced_refuted(&report));
+	fc_report_clock(&report, false, true);
+	assert_true(fc_report_synced_refuted(&report));
+	js = tick(4.0, false);
+	assert_string_equal(field(js, "clock", buf, sizeof(buf)), "\"refuted\"");
+	assert_contains(line, "synced refuted");
 }
 
 /* The full picture: the console line says its size and quality and the mean JPEG size in KB
@@ -334,6 +397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mix_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mix_table_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_title, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_figures, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "age.h"
+#include "bound.h"
 #include "clock.h"
 #include "frame.h"
 #include "log.h"
@@ -40,8 +41,10 @@ struct fc_client {
 	uint32_t next_id;
 	uint64_t last_seq;	  /* the newest frame seen: each FRAME must be newer */
 	struct fc_pace pace;	  /* how many requests to keep in flight */
+	struct fc_bound bound;	  /* the age bound and the clock offset it learns */
 	unsigned reported_window; /* the last window told to the report */
 	bool impossible_said;
+	bool restart_said;
 };
 
 static int send_request(struct fc_client *c)
@@ -106,15 +109,49 @@ static uint32_t us32(uint64_t ns)
 	return ns / 1000 >= UINT32_MAX ? UINT32_MAX : (uint32_t)(ns / 1000);
 }
 
+/* A sender's clock that runs backwards breaks every bound built on it: a protocol violation. */
+static int backwards(struct fc_client *c, uint64_t s)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "its clock went backwards (%llu ns after %llu ns)",
+		 (unsigned long long)s, (unsigned long long)c->bound.last_send_ns);
+	fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
+	end(c, false, "sender broke the protocol: %s", why);
+	return -1;
+}
+
+/* Says what judging one message found out about the clocks, and counts it. */
+static void clock_news(struct fc_client *c, const struct fc_bound_news *n)
+{
+	if (n->restarted) {
+		if (!c->restart_said)
+			fc_warn("the clock offset the exchanges prove changed faster than %d ppm "
+				"allows (a clock stepped, or drifts fast): learning it anew",
+				FC_OFFSET_DRIFT_PPM);
+		c->restart_said = true;
+	}
+	if (n->refuted)
+		fc_warn("--clock synced: the wall clocks do not agree to within %.3g ms: the "
+			"exchanges prove the sender's is between %.1f and %.1f ms ahead of ours; "
+			"judging by the proven bound from now on",
+			(double)c->cfg.synced_error_ns / 1e6, (double)(n->lo_ns - n->claim_ns) / 1e6,
+			(double)(n->hi_ns - n->claim_ns) / 1e6);
+	if (n->restarted || n->refuted)
+		fc_report_clock(c->report, n->restarted, n->refuted);
+}
+
 /* Judges one FRAME. Returns -1 (reason set) when the sender broke the protocol or the link
  * failed. */
-static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3)
+static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3,
+		    uint64_t v3_real)
 {
 	uint64_t first_ns = fc_conn_first_ns(c->conn) < v3 ? fc_conn_first_ns(c->conn) : v3;
 	struct fc_msg v = { .type = FC_MSG_VERDICT };
 	struct outstanding o = c->out[c->head]; /* a copy: send_request may reuse the entry */
+	struct fc_bound_news news;
 	struct fc_age age;
-	bool accepted;
+	bool accepted = false;
 	unsigned want;
 	char why[256];
 
@@ -134,18 +171,22 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	c->count--;
 	c->last_seq = fm->seq;
 
-	if (fc_age_compute(o.v0_ns, v3, fm->held_ns, fm->age_ns, &age)) {
+	switch (fc_bound_frame(&c->bound, fm, o.v0_ns, v3, v3_real, &age, &news)) {
+	case FC_BOUND_OK:
 		accepted = age.bound_ns <= c->cfg.budget_ns;
-	} else {
+		break;
+	case FC_BOUND_IMPOSSIBLE:
 		/* Held longer than the whole round trip: no bound can be trusted, so reject. */
 		if (!c->impossible_said)
 			fc_warn("sender claims it held a request %.1f ms, longer than the %.1f ms "
 				"round trip; rejecting such frames",
 				(double)fm->held_ns / 1e6, (double)(v3 - o.v0_ns) / 1e6);
 		c->impossible_said = true;
-		age = (struct fc_age){ .bound_ns = UINT64_MAX };
-		accepted = false;
+		break;
+	case FC_BOUND_BACKWARDS:
+		return backwards(c, fm->send_ns);
 	}
+	clock_news(c, &news);
 	/* A stale notice carries no picture: rejected, whatever its numbers say. */
 	if (fm->jpeg_size == 0)
 		accepted = false;
@@ -188,17 +229,20 @@ io_error:
 	return -1;
 }
 
-/* One message from the sender. 0 to go on, -1 when the connection is over (reason set). */
-static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now)
+/* One message from the sender, in at now (now_real on the wall clock). 0 to go on, -1 when the
+ * connection is over (reason set). */
+static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now, uint64_t now_real)
 {
 	struct fc_msg reply = { .type = FC_MSG_PONG };
+	struct fc_bound_news news;
 	char why[FC_PROTO_MAX_TEXT + 64];
 
 	switch (m->type) {
 	case FC_MSG_FRAME:
-		return on_frame(c, &m->u.frame, now);
+		return on_frame(c, &m->u.frame, now, now_real);
 	case FC_MSG_PING:
-		reply.u.ping = m->u.ping;
+		reply.u.ping.token = m->u.ping.token;
+		reply.u.ping.clock_ns = now;
 		if (fc_conn_send(c->conn, &reply, c->cfg.io_timeout_ms) < 0) {
 			end(c, false, "connection to the sender failed: %s",
 			    fc_conn_error(c->conn));
@@ -206,6 +250,9 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now)
 		}
 		return 0;
 	case FC_MSG_PONG:
+		if (fc_bound_pong(&c->bound, &m->u.ping, now, &news) == FC_BOUND_BACKWARDS)
+			return backwards(c, m->u.ping.clock_ns);
+		clock_news(c, &news);
 		return 0;
 	case FC_MSG_STATUS:
 		fc_report_source(c->report, m->u.status.source == FC_SOURCE_LOST);
@@ -228,6 +275,18 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now)
 	}
 }
 
+static int send_ping(struct fc_client *c, uint64_t *last_ping)
+{
+	struct fc_msg ping = { .type = FC_MSG_PING };
+
+	*last_ping = fc_clock_now_ns();
+	ping.u.ping.token = fc_bound_ping(&c->bound, *last_ping);
+	if (fc_conn_send(c->conn, &ping, c->cfg.io_timeout_ms) == 0)
+		return 0;
+	end(c, false, "connection to the sender failed: %s", fc_conn_error(c->conn));
+	return -1;
+}
+
 static void *client_main(void *arg)
 {
 	struct fc_client *c = arg;
@@ -247,6 +306,7 @@ static void *client_main(void *arg)
 	while (!atomic_load(&c->stop)) {
 		int rc = fc_conn_recv(c->conn, &m, 100);
 		uint64_t now = fc_clock_now_ns();
+		uint64_t now_real = fc_clock_real_ns();
 
 		if (rc < 0) {
 			end(c, false, "connection to the sender lost: %s", fc_conn_error(c->conn));
@@ -256,28 +316,19 @@ static void *client_main(void *arg)
 		}
 		if (rc > 0) {
 			last_rx = now;
-			if (on_message(c, &m, now) < 0)
+			if (on_message(c, &m, now, now_real) < 0)
 				break;
-			continue;
-		}
-		if (now - last_rx > dead) {
+		} else if (now - last_rx > dead) {
 			snprintf(c->reason, sizeof(c->reason),
 				 "the sender has been silent for %d ms; giving up",
 				 c->cfg.dead_after_ms);
 			fc_conn_bye(c->conn, FC_BYE_TIMEOUT, "nothing heard for too long");
 			break;
 		}
-		/* No frames: make sure the sender (and the link) is still there. */
-		if (now - last_rx > PING_EVERY_NS && now - last_ping > PING_EVERY_NS) {
-			struct fc_msg ping = { .type = FC_MSG_PING, .u.ping.token = now };
-
-			last_ping = now;
-			if (fc_conn_send(c->conn, &ping, c->cfg.io_timeout_ms) < 0) {
-				end(c, false, "connection to the sender failed: %s",
-				    fc_conn_error(c->conn));
-				break;
-			}
-		}
+		/* Once a second: one more exchange for the clock offset, and proof of life when
+		 * no frames come. */
+		if (now - last_ping > PING_EVERY_NS && send_ping(c, &last_ping) < 0)
+			break;
 	}
 	if (atomic_load(&c->stop)) {
 		c->clean = true;
@@ -304,6 +355,12 @@ struct fc_client *fc_client_start(const struct fc_client_cfg *cfg, struct fc_con
 	}
 	c->cfg = *cfg;
 	fc_pace_init(&c->pace, cfg->window);
+	/* Wall clocks once refuted stay refuted for the process: one warning, then proven bounds. */
+	fc_bound_init(&c->bound,
+		      cfg->clock == FC_CLOCK_SYNCED && fc_report_synced_refuted(report)
+			  ? FC_CLOCK_PROVEN
+			  : cfg->clock,
+		      cfg->synced_error_ns);
 	c->conn = conn;
 	c->slot = slot;
 	c->report = report;

@@ -3,11 +3,13 @@
  *
  * It keeps up to `window` REQUESTs in flight, each carrying V0 (fewer while late frames say the
  * link is the bottleneck: viewer/pace.h); for every FRAME it computes the age
- * bound (common/age.h), accepts the frame only when the bound is within the budget, publishes an
+ * bound (viewer/bound.h: from its own round trip, and from the clock offset every exchange on the
+ * connection proves), accepts the frame only when the bound is within the budget, publishes an
  * accepted frame into the display's latest-only slot (one copy, into a pooled frame), and tells
  * the sender the VERDICT. It never waits for the display: a frame the display has not taken yet
- * is simply replaced. When frames stop, it PINGs once a second, and it gives up on a sender that
- * has been silent for several seconds.
+ * is simply replaced. It PINGs once a second (each PONG is one more exchange for the offset, and
+ * keeps the connection alive when frames stop), and it gives up on a sender that has been silent
+ * for several seconds.
  *
  * With a recorder in the configuration, every accepted frame is also handed to it
  * (fc_record_push: a reference into its queue, never a wait), after the one copy.
@@ -24,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bound.h"
 #include "conn.h"
 #include "record.h"
 #include "report.h"
@@ -35,6 +38,8 @@ struct fc_client_cfg {
 	int io_timeout_ms;	  /* a write taking longer ends the connection */
 	int dead_after_ms;	  /* a sender silent for longer is gone */
 	struct fc_record *record; /* --record: gets every accepted frame; NULL for none */
+	enum fc_clock_mode clock; /* --clock: what ages are judged by (viewer/bound.h) */
+	uint64_t synced_error_ns; /* --clock synced: how far apart the wall clocks may be */
 };
 
 struct fc_client;

@@ -194,6 +194,8 @@ static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc
 		.io_timeout_ms = 2000,
 		.dead_after_ms = 5000,
 		.record = v->record,
+		.clock = v->o.clock,
+		.synced_error_ns = (uint64_t)(v->o.synced_error_ms * 1e6),
 	};
 	sigset_t sigs;
 	char err[256];
@@ -620,6 +622,7 @@ int main(int argc, char **argv)
 				fc_display_renderer(v.display));
 	}
 	fc_report_init(&v.report, v.budget_ns, fc_clock_now_ns());
+	fc_report_clock_mode(&v.report, v.o.clock);
 	fc_stall_init(&v.stall,
 		      v.sender.fps_milli && 3000000000000ull / v.sender.fps_milli > STALLED_AFTER_NS
 			  ? 3000000000000ull / v.sender.fps_milli

@@ -26,15 +26,23 @@ static void usage(FILE *out)
 	    "                             without a passphrase\n"
 	    "Freshness:\n"
 	    "  -a, --max-age MS           the age budget in milliseconds (default 80)\n"
-	    "  -w, --window N             requests kept in flight at most, 1..%d (default 2; raise it\n"
-	    "                             on long round trips so that they do not cap the frame\n"
-	    "                             rate; fewer are used while a narrow link is the limit)\n"
+	    "  -w, --window N             requests kept in flight at most, 1..%d (default 4); the\n"
+	    "                             viewer starts at 2 and keeps the number that gets the\n"
+	    "                             most frames accepted: fewer on a narrow link, more on a\n"
+	    "                             long round trip\n"
 	    "      --adapt on|off         on (default): the sender fits the frames to this link, a\n"
 	    "                             smaller or softer picture when it must, so that they stay\n"
 	    "                             fresh; off: the full picture always (late ones rejected)\n"
 	    "      --min-size WxH         never a picture smaller than this (or the full one, when\n"
 	    "                             that is smaller)\n"
 	    "      --min-quality Q        never a JPEG quality below Q (1..100)\n"
+	    "      --clock proven|synced[:ERROR_MS]|request\n"
+	    "                             proven (default): bound ages by what the exchanges prove\n"
+	    "                             about the two clocks; synced: both hosts' wall clocks\n"
+	    "                             agree to within ERROR_MS (default 1; PTP or chrony), which\n"
+	    "                             tightens the bound on a long link; checked against the\n"
+	    "                             exchanges, and dropped if they contradict it; request:\n"
+	    "                             each frame's own round trip only (looser; for comparison)\n"
 	    "Output:\n"
 	    "      --headless             no window, only the console (automatic without a display)\n"
 	    "  -t, --seconds N            stop after N seconds (default: until Ctrl-C or q)\n"
@@ -57,10 +65,35 @@ static void usage(FILE *out)
 	    FC_NET_DEFAULT_PORT, FC_PROTO_MAX_WINDOW, FC_NET_DEFAULT_PORT);
 }
 
+/* --clock proven | synced | synced:ERROR_MS | request */
+static int parse_clock(const char *text, struct fc_view_options *o, char *err, size_t errlen)
+{
+	o->clock = FC_CLOCK_PROVEN;
+	o->synced_error_ms = 1;
+	if (strcmp(text, "proven") == 0)
+		return 0;
+	if (strcmp(text, "request") == 0) {
+		o->clock = FC_CLOCK_REQUEST;
+		return 0;
+	}
+	if (strncmp(text, "synced", 6) == 0 && (text[6] == '\0' || text[6] == ':')) {
+		o->clock = FC_CLOCK_SYNCED;
+		if (text[6] == '\0')
+			return 0;
+		return fc_opt_double("--clock synced:ERROR_MS", text + 7, 0.001, 10000,
+				     &o->synced_error_ms, err, errlen);
+	}
+	snprintf(err, errlen,
+		 "--clock '%s': expected proven, synced, synced:ERROR_MS (e.g. synced:0.5) or request",
+		 text);
+	return -1;
+}
+
 int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 {
 	enum { OPT_HEADLESS = 256, OPT_STATS_JSON, OPT_CHECK_STAMPS, OPT_QUIET, OPT_RECORD };
 	enum { OPT_PASSPHRASE_FILE = 512, OPT_INSECURE, OPT_ADAPT, OPT_MIN_SIZE, OPT_MIN_QUALITY };
+	enum { OPT_CLOCK = 768 };
 	static const struct option longopts[] = {
 		{ "connect", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
@@ -77,6 +110,7 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 		{ "adapt", required_argument, NULL, OPT_ADAPT },
 		{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 		{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
+		{ "clock", required_argument, NULL, OPT_CLOCK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -87,7 +121,13 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 	long n;
 	int c;
 
-	*o = (struct fc_view_options){ .max_age_ms = 80, .window = 2, .adapt = true };
+	*o = (struct fc_view_options){
+		.max_age_ms = 80,
+		.window = 4,
+		.adapt = true,
+		.clock = FC_CLOCK_PROVEN,
+		.synced_error_ms = 1,
+	};
 	snprintf(o->addr.host, sizeof(o->addr.host), "127.0.0.1");
 	o->addr.port = FC_NET_DEFAULT_PORT;
 	while ((c = getopt_long(argc, argv, "c:l:a:w:t:hV", longopts, NULL)) != -1) {
@@ -145,6 +185,9 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 			break;
 		case OPT_INSECURE:
 			o->insecure = true;
+			break;
+		case OPT_CLOCK:
+			rc = parse_clock(optarg, o, err, sizeof(err));
 			break;
 		case 'h':
 			usage(stdout);

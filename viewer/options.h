@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "bound.h"
 #include "net.h"
 
 struct fc_view_options {
@@ -29,6 +30,8 @@ struct fc_view_options {
 	int min_width;		     /* --min-size: the smallest rendition taken (0: any) */
 	int min_height;
 	int min_quality; /* --min-quality: the lowest JPEG quality taken (0: any) */
+	enum fc_clock_mode clock; /* --clock: what ages are judged by */
+	double synced_error_ms;	  /* --clock synced:ERROR_MS: how far apart the wall clocks may be */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

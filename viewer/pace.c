@@ -13,7 +13,7 @@ void fc_pace_init(struct fc_pace *p, unsigned max)
 {
 	*p = (struct fc_pace){
 		.max = max ? max : 1,
-		.window = max ? max : 1,
+		.window = !max ? 1 : max < FC_PACE_START ? max : FC_PACE_START,
 		.wait = 1,
 	};
 }
@@ -26,28 +26,35 @@ static void epoch_end(struct fc_pace *p, double rate, bool many_late)
 		p->since = 0;
 		if (rate > p->home_rate * WIN_RATIO + WIN_FPS) {
 			/* The link changed, or this is the first look at it: look around again
-			 * soon, but not at once (going straight back would just lose again). */
+			 * soon, but not at once (going straight back would just lose again),
+			 * except upwards on a long path, where the next step up may win too. */
 			p->changes++;
-			p->wait = WAIT_AFTER_WIN;
+			p->wait = p->window > p->home && p->window < p->max ? 1 : WAIT_AFTER_WIN;
 			return;
 		}
+		/* Fewer lost with many late: the other cure is to be tried next, without
+		 * waiting longer. */
+		p->up_next = p->window < p->home && p->home < p->max;
 		p->window = p->home;
-		p->wait = p->wait * 2 > FC_PACE_WAIT_MAX ? FC_PACE_WAIT_MAX : p->wait * 2;
+		if (!p->up_next)
+			p->wait = p->wait * 2 > FC_PACE_WAIT_MAX ? FC_PACE_WAIT_MAX : p->wait * 2;
 		return;
 	}
 	p->home_rate = rate;
 	if (++p->since < p->wait)
 		return;
-	/* Fewer in flight when many frames came late (queueing behind our own is one cause); more
-	 * when few did (the round trip may be what limits the rate). At the asked window with few
-	 * late, there is nothing to win: fewer requests cannot bring more frames. */
-	if (many_late && p->window > 1) {
+	/* Fewer in flight when many frames came late (queueing behind our own is one cause), unless
+	 * fewer just lost; more when few did (the round trip may be what limits the rate). At the
+	 * asked window with few late, there is nothing to win: fewer requests cannot bring more
+	 * frames. */
+	if (many_late && p->window > 1 && !p->up_next) {
 		p->home = p->window--;
 		p->probing = true;
-	} else if (!many_late && p->window < p->max) {
+	} else if ((!many_late || p->up_next) && p->window < p->max) {
 		p->home = p->window++;
 		p->probing = true;
 	}
+	p->up_next = false;
 }
 
 unsigned fc_pace_reply(struct fc_pace *p, bool accepted, uint64_t now_ns)

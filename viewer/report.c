@@ -7,6 +7,8 @@
 static void hists_reset(struct fc_report_hists *h)
 {
 	fc_hist_reset(&h->bound);
+	fc_hist_reset(&h->request);
+	fc_hist_reset(&h->width);
 	fc_hist_reset(&h->rtt);
 	fc_hist_reset(&h->est);
 	fc_hist_reset(&h->decode);
@@ -16,6 +18,8 @@ static void hists_reset(struct fc_report_hists *h)
 static void hists_merge(struct fc_report_hists *dst, const struct fc_report_hists *src)
 {
 	fc_hist_merge(&dst->bound, &src->bound);
+	fc_hist_merge(&dst->request, &src->request);
+	fc_hist_merge(&dst->width, &src->width);
 	fc_hist_merge(&dst->rtt, &src->rtt);
 	fc_hist_merge(&dst->est, &src->est);
 	fc_hist_merge(&dst->decode, &src->decode);
@@ -30,6 +34,7 @@ void fc_report_init(struct fc_report *r, uint64_t budget_ns, uint64_t now_ns)
 	hists_reset(&r->total);
 	r->start_ns = r->tick_ns = now_ns;
 	r->budget_ns = budget_ns;
+	r->clock = "proven";
 }
 
 void fc_report_destroy(struct fc_report *r)
@@ -102,6 +107,11 @@ void fc_report_arrival(struct fc_report *r, const struct fc_report_frame *f,
 	r->last_bound_ns = age ? age->bound_ns : UINT64_MAX;
 	if (age) {
 		fc_hist_add(&r->interval.bound, age->bound_ns);
+		fc_hist_add(&r->interval.request, age->request_ns);
+		if (age->width_ns != UINT64_MAX)
+			fc_hist_add(&r->interval.width, age->width_ns);
+		if (age->synced)
+			r->c.synced++;
 		fc_hist_add(&r->interval.rtt, age->rtt_ns);
 		fc_hist_add(&r->interval.est, age->est_ns);
 	}
@@ -139,6 +149,29 @@ void fc_report_source(struct fc_report *r, bool lost)
 	pthread_mutex_lock(&r->lock);
 	r->source_lost = lost;
 	pthread_mutex_unlock(&r->lock);
+}
+
+void fc_report_clock(struct fc_report *r, bool restarted, bool refuted)
+{
+	pthread_mutex_lock(&r->lock);
+	r->c.offset_restarts += restarted;
+	r->c.synced_refuted |= refuted;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void fc_report_clock_mode(struct fc_report *r, enum fc_clock_mode mode)
+{
+	r->clock = mode == FC_CLOCK_REQUEST ? "request" : mode == FC_CLOCK_SYNCED ? "synced" : "proven";
+}
+
+bool fc_report_synced_refuted(struct fc_report *r)
+{
+	bool refuted;
+
+	pthread_mutex_lock(&r->lock);
+	refuted = r->c.synced_refuted;
+	pthread_mutex_unlock(&r->lock);
+	return refuted;
 }
 
 void fc_report_window(struct fc_report *r, unsigned window, unsigned max)
@@ -340,6 +373,22 @@ static void received_text(const struct tick *t, const char *what, char *buf, siz
 		snprintf(buf, len, "%s %.1f KB", what, t->kb_per_frame);
 }
 
+/* How well the clocks are known: " | offset width W ms" (the interval's median width), with
+ * "synced" when the wall clocks tightened bounds, or "synced refuted" once they were caught out;
+ * empty before the interval is known. */
+static void clock_text(const struct tick *t, char *buf, size_t len)
+{
+	const char *how = t->c.synced_refuted ? ", synced refuted"
+			  : t->c.synced	      ? ", synced"
+					      : "";
+
+	if (t->h->width.count == 0)
+		snprintf(buf, len, "%s", t->c.synced_refuted ? " | synced refuted" : "");
+	else
+		snprintf(buf, len, " | offset width %.2f ms%s",
+			 ms(fc_hist_quantile(&t->h->width, 0.5)), how);
+}
+
 /* The console line (and the figures for the window's title). */
 static void format_line(struct fc_report *r, const struct tick *t, bool check_stamps, char *line,
 			size_t linelen)
@@ -348,20 +397,23 @@ static void format_line(struct fc_report *r, const struct tick *t, bool check_st
 	const struct fc_report_hists *h = t->h;
 	char what[64];
 	char got[128];
+	char clock[64];
 	int n;
 
 	rendition_text(&t->last, what, sizeof(what));
 	received_text(t, what, got, sizeof(got));
+	clock_text(t, clock, sizeof(clock));
 	n = snprintf(
 	    line, linelen,
 	    "%sshown %5.1f fps, rejected %5.1f fps | age bound p50 %.1f p95 %.1f max %.1f ms"
-	    " | est. age %.1f ms | rtt %.1f ms | decode %.1f ms | %.2f MB/s | %s"
-	    " | %llu shown, %llu rejected",
+	    " (per request p50 %.1f)%s | est. age %.1f ms | rtt %.1f ms | decode %.1f ms"
+	    " | %.2f MB/s | %s | %llu shown, %llu rejected",
 	    t->summary ? "summary: " : "", t->shown_fps, t->rejected_fps,
 	    ms(fc_hist_quantile(&h->bound, 0.5)), ms(fc_hist_quantile(&h->bound, 0.95)),
-	    ms(h->bound.max), ms(fc_hist_quantile(&h->est, 0.5)),
-	    ms(fc_hist_quantile(&h->rtt, 0.5)), ms(fc_hist_quantile(&h->decode, 0.5)),
-	    t->bytes_s / 1e6, got, (unsigned long long)c->shown, (unsigned long long)c->rejected);
+	    ms(h->bound.max), ms(fc_hist_quantile(&h->request, 0.5)), clock,
+	    ms(fc_hist_quantile(&h->est, 0.5)), ms(fc_hist_quantile(&h->rtt, 0.5)),
+	    ms(fc_hist_quantile(&h->decode, 0.5)), t->bytes_s / 1e6, got,
+	    (unsigned long long)c->shown, (unsigned long long)c->rejected);
 	if (!t->summary && t->rejected_fps > 0)
 		snprintf(r->title, sizeof(r->title),
 			 "%.0f fps, age bound %.1f ms, %.0f rejected/s, %s", t->shown_fps,
@@ -410,6 +462,13 @@ static void write_json(const struct fc_report *r, const struct tick *t, uint64_t
 	fc_json_num(j, "age_bound_ms_p95", ms(fc_hist_quantile(&h->bound, 0.95)), 3);
 	fc_json_num(j, "age_bound_ms_p99", ms(fc_hist_quantile(&h->bound, 0.99)), 3);
 	fc_json_num(j, "age_bound_ms_max", ms(h->bound.max), 3);
+	fc_json_num(j, "request_bound_ms_p50", ms(fc_hist_quantile(&h->request, 0.5)), 3);
+	fc_json_num(j, "request_bound_ms_p95", ms(fc_hist_quantile(&h->request, 0.95)), 3);
+	fc_json_num(j, "offset_width_ms_p50", ms(fc_hist_quantile(&h->width, 0.5)), 3);
+	fc_json_num(j, "offset_width_ms_max", ms(h->width.max), 3);
+	fc_json_uint(j, "offset_restarts", c->offset_restarts);
+	fc_json_str(j, "clock", c->synced_refuted ? "refuted" : r->clock);
+	fc_json_uint(j, "synced_frames", c->synced);
 	fc_json_num(j, "est_age_ms_p50", ms(fc_hist_quantile(&h->est, 0.5)), 3);
 	fc_json_num(j, "rtt_ms_p50", ms(fc_hist_quantile(&h->rtt, 0.5)), 3);
 	fc_json_num(j, "rtt_ms_p95", ms(fc_hist_quantile(&h->rtt, 0.95)), 3);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "age.h"
+#include "bound.h"
 #include "json.h"
 #include "stats.h"
 
@@ -43,6 +44,9 @@ struct fc_report_counts {
 	uint64_t stamped;      /* shown frames whose stamp was read (--check-stamps) */
 	uint64_t unstamped;    /* shown frames without a readable stamp (--check-stamps) */
 	uint64_t stamp_over;   /* shown frames whose stamp says they were older than the budget */
+	uint64_t synced;       /* frames whose bound leaned on the synced wall clocks */
+	uint64_t offset_restarts; /* times the clock offset interval was contradicted */
+	bool synced_refuted;	  /* the exchanges contradicted the synced wall clocks */
 	/* Not counts but the state now: the requests kept in flight (viewer/pace.h) and the most
 	 * that were asked (--window); 0 before the first connection. */
 	unsigned window;
@@ -80,6 +84,8 @@ struct fc_rendition_mix {
 
 struct fc_report_hists {
 	struct fc_hist bound;	  /* age bound of each received frame (ns) */
+	struct fc_hist request;	  /* the bound from its own round trip alone (ns) */
+	struct fc_hist width;	  /* the clock offset interval's width at its arrival (ns) */
 	struct fc_hist rtt;	  /* round trip less the sender's hold (ns) */
 	struct fc_hist est;	  /* rtt/2 + age at send: likely true age (ns) */
 	struct fc_hist decode;	  /* decode time of shown frames (ns) */
@@ -103,6 +109,7 @@ struct fc_report {
 	uint64_t last_bound_ns;
 	bool source_lost;
 	/* Main thread only. */
+	const char *clock; /* --clock: "request", "proven" or "synced" */
 	struct fc_report_hists total;
 	struct fc_report_hists scratch; /* the interval just closed, copied out of the lock */
 	struct fc_rendition_mix mix_total;
@@ -131,6 +138,13 @@ void fc_report_dropped(struct fc_report *r, enum fc_drop why);
 /* What the sender says of its source (a STATUS message): lost, or live again. Called by the
  * network thread; the main thread clears it (false) when a connection ends. */
 void fc_report_source(struct fc_report *r, bool lost);
+
+/* The clocks (network thread): the offset interval restarted, the synced wall clocks refuted. */
+void fc_report_clock(struct fc_report *r, bool restarted, bool refuted);
+/* Main thread, before any connection: what --clock asked for. */
+void fc_report_clock_mode(struct fc_report *r, enum fc_clock_mode mode);
+/* Whether the synced wall clocks were refuted in this process (they stay so). */
+bool fc_report_synced_refuted(struct fc_report *r);
 
 /* The request window now (network thread, whenever it changes). */
 void fc_report_window(struct fc_report *r, unsigned window, unsigned max);

@@ -165,8 +165,9 @@ def rule_breaker(name, misdeed, text):
 
 
 def test_viewer_against_rule_breakers():
-    """a REQUEST from the sender, a FRAME for the wrong request, a repeated frame: each ends the
-    connection with a BYE naming it, and the viewer dials again"""
+    """a REQUEST from the sender, a FRAME for the wrong request, a repeated frame, a sender clock
+    that runs backwards: each ends the connection with a BYE naming it, and the viewer dials
+    again"""
     rule_breaker("request", lambda p: p.send(wire.request(1, 1)),
                  "a sender may not send REQUEST now")
 
@@ -186,6 +187,15 @@ def test_viewer_against_rule_breakers():
         rid, t0 = next_request(p)
         p.send(wire.frame(rid, t0, 0, 10**9, 5))
     rule_breaker("repeated-seq", repeated, "FRAME answers request")
+
+    def clock_backwards(p):
+        # Two stale notices (nothing to decode) whose sender clock runs backwards: every bound
+        # the offset interval built on the first would be void.
+        rid, t0 = next_request(p)
+        p.send(wire.frame(rid, t0, 0, 10**9, 1, send_ns=5 * 10**9))
+        rid, t0 = next_request(p)
+        p.send(wire.frame(rid, t0, 0, 10**9, 2, send_ns=4 * 10**9))
+    rule_breaker("clock-backwards", clock_backwards, "its clock went backwards")
 
 
 def test_viewer_against_bad_timings():

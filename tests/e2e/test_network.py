@@ -98,14 +98,40 @@ def test_jitter_around_budget():
     # frames fit (30 ms + 0..40 ms would centre them on 100 ms, leaving only a few per cent,
     # too few to count on). --window 4: at rtt up to 120 ms, 2 requests in flight would cap the
     # rate near 20 fps; 4 keep the source's 30, so more frames put the claim to the test.
+    # --clock request: this test is about bounds that straddle the budget, which the request's
+    # own round trip makes them do; the offset interval's are tighter (the next test).
     _, lp, v, sm = through_proxy("jitter", ["--delay", "20", "--jitter", "40"], seconds=5,
-                                 viewer_args=("--window", "4"))
+                                 viewer_args=("--window", "4", "--clock", "request"))
     fc.check(sm["shown"] >= 10 and sm["rejected"] >= 10,
              f"jitter: some shown and some rejected ({counts(sm)}, late at display "
              f"{sm['late_at_display']})", v, lp)
     fc.check(sm["age_bound_ms_max"] > BUDGET_MS,
              f"jitter: bounds go past the budget (max {sm['age_bound_ms_max']:.1f} ms)", v)
     within_budget("jitter", sm, v, lp)
+
+
+def test_jitter_offset_interval():
+    """30 ms + 0..20 ms jitter each way: the offset interval shows far more frames than each
+    frame's own round trip does, and none too old"""
+    # The request's bound charges every frame with its own request's trip, 30..50 ms: with the
+    # answer's 30..50 ms and the frame's age at the sender, most bounds land over 80 ms. The
+    # offset interval (docs/PROTOCOL.md) charges the fastest request's trip instead, about 30 ms,
+    # so the jitter of the way up drops out. Both are guarantees: no shown frame is too old.
+    res = {}
+    for clock in ("request", "proven"):
+        _, lp, v, sm = through_proxy(f"clock-{clock}", ["--delay", "30", "--jitter", "20"],
+                                     seconds=6, viewer_args=("--window", "4", "--clock", clock))
+        within_budget(f"clock {clock}", sm, v, lp)
+        res[clock] = sm
+    req, pro = res["request"], res["proven"]
+    fc.check(pro["shown"] >= 60 and pro["shown"] >= 1.5 * req["shown"],
+             f"the interval shows at least 1.5 times the frames the request's bound does "
+             f"(request: {counts(req)}; proven: {counts(pro)})")
+    fc.check(pro["age_bound_ms_p50"] <= pro["request_bound_ms_p50"] - 5
+             and pro["offset_width_ms_p50"] > 0 and pro["offset_restarts"] == 0,
+             f"the interval's bound is below the request's: p50 {pro['age_bound_ms_p50']:.1f} "
+             f"against {pro['request_bound_ms_p50']:.1f} ms, interval width "
+             f"{pro['offset_width_ms_p50']:.1f} ms, {pro['offset_restarts']} restarts")
 
 
 def test_narrow_link():
@@ -147,5 +173,6 @@ def test_narrow_link_fitted():
 
 
 if __name__ == "__main__":
-    fc.main(test_delay_20ms, test_delay_100ms, test_jitter_around_budget, test_narrow_link,
+    fc.main(test_delay_20ms, test_delay_100ms, test_jitter_around_budget,
+            test_jitter_offset_interval, test_narrow_link,
             test_narrow_link_fitted)

@@ -5,7 +5,7 @@ import socket
 import struct
 import time
 
-VERSION = 3
+VERSION = 4
 HELLO, REQUEST, FRAME, VERDICT, PING, PONG, BYE, STATUS = range(1, 9)
 ROLE_SENDER, ROLE_VIEWER = 1, 2
 NAMES = {HELLO: "HELLO", REQUEST: "REQUEST", FRAME: "FRAME", VERDICT: "VERDICT", PING: "PING",
@@ -31,10 +31,19 @@ def request(rid, t0_ns):
 
 
 def frame(rid, t0_ns, held_ns, age_ns, seq, width=16, height=16, jpeg=b"", src_width=None,
-          src_height=None, quality=80):
-    return message(FRAME, struct.pack(">IQQQQHHHHB", rid, t0_ns, held_ns, age_ns, seq, width,
-                                      height, src_width or width, src_height or height, quality)
+          src_height=None, quality=80, send_ns=None, send_real_ns=0):
+    """A FRAME; send_ns (S2) defaults to this host's monotonic clock now, as a sender's would."""
+    if send_ns is None:
+        send_ns = time.monotonic_ns()
+    return message(FRAME, struct.pack(">IQQQQHHHHBQQ", rid, t0_ns, held_ns, age_ns, seq, width,
+                                      height, src_width or width, src_height or height, quality,
+                                      send_ns, send_real_ns)
                    + jpeg)
+
+
+def pong(token, clock_ns=None):
+    return message(PONG, struct.pack(">QQ", token, time.monotonic_ns() if clock_ns is None
+                                     else clock_ns))
 
 
 def verdict(rid, seq, bound_us=1000, accepted=True, recv_us=0, gap_us=0):
@@ -103,7 +112,7 @@ class Peer:
                 return m
             # Answer PINGs so that a long wait does not look like a dead peer.
             if m[0] == PING:
-                self.send(message(PONG, m[1]))
+                self.send(pong(struct.unpack(">Q", m[1])[0]))
             else:
                 self.backlog.append(m)
 
@@ -126,9 +135,11 @@ class Peer:
 
 
 def parse_frame(payload):
-    rid, t0, held, age, seq, w, h, sw, sh, q = struct.unpack(">IQQQQHHHHB", payload[:45])
+    rid, t0, held, age, seq, w, h, sw, sh, q, send, send_real = struct.unpack(
+        ">IQQQQHHHHBQQ", payload[:61])
     return {"id": rid, "t0": t0, "held": held, "age": age, "seq": seq, "width": w, "height": h,
-            "src_width": sw, "src_height": sh, "quality": q, "jpeg": payload[45:]}
+            "src_width": sw, "src_height": sh, "quality": q, "send_ns": send,
+            "send_real_ns": send_real, "jpeg": payload[61:]}
 
 
 def parse_verdict(payload):

@@ -259,6 +259,9 @@ static struct fc_msg frame(uint32_t id, uint64_t seq, uint16_t w, uint16_t h, ui
 					     .src_width = sw,
 					     .src_height = sh,
 					     .quality = q,
+					     /* A sender's clocks, a day after its boot and in 2026 */
+					     .send_ns = 86400000000000ull + seq * 33333333ull,
+					     .send_real_ns = 1796299200000000000ull + seq * 33333333ull,
 					     .jpeg = jpeg,
 					     .jpeg_size = jpeg_size } };
 }
@@ -279,9 +282,12 @@ static struct fc_msg verdict(uint32_t id, uint64_t seq, uint8_t kind)
 					   .recv_us = 34800 } };
 }
 
+/* A PING, or a PONG carrying the answerer's clock. */
 static struct fc_msg ping(uint8_t type, uint64_t token)
 {
-	return (struct fc_msg){ .type = type, .u.ping = { .token = token } };
+	return (struct fc_msg){ .type = type,
+				.u.ping = { .token = token,
+					    .clock_ns = type == FC_MSG_PONG ? 86400500000000ull : 0 } };
 }
 
 static struct fc_msg bye(uint16_t reason, const char *text)
