@@ -1,7 +1,12 @@
 """Shared plumbing for the end-to-end tests: start freshcam-send and freshcam-view on loopback,
 read their --stats-json lines, and always clean up. Standard library only.
 
-Every process gets a hard time limit, so a hung binary fails its test instead of hanging CI."""
+Every process gets a hard time limit, so a hung binary fails its test instead of hanging CI.
+
+A test that cannot run here raises Skip("why"): it prints "skipped: NAME: why" and counts as
+neither a pass nor a failure. A script exits 1 when any test failed, 77 (ctest's skip) when every
+test skipped, and 0 otherwise; the skips of a script that ran others stay in its output, where
+tools/check finds and counts them (docs/STYLE.md point 9)."""
 import json
 import os
 import shutil
@@ -16,6 +21,18 @@ BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("bu
 TMP = tempfile.mkdtemp(prefix="fc-e2e-")
 _procs = []
 _failures = []
+SKIP = 77  # the exit status ctest reports as a skip (SKIP_RETURN_CODE in tests/CMakeLists.txt)
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here (no root, a tool missing); the message says why."""
+
+
+def skip_all(why):
+    """The whole script cannot run here: says why and exits 77, before any test has started."""
+    print(f"skipped: {why}")
+    print("0 passed, 0 failed, all skipped")
+    sys.exit(SKIP)
 
 
 def free_port():
@@ -117,13 +134,19 @@ def check(cond, what, *procs):
 
 def main(*tests):
     """Runs the test functions, kills anything left over, and exits non-zero on any failure."""
-    passed = failed = 0
+    passed = failed = skipped = 0
     try:
         for t in tests:
             print(f"== {t.__name__}: {t.__doc__.strip() if t.__doc__ else ''}", flush=True)
             before = len(_failures)
             try:
                 t()
+            except Skip as e:
+                if len(_failures) == before:
+                    print(f"skipped: {t.__name__}: {e}")
+                    skipped += 1
+                    continue
+                # A test that failed before it found it could not go on has failed.
             except Exception as e:  # an assertion or a crash in the test itself
                 _failures.append(f"{t.__name__}: {e!r}")
                 print(f"FAIL: {t.__name__}: {e}")
@@ -140,5 +163,7 @@ def main(*tests):
         print(f"logs kept in {TMP}")
     else:
         shutil.rmtree(TMP, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    if failed:
+        sys.exit(1)
+    sys.exit(SKIP if skipped and not passed else 0)

@@ -9,7 +9,7 @@ sender fits the frames to the link (sender/adapt.h): on a link too narrow for fu
 viewer still sees a fresh, smaller picture, and the full one again once the link widens.
 
 Both namespaces are on this host and share its clock, so --check-stamps still gives each shown
-frame's true age exactly. Needs root (network namespaces); without it the test says "skipped"."""
+frame's true age exactly. Needs root (network namespaces); without it the script says "skipped: why" and exits 77."""
 import os
 import subprocess
 import time
@@ -183,16 +183,14 @@ def test_back_to_full_when_the_link_widens():
 
 if __name__ == "__main__":
     if os.geteuid() != 0:
-        print("skipped: network namespaces need root")
-        raise SystemExit(0)
+        fc.skip_all("network namespaces need root")
     try:
         drop_link()
         make_link()
     except (subprocess.CalledProcessError, FileNotFoundError) as e:
         err = getattr(e, "stderr", b"") or b""
-        print(f"skipped: cannot make network namespaces here ({e}; {err.decode().strip()})")
         drop_link()
-        raise SystemExit(0)
+        fc.skip_all(f"cannot make network namespaces here ({e}; {err.decode().strip()})")
     try:
         fc.main(test_wide_link, test_narrow_link, test_too_narrow_link,
                 test_fitted_to_a_narrow_link, test_back_to_full_when_the_link_widens)
