@@ -35,6 +35,50 @@ def skip_all(why):
     sys.exit(SKIP)
 
 
+def _cache(name):
+    """A variable of the build's CMakeCache.txt ("" when unset or not a CMake build)."""
+    try:
+        with open(os.path.join(BIN, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+SANITIZE = _cache("FC_SANITIZE")  # "address", "thread" or "" (the build's -DFC_SANITIZE)
+
+
+def sanitizer_runtime():
+    """The shared sanitizer runtime of this build's compiler, or None in a plain build."""
+    if not SANITIZE:
+        return None
+    name = {"address": "asan", "thread": "tsan"}[SANITIZE]
+    cc = _cache("CMAKE_C_COMPILER") or "clang"
+    p = subprocess.run([cc, f"-print-file-name=libclang_rt.{name}-x86_64.so"],
+                       stdout=subprocess.PIPE, text=True)
+    path = p.stdout.strip()
+    if p.returncode != 0 or not os.path.isabs(path) or not os.path.exists(path):
+        raise AssertionError(f"no shared {name} runtime for {cc} ({path!r})")
+    return path
+
+
+def preload_env(lib, foreign, env=None):
+    """The environment that preloads lib, a library of this build (tools/fakecam), into a program.
+
+    In a sanitizer build the library is instrumented and has no runtime of its own: one of
+    freshcam's programs (foreign=False) lends it the runtime linked into it; a foreign program
+    (v4l2-ctl, ffmpeg, python) gets the compiler's shared runtime preloaded first, as the
+    runtime must come first in the library list. Leaks are not looked for in foreign programs."""
+    env = dict(os.environ if env is None else env)
+    rt = sanitizer_runtime() if foreign else None
+    env["LD_PRELOAD"] = f"{rt}:{lib}" if rt else lib
+    if rt and SANITIZE == "address":
+        env["ASAN_OPTIONS"] = ":".join(o for o in (env.get("ASAN_OPTIONS"), "detect_leaks=0") if o)
+    return env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
