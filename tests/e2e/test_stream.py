@@ -129,5 +129,5 @@ def test_stalled_viewer_does_not_slow_others():
 
 
 if __name__ == "__main__":
-    fc.main(test_one_viewer, test_max_age_1_rejects_everything, test_three_viewers,
+    fc.main(test_one_viewer, test_frames_encoded_in_bands, test_max_age_1_rejects_everything, test_three_viewers,
             test_stalled_viewer_does_not_slow_others)
