@@ -310,7 +310,7 @@ def test_unplug_ends_v4l2ctl():
     fc.check("VIDIOC_DQBUF: failed: No such device" in r.out + r.err,
              "DQBUF fails with ENODEV after the unplug", r)
     fc.check([b[0] for b in bufs] == list(range(10)), f"exactly frames 0..9 ({len(bufs)})", r)
-    fc.check(took < 3, f"v4l2-ctl ends soon after ({took:.1f} s)", r)
+    fc.check_speed(took < 3, f"v4l2-ctl ends soon after ({took:.1f} s)", r)
 
 
 def test_busy():
@@ -468,8 +468,8 @@ def test_reader_unplug_replug():
     frames = [e["seq"] for e in ev if e["ev"] == "frame"]
     fc.check(frames == [0, 1, 2, 3], f"frames 0..3 before the unplug ({frames})", r)
     hup = next((e for e in ev if e["ev"] == "hup"), {})
-    fc.check(hup.get("revents", 0) & 0x10 and hup.get("after", 9) < 1,
-             f"POLLHUP within a second ({hup})", r)
+    fc.check(hup.get("revents", 0) & 0x10, f"POLLHUP ({hup})", r)
+    fc.check_speed(hup.get("after", 9) < 1, f"POLLHUP within a second ({hup})", r)
     fc.check(hup.get("dqbuf") == 19 and hup.get("reopen") == 2 and hup.get("stat") == 2,
              "then DQBUF: ENODEV; open and stat: ENOENT", r)
     fc.check(any(e["ev"] == "replug" and e["chr"] for e in ev),

@@ -24,8 +24,10 @@ def test_one_viewer():
     fc.check(len(per_second) >= 3, f"one JSON line per second ({len(per_second)} in 4 s)", v)
     fc.check(all(b["shown"] >= a["shown"] for a, b in zip(per_second, per_second[1:])),
              "cumulative shown counts never go down", v)
-    fc.check(0.8 * SOURCE_FPS <= sm["shown_fps"] <= 1.1 * SOURCE_FPS,
-             f"shown at about the source rate ({sm['shown_fps']} fps)", v, s)
+    fc.check(0 < sm["shown_fps"] <= 1.1 * SOURCE_FPS,
+             f"shown, never above the source rate ({sm['shown_fps']} fps)", v, s)
+    fc.check_speed(sm["shown_fps"] >= 0.8 * SOURCE_FPS,
+                   f"shown at about the source rate ({sm['shown_fps']} fps)", v, s)
     fc.check(sm["stamped"] == sm["shown"] and sm["unstamped"] == 0,
              f"every shown frame carries a readable stamp ({sm['stamped']}/{sm['shown']})", v)
     fc.check(sm["stamp_over_budget"] == 0 and sm["true_age_ms_max"] <= sm["budget_ms"],
@@ -60,8 +62,10 @@ def test_frames_encoded_in_bands():
     s.stop()
     sm = v.summary()
     fc.check("quality 80 on 3 threads" in s.output(), "the sender says it encodes on 3 threads", s)
-    fc.check(0.8 * SOURCE_FPS <= sm["shown_fps"] <= 1.1 * SOURCE_FPS,
-             f"shown at about the source rate ({sm['shown_fps']} fps)", v, s)
+    fc.check(0 < sm["shown_fps"] <= 1.1 * SOURCE_FPS,
+             f"shown, never above the source rate ({sm['shown_fps']} fps)", v, s)
+    fc.check_speed(sm["shown_fps"] >= 0.8 * SOURCE_FPS,
+                   f"shown at about the source rate ({sm['shown_fps']} fps)", v, s)
     fc.check(sm["corrupt"] == 0 and sm["unstamped"] == 0 and sm["stamped"] == sm["shown"],
              f"every frame decodes with its stamp ({sm['stamped']}/{sm['shown']}, "
              f"{sm['corrupt']} corrupt)", v)
@@ -80,8 +84,10 @@ def test_max_age_1_rejects_everything():
     s.stop()
     sm = v.summary()
     fc.check(sm["shown"] == 0 and sm["accepted"] == 0, f"nothing shown ({sm['shown']})", v)
-    fc.check(sm["rejected"] >= 2 * SOURCE_FPS,
-             f"every frame rejected and counted ({sm['rejected']} in 3 s)", v)
+    fc.check(sm["rejected"] > 0 and sm["rejected"] == sm["received"],
+             f"every frame rejected and counted ({sm['rejected']} of {sm['received']})", v)
+    fc.check_speed(sm["rejected"] >= 2 * SOURCE_FPS,
+                   f"at about the source rate ({sm['rejected']} in 3 s)", v)
     fc.check("nothing shown: every frame was over the 1.0 ms budget" in v.output(),
              "the viewer says why nothing is shown", v)
     told = max((x["late"] for line in s.stats() for x in line["viewers"]),
@@ -102,9 +108,10 @@ def test_three_viewers():
     s.stop()
     for v in vs:
         sm = v.summary()
-        fc.check(sm["shown_fps"] >= 0.7 * SOURCE_FPS,
-                 f"{v.name} shown {sm['shown_fps']} fps", v, s)
-        fc.check(sm["stamp_over_budget"] == 0 and sm["stamped"] == sm["shown"],
+        fc.check_speed(sm["shown_fps"] >= 0.7 * SOURCE_FPS,
+                       f"{v.name} shown {sm['shown_fps']} fps", v, s)
+        fc.check(sm["shown"] > 0 and sm["stamp_over_budget"] == 0
+                 and sm["stamped"] == sm["shown"],
                  f"{v.name}: every shown frame within budget", v)
     fc.check("3 viewers" in s.output(), "the sender reports three viewers", s)
 
@@ -124,8 +131,11 @@ def test_stalled_viewer_does_not_slow_others():
     s.stop()
     lines = [l for l in good.stats() if not l["summary"]]
     after = [l["shown_fps"] for l in lines if l["t"] > 2.5]
-    fc.check(after and min(after) >= 0.8 * SOURCE_FPS,
-             f"the good viewer keeps its rate while the other is stuck ({after})", good, s)
+    fc.check(len(after) >= 4 and min(after) > 0,
+             f"the good viewer gets frames every second while the other is stuck ({after})",
+             good, s)
+    fc.check_speed(after and min(after) >= 0.8 * SOURCE_FPS,
+                   f"the good viewer keeps its rate while the other is stuck ({after})", good, s)
     fc.check("silent for" in s.output() or "not reading" in s.output(),
              "the sender drops the stuck viewer and says why", s)
 
