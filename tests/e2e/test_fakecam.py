@@ -7,7 +7,8 @@ reader's dropped frames are checked through v4l2-ctl and through a small reader 
 calls a capture loop makes (poll, non-blocking DQBUF, mmap'd buffers).
 
 In a sanitizer build the library is instrumented and the clients get the sanitizer's runtime
-preloaded before it (fc.preload_env), so the fake camera itself runs under ASan+UBSan or TSan. The clients are installed by
+preloaded before it (fc.preload_env), so the fake camera itself runs under ASan+UBSan. Under
+TSan each test skips, saying why: clang 14's shared TSan runtime cannot be preloaded. The clients are installed by
 tools/check (v4l-utils ffmpeg ustreamer); a missing one is a failure."""
 import inspect
 import json
