@@ -22,8 +22,13 @@ bool fc_age_compute(uint64_t v0_ns, uint64_t v3_ns, uint64_t held_ns, uint64_t a
 	 * faster or slower than ours: the bound takes the worse case, so that a request held for
 	 * seconds (a camera lost and back) cannot make it too small. */
 	out->bound_ns = out->rtt_ns + age_ns;
-	if (held_ns < UINT64_MAX / 2 && age_ns < UINT64_MAX / 2)
-		out->bound_ns += (held_ns + age_ns) / 1000000 * RATE_SLACK_PPM;
+	if (held_ns < UINT64_MAX / 2 && age_ns < UINT64_MAX / 2) {
+		uint64_t x = held_ns + age_ns;
+
+		/* Rounded up: a bound a hair too small is no bound. */
+		out->bound_ns += x / 1000000 * RATE_SLACK_PPM +
+				 ((x % 1000000) * RATE_SLACK_PPM + 999999) / 1000000;
+	}
 	out->est_ns = out->rtt_ns / 2 + age_ns;
 	/* A sender claiming an absurd age must not wrap the bound into a small number. */
 	if (out->bound_ns < age_ns || out->bound_ns < out->rtt_ns)

@@ -9,9 +9,11 @@
 
 #include "age.h"
 
+#define US 1000ull
 #define MS 1000000ull
-/* The allowance for the two clocks' rates: 500 ppm of held + age. */
-#define SLACK(held, age) (((held) + (age)) / 1000000 * 500)
+/* The expected bounds below are worked out by hand from the documented rule (age.h): the round
+ * trip, plus the age at send, plus an allowance for the two clocks' rates of 500 ppm of
+ * held + age (500 ppm of 1 ms is 500 ns), never rounded down. */
 
 /* Simulates one exchange with given one-way delays and returns what the viewer computes. The
  * true age at V3 is (S2 - Sc) + down. */
@@ -36,8 +38,9 @@ static void test_bound_is_upper_bound(void **state)
 	struct fc_age a = exchange(3 * MS, 5 * MS, 10 * MS, 12 * MS);
 
 	(void)state;
-	/* true age = 12 + 5 = 17 ms; bound = rtt (8) + 12 = 20 ms = true + up */
-	assert_int_equal(a.bound_ns, 20 * MS + SLACK(10 * MS, 12 * MS));
+	/* true age = 12 + 5 = 17 ms; bound = rtt (8) + 12 = 20 ms = true + up, and 500 ppm of
+	 * 10 + 12 ms = 11 us */
+	assert_int_equal(a.bound_ns, 20 * MS + 11 * US);
 	assert_int_equal(a.rtt_ns, 8 * MS);
 	assert_int_equal(a.est_ns, 16 * MS);
 	assert_true(a.bound_ns >= 17 * MS);
@@ -51,8 +54,9 @@ static void test_hold_is_not_lag(void **state)
 	struct fc_age long_hold = exchange(1 * MS, 1 * MS, 900 * MS, 4 * MS);
 
 	(void)state;
-	assert_int_equal(short_hold.bound_ns, 6 * MS + SLACK(0, 4 * MS));
-	assert_int_equal(long_hold.bound_ns - short_hold.bound_ns, SLACK(900 * MS, 0));
+	/* 500 ppm of 4 ms is 2 us; of 900 ms more, 450 us more */
+	assert_int_equal(short_hold.bound_ns, 6 * MS + 2 * US);
+	assert_int_equal(long_hold.bound_ns - short_hold.bound_ns, 450 * US);
 }
 
 /* With the sender's clock 500 ppm fast (it reads a 60 s hold 30 ms long), the bound still is not
@@ -73,6 +77,25 @@ static void test_fast_sender_clock_long_hold(void **state)
 	assert_true(a.bound_ns >= true_age_at_send + down);
 }
 
+/* The allowance is never rounded down: a hold and an age that are not whole milliseconds get
+ * their full 500 ppm (a bound a hair too small would not be a bound). */
+static void test_allowance_not_rounded_down(void **state)
+{
+	struct fc_age a;
+
+	(void)state;
+	/* held 1.999999 ms + age 0: 500 ppm is 999.9995 ns, so 1000 ns. */
+	assert_true(fc_age_compute(0, 3 * MS, 1999999, 0, &a));
+	assert_int_equal(a.rtt_ns, 1000001);
+	assert_int_equal(a.bound_ns, 1000001 + 1000);
+	/* held 0.5 ms + age 0.4 ms: 450 ns exactly. */
+	assert_true(fc_age_compute(0, 2 * MS, 500 * US, 400 * US, &a));
+	assert_int_equal(a.bound_ns, 1500 * US + 400 * US + 450);
+	/* age 1 ns: 0.0005 ns, so 1 ns. */
+	assert_true(fc_age_compute(0, 1 * MS, 0, 1, &a));
+	assert_int_equal(a.bound_ns, 1 * MS + 1 + 1);
+}
+
 /* A frame captured after the request arrived (age at send < held) still gets the exact bound. */
 static void test_frame_captured_after_request(void **state)
 {
@@ -80,7 +103,7 @@ static void test_frame_captured_after_request(void **state)
 	struct fc_age a = exchange(2 * MS, 2 * MS, 30 * MS, 5 * MS);
 
 	(void)state;
-	assert_int_equal(a.bound_ns, 9 * MS + SLACK(30 * MS, 5 * MS)); /* rtt 4 + age 5 */
+	assert_int_equal(a.bound_ns, 9 * MS + 17500); /* rtt 4 + age 5, 500 ppm of 35 ms */
 	assert_int_equal(a.rtt_ns, 4 * MS);
 }
 
@@ -90,8 +113,8 @@ static void test_asymmetric_link(void **state)
 	struct fc_age a = exchange(40 * MS, 2 * MS, 0, 1 * MS);
 
 	(void)state;
-	assert_true(a.bound_ns >= 3 * MS); /* true age 1 + 2 */
-	assert_int_equal(a.bound_ns, 43 * MS + SLACK(0, 1 * MS));
+	assert_true(a.bound_ns >= 3 * MS);	     /* true age 1 + 2 */
+	assert_int_equal(a.bound_ns, 43 * MS + 500); /* 500 ppm of 1 ms */
 	assert_int_equal(a.est_ns, 22 * MS);
 }
 
@@ -107,7 +130,7 @@ static void test_impossible_refused(void **state)
 	 * counts as a zero round trip. */
 	assert_true(fc_age_compute(0, 10 * MS, 10 * MS + 20000, 3 * MS, &a));
 	assert_int_equal(a.rtt_ns, 0);
-	assert_int_equal(a.bound_ns, 3 * MS + SLACK(10 * MS, 3 * MS));
+	assert_int_equal(a.bound_ns, 3 * MS + 6500); /* 500 ppm of the 10 ms counted + 3 ms */
 }
 
 /* An absurd age at send cannot wrap the bound into a small number. */
@@ -139,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_bound_is_upper_bound),
 		cmocka_unit_test(test_hold_is_not_lag),
 		cmocka_unit_test(test_fast_sender_clock_long_hold),
+		cmocka_unit_test(test_allowance_not_rounded_down),
 		cmocka_unit_test(test_frame_captured_after_request),
 		cmocka_unit_test(test_asymmetric_link),
 		cmocka_unit_test(test_impossible_refused),

@@ -307,7 +307,7 @@ static void test_tcp_round_trip_v6(void **state)
 	(void)state;
 	lfd = fc_net_listen(&a, err, sizeof(err));
 	if (lfd < 0) {
-		print_message("no IPv6 loopback here (%s); skipping\n", err);
+		print_message("skipped: test_tcp_round_trip_v6: no IPv6 loopback here (%s)\n", err);
 		skip();
 	}
 	a.port = fc_net_local_port(lfd);

@@ -877,7 +877,10 @@ static void test_slow_disk_never_blocks(void **state)
 	/* 64 KB frames: the pipe's buffer holds one; the writer is stuck from the second on. */
 	for (int i = 0; i < 50; i++)
 		push(r, blob_frame(1 + (uint64_t)i, 64 * 1024, T0_NS + (uint64_t)i * FRAME_GAP_NS));
-	assert_true(fc_clock_now_ns() - t0 < FC_NS_PER_S);
+	/* Nobody reads the FIFO yet, so a push that waited for the disk would never return: the
+	 * pushes returning is the proof. The bound only turns such a hang into a failure before
+	 * ctest's timeout; it is not a speed (valgrind and TSan run this many times slower). */
+	assert_true(fc_clock_now_ns() - t0 < 30 * FC_NS_PER_S);
 	fc_record_status(r, &st);
 	assert_false(st.stopped);
 	assert_true(st.behind >= 50 - 4 - 2);

@@ -13,7 +13,9 @@ SEND = os.path.join(fc.BIN, "freshcam-send")
 
 
 def cam_env(**faults):
-    env = dict(os.environ, LD_PRELOAD=LIB, FAKECAM_DEVICE="/dev/video0")
+    # freshcam-send lends the library its own sanitizer runtime in a sanitizer build.
+    env = fc.preload_env(LIB, foreign=False)
+    env["FAKECAM_DEVICE"] = "/dev/video0"
     env.update({k: str(v) for k, v in faults.items()})
     return env
 
@@ -40,8 +42,8 @@ def test_yuyv():
     """YUYV from the camera, encoded by the sender: shown at the camera's rate, stamps intact"""
     s, v = stream_through("yuyv", "yuyv")
     sm = v.summary()
-    fc.check(sm["shown_fps"] >= 24, f"yuyv: shown {sm['shown_fps']} fps", v, s)
-    fc.check(sm["stamped"] == sm["shown"] and sm["stamp_over_budget"] == 0,
+    fc.check_speed(sm["shown_fps"] >= 24, f"yuyv: shown {sm['shown_fps']} fps", v, s)
+    fc.check(sm["shown"] > 0 and sm["stamped"] == sm["shown"] and sm["stamp_over_budget"] == 0,
              f"yuyv: every shown frame carries the camera's stamp, within budget "
              f"(true age max {sm.get('true_age_ms_max')} ms)", v)
     fc.check("YUYV encoded" in s.output(), "yuyv: the sender says it encodes YUYV", s)
@@ -51,9 +53,9 @@ def test_mjpeg():
     """the camera's MJPEG passed through unchanged: shown, stamps intact, none corrupt"""
     s, v = stream_through("mjpeg", "mjpeg")
     sm = v.summary()
-    fc.check(sm["shown_fps"] >= 24 and sm["corrupt"] == 0,
-             f"mjpeg: shown {sm['shown_fps']} fps, {sm['corrupt']} corrupt", v, s)
-    fc.check(sm["stamped"] == sm["shown"] and sm["stamp_over_budget"] == 0,
+    fc.check_speed(sm["shown_fps"] >= 24, f"mjpeg: shown {sm['shown_fps']} fps", v, s)
+    fc.check(sm["corrupt"] == 0, f"mjpeg: {sm['corrupt']} corrupt", v, s)
+    fc.check(sm["shown"] > 0 and sm["stamped"] == sm["shown"] and sm["stamp_over_budget"] == 0,
              "mjpeg: stamps intact and within budget", v)
     passed = max(l["passed_through"] for l in s.stats())
     fc.check(passed > 0 and max(l["encoded"] for l in s.stats()) == 0,
@@ -90,15 +92,22 @@ def test_unplug_and_replug():
                       env=cam_env(FAKECAM_UNPLUG_AFTER=60, FAKECAM_REPLUG_AFTER=2), name="send-plug")
     fc.wait_listening(port)
     v = fc.viewer(port, "--seconds", "9", name="view-plug")
-    fc.check(v.wait(30) == 0, "unplug: the viewer stays connected to the end", v, s)
+    fc.check(v.wait(30) == 0, "unplug: the viewer runs to its end", v, s)
     s.stop()
+    # Staying connected: one connection in all (the sender saw exactly one viewer come and go)
+    # and the viewer never lost the sender (it would say "sender lost, reconnecting").
+    departed = s.summary()["departed_viewers"]
+    fc.check(departed == 1 and "reconnecting" not in v.output(),
+             f"unplug: the viewer stays connected to the end ({departed} connection(s))", v, s)
     lines = [l for l in v.stats() if not l["summary"]]
     shown = [l["shown_fps"] for l in lines]
     # 60 frames at 30 fps: gone at about 2 s, back about 2 s later (plus up to 1 s of retry).
     dark = [i for i, f in enumerate(shown) if f == 0 and i > 0]
     after = [f for i, f in enumerate(shown) if dark and i > max(dark)]
-    fc.check(dark and len(dark) <= 4, f"unplug: a dark spell of at most 4 s ({shown})", v)
-    fc.check(after and max(after) >= 20, f"unplug: frames again after the replug ({shown})", v)
+    fc.check(dark and after and max(after) > 0,
+             f"unplug: a dark spell, then frames again after the replug ({shown})", v)
+    fc.check_speed(len(dark) <= 4 and max(after, default=0) >= 20,
+                   f"unplug: dark for at most 4 s, then at 20 fps or more ({shown})", v)
     out = v.output()
     fc.check("source lost" in out and "live again" in out,
              "unplug: the viewer is told the camera was lost and is back", v)
@@ -156,8 +165,6 @@ def test_listing():
 
 if __name__ == "__main__":
     if not os.path.exists(LIB):
-        print(f"skipped: {LIB} is not built (sanitizer builds leave the fake camera out)")
-        print("0 passed, 0 failed")
-        raise SystemExit(0)
+        fc.skip_all(f"{LIB} is not built (-DFC_BUILD_SENDER=OFF?)")
     fc.main(test_yuyv, test_mjpeg, test_mjpeg_without_huffman_tables, test_broken_mjpeg_dropped,
             test_unplug_and_replug, test_errors, test_listing)

@@ -6,7 +6,9 @@ read_stamp, which mirrors common/stamp.c. The fake camera's faults (unplug, busy
 reader's dropped frames are checked through v4l2-ctl and through a small reader that makes the
 calls a capture loop makes (poll, non-blocking DQBUF, mmap'd buffers).
 
-Skipped where the library is not built (sanitizer builds). The clients are installed by
+In a sanitizer build the library is instrumented and the clients get the sanitizer's runtime
+preloaded before it (fc.preload_env), so the fake camera itself runs under ASan+UBSan. Under
+TSan each test skips, saying why: clang 14's shared TSan runtime cannot be preloaded. The clients are installed by
 tools/check (v4l-utils ffmpeg ustreamer); a missing one is a failure."""
 import inspect
 import json
@@ -79,11 +81,9 @@ class Result:
 
 
 def fake_env(**faults):
-    env = dict(os.environ)
-    for k in list(env):
-        if k.startswith("FAKECAM_"):
-            del env[k]
-    env["LD_PRELOAD"] = LIB
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKECAM_")}
+    # Every client here is a foreign program: in a sanitizer build it gets the runtime first.
+    env = fc.preload_env(LIB, foreign=True, env=env)
     env.update({f"FAKECAM_{k.upper()}": str(v) for k, v in faults.items()})
     return env
 
@@ -270,8 +270,8 @@ def test_ustreamer_snapshot():
         raise AssertionError("ustreamer is not installed (apt-get install ustreamer)")
     w, h = 640, 480
     port = fc.free_port()
-    u = fc.Proc("ustreamer", ["env", f"LD_PRELOAD={LIB}", "ustreamer", "--device", DEV,
-                              "--host", "127.0.0.1", "--port", str(port), "--resolution", f"{w}x{h}"])
+    u = fc.Proc("ustreamer", ["ustreamer", "--device", DEV, "--host", "127.0.0.1", "--port",
+                              str(port), "--resolution", f"{w}x{h}"], env=fake_env())
     fc.wait_listening(port, timeout=5)
     stamp = jpeg = None
     end = time.monotonic() + 10
@@ -311,7 +311,7 @@ def test_unplug_ends_v4l2ctl():
     fc.check("VIDIOC_DQBUF: failed: No such device" in r.out + r.err,
              "DQBUF fails with ENODEV after the unplug", r)
     fc.check([b[0] for b in bufs] == list(range(10)), f"exactly frames 0..9 ({len(bufs)})", r)
-    fc.check(took < 3, f"v4l2-ctl ends soon after ({took:.1f} s)", r)
+    fc.check_speed(took < 3, f"v4l2-ctl ends soon after ({took:.1f} s)", r)
 
 
 def test_busy():
@@ -469,8 +469,8 @@ def test_reader_unplug_replug():
     frames = [e["seq"] for e in ev if e["ev"] == "frame"]
     fc.check(frames == [0, 1, 2, 3], f"frames 0..3 before the unplug ({frames})", r)
     hup = next((e for e in ev if e["ev"] == "hup"), {})
-    fc.check(hup.get("revents", 0) & 0x10 and hup.get("after", 9) < 1,
-             f"POLLHUP within a second ({hup})", r)
+    fc.check(hup.get("revents", 0) & 0x10, f"POLLHUP ({hup})", r)
+    fc.check_speed(hup.get("after", 9) < 1, f"POLLHUP within a second ({hup})", r)
     fc.check(hup.get("dqbuf") == 19 and hup.get("reopen") == 2 and hup.get("stat") == 2,
              "then DQBUF: ENODEV; open and stat: ENOENT", r)
     fc.check(any(e["ev"] == "replug" and e["chr"] for e in ev),
@@ -479,9 +479,7 @@ def test_reader_unplug_replug():
 
 def main():
     if not os.path.exists(LIB):
-        print(f"skipped: {LIB} is not built (sanitizer builds leave it out)")
-        print("0 passed, 0 failed")
-        sys.exit(0)
+        fc.skip_all(f"{LIB} is not built (-DFC_BUILD_SENDER=OFF?)")
     fc.main(test_v4l2ctl_lists_formats, test_v4l2ctl_streams_yuyv, test_v4l2ctl_streams_mjpeg,
             test_ffmpeg_yuyv, test_ffmpeg_mjpeg, test_ustreamer_snapshot, test_unplug_ends_v4l2ctl,
             test_busy, test_mjpeg_faults, test_slow_reader_drops, test_reader_poll_and_drops,

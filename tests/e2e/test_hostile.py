@@ -93,8 +93,9 @@ def test_sender_against_rule_breakers():
 
     fc.check(good.wait(30) == 0, "the real viewer runs to its end", good, s)
     rates = [l["shown_fps"] for l in good.stats() if not l["summary"]][1:]
-    fc.check(rates and min(rates) >= 25,
-             f"the real viewer kept its rate while the others broke rules ({rates})", good, s)
+    fc.check(rates and min(rates) > 0, f"the real viewer got frames every second ({rates})", good)
+    fc.check_speed(rates and min(rates) >= 25,
+                   f"the real viewer kept its rate while the others broke rules ({rates})", good, s)
     s.stop()
     out = s.output()
     for text in ("protocol error: a viewer may not send FRAME",

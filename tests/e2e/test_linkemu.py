@@ -10,7 +10,6 @@ import json
 import os
 import re
 import statistics
-import sys
 import threading
 import time
 
@@ -276,7 +275,6 @@ if __name__ == "__main__":
     why = linkns.unavailable(LINKEMU)
     gone = linkns.missing("ping", "iperf3", "ss")
     if why or gone:
-        print(f"skipped: {why or 'no ' + ', '.join(gone) + ' (apt-get install iputils-ping iperf3 iproute2)'}")
-        sys.exit(77)
+        fc.skip_all(why or 'no ' + ', '.join(gone) + ' (apt-get install iputils-ping iperf3 iproute2)')
     fc.main(test_round_trip, test_own_delay, test_random_loss, test_bursty_loss, test_rate,
             test_queue_bound, test_rate_step, test_schedule)

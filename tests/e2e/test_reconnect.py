@@ -58,10 +58,12 @@ def cut_link(how):
     fc.check("reconnecting" in out and out.count("connected to") >= 2,
              f"{how}: the viewer says it lost the stream and connected again", v)
     lines = [l for l in v.stats() if not l["summary"]]
+    fc.check(any(l["t"] > t_cut + 1 and l["shown_fps"] > 0 for l in lines),
+             f"{how}: frames flow again after the cut", v, s)
     back = [l["t"] for l in lines if l["t"] > t_cut + 1 and l["shown_fps"] >= 20]
-    fc.check(back and back[0] - t_cut <= (10 if how == "frozen" else 5),
-             f"{how}: frames flow again within a few seconds of the cut "
-             f"({back[0] - t_cut if back else None} s)", v, s)
+    fc.check_speed(back and back[0] - t_cut <= (10 if how == "frozen" else 5),
+                   f"{how}: frames flow again within a few seconds of the cut "
+                   f"({back[0] - t_cut if back else None} s)", v, s)
     sm = v.summary()
     fc.check(sm["stamp_over_budget"] == 0, f"{how}: no shown frame older than the budget", v)
     return out
@@ -115,8 +117,10 @@ def test_viewer_restart():
     time.sleep(1.5)
     v1.stop(signal.SIGKILL)
     v2 = fc.viewer(port, "--seconds", "2.5", name="view-new")
-    fc.check(v2.wait(20) == 0 and v2.summary()["shown_fps"] > 20,
-             f"the new viewer gets frames ({v2.summary()['shown_fps']} fps)", v2, s)
+    fc.check(v2.wait(20) == 0 and v2.summary()["shown"] > 0,
+             f"the new viewer gets frames ({v2.summary()['shown']})", v2, s)
+    fc.check_speed(v2.summary()["shown_fps"] > 20,
+                   f"the new viewer gets frames at the rate ({v2.summary()['shown_fps']} fps)", v2)
     s.stop()
 
 
@@ -150,8 +154,10 @@ def test_ctrl_c_while_connecting():
         t = time.monotonic()
         rc = v.stop(signal.SIGINT)
         took = time.monotonic() - t
-        fc.check(rc == 0 and took < 1.0 and "interrupted" in v.output(),
+        # The HELLO wait it must not sit out is 5 s: under that in every build, 1 s in the plain.
+        fc.check(rc == 0 and took < 4.0 and "interrupted" in v.output(),
                  f"connecting: exits 0 {took * 1000:.0f} ms after Ctrl-C", v)
+        fc.check_speed(took < 1.0, f"connecting: within 1 s ({took * 1000:.0f} ms)", v)
 
     port = fc.free_port()
     s = fc.sender(port=port, name="send-then-mute")
@@ -167,8 +173,9 @@ def test_ctrl_c_while_connecting():
         t = time.monotonic()
         rc = v.stop(signal.SIGINT)
         took = time.monotonic() - t
-    fc.check(rc == 0 and took < 1.0 and "reconnecting" in v.output(),
+    fc.check(rc == 0 and took < 4.0 and "reconnecting" in v.output(),
              f"reconnecting: exits 0 {took * 1000:.0f} ms after Ctrl-C", v)
+    fc.check_speed(took < 1.0, f"reconnecting: within 1 s ({took * 1000:.0f} ms)", v)
 
 
 def test_failed_start_backs_off():

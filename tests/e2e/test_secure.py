@@ -165,8 +165,7 @@ def test_recording_keeps_no_secret():
     """a recording made from a private stream holds no passphrase"""
     rc, out = fc.run([VIEW, "--help"])
     if "--record" not in out:
-        print("skipped: this viewer has no --record")
-        return
+        raise fc.Skip("this viewer has no --record")
     port = fc.free_port()
     s = sender(port, "--size", "160x120")
     fc.wait_listening(port, timeout=10)
@@ -288,8 +287,7 @@ def stamp_of(jpeg):
 def test_wire_capture():
     """tcpdump on lo: with a passphrase no FF D8 FF and no stamp on the wire; without, both"""
     if os.geteuid() != 0 or not shutil.which("tcpdump"):
-        print("skipped: capturing loopback traffic needs root and tcpdump")
-        return
+        raise fc.Skip("capturing loopback traffic needs root and tcpdump (apt-get install tcpdump)")
     # Plaintext: every frame's JPEG is there to see, and its stamp reads back.
     streams, sm, procs = capture(fc.free_port(), None)
     wire = streams["from"]

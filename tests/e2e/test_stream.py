@@ -4,6 +4,7 @@ Both processes run on this host, so a frame's stamp (its capture time on the sen
 tells the viewer its true age exactly; --check-stamps counts any shown frame older than the
 budget."""
 import signal
+import socket
 import time
 
 import fc
@@ -16,6 +17,8 @@ def test_one_viewer():
     port = fc.free_port()
     s = fc.sender("--size", "640x480", "--fps", str(SOURCE_FPS), port=port)
     fc.wait_listening(port)
+    # A port probe, as a monitoring tool makes: a connection, never a viewer.
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
     v = fc.viewer(port, "--seconds", "4", "--check-stamps")
     fc.check(v.wait(20) == 0, "viewer exits 0 after --seconds", v)
     s.stop()
@@ -24,8 +27,10 @@ def test_one_viewer():
     fc.check(len(per_second) >= 3, f"one JSON line per second ({len(per_second)} in 4 s)", v)
     fc.check(all(b["shown"] >= a["shown"] for a, b in zip(per_second, per_second[1:])),
              "cumulative shown counts never go down", v)
-    fc.check(0.8 * SOURCE_FPS <= sm["shown_fps"] <= 1.1 * SOURCE_FPS,
-             f"shown at about the source rate ({sm['shown_fps']} fps)", v, s)
+    fc.check(0 < sm["shown_fps"] <= 1.1 * SOURCE_FPS,
+             f"shown, never above the source rate ({sm['shown_fps']} fps)", v, s)
+    fc.check_speed(sm["shown_fps"] >= 0.8 * SOURCE_FPS,
+                   f"shown at about the source rate ({sm['shown_fps']} fps)", v, s)
     fc.check(sm["stamped"] == sm["shown"] and sm["unstamped"] == 0,
              f"every shown frame carries a readable stamp ({sm['stamped']}/{sm['shown']})", v)
     fc.check(sm["stamp_over_budget"] == 0 and sm["true_age_ms_max"] <= sm["budget_ms"],
@@ -38,14 +43,16 @@ def test_one_viewer():
              "console lines carry fps, age bound, rtt and bytes/s", v)
     fc.check("summary:" in out, "a summary at exit", v)
     # The viewer left just before the sender stopped: its frames must be in the sender's summary
-    # (it may not have been reaped by the accept loop yet).
+    # (it may not have been reaped by the accept loop yet). It is the only viewer there was
+    # (fc.wait_listening makes no connection; the probe above is not a viewer), so exactly one
+    # departed.
     ss = s.summary()
     fc.check(ss["departed_viewers"] == 1 and ss["departed_sent"] >= sm["shown"] and
              ss["departed_accepted"] >= sm["shown"],
-             f"the sender's summary counts the viewer that left (sent {ss['departed_sent']}, "
+             f"the sender's summary counts the viewer that left ({ss['departed_viewers']} departed, "
+             f"sent {ss['departed_sent']}, "
              f"accepted {ss['departed_accepted']}; the viewer showed {sm['shown']})", s, v)
-    # wait_listening's probe connected and closed: a connection, not a viewer.
-    fc.check(ss["other_connections"] >= 1,
+    fc.check(ss["other_connections"] == 1,
              f"the port probe is counted apart from the viewers "
              f"({ss['departed_viewers']} viewer, {ss['other_connections']} other)", s)
 
@@ -62,8 +69,10 @@ def test_frames_encoded_in_bands():
     s.stop()
     sm = v.summary()
     fc.check("quality 80 on 3 threads" in s.output(), "the sender says it encodes on 3 threads", s)
-    fc.check(0.8 * SOURCE_FPS <= sm["shown_fps"] <= 1.1 * SOURCE_FPS,
-             f"shown at about the source rate ({sm['shown_fps']} fps)", v, s)
+    fc.check(0 < sm["shown_fps"] <= 1.1 * SOURCE_FPS,
+             f"shown, never above the source rate ({sm['shown_fps']} fps)", v, s)
+    fc.check_speed(sm["shown_fps"] >= 0.8 * SOURCE_FPS,
+                   f"shown at about the source rate ({sm['shown_fps']} fps)", v, s)
     fc.check(sm["corrupt"] == 0 and sm["unstamped"] == 0 and sm["stamped"] == sm["shown"],
              f"every frame decodes with its stamp ({sm['stamped']}/{sm['shown']}, "
              f"{sm['corrupt']} corrupt)", v)
@@ -82,8 +91,10 @@ def test_max_age_1_rejects_everything():
     s.stop()
     sm = v.summary()
     fc.check(sm["shown"] == 0 and sm["accepted"] == 0, f"nothing shown ({sm['shown']})", v)
-    fc.check(sm["rejected"] >= 2 * SOURCE_FPS,
-             f"every frame rejected and counted ({sm['rejected']} in 3 s)", v)
+    fc.check(sm["rejected"] > 0 and sm["rejected"] == sm["received"],
+             f"every frame rejected and counted ({sm['rejected']} of {sm['received']})", v)
+    fc.check_speed(sm["rejected"] >= 2 * SOURCE_FPS,
+                   f"at about the source rate ({sm['rejected']} in 3 s)", v)
     fc.check("nothing shown: every frame was over the 1.0 ms budget" in v.output(),
              "the viewer says why nothing is shown", v)
     told = max((x["late"] + x["too_old"] for line in s.stats() for x in line["viewers"]),
@@ -111,9 +122,10 @@ def test_three_viewers():
     s.stop()
     for v in vs:
         sm = v.summary()
-        fc.check(sm["shown_fps"] >= 0.7 * SOURCE_FPS,
-                 f"{v.name} shown {sm['shown_fps']} fps", v, s)
-        fc.check(sm["stamp_over_budget"] == 0 and sm["stamped"] == sm["shown"],
+        fc.check_speed(sm["shown_fps"] >= 0.7 * SOURCE_FPS,
+                       f"{v.name} shown {sm['shown_fps']} fps", v, s)
+        fc.check(sm["shown"] > 0 and sm["stamp_over_budget"] == 0
+                 and sm["stamped"] == sm["shown"],
                  f"{v.name}: every shown frame within budget", v)
     fc.check("3 viewers" in s.output(), "the sender reports three viewers", s)
 
@@ -133,8 +145,11 @@ def test_stalled_viewer_does_not_slow_others():
     s.stop()
     lines = [l for l in good.stats() if not l["summary"]]
     after = [l["shown_fps"] for l in lines if l["t"] > 2.5]
-    fc.check(after and min(after) >= 0.8 * SOURCE_FPS,
-             f"the good viewer keeps its rate while the other is stuck ({after})", good, s)
+    fc.check(len(after) >= 4 and min(after) > 0,
+             f"the good viewer gets frames every second while the other is stuck ({after})",
+             good, s)
+    fc.check_speed(after and min(after) >= 0.8 * SOURCE_FPS,
+                   f"the good viewer keeps its rate while the other is stuck ({after})", good, s)
     fc.check("silent for" in s.output() or "not reading" in s.output(),
              "the sender drops the stuck viewer and says why", s)
 
@@ -146,8 +161,9 @@ def test_stats_json_disk_full():
     s = fc.sender("--size", "320x240", "--stats-json", "/dev/full", port=port, json=False)
     fc.wait_listening(port)
     v = fc.viewer(port, "--seconds", "4")
-    fc.check(v.wait(20) == 0 and v.summary()["shown"] >= 2 * SOURCE_FPS,
-             "the viewer is served all along", v, s)
+    fc.check(v.wait(20) == 0 and v.summary()["shown"] > 0, "the viewer is served", v, s)
+    fc.check_speed(v.summary()["shown"] >= 2 * SOURCE_FPS,
+                   f"all along ({v.summary()['shown']} frames in 4 s)", v, s)
     s.stop()
     out = s.output()
     said = out.count("cannot write --stats-json /dev/full: No space left on device")
@@ -156,5 +172,5 @@ def test_stats_json_disk_full():
 
 
 if __name__ == "__main__":
-    fc.main(test_one_viewer, test_max_age_1_rejects_everything, test_three_viewers,
-            test_stalled_viewer_does_not_slow_others, test_stats_json_disk_full)
+    fc.main(test_one_viewer, test_frames_encoded_in_bands, test_max_age_1_rejects_everything,
+            test_three_viewers, test_stalled_viewer_does_not_slow_others, test_stats_json_disk_full)

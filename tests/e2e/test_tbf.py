@@ -9,7 +9,7 @@ sender fits the frames to the link (sender/adapt.h): on a link too narrow for fu
 viewer still sees a fresh, smaller picture, and the full one again once the link widens.
 
 Both namespaces are on this host and share its clock, so --check-stamps still gives each shown
-frame's true age exactly. Needs root (network namespaces); without it the test says "skipped"."""
+frame's true age exactly. Needs root (network namespaces); without it the script says "skipped: why" and exits 77."""
 import os
 import subprocess
 import time
@@ -94,8 +94,9 @@ def counts(sm):
 
 
 def within_budget(name, sm, *procs):
-    fc.check(sm["stamp_over_budget"] == 0 and sm["true_age_ms_max"] <= BUDGET_MS
-             and sm["stamped"] == sm["shown"],
+    """Every shown frame truly within the budget; there must be some (none shown proves none)."""
+    fc.check(sm["shown"] > 0 and sm["stamp_over_budget"] == 0
+             and sm["true_age_ms_max"] <= BUDGET_MS and sm["stamped"] == sm["shown"],
              f"{name}: no shown frame truly older than {BUDGET_MS} ms ({counts(sm)})", *procs)
 
 
@@ -125,10 +126,14 @@ def test_narrow_link():
              f"is shown ({counts(sm)})", v, s)
     fc.check(sm["received"] == sm["accepted"] + sm["rejected"],
              f"narrow: every received frame is either accepted or rejected ({counts(sm)})", v)
+    # The sender captures from its start, before the viewer dials, so its total is always the
+    # larger: the link's cap shows in the rates while the viewer streamed. 8 Mbit/s carries at
+    # most ~24 of the 30 frames a second at ~42 KB each.
     ss = s.summary()
-    fc.check(ss["captured"] > sm["received"] or sm["rejected"] > 0,
-             f"narrow: the sender captured more than the link delivered "
-             f"(captured {ss['captured']}, received {sm['received']})", s, v)
+    fc.check(sm["received"] / 5 < 0.9 * ss["capture_fps"],
+             f"narrow: the link delivered fewer frames than the sender captured "
+             f"({sm['received'] / 5:.1f} received a second, captured at {ss['capture_fps']})",
+             s, v)
 
 
 def test_too_narrow_link():
@@ -138,7 +143,6 @@ def test_too_narrow_link():
     s, v, sm = stream("too-narrow", "4mbit", "1280x720", seconds=6)
     fc.check(sm["shown"] == 0 and sm["rejected"] > 0,
              f"too narrow: nothing shown, the rejections counted ({counts(sm)})", v, s)
-    within_budget("too narrow", sm, v, s)
     fc.check("nothing shown" in v.output() and "budget" in v.output(),
              "too narrow: the viewer says why nothing is shown", v)
 
@@ -183,16 +187,14 @@ def test_back_to_full_when_the_link_widens():
 
 if __name__ == "__main__":
     if os.geteuid() != 0:
-        print("skipped: network namespaces need root")
-        raise SystemExit(0)
+        fc.skip_all("network namespaces need root")
     try:
         drop_link()
         make_link()
     except (subprocess.CalledProcessError, FileNotFoundError) as e:
         err = getattr(e, "stderr", b"") or b""
-        print(f"skipped: cannot make network namespaces here ({e}; {err.decode().strip()})")
         drop_link()
-        raise SystemExit(0)
+        fc.skip_all(f"cannot make network namespaces here ({e}; {err.decode().strip()})")
     try:
         fc.main(test_wide_link, test_narrow_link, test_too_narrow_link,
                 test_fitted_to_a_narrow_link, test_back_to_full_when_the_link_widens)

@@ -16,7 +16,7 @@ from screenshots (xwd, parsed here: standard library only).
   failed, once, and streams headless.
 
 Needs Xvfb (xvfb), xwd (x11-apps), xwininfo and xprop (x11-utils): tools/check installs them. Without
-them the test says "skipped" and passes, so that a bare build still runs its other tests."""
+them each test says "skipped: why" and the script exits 77 (ctest's skip), not a pass."""
 import os
 import re
 import shutil
@@ -215,11 +215,11 @@ def check_stalled(shot, font, v, headline, detail, what):
     fc.check(ok, f"{what}: the banner reads '{headline} / {detail}' ({found})", v)
 
 
-def missing_tools():
+def need_tools():
+    """Skips the test unless the X server and the screenshot tools are installed."""
     missing = [b for b in ("Xvfb", "xwd", "xwininfo", "xprop") if not shutil.which(b)]
     if missing:
-        print(f"skipped: {', '.join(missing)} not installed (tools/check installs them)")
-    return missing
+        raise fc.Skip(f"{', '.join(missing)} not installed (tools/check installs them)")
 
 
 def open_viewer(display, port, *extra, name="view"):
@@ -254,8 +254,7 @@ def open_viewer(display, port, *extra, name="view"):
 
 def test_window():
     """the window shows the pattern, then says NO SIGNAL when the sender stops or goes"""
-    if missing_tools():
-        return
+    need_tools()
     font = load_font()
     xvfb, display = start_xvfb()
     try:
@@ -307,8 +306,7 @@ def wait_reduced(v, timeout=10):
 
 def test_window_rendition():
     """a smaller rendition (a narrow link) fills the window of the picture's size; no jump"""
-    if missing_tools():
-        return
+    need_tools()
     xvfb, display = start_xvfb()
     try:
         sport, pport = fc.free_port(), fc.free_port()
