@@ -366,6 +366,91 @@ static void test_mix_table_bounded(void **state)
 	assert_int_equal(bytes, 10000);
 }
 
+/* n frames rejected by the age bound (bound_ms each). */
+static void rejected(int n, double bound_ms)
+{
+	struct fc_report_frame f = { .bytes = 1000,
+				     .width = 64,
+				     .height = 48,
+				     .src_width = 64,
+				     .src_height = 48,
+				     .quality = 80 };
+	struct fc_age age = { .bound_ns = (uint64_t)(bound_ms * MS),
+			      .request_ns = (uint64_t)(bound_ms * MS),
+			      .clock_ns = UINT64_MAX,
+			      .width_ns = UINT64_MAX };
+
+	for (int i = 0; i < n; i++)
+		fc_report_arrival(&report, &f, &age, false);
+}
+
+/* Closes the interval at T0 + seconds; returns the advice for the log, or NULL. */
+static const char *advice(double seconds, bool summary)
+{
+	const char *a = fc_report_tick(&report, T0 + (uint64_t)(seconds * 1e9), summary, false,
+				       line, sizeof(line), &json);
+
+	assert_non_null(fc_json_finish(&json));
+	return a;
+}
+
+/* The advice: said once when every frame of a second was rejected (with the budget, the bound's
+ * median and what to do), not again while it lasts, once when frames fit again; a second with
+ * no arrivals at all (a pause, a lost camera) says nothing either way. */
+static void test_advice_when_everything_rejected(void **state)
+{
+	const char *a;
+
+	(void)state;
+	arrive(30, 1000, 64, 48, 64, 48, 80);
+	for (int i = 0; i < 30; i++)
+		fc_report_shown(&report, MS, -1);
+	a = advice(1, false);
+	assert_null(a);
+	rejected(30, 150);
+	a = advice(2, false);
+	assert_non_null(a);
+	assert_non_null(strstr(a, "nothing shown: every frame was over the 80.0 ms budget"));
+	assert_non_null(strstr(a, "age bound p50 15"));
+	assert_non_null(strstr(a, "raise --max-age"));
+	rejected(30, 150);
+	assert_null(advice(3, false));
+	/* A silent second: no verdict on the stream. */
+	assert_null(advice(4, false));
+	arrive(30, 1000, 64, 48, 64, 48, 80);
+	for (int i = 0; i < 30; i++)
+		fc_report_shown(&report, MS, -1);
+	a = advice(5, false);
+	assert_non_null(a);
+	assert_string_equal(a, "frames within the budget again");
+	/* Never in the summary. */
+	rejected(30, 150);
+	assert_null(advice(6, true));
+}
+
+/* The line names the request window only when the link has moved it from where it starts (2, or
+ * the asked window if smaller): at 2 of 4 it says nothing, at 4 of 4 or 1 of 4 it does. */
+static void test_line_window_only_when_moved(void **state)
+{
+	(void)state;
+	fc_report_window(&report, 2, 4);
+	arrive(30, 1000, 64, 48, 64, 48, 80);
+	tick(1, false);
+	assert_null(strstr(line, "window"));
+	fc_report_window(&report, 4, 4);
+	arrive(30, 1000, 64, 48, 64, 48, 80);
+	tick(2, false);
+	assert_non_null(strstr(line, "| window 4 of 4"));
+	fc_report_window(&report, 1, 4);
+	arrive(30, 1000, 64, 48, 64, 48, 80);
+	tick(3, false);
+	assert_non_null(strstr(line, "| window 1 of 4"));
+	fc_report_window(&report, 1, 1);
+	arrive(30, 1000, 64, 48, 64, 48, 80);
+	tick(4, false);
+	assert_null(strstr(line, "window"));
+}
+
 /* The window's title says what the viewer gets: fps, age bound, the rendition; rejections only
  * when there are some. */
 static void test_title(void **state)
@@ -398,6 +483,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mix_table_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_title, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_figures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_advice_when_everything_rejected, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_line_window_only_when_moved, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

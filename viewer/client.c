@@ -142,27 +142,20 @@ static void clock_news(struct fc_client *c, const struct fc_bound_news *n)
 		fc_report_clock(c->report, n->restarted, n->refuted);
 }
 
-/* Judges one FRAME. Returns -1 (reason set) when the sender broke the protocol or the link
- * failed. */
-static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3,
-		    uint64_t v3_real)
+/* The sender answers requests oldest first, each with a frame newer than the last; anything
+ * else is a broken sender. Takes the answered request off the window into *o: 0, or -1 when
+ * the connection is over (reason set). */
+static int take_in_order(struct fc_client *c, const struct fc_frame_msg *fm, struct outstanding *o)
 {
-	uint64_t first_ns = fc_conn_first_ns(c->conn) < v3 ? fc_conn_first_ns(c->conn) : v3;
-	struct fc_msg v = { .type = FC_MSG_VERDICT };
-	struct outstanding o = c->out[c->head]; /* a copy: send_request may reuse the entry */
-	struct fc_bound_news news;
-	struct fc_age age;
-	bool accepted = false;
-	unsigned want;
 	char why[256];
 
-	/* The sender answers requests oldest first; anything else is a broken sender. */
-	if (c->count == 0 || fm->id != o.id || fm->t0_ns != o.v0_ns || fm->seq <= c->last_seq) {
+	*o = c->out[c->head]; /* a copy: send_request may reuse the entry */
+	if (c->count == 0 || fm->id != o->id || fm->t0_ns != o->v0_ns || fm->seq <= c->last_seq) {
 		snprintf(why, sizeof(why),
 			 "FRAME answers request %u (t0 %llu, frame %llu); expected request %u "
 			 "(t0 %llu) and a frame after %llu",
 			 fm->id, (unsigned long long)fm->t0_ns, (unsigned long long)fm->seq,
-			 c->count ? o.id : 0, (unsigned long long)(c->count ? o.v0_ns : 0),
+			 c->count ? o->id : 0, (unsigned long long)(c->count ? o->v0_ns : 0),
 			 (unsigned long long)c->last_seq);
 		fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
 		end(c, false, "sender broke the protocol: %s", why);
@@ -171,7 +164,55 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	c->head = (c->head + 1) % FC_PROTO_MAX_WINDOW;
 	c->count--;
 	c->last_seq = fm->seq;
+	return 0;
+}
 
+/* Asks for the next frames, as many as the link now takes (pace.h): none after a late frame
+ * that shrank the window, two when it grew. -1 on a socket error. */
+static int ask_more(struct fc_client *c, bool accepted, uint64_t v3)
+{
+	unsigned want = fc_pace_reply(&c->pace, accepted, v3);
+
+	if (want != c->reported_window) {
+		fc_report_window(c->report, want, c->pace.max);
+		c->reported_window = want;
+	}
+	while (c->count < want)
+		if (send_request(c) < 0)
+			return -1;
+	return 0;
+}
+
+/* The VERDICT on a frame, with how long its bytes took, first to last, and the longest stall
+ * among them: the sender's measure of the link (sender/adapt.h). */
+static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t bound_ns,
+			bool accepted, uint64_t v3)
+{
+	uint64_t first_ns = fc_conn_first_ns(c->conn) < v3 ? fc_conn_first_ns(c->conn) : v3;
+	struct fc_msg v = { .type = FC_MSG_VERDICT };
+
+	v.u.verdict.id = fm->id;
+	v.u.verdict.seq = fm->seq;
+	v.u.verdict.bound_us =
+	    bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(bound_ns / 1000);
+	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
+	v.u.verdict.recv_us = us32(v3 - first_ns);
+	v.u.verdict.gap_us = us32(fc_conn_gap_ns(c->conn));
+	return fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms);
+}
+
+/* A FRAME (or stale notice) in at v3 (v3_real on the wall clock): its bound, its verdict, the
+ * next requests. 0 to go on, -1 when the connection is over (reason set). */
+static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3,
+		    uint64_t v3_real)
+{
+	struct outstanding o;
+	struct fc_bound_news news;
+	struct fc_age age;
+	bool accepted = false;
+
+	if (take_in_order(c, fm, &o) < 0)
+		return -1;
 	switch (fc_bound_frame(&c->bound, fm, o.v0_ns, v3, v3_real, &age, &news)) {
 	case FC_BOUND_OK:
 		accepted = age.bound_ns <= c->cfg.budget_ns;
@@ -191,17 +232,9 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	/* A stale notice carries no picture: rejected, whatever its numbers say. */
 	if (fm->jpeg_size == 0)
 		accepted = false;
-	/* Ask for the next frames before the copy and the VERDICT, so the sender's wait overlaps our
-	 * work on this one; as many as the link now takes (pace.h): none after a late frame that
-	 * shrank the window, two when it grew. */
-	want = fc_pace_reply(&c->pace, accepted, v3);
-	if (want != c->reported_window) {
-		fc_report_window(c->report, want, c->pace.max);
-		c->reported_window = want;
-	}
-	while (c->count < want)
-		if (send_request(c) < 0)
-			goto io_error;
+	/* Ask before the copy and the VERDICT, so the sender's wait overlaps our work on this. */
+	if (ask_more(c, accepted, v3) < 0)
+		goto io_error;
 	if (accepted)
 		publish(c, fm, v3, age.bound_ns);
 	fc_report_arrival(c->report,
@@ -212,17 +245,7 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 						     .src_height = fm->src_height,
 						     .quality = fm->quality },
 			  age.bound_ns == UINT64_MAX ? NULL : &age, accepted);
-
-	v.u.verdict.id = fm->id;
-	v.u.verdict.seq = fm->seq;
-	v.u.verdict.bound_us =
-	    age.bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(age.bound_ns / 1000);
-	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
-	/* How long its bytes took, first to last, and the longest stall among them: the sender's
-	 * measure of the link (sender/adapt.h). */
-	v.u.verdict.recv_us = us32(v3 - first_ns);
-	v.u.verdict.gap_us = us32(fc_conn_gap_ns(c->conn));
-	if (fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms) < 0)
+	if (send_verdict(c, fm, age.bound_ns, accepted, v3) < 0)
 		goto io_error;
 	return 0;
 io_error:
