@@ -353,8 +353,7 @@ SCREEN_W, SCREEN_H = 1280, 800
 
 def test_window_fits_screen():
     """a picture as large as the screen, or larger, gets a window wholly on it, centred"""
-    if missing_tools():
-        return
+    need_tools()
     for pic_w, pic_h in ((1280, 720), (1280, 960)):
         xv, display = start_xvfb_screen(f"{SCREEN_W}x{SCREEN_H}x24")
         try:
@@ -396,8 +395,7 @@ def test_window_fits_screen():
 
 def test_window_no_renderer():
     """a screen no renderer can draw on: each failed attempt said once, then headless"""
-    if missing_tools():
-        return
+    need_tools()
     xv, display = start_xvfb_screen("1024x768x8")  # no renderer in SDL draws 8 bits deep
     try:
         port = fc.free_port()
