@@ -392,15 +392,19 @@ void fc_adapt_judged(struct fc_adapt *a, uint64_t seq, uint64_t bound_ns, uint64
 	struct fc_adapt_sample sample = { .at_ns = now_ns };
 	bool bad;
 	bool slow;
-	bool stall = gap_ns <= recv_ns && stalled(a, recv_ns, gap_ns, tcp);
-	/* The transfer without a stall: the link's pace, not a repair's wait. */
-	uint64_t xfer = stall ? recv_ns - gap_ns : recv_ns;
-	uint64_t fixed = bound_ns == UINT64_MAX ? a->budget_ns
-			 : bound_ns > xfer	? bound_ns - xfer
-						: 0;
+	bool stall;
+	uint64_t xfer;
+	uint64_t fixed;
 
 	if (!take_sent(a, seq, &s) || s.bytes == 0)
 		return; /* a stale notice measures nothing of the link */
+	/* A repair is a retransmission: where the kernel counts them, a stall with none since the
+	 * frame left was the viewer's wait for the CPU (a busy machine), not a lost packet. */
+	stall = gap_ns <= recv_ns && stalled(a, recv_ns, gap_ns, tcp) &&
+		(!tcp || tcp->retrans > s.retrans);
+	/* The transfer without a stall: the link's pace, not a repair's wait. */
+	xfer = stall ? recv_ns - gap_ns : recv_ns;
+	fixed = bound_ns == UINT64_MAX ? a->budget_ns : bound_ns > xfer ? bound_ns - xfer : 0;
 	prune(a, now_ns);
 	push_fixed(a, now_ns, fixed);
 	bad = !accepted || bound_ns > (uint64_t)(FC_ADAPT_GAMMA * (double)a->budget_ns);

@@ -37,8 +37,9 @@
  *     transfer is its bytes' time less the longest stall among them (the viewer reports both).
  *     A bad frame that crossed at under half of C, its transfer half its bound or more, shows a
  *     slower link: C is cut to its rate, and the law moves at least one rung down. A frame with
- *     a stall as long as the rest of its transfer, or during which the kernel retransmitted, had
- *     a lost packet repaired: a round trip or more, which with a tight budget makes it late,
+ *     a stall as long as the rest of its transfer and a retransmission since it left (where the
+ *     kernel counts them: a stall alone may be the viewer waiting for a busy CPU), or a late one
+ *     during which the kernel retransmitted, had a lost packet repaired: a round trip or more, which with a tight budget makes it late,
  *     whatever its size. So losses set a ceiling instead: from the packets of the last 64 frames
  *     and how many of those frames had a repair, the share of packets lost p, and the largest
  *     frame of which no more than LOSS_SHARE would lose one, mss ln(1 - LOSS_SHARE) / ln(1 - p).
