@@ -16,7 +16,7 @@ For each size (640x480, 1280x720, 1920x1080 by default):
 And at 1280x720 30 fps from the fake camera's YUYV: freshcam-send against uStreamer (bench/capture.py).
 
 The pictures are a photograph (mate-backgrounds' Dune, scaled with ffmpeg) with sensor noise and
-the stamp, drawn by freshcam's own code (sender/photo.c): in freshcam-send (--photo), and in
+the stamp, drawn by freshcam's own code (sender/capture/photo.c): in freshcam-send (--photo), and in
 bench/fc-benchframes for tjbench (a PPM), for the peers' throughput runs (raw frames on disk, looped)
 and for their live runs (stamped frames through a pipe at 30 fps). The receivers of the live runs
 write their decoded frames to fc-benchframes, which reads the stamps.

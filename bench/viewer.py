@@ -6,7 +6,7 @@ tjbench on the same JPEGs. For each picture size it writes a few test-pattern fr
   - tjbench: JPEG to YUV planes (-yuv, "Decomp to YUV") and JPEG to BGRX, on one of the frames;
   - the viewer's decode alone (fc_decoder, what a --headless viewer does per frame);
   - under Xvfb, with a window: decode to planes + IYUV texture upload + present (the viewer's
-    path, viewer/display.c), and decode to BGRX (libjpeg-turbo converts the colour) + RGB888
+    path, viewer/show/display.c), and decode to BGRX (libjpeg-turbo converts the colour) + RGB888
     texture upload + present (the alternative), with SDL's OpenGL renderer (which on a machine
     without a GPU is Mesa's llvmpipe: the CPU) and with its software renderer. Without a GPU the
     viewer picks the software renderer (display.c, gl_on_cpu), so "planes, software" is what it

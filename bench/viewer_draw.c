@@ -8,7 +8,7 @@
  * with the median and p95 per frame of decode, upload and present, and their sum. MODE:
  *   decode   fc_decoder_decode to planes: what a headless viewer does per frame
  *   planes   that, an IYUV streaming texture (SDL_UpdateYUVTexture) and a present: the window
- *            path of viewer/display.c, with the same SDL calls
+ *            path of viewer/show/display.c, with the same SDL calls
  *   bgrx     tjDecompress2 to BGRX, an RGB888 streaming texture (SDL_UpdateTexture), a present:
  *            the alternative, colour converted on the CPU by libjpeg-turbo
  *   rgb24    the same with 3-byte RGB and an RGB24 texture
@@ -123,7 +123,7 @@ struct window {
 	SDL_RendererInfo info;
 };
 
-/* As viewer/display.c opens its window: resizable, default renderer, no vsync, linear scaling;
+/* As viewer/show/display.c opens its window: resizable, default renderer, no vsync, linear scaling;
  * here at the picture's size from the start. */
 static void open_window(struct window *w, enum mode mode, int width, int height)
 {

@@ -28,7 +28,7 @@ struct fc_age {
 			      * of request_ns and clock_ns */
 	uint64_t request_ns; /* the bound from this frame's own round trip (fc_age_compute) */
 	uint64_t clock_ns;   /* the bound from the offset interval, narrowed by synced clocks when
-			      * used (viewer/bound.h); UINT64_MAX when none */
+			      * used (viewer/net/bound.h); UINT64_MAX when none */
 	uint64_t floor_ns;   /* the age is at least this, by the offset interval; 0 when unknown */
 	uint64_t width_ns;   /* the offset interval's width at V3; UINT64_MAX when none */
 	bool synced;	     /* clock_ns leaned on wall clocks the user vouched for */

@@ -8,7 +8,7 @@
  * who finishes last.
  *
  * On the sender a published frame also heads the other renditions of its picture (smaller or
- * softer JPEGs for viewers on slower links, sender/ladder.h): the producer fixes which it will
+ * softer JPEGs for viewers on slower links, sender/encode/ladder.h): the producer fixes which it will
  * make before publishing (planned), then hands each over once, when it is ready (alt); the head
  * holds a reference to each and drops them when it goes back to its pool.
  *
@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Renditions one picture may have (sender/ladder.h), the head itself being rung 0. */
+/* Renditions one picture may have (sender/encode/ladder.h), the head itself being rung 0. */
 #define FC_FRAME_RUNGS 8
 
 struct fc_frame_pool;

@@ -1,7 +1,7 @@
 /*
  * tcpstat: what the kernel knows of one TCP connection's link, read without touching the stream.
  *
- * The sender fits each viewer's frames to its link (sender/adapt.h), and the kernel already
+ * The sender fits each viewer's frames to its link (sender/serve/adapt.h), and the kernel already
  * measures much of that link for its own congestion control: the least round trip it has seen,
  * how many bytes went out and came back acknowledged, how many segments it had to send again.
  * A sample is one getsockopt(TCP_INFO) and one ioctl(SIOCOUTQ): a couple of microseconds, cheap

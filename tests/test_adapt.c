@@ -1,5 +1,5 @@
 /*
- * Tests of sender/adapt.c, the control law that fits frames to a viewer's link.
+ * Tests of sender/serve/adapt.c, the control law that fits frames to a viewer's link.
  *
  * The law is driven through a simulated link, deterministic and without sockets or sleeps: a
  * camera makes a picture every frame period; the sender asks the law which rung to send and
@@ -27,7 +27,7 @@
 #define MAX_FRAMES 4096
 
 /* What each rung of a 1280x720 photograph weighs (bytes): full q80, full q56, half q80, half
- * q56, quarter q80, quarter q56, quarter q39, eighth q56 (the ladder of sender/ladder.c). */
+ * q56, quarter q80, quarter q56, quarter q39, eighth q56 (the ladder of sender/encode/ladder.c). */
 static const uint32_t sizes[NRUNGS] = { 136000, 85000, 44000, 27000, 13700, 8500, 6000, 2900 };
 
 struct link {

@@ -1,4 +1,4 @@
-/* Tests of viewer/bound.c: the bound the viewer judges each frame by, the smallest of the request's,
+/* Tests of viewer/net/bound.c: the bound the viewer judges each frame by, the smallest of the request's,
  * the offset interval's and (when vouched for) the synced wall clocks', over simulated hosts
  * (tests/simlink.h). */
 #include <stdarg.h>

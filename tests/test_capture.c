@@ -1,4 +1,4 @@
-/* Tests of sender/capture.c: the capture thread publishing into the slot, from the test pattern
+/* Tests of sender/capture/capture.c: the capture thread publishing into the slot, from the test pattern
  * and from a camera played by this test. As in test_v4l2.c, every ioctl goes through
  * fc_v4l2_xioctl, which the build wraps (-Wl,--wrap) so that __wrap_fc_v4l2_xioctl below answers;
  * the device node is a temporary file, so open() and mmap() are real. The played camera delivers

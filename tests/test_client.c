@@ -1,4 +1,4 @@
-/* Tests of viewer/client.c: the network thread's decisions, driven over a socketpair by a fake
+/* Tests of viewer/net/client.c: the network thread's decisions, driven over a socketpair by a fake
  * sender in the test that speaks the protocol (it answers the REQUESTs with FRAMEs it makes up
  * and reads the VERDICTs). Ages are judged by each frame's round trip (--clock request), with
  * frames far inside or far outside the budget, so that no result depends on the machine's speed.

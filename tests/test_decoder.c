@@ -1,4 +1,4 @@
-/* Tests of viewer/decoder.c: JPEG to planar YUV, with the size and sanity checks a viewer needs
+/* Tests of viewer/show/decoder.c: JPEG to planar YUV, with the size and sanity checks a viewer needs
  * against broken or hostile frames. Test JPEGs are made here with TurboJPEG directly. */
 #include <stdarg.h>
 #include <stddef.h>

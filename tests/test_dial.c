@@ -1,4 +1,4 @@
-/* Tests of viewer/dial.c: a connection attempt on its own thread gives the connection or a reason,
+/* Tests of viewer/net/dial.c: a connection attempt on its own thread gives the connection or a reason,
  * never blocks the caller beyond what it asks, and cleans up after itself when abandoned. Real
  * sockets on loopback; valgrind and ASan runs of this test check that nothing leaks. */
 #include <stdarg.h>

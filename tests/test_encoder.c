@@ -1,4 +1,4 @@
-/* Tests of sender/encoder.c: planar YUV or YUYV to JPEG into a caller's buffer of the worst-case size.
+/* Tests of sender/encode/encoder.c: planar YUV or YUYV to JPEG into a caller's buffer of the worst-case size.
  * The output is checked by decoding it again with TurboJPEG directly. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Tests of viewer/font.c: the built-in bitmap font the window writes its stall banner with. */
+/* Tests of viewer/show/font.c: the built-in bitmap font the window writes its stall banner with. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

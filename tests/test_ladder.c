@@ -1,4 +1,4 @@
-/* Tests of sender/ladder.c: which renditions exist, which are wanted, and what each weighs. */
+/* Tests of sender/encode/ladder.c: which renditions exist, which are wanted, and what each weighs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Tests of sender/mjpeg.c: the framing checks and the Huffman-table repair of a camera's MJPEG
+/* Tests of sender/capture/mjpeg.c: the framing checks and the Huffman-table repair of a camera's MJPEG
  * frames. Real frames are made with TurboJPEG; the repaired ones are decoded with it again. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Tests of sender/noise.c: a sensor's noise, within its amplitude, saturating, different per row
+/* Tests of sender/capture/noise.c: a sensor's noise, within its amplitude, saturating, different per row
  * and per frame, in place or not. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Tests of viewer/pace.c: the request window settles where the most frames are accepted, on
+/* Tests of viewer/net/pace.c: the request window settles where the most frames are accepted, on
  * simulated links whose acceptance depends on the window the way real ones do (the figures come
  * from tests/e2e/test_tbf.py and test_network.py), and probing costs little where nothing needs
  * to change. The window starts at FC_PACE_START and moves within 1..the asked window. */

@@ -1,4 +1,4 @@
-/* Tests of sender/photo.c: a JPEG file as a camera-like source. The JPEGs are made here with
+/* Tests of sender/capture/photo.c: a JPEG file as a camera-like source. The JPEGs are made here with
  * TurboJPEG from pictures whose colours are known, written to temporary files. */
 #include <stdarg.h>
 #include <stddef.h>

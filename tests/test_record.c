@@ -1,4 +1,4 @@
-/* Tests of viewer/record.c and its writers (record_dir.c, record_av.c): what a recording holds,
+/* Tests of viewer/record/record.c and its writers (record_dir.c, record_av.c): what a recording holds,
  * how it is named, and what a full disk, a slow disk or a kill leaves. Containers are read back
  * with libavformat's demuxers and, where it matters that a player can show them, decoded with
  * libavcodec's MJPEG decoder set up from the container as a player sets it up; a full disk is a real failing write (RLIMIT_FSIZE: the kernel

@@ -1,5 +1,5 @@
 /*
- * Tests of sender/rendition.c: the smaller rungs of one picture, made from planes, a camera's
+ * Tests of sender/encode/rendition.c: the smaller rungs of one picture, made from planes, a camera's
  * YUYV or a camera's JPEG, handed to the head frame, each once, and the slot poked for each.
  */
 #include <stdarg.h>

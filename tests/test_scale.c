@@ -1,4 +1,4 @@
-/* Tests of sender/scale.c: pictures made smaller by 2^shift a side from planes, from a camera's
+/* Tests of sender/encode/scale.c: pictures made smaller by 2^shift a side from planes, from a camera's
  * YUYV and from its MJPEG. The box filter is checked against a plain reference written here, the
  * YUYV path against fc_yuyv_to_i420 followed by the planes path, the MJPEG path against a full
  * decode followed by the planes path. Inputs and outputs end at inaccessible pages, so that a

@@ -1,4 +1,4 @@
-/* Tests of sender/server.c: how viewers reach the sender, on loopback in one process. The test
+/* Tests of sender/serve/server.c: how viewers reach the sender, on loopback in one process. The test
  * plays the viewers (raw connections, HELLO exchanges, requests) and the capture (frames it
  * publishes into the slot), and reads what the server lists and counts. Waits poll the server's
  * own figures against a deadline: nothing here depends on how fast the machine is. */

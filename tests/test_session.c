@@ -1,4 +1,4 @@
-/* Tests of sender/session.c: one viewer's session, driven over a socketpair in one process. The
+/* Tests of sender/serve/session.c: one viewer's session, driven over a socketpair in one process. The
  * test plays the viewer (its HELLO, REQUESTs, VERDICTs, and what a viewer may not send) and the
  * capture (frames it publishes into the slot, as old as it likes), and reads what the session
  * answers and counts. A PING is the barrier: the session handles messages in order, so once its

@@ -1,4 +1,4 @@
-/* Tests of viewer/stall.c: when the window says the stream has stalled, why, and for how long. */
+/* Tests of viewer/show/stall.c: when the window says the stream has stalled, why, and for how long. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

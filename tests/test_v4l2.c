@@ -1,4 +1,4 @@
-/* Tests of sender/v4l2.c: format negotiation as a pure function, and the device code against a
+/* Tests of sender/capture/v4l2.c: format negotiation as a pure function, and the device code against a
  * camera played by this test. Every ioctl goes through fc_v4l2_xioctl, which the build wraps
  * (-Wl,--wrap) so that __wrap_fc_v4l2_xioctl below answers; the device node is a temporary file,
  * so open() and mmap() are real. */

@@ -1,4 +1,4 @@
-/* Tests of sender/yuyv.c: a camera's limited-range YUYV 4:2:2 to full-range planar 4:2:0. The
+/* Tests of sender/encode/yuyv.c: a camera's limited-range YUYV 4:2:2 to full-range planar 4:2:0. The
  * expected values come from the formulas of the header (JFIF full range from BT.601 limited
  * range), computed here in floating point. */
 #include <stdarg.h>

@@ -47,7 +47,7 @@ struct fc_report_counts {
 	uint64_t synced;       /* frames whose bound leaned on the synced wall clocks */
 	uint64_t offset_restarts; /* times the clock offset interval was contradicted */
 	bool synced_refuted;	  /* the exchanges contradicted the synced wall clocks */
-	/* Not counts but the state now: the requests kept in flight (viewer/pace.h) and the most
+	/* Not counts but the state now: the requests kept in flight (viewer/net/pace.h) and the most
 	 * that were asked (--window); 0 before the first connection. */
 	unsigned window;
 	unsigned window_max;

@@ -119,7 +119,7 @@ def test_jitter_offset_interval():
     # offset interval (docs/PROTOCOL.md) charges the fastest request's trip instead, about 30 ms,
     # so the jitter of the way up drops out. Both are guarantees: no shown frame is too old.
     # The default window: it starts at 2, where frames wait in the sender's slot for a request,
-    # and climbs to 4 within seconds (viewer/pace.h), which this test also proves.
+    # and climbs to 4 within seconds (viewer/net/pace.h), which this test also proves.
     res = {}
     for clock in ("request", "proven"):
         _, lp, v, sm = through_proxy(f"clock-{clock}", ["--delay", "30", "--jitter", "20"],

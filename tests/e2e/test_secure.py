@@ -295,7 +295,7 @@ def test_wire_capture():
              f"without a passphrase the JPEGs are on the wire ({wire.count(SOI)} FF D8 FF, "
              f"{sm['shown']} shown)", *procs)
     # The last whole JPEG: the sender starts a viewer on a smaller picture and climbs to the
-    # full one within a few frames (sender/adapt.h), and this reads a full 160x120 stamp.
+    # full one within a few frames (sender/serve/adapt.h), and this reads a full 160x120 stamp.
     start = wire.rfind(SOI, 0, wire.rfind(b"\xff\xd9"))
     seq = stamp_of(wire[start:wire.find(b"\xff\xd9", start) + 2]) if start >= 0 else None
     fc.check(seq is not None, f"and a JPEG taken off the wire shows its stamp (frame {seq})",

@@ -5,7 +5,7 @@ that fills, packets dropped at its limit, retransmissions.
 
 With the viewer's --adapt off the sender sends the full picture whatever the link: these runs
 test the age check alone (what is late is rejected and counted, never shown). By default the
-sender fits the frames to the link (sender/adapt.h): on a link too narrow for full frames the
+sender fits the frames to the link (sender/serve/adapt.h): on a link too narrow for full frames the
 viewer still sees a fresh, smaller picture, and the full one again once the link widens.
 
 Both namespaces are on this host and share its clock, so --check-stamps still gives each shown
@@ -118,8 +118,8 @@ def test_narrow_link():
              f"narrow: the link shows fewer frames than the camera makes ({counts(sm)})", v, s)
     # With two requests in flight, each frame used to queue behind the other at the bottleneck
     # and nearly all arrived late (under 1 fps shown). The sender now starts a frame only once
-    # the one before has crossed (sender/adapt.h, pacing, also with --adapt off), and the
-    # viewer would shrink its window if frames still came late (viewer/pace.h): either way
+    # the one before has crossed (sender/serve/adapt.h, pacing, also with --adapt off), and the
+    # viewer would shrink its window if frames still came late (viewer/net/pace.h): either way
     # most of what the link carries is shown.
     fc.check(sm["shown_fps"] >= 10 and sm["rejected"] <= sm["received"] // 4,
              f"narrow: frames do not queue behind each other: most of what the link carries "

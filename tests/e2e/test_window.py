@@ -4,7 +4,7 @@ from screenshots (xwd, parsed here: standard library only).
 - Live: the window shows the test pattern: the stamp's fixed magic cells (light and dark 8x8
   blocks at the top left) and the rotating bar's centre, which is always the bar's colour.
 - Stalled: with the sender stopped (SIGSTOP) and then gone (SIGTERM), the picture is dimmed and a
-  banner in the built-in font says why, read back glyph by glyph against viewer/font.c; the
+  banner in the built-in font says why, read back glyph by glyph against viewer/show/font.c; the
   console says so too, and that the stream came back in between.
 - A smaller rendition (the sender fits the frames to a narrow link, here tools/lagproxy's rate
   cap): the window keeps the picture's size and the picture fills it as the full one would (the
@@ -36,7 +36,7 @@ YELLOW = (255, 210, 0)  # the banner's text (display.c BANNER_RGB)
 
 # The stamp's first 16 cells are its magic, 0xFC5A, most significant bit first (common/stamp.c).
 MAGIC_BITS = [(0xFC5A >> (15 - i)) & 1 for i in range(16)]
-# The bar turns about (0.72 w, 0.62 h) (sender/pattern.c), so that point is always the bar: luma
+# The bar turns about (0.72 w, 0.62 h) (sender/capture/pattern.c), so that point is always the bar: luma
 # 225, Cb 70, Cr 190, which is this in RGB (JPEG's full-range BT.601).
 BAR_AT = (int(WIDTH * 0.72), int(HEIGHT * 0.62))
 BAR_RGB = (255, 201, 122)

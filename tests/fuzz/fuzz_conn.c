@@ -8,7 +8,7 @@
  *   - a message left half-sent when the socket runs dry, with stall_ms 0: with the stall;
  *   - the writer closing: only between messages or inside an unfinished one;
  * and "no whole message yet" only when that is true. The reason it ends with must go out in a
- * BYE, as sender/session.c and viewer/client.c send it.
+ * BYE, as sender/serve/session.c and viewer/net/client.c send it.
  *
  * The input is a little program that builds the byte stream, so that small inputs can make
  * messages larger than the connection's first buffer (its growth path):

@@ -1,5 +1,5 @@
 /*
- * Fuzz target for the viewer's JPEG decoder (viewer/decoder.c): any bytes a sender may put in a
+ * Fuzz target for the viewer's JPEG decoder (viewer/show/decoder.c): any bytes a sender may put in a
  * FRAME, never a crash, a read or write outside the planes, or an allocation past the pixel cap.
  * One decoder handle serves the whole process, as in the viewer; before each input it decodes
  * a frame of its own (progressive, quality 30: tables unlike most), as the frame before.

@@ -1,5 +1,5 @@
 /*
- * Fuzz target for the sender's checks on a camera's own JPEG (sender/mjpeg.c), called as
+ * Fuzz target for the sender's checks on a camera's own JPEG (sender/capture/mjpeg.c), called as
  * capture.c calls them: any bytes in, never a crash or a read past the input, and the answers
  * agree with each other:
  *   - a kept size is within the input, at least FC_MJPEG_MIN_SIZE, and runs from SOI to EOI;

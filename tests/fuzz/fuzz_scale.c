@@ -1,12 +1,12 @@
 /*
- * Fuzz target for the scaled decode of a camera's JPEG (sender/scale.c, fc_scale_jpeg): any
+ * Fuzz target for the scaled decode of a camera's JPEG (sender/encode/scale.c, fc_scale_jpeg): any
  * bytes, as a USB camera in MJPEG mode may hand over, decoded at 1/2, 1/4 and 1/8. Beyond never
  * a crash, a read past the input or a write past the output buffer (each buffer is its own
  * allocation of exactly the size given, so ASan sees one byte over):
  *   - with fc_scale_bound bytes for the size the header claims (as TurboJPEG reads it), it never
  *     fails for lack of room (scale.h: the bound is enough for every subsampling), and a picture
  *     has that size's fc_scale_size sides, in the header's subsampling;
- *   - with fc_scale_bound bytes for the size sender/mjpeg.c reads from the header (what
+ *   - with fc_scale_bound bytes for the size sender/capture/mjpeg.c reads from the header (what
  *     capture.c labels the picture with, and rendition.c allocates for), a picture has that
  *     size's sides: a rendition larger than the picture it is sent as makes a FRAME the
  *     sender's own encoder refuses, which ends the viewer's connection;

@@ -1048,7 +1048,7 @@ static void scale_seeds(void)
 		add8(&b, (uint8_t)(x >> 24));
 	put("scale", "random", &b);
 
-	/* A camera's parser (sender/mjpeg.c) and libjpeg may read different sizes; these are
+	/* A camera's parser (sender/capture/mjpeg.c) and libjpeg may read different sizes; these are
 	 * the bytes of the finding in docs/HOSTILE_INPUT.md. */
 	jpeg(&real, 256, 96, TJSAMP_420, 0);
 	two_sizes(&b, &real, 64, 384);

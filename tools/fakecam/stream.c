@@ -10,7 +10,7 @@
  * frame, which is what uvcvideo reports (V4L2_BUF_FLAG_TSTAMP_SRC_SOE), so a frame is already that
  * old when DQBUF returns it.
  *
- * The picture is the sender's test pattern (sender/pattern.h) with the frame's stamp: seq = the
+ * The picture is the sender's test pattern (sender/capture/pattern.h) with the frame's stamp: seq = the
  * buffer's sequence, capture_ns = its timestamp (whole microseconds, as struct timeval holds).
  * YUYV is limited range, like webcams; MJPEG is 4:2:2 at quality 80, like many UVC cameras.
  */

@@ -184,7 +184,7 @@ static int ask_more(struct fc_client *c, bool accepted, uint64_t v3)
 }
 
 /* The VERDICT on a frame, with how long its bytes took, first to last, and the longest stall
- * among them: the sender's measure of the link (sender/adapt.h). */
+ * among them: the sender's measure of the link (sender/serve/adapt.h). */
 static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t bound_ns,
 			bool accepted, uint64_t v3)
 {

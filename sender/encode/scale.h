@@ -101,7 +101,7 @@ int fc_scale_yuyv(const uint8_t *yuyv, size_t stride, int width, int height, int
  * scaled plane widths. 0, or -1 with the reason in err.
  *
  * Takes no handle: each call makes and frees its own TurboJPEG handle (0.2 us, against 0.4 ms
- * and more for the decode), for the reasons viewer/decoder.c renews its handle per frame: a
+ * and more for the decode), for the reasons viewer/show/decoder.c renews its handle per frame: a
  * frame that omits its tables must not decode with an earlier frame's, and TurboJPEG 2.1 can
  * leave a handle stuck after an error. So there is nothing to own and nothing shared between
  * threads.

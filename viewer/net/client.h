@@ -2,8 +2,8 @@
  * client: the viewer's network thread ("fc-net"), the half of the handshake that measures.
  *
  * It keeps up to `window` REQUESTs in flight, each carrying V0 (fewer while late frames say the
- * link is the bottleneck: viewer/pace.h); for every FRAME it computes the age
- * bound (viewer/bound.h: from its own round trip, and from the clock offset every exchange on the
+ * link is the bottleneck: viewer/net/pace.h); for every FRAME it computes the age
+ * bound (viewer/net/bound.h: from its own round trip, and from the clock offset every exchange on the
  * connection proves), accepts the frame only when the bound is within the budget, publishes an
  * accepted frame into the display's latest-only slot (one copy, into a pooled frame), and tells
  * the sender the VERDICT. It never waits for the display: a frame the display has not taken yet
@@ -38,7 +38,7 @@ struct fc_client_cfg {
 	int io_timeout_ms;	  /* a write taking longer ends the connection */
 	int dead_after_ms;	  /* a sender silent for longer is gone */
 	struct fc_record *record; /* --record: gets every accepted frame; NULL for none */
-	enum fc_clock_mode clock; /* --clock: what ages are judged by (viewer/bound.h) */
+	enum fc_clock_mode clock; /* --clock: what ages are judged by (viewer/net/bound.h) */
 	uint64_t synced_error_ns; /* --clock synced: how far apart the wall clocks may be */
 };
 
