@@ -31,7 +31,7 @@ import xvfb
 LAGPROXY = os.path.join(fc.BIN, "tools", "lagproxy", "lagproxy")
 
 WIDTH, HEIGHT = 640, 480
-FONT_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "viewer", "font.c")
+FONT_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "viewer", "show", "font.c")
 YELLOW = (255, 210, 0)  # the banner's text (display.c BANNER_RGB)
 
 # The stamp's first 16 cells are its magic, 0xFC5A, most significant bit first (common/stamp.c).
