@@ -14,14 +14,17 @@ VIEW = os.path.join(fc.BIN, "freshcam-view")
 
 
 def test_help_and_version():
-    """--help shows examples and exits 0; --version names the protocol"""
+    """--help shows examples and exits 0; --version names the protocol and the project's version
+    from CMakeLists.txt's project() (the one place it is set; the package takes it too)"""
+    version = fc._cache("CMAKE_PROJECT_VERSION")
+    fc.check(version != "", f"the build's CMakeCache.txt has the project version ({fc.BIN})")
     for prog in (SEND, VIEW):
+        name = os.path.basename(prog)
         rc, out = fc.run([prog, "--help"])
-        fc.check(rc == 0 and "Examples:" in out and "--seconds" in out,
-                 f"{os.path.basename(prog)} --help")
+        fc.check(rc == 0 and "Examples:" in out and "--seconds" in out, f"{name} --help")
         rc, out = fc.run([prog, "--version"])
-        fc.check(rc == 0 and f"protocol {wire.VERSION}" in out,
-                 f"{os.path.basename(prog)} --version: {out!r}")
+        fc.check(rc == 0 and out.startswith(f"{name} {version} ")
+                 and f"protocol {wire.VERSION}" in out, f"{name} --version: {out!r}")
 
 
 def test_bad_options():
