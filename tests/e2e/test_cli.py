@@ -41,6 +41,9 @@ def test_bad_options():
         (SEND, ["--frobnicate"], "Try 'freshcam-send --help'"),
         (VIEW, ["--max-age", "-5"], "--max-age -5: out of range"),
         (VIEW, ["--window", "99"], "--window 99: out of range"),
+        (VIEW, ["--keep", "5"], "--keep '5': expected a size"),
+        (VIEW, ["--segment", "60"], "--segment needs --record"),
+        (VIEW, ["--record", "d/", "--keep", "1GB"], "--keep needs --segment"),
         (VIEW, ["a:1", "b:2"], "one sender at a time"),
         (VIEW, ["--listen", "1", "h:2"], "exclude each other"),
     ]
