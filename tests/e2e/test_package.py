@@ -1,12 +1,13 @@
 """End to end: the Debian package that tools/package makes from this tree. Its file list
-(programs, man pages, unit, completion, docs, copyright), its control data (the project's
-version, dependencies found by dpkg-shlibdeps), lintian with no error and no warning, the unit
+(programs, man pages, units, completion, docs, copyright), its control data (the project's
+version, dependencies found by dpkg-shlibdeps), lintian with no error and no warning, the units
 through systemd-analyze verify, the maintainer scripts (the system user in the video group,
 nothing deleted), and the programs unpacked with dpkg -x running --version and stopping on
 SIGTERM within the unit's TimeoutStopSec.
 
 Slow (a Release build of its own), so it runs only when asked: FC_TEST_PACKAGE=1, which
 tools/check sets for the plain gcc build; elsewhere it exits 77 (skipped)."""
+import glob
 import os
 import re
 import shutil
@@ -18,9 +19,11 @@ import fc
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 UNIT = "lib/systemd/system/freshcam-send@.service"
+RECORD_UNIT = "lib/systemd/system/freshcam-record@.service"
 WANT = ["usr/bin/freshcam-send", "usr/bin/freshcam-view",
         "usr/share/man/man1/freshcam-send.1.gz", "usr/share/man/man1/freshcam-view.1.gz",
-        "usr/" + UNIT, "etc/freshcam/send-video0.conf",
+        "usr/" + UNIT, "usr/" + RECORD_UNIT, "etc/freshcam/send-video0.conf",
+        "usr/share/doc/freshcam/examples/record.conf",
         "usr/share/bash-completion/completions/freshcam-send",
         "usr/share/bash-completion/completions/freshcam-view",
         "usr/share/doc/freshcam/README.md", "usr/share/doc/freshcam/PROTOCOL.md",
@@ -82,25 +85,40 @@ def test_lintian():
     fc.check(not bad, f"lintian: {bad}")
 
 
-def test_unit_verifies():
-    """systemd-analyze verify passes the unit as installed (its program's path pointed into the
-    unpacked package: verify checks that the program exists)"""
-    root = unpacked()
-    with open(os.path.join(root, "usr", UNIT)) as f:
+def verify(root, unit_path):
+    """systemd-analyze verify on an instance of a unit of the unpacked package (its program's
+    path pointed into it: verify checks that the program exists); returns the unit's text."""
+    with open(os.path.join(root, "usr", unit_path)) as f:
         unit = f.read()
-    for want in ("User=freshcam", "SupplementaryGroups=video", "Restart=on-failure",
-                 "DeviceAllow=/dev/%I rw", "DevicePolicy=closed", "ProtectSystem=strict",
-                 "CapabilityBoundingSet=\n", "NoNewPrivileges=yes", "--stats-every 60",
-                 "EnvironmentFile=-/etc/freshcam/send-%i.conf"):
-        fc.check(want in unit, f"the unit has {want.strip()}")
     d = os.path.join(fc.TMP, "units")
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "freshcam-send@.service"), "w") as f:
+    name = os.path.basename(unit_path)
+    with open(os.path.join(d, name), "w") as f:
         f.write(unit.replace("ExecStart=/usr/bin/", f"ExecStart={root}/usr/bin/"))
     p = subprocess.run(["systemd-analyze", "verify", "--man=no",
-                        os.path.join(d, "freshcam-send@video0.service")], stdout=subprocess.PIPE,
+                        os.path.join(d, name.replace("@", "@cam1"))], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=60, cwd=d)
-    fc.check(p.returncode == 0 and not p.stdout.strip(), f"systemd-analyze verify: {p.stdout!r}")
+    fc.check(p.returncode == 0 and not p.stdout.strip(),
+             f"systemd-analyze verify {name}: {p.stdout!r}")
+    return unit
+
+
+def test_units_verify():
+    """both units pass systemd-analyze verify and carry the hardening and restart they promise"""
+    root = unpacked()
+    common = ("User=freshcam", "Restart=on-failure", "ProtectSystem=strict", "ProtectHome=yes",
+              "PrivateTmp=yes", "CapabilityBoundingSet=\n", "NoNewPrivileges=yes",
+              "RestrictAddressFamilies=", "TimeoutStopSec=")
+    send = verify(root, UNIT)
+    for want in common + ("SupplementaryGroups=video", "DevicePolicy=closed",
+                          "DeviceAllow=/dev/%I rw", "--stats-every 60",
+                          "EnvironmentFile=-/etc/freshcam/send-%i.conf"):
+        fc.check(want in send, f"the sender's unit has {want.strip()}")
+    record = verify(root, RECORD_UNIT)
+    for want in common + ("PrivateDevices=yes", "StateDirectory=freshcam/recordings/%i",
+                          "--record %S/freshcam/recordings/%i/ --segment 600",
+                          "EnvironmentFile=/etc/freshcam/record-%i.conf"):
+        fc.check(want in record, f"the recorder's unit has {want.strip()}")
 
 
 def test_maintainer_scripts():
@@ -136,27 +154,46 @@ def test_maintainer_scripts():
 
 
 def test_unpacked_programs_run():
-    """the unpacked programs print the version (they link only system libraries) and the
-    sender stops on SIGTERM with its summary, well within the unit's TimeoutStopSec"""
+    """the unpacked programs print the version (they link only system libraries); the sender and
+    a recorder stop on SIGTERM with their summary (the recorder its segment finished), well
+    within their unit's TimeoutStopSec"""
     root = unpacked()
     version = fc._cache("CMAKE_PROJECT_VERSION")
     for prog in ("freshcam-send", "freshcam-view"):
         rc, out = fc.run([os.path.join(root, "usr", "bin", prog), "--version"])
         fc.check(rc == 0 and out.startswith(f"{prog} {version} "), f"unpacked {prog}: {out!r}")
-    with open(os.path.join(root, "usr", UNIT)) as f:
-        timeout = int(re.search(r"^TimeoutStopSec=(\d+)$", f.read(), re.M).group(1))
     port = fc.free_port()
     s = fc.Proc("pkg-send", [os.path.join(root, "usr", "bin", "freshcam-send"), "--listen",
                              f"127.0.0.1:{port}", "--stats-every", "60"])
     fc.wait_listening(port)
-    v = fc.viewer(port, "--seconds", "2", json=False)
-    v.wait(20)
+    rec = os.path.join(fc.TMP, "pkg-rec")
+    v = fc.Proc("pkg-record", [os.path.join(root, "usr", "bin", "freshcam-view"), "--headless",
+                               "--quiet", "--record", rec + "/", "--segment", "600",
+                               f"127.0.0.1:{port}"])
+    time.sleep(2)
+    stop_within_unit_timeout(v, RECORD_UNIT, "the recorder")
+    segs = glob.glob(os.path.join(rec, "*Z.mkv"))
+    fc.check(len(segs) == 1 and "recording:" in v.output(), f"the recorder's segment ({segs})", v)
+    if segs and shutil.which("ffprobe"):
+        rc, out = fc.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of",
+                          "csv=p=0", segs[0]])
+        fc.check(rc == 0 and 1.0 < float(out.strip() or 0) < 4.0,
+                 f"finished with its trailer: duration {out.strip()} s for about 2 s", v)
+    stop_within_unit_timeout(s, UNIT, "the sender")
+
+
+def stop_within_unit_timeout(proc, unit_path, what):
+    """SIGTERM, as systemd stops a unit: exit 0 with the summary, within half the unit's
+    TimeoutStopSec (after which systemd would kill it)."""
+    with open(os.path.join(unpacked(), "usr", unit_path)) as f:
+        timeout = int(re.search(r"^TimeoutStopSec=(\d+)$", f.read(), re.M).group(1))
     t0 = time.monotonic()
-    rc = s.stop(signal.SIGTERM, timeout=timeout)
+    rc = proc.stop(signal.SIGTERM, timeout=timeout)
     took = time.monotonic() - t0
-    fc.check(rc == 0 and "terminated: stopping" in s.output() and "summary:" in s.output(),
-             "SIGTERM: exit 0 after the summary", s)
-    fc.check_speed(took < timeout / 2, f"stopped in {took:.2f} s (TimeoutStopSec={timeout})", s)
+    fc.check(rc == 0 and "terminated" in proc.output() and "summary:" in proc.output(),
+             f"SIGTERM: {what} exits 0 after its summary", proc)
+    fc.check_speed(took < timeout / 2, f"{what} stopped in {took:.2f} s (TimeoutStopSec="
+                   f"{timeout})", proc)
 
 
 if __name__ == "__main__":
@@ -166,5 +203,5 @@ if __name__ == "__main__":
     missing = [t for t in ("dpkg-deb", "lintian", "systemd-analyze") if not shutil.which(t)]
     if missing:
         fc.skip_all(f"{', '.join(missing)} missing (apt-get install dpkg lintian systemd)")
-    fc.main(test_files_and_control, test_lintian, test_unit_verifies, test_maintainer_scripts,
+    fc.main(test_files_and_control, test_lintian, test_units_verify, test_maintainer_scripts,
             test_unpacked_programs_run)
