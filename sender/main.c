@@ -224,17 +224,18 @@ static int start(struct sender *s)
 	return 0;
 }
 
-/* The figures each second until a signal or --seconds, then the summary. */
+/* The figures every --stats-every seconds until a signal or --seconds, then the summary. */
 static void run(struct sender *s, const sigset_t *sigs)
 {
 	struct fc_figures fig;
 	uint64_t end_ns = 0;
+	uint64_t every_ns = (uint64_t)(s->o->stats_every * 1e9);
 	uint64_t next_report;
 
 	fc_figures_init(&fig, fc_clock_now_ns(), s->json, s->o->stats_json, s->o->quiet);
 	if (s->o->seconds > 0)
 		end_ns = fig.start_ns + (uint64_t)(s->o->seconds * 1e9);
-	next_report = fig.start_ns + FC_NS_PER_S;
+	next_report = fig.start_ns + every_ns;
 	for (;;) {
 		uint64_t wake = end_ns && end_ns < next_report ? end_ns : next_report;
 		int ms = fc_clock_ms_until(wake);
@@ -250,7 +251,7 @@ static void run(struct sender *s, const sigset_t *sigs)
 			break;
 		if (fc_clock_now_ns() >= next_report) {
 			fc_figures_tick(&fig, s->cap, s->srv, false);
-			next_report += FC_NS_PER_S;
+			next_report += every_ns;
 		}
 	}
 	fc_figures_tick(&fig, s->cap, s->srv, true);

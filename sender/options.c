@@ -46,6 +46,8 @@ static void usage(FILE *out)
 	    "Running:\n"
 	    "  -t, --seconds N           stop after N seconds (default: run until Ctrl-C)\n"
 	    "      --stats-json FILE     also write the per-second figures as JSON lines (- = stdout)\n"
+	    "      --stats-every SECONDS the figures (line and JSON) every SECONDS instead of every\n"
+	    "                            second, each over its interval (e.g. 60 for a service)\n"
 	    "      --quiet               no per-second line (errors and warnings still show)\n"
 	    "  -h, --help                this text\n"
 	    "  -V, --version             the version and the protocol it speaks\n"
@@ -70,6 +72,7 @@ enum {
 	OPT_INSECURE,
 	OPT_ENCODERS,
 	OPT_ADAPT,
+	OPT_STATS_EVERY,
 };
 
 static const struct option longopts[] = {
@@ -90,6 +93,7 @@ static const struct option longopts[] = {
 	{ "adapt", required_argument, NULL, OPT_ADAPT },
 	{ "seconds", required_argument, NULL, 't' },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "stats-every", required_argument, NULL, OPT_STATS_EVERY },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -225,6 +229,9 @@ static int running_option(int c, struct parse *p, struct fc_send_options *o)
 	case OPT_STATS_JSON:
 		o->stats_json = optarg;
 		return 0;
+	case OPT_STATS_EVERY:
+		return fc_opt_double("--stats-every", optarg, 0.1, 86400, &o->stats_every, p->err,
+				     sizeof(p->err));
 	case OPT_QUIET:
 		o->quiet = true;
 		return 0;
@@ -281,6 +288,7 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 			     .quality = 80,
 			     .renditions = true },
 		.max_viewers = 8,
+		.stats_every = 1,
 	};
 	while ((c = getopt_long(argc, argv, "d:f:l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
 		int rc = source_option(c, &p, o);

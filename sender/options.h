@@ -20,6 +20,7 @@ struct fc_send_options {
 	int max_viewers;
 	double seconds; /* 0: until a signal */
 	const char *stats_json;
+	double stats_every; /* seconds between figures (--stats-every): 1, or a service's minute */
 	bool quiet;
 	bool list_devices;
 	const char *list_formats;

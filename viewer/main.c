@@ -79,6 +79,8 @@ struct viewer {
 	struct fc_record *record;
 	struct fc_record_status rec;
 	uint64_t rec_behind_said;
+	uint64_t rec_removed_said; /* segments removed over --keep, as said */
+	uint64_t rec_removed_bytes_said;
 	bool rec_stop_said;
 	struct fc_stall stall; /* is the picture live, and if not, why */
 	uint64_t next_banner_ns;
@@ -304,6 +306,14 @@ static void record_tick(struct viewer *v, bool summary, char *line, size_t linel
 			(unsigned long long)not_written);
 	}
 	v->rec_behind_said = v->rec.behind;
+	if (v->rec.removed > v->rec_removed_said)
+		fc_info("recording: removed %llu old segment%s over --keep (%.1f MB), the last %s",
+			(unsigned long long)(v->rec.removed - v->rec_removed_said),
+			v->rec.removed - v->rec_removed_said == 1 ? "" : "s",
+			(double)(v->rec.removed_bytes - v->rec_removed_bytes_said) / 1e6,
+			v->rec.removed_last);
+	v->rec_removed_said = v->rec.removed;
+	v->rec_removed_bytes_said = v->rec.removed_bytes;
 	if (summary && n < linelen)
 		snprintf(line + n, linelen - n, " | recorded %llu, %llu not written",
 			 (unsigned long long)v->rec.written, (unsigned long long)not_written);
@@ -595,7 +605,11 @@ static int open_outputs(struct viewer *v)
 	}
 	if (!v->o.record)
 		return 0;
-	v->record = fc_record_open(v->o.record, NULL, err, sizeof(err));
+	v->record = fc_record_open(v->o.record,
+				   &(struct fc_record_cfg){ .segment_s = v->o.segment_s,
+							    .keep_bytes = v->o.keep_bytes,
+							    .keep_s = v->o.keep_s },
+				   err, sizeof(err));
 	if (!v->record) {
 		fc_error("%s", err);
 		return -1;

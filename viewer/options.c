@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "opt.h"
 #include "proto.h"
@@ -53,6 +54,12 @@ static void usage(FILE *out)
 	    "      --record PATH          keep every accepted frame as received: PATH is a directory\n"
 	    "                             (numbered JPEG files and index.csv) or a new .mkv, .mp4 or\n"
 	    "                             .avi file (the JPEGs stream-copied); see docs/RECORDING.md\n"
+	    "      --segment SECONDS      --record DIR: one .mkv file per SECONDS, named by its\n"
+	    "                             start (UTC), for a recorder that runs for days\n"
+	    "      --keep SIZE|AGE        with --segment: remove the oldest segments when they\n"
+	    "                             total more than SIZE (500MB, 20GB) or are older than AGE\n"
+	    "                             (90m, 24h, 7d); both may be given; never the one being\n"
+	    "                             written\n"
 	    "  -h, --help                 this text\n"
 	    "  -V, --version              the version and the protocol it speaks\n"
 	    "\n"
@@ -102,6 +109,8 @@ enum {
 	OPT_MIN_SIZE,
 	OPT_MIN_QUALITY,
 	OPT_CLOCK,
+	OPT_SEGMENT,
+	OPT_KEEP,
 };
 
 static const struct option longopts[] = {
@@ -121,6 +130,8 @@ static const struct option longopts[] = {
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "segment", required_argument, NULL, OPT_SEGMENT },
+	{ "keep", required_argument, NULL, OPT_KEEP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -179,9 +190,43 @@ static int parse_freshness(int c, const char *arg, struct fc_view_options *o, ch
 	return 1;
 }
 
-/* Output: --headless, --seconds, --stats-json, --check-stamps, --quiet, --record. */
+/* --keep SIZE|AGE: a number and its unit, decimal sizes (KB, MB, GB, TB) or times (s, m, h, d). */
+static int parse_keep(const char *text, struct fc_view_options *o, char *err, size_t errlen)
+{
+	static const struct {
+		const char *unit;
+		double factor;
+		bool bytes;
+	} units[] = {
+		{ "KB", 1e3, true },  { "MB", 1e6, true },   { "GB", 1e9, true },
+		{ "TB", 1e12, true }, { "s", 1, false },     { "m", 60, false },
+		{ "h", 3600, false }, { "d", 86400, false },
+	};
+	char *end = NULL;
+	double v = strtod(text, &end);
+
+	for (size_t i = 0; end != text && v > 0 && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].unit) != 0 || v * units[i].factor > 1e15)
+			continue;
+		if (units[i].bytes)
+			o->keep_bytes = (uint64_t)(v * units[i].factor);
+		else
+			o->keep_s = (uint64_t)(v * units[i].factor + 0.5);
+		if (o->keep_bytes || o->keep_s)
+			return 0;
+	}
+	snprintf(err, errlen, "--keep '%s': expected a size (500MB, 20GB) or an age (90m, 24h, 7d)",
+		 text);
+	return -1;
+}
+
+/* Output: --headless, --seconds, --stats-json, --check-stamps, --quiet, --record, --segment,
+ * --keep. */
 static int parse_output(int c, const char *arg, struct fc_view_options *o, char *err, size_t errlen)
 {
+	long n = 0;
+	int rc;
+
 	switch (c) {
 	case OPT_HEADLESS:
 		o->headless = true;
@@ -200,6 +245,12 @@ static int parse_output(int c, const char *arg, struct fc_view_options *o, char 
 	case OPT_RECORD:
 		o->record = arg;
 		return 0;
+	case OPT_SEGMENT:
+		rc = fc_opt_int("--segment", arg, 1, 86400, &n, err, errlen);
+		o->segment_s = (unsigned)n;
+		return rc;
+	case OPT_KEEP:
+		return parse_keep(arg, o, err, errlen);
 	}
 	return 1;
 }
@@ -273,6 +324,12 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 			fprintf(stderr, "freshcam-view: %s\n", err);
 			return -1;
 		}
+	}
+	if ((o->segment_s && !o->record) || ((o->keep_bytes || o->keep_s) && !o->segment_s)) {
+		fprintf(stderr,
+			"freshcam-view: --keep needs --segment, and --segment needs --record "
+			"DIR: only a directory of segments is rotated\n");
+		return -1;
 	}
 	return parse_target(argc, argv, target, o);
 }

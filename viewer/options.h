@@ -9,6 +9,7 @@
 #define FC_VIEW_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "bound.h"
 #include "net.h"
@@ -24,6 +25,9 @@ struct fc_view_options {
 	bool check_stamps;
 	bool quiet;
 	const char *record;	     /* --record PATH, or NULL */
+	unsigned segment_s;	     /* --segment: PATH a directory of .mkv files (0: not) */
+	uint64_t keep_bytes;	     /* --keep SIZE: the oldest segments removed over it */
+	uint64_t keep_s;	     /* --keep AGE: segments older removed */
 	const char *passphrase_file; /* --passphrase-file; else FRESHCAM_PASSPHRASE, if set */
 	bool insecure;		     /* --listen: no warning for listening unprotected */
 	bool adapt;		     /* --adapt: the sender may send smaller renditions */

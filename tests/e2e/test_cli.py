@@ -14,14 +14,17 @@ VIEW = os.path.join(fc.BIN, "freshcam-view")
 
 
 def test_help_and_version():
-    """--help shows examples and exits 0; --version names the protocol"""
+    """--help shows examples and exits 0; --version names the protocol and the project's version
+    from CMakeLists.txt's project() (the one place it is set; the package takes it too)"""
+    version = fc._cache("CMAKE_PROJECT_VERSION")
+    fc.check(version != "", f"the build's CMakeCache.txt has the project version ({fc.BIN})")
     for prog in (SEND, VIEW):
+        name = os.path.basename(prog)
         rc, out = fc.run([prog, "--help"])
-        fc.check(rc == 0 and "Examples:" in out and "--seconds" in out,
-                 f"{os.path.basename(prog)} --help")
+        fc.check(rc == 0 and "Examples:" in out and "--seconds" in out, f"{name} --help")
         rc, out = fc.run([prog, "--version"])
-        fc.check(rc == 0 and f"protocol {wire.VERSION}" in out,
-                 f"{os.path.basename(prog)} --version: {out!r}")
+        fc.check(rc == 0 and out.startswith(f"{name} {version} ")
+                 and f"protocol {wire.VERSION}" in out, f"{name} --version: {out!r}")
 
 
 def test_bad_options():
@@ -32,11 +35,15 @@ def test_bad_options():
         (SEND, ["--fps", "abc"], "--fps 'abc'"),
         (SEND, ["--quality", "0"], "--quality 0: out of range"),
         (SEND, ["--encoders", "9"], "--encoders 9: out of range"),
+        (SEND, ["--stats-every", "0"], "--stats-every 0: out of range"),
         (SEND, ["--listen", "host:99999"], "port must be a number"),
         (SEND, ["--listen", "1", "--connect", "a:2"], "exclude each other"),
         (SEND, ["--frobnicate"], "Try 'freshcam-send --help'"),
         (VIEW, ["--max-age", "-5"], "--max-age -5: out of range"),
         (VIEW, ["--window", "99"], "--window 99: out of range"),
+        (VIEW, ["--keep", "5"], "--keep '5': expected a size"),
+        (VIEW, ["--segment", "60"], "--segment needs --record"),
+        (VIEW, ["--record", "d/", "--keep", "1GB"], "--keep needs --segment"),
         (VIEW, ["a:1", "b:2"], "one sender at a time"),
         (VIEW, ["--listen", "1", "h:2"], "exclude each other"),
     ]
@@ -208,7 +215,27 @@ def test_stats_json_full_disk():
              "the viewer went on showing frames, to its summary", v)
 
 
+def test_stats_every():
+    """--stats-every 2: the sender's figures (console line and JSON) every 2 s, each over its own
+    interval, and the summary at the end as always (a service's journal gets a line a minute)"""
+    port = fc.free_port()
+    s = fc.sender("--stats-every", "2", "--seconds", "5", port=port)
+    fc.wait_listening(port)
+    v = fc.viewer(port, "--seconds", "6", json=False)
+    fc.check(s.wait(20) == 0, "the sender stops after --seconds", s)
+    v.wait(20)
+    ticks = [l for l in s.stats() if not l["summary"]]
+    times = [round(l["t"], 1) for l in ticks]
+    fc.check(len(ticks) == 2 and all(abs(t - w) < 0.5 for t, w in zip(times, (2, 4))),
+             f"a JSON line at 2 s and 4 s, none in between ({times})", s)
+    fc.check(ticks and ticks[-1]["captured"] > 0 and 0 < ticks[-1]["capture_fps"] < 1000,
+             "each line's rate is over its interval (counts 2 s of frames)", s)
+    lines = [l for l in s.output().splitlines() if "capture " in l and " fps, encoded" in l]
+    fc.check(len(lines) == 3 and "summary:" in lines[-1],
+             f"two console lines and the summary ({len(lines)} lines)", s)
+
+
 if __name__ == "__main__":
     fc.main(test_help_and_version, test_bad_options, test_unreachable_sender, test_port_in_use,
             test_version_mismatch, test_sender_full, test_garbage_peer,
-            test_sender_dials_listening_viewer, test_stats_json_full_disk)
+            test_sender_dials_listening_viewer, test_stats_json_full_disk, test_stats_every)

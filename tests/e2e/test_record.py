@@ -18,6 +18,7 @@ import csv
 import glob
 import json
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -372,5 +373,47 @@ def test_slow_disk():
     fc.check(n == sm["recorded"], f"what was written reads back whole ({n} packets)", v)
 
 
+def test_segments_rotate():
+    """--record DIR --segment 1 --keep 1500KB: one .mkv per second, the oldest removed while the
+    segments total more (one from an earlier run first), never the one being written, nothing
+    else in the directory touched, each removal said, every segment kept readable"""
+    d = os.path.join(fc.TMP, "segs")
+    os.makedirs(d)
+    old = os.path.join(d, "20000101T000000Z.mkv")  # an earlier run's: the oldest of all
+    with open(old, "wb") as f:
+        f.write(b"x" * 10000)
+    notes = os.path.join(d, "notes.txt")  # not a segment: never removed
+    with open(notes, "w") as f:
+        f.write("mine\n")
+    s, v = stream("--record", d, "--segment", "1", "--keep", "1500KB", name="seg")
+    time.sleep(6)
+    fc.check(v.stop(signal.SIGTERM) == 0, "viewer exits 0 on SIGTERM", v)
+    s.stop()
+    kept = sorted(os.path.basename(p) for p in glob.glob(os.path.join(d, "*Z*.mkv")))
+    said = re.findall(r"removed (\d+) old segments? over --keep \(([\d.]+) MB\), the last (\S+)",
+                      v.output())
+    removed = sum(int(n) for n, _, _ in said)
+    fc.check(os.path.exists(notes) and not os.path.exists(old),
+             "the earlier run's segment went, the other file stayed", v)
+    fc.check(said and removed >= 3 and all(name < kept[0] for _, _, name in said)
+             and not any(os.path.exists(os.path.join(d, name)) for _, _, name in said),
+             f"said what it removed, older than every segment kept ({removed} removed, "
+             f"kept {kept})", v)
+    sizes = [os.path.getsize(os.path.join(d, k)) for k in kept]
+    fc.check(2 <= len(kept) <= 4 and sum(sizes[:-1]) <= 1500000,
+             f"the newest kept, within the limit but for the one last written ({sizes})", v)
+    packets = 0
+    for k in kept:
+        info = ffprobe(os.path.join(d, k))
+        pk = [p for p in info["packets"] if p["stream_index"] == 0] if info else []
+        packets += len(pk)
+        fc.check(pk and int(pk[0]["pts"]) == 0 and float(info["format"].get("duration", 0)) > 0,
+                 f"{k}: readable, its times from its own start ({len(pk)} frames)", v)
+    fc.check(0 < packets < v.summary()["recorded"],
+             f"the kept segments hold the newest frames ({packets} of "
+             f"{v.summary()['recorded']} recorded)", v)
+
+
 if __name__ == "__main__":
-    fc.main(test_directory, test_mkv_sigterm, test_mkv_sigkill, test_disk_full, test_slow_disk)
+    fc.main(test_directory, test_mkv_sigterm, test_mkv_sigkill, test_disk_full, test_slow_disk,
+            test_segments_rotate)

@@ -1,4 +1,5 @@
-# Shared by tools/check and tools/demo: find the project, install what is missing, build.
+# Shared by tools/check, tools/demo and tools/package: find the project, install what is
+# missing, build.
 # Sourced, not run. Everything here is idempotent: a second run installs and rebuilds nothing.
 
 FC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -37,10 +38,13 @@ FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-d
 # What the tests add: real V4L2 clients that prove the fake camera (tools/fakecam), and setpriv
 # (util-linux) for the permission test, tcpdump to prove private streams unreadable on the wire,
 # iproute2 (ip, tc) for the shaped link between network namespaces, a virtual X server with
-# xwd and xwininfo for the window's test (tests/e2e/test_window.py), and ping and iperf3 to
-# measure tools/linkemu's link from outside (tests/e2e/test_linkemu.py).
+# xwd and xwininfo for the window's test (tests/e2e/test_window.py), ping and iperf3 to
+# measure tools/linkemu's link from outside (tests/e2e/test_linkemu.py), man (man-db) to render
+# the man pages, bash-completion and bash for the completion's test, systemd-analyze (systemd)
+# to verify the units, and dpkg-dev (dpkg-shlibdeps) and lintian to make and check the Debian
+# package (tools/package, tests/e2e/test_package.py).
 FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind tcpdump iproute2 xvfb x11-apps
-	x11-utils iperf3 iputils-ping)
+	x11-utils iperf3 iputils-ping man-db bash-completion systemd dpkg-dev lintian)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
 fc_build() {

@@ -46,7 +46,8 @@ static const struct {
 	{ ".avi", "avi" },
 };
 
-static struct fc_record_sink *open_sink(const char *path, char *err, size_t errlen)
+static struct fc_record_sink *open_sink(const char *path, const struct fc_record_cfg *cfg,
+					char *err, size_t errlen)
 {
 	const char *base = strrchr(path, '/');
 	const char *ext;
@@ -57,6 +58,9 @@ static struct fc_record_sink *open_sink(const char *path, char *err, size_t errl
 		snprintf(err, errlen, "--record needs a path: " FC_RECORD_FORMATS);
 		return NULL;
 	}
+	if (cfg && cfg->segment_s)
+		return fc_record_seg_open(path, cfg->segment_s, cfg->keep_bytes, cfg->keep_s, err,
+					  errlen);
 	/* What exists decides first: a directory is a directory whatever its name. */
 	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
 		return fc_record_dir_open(path, err, errlen);
@@ -166,10 +170,17 @@ static void *record_main(void *arg)
 			continue;
 		}
 		pthread_mutex_lock(&r->lock);
-		if (r->sink)
+		if (r->sink) {
 			r->st.written++;
-		else
+			if (r->sink->removed != r->st.removed) {
+				r->st.removed = r->sink->removed;
+				r->st.removed_bytes = r->sink->removed_bytes;
+				memcpy(r->st.removed_last, r->sink->removed_last,
+				       sizeof(r->st.removed_last));
+			}
+		} else {
 			r->st.lost++; /* queued before the stop, popped after: never written */
+		}
 		pthread_mutex_unlock(&r->lock);
 	}
 	if (r->sink && r->sink->ops->close(r->sink, err, sizeof(err)) < 0)
@@ -205,7 +216,7 @@ struct fc_record *fc_record_open(const char *path, const struct fc_record_cfg *c
 	clock_gettime(CLOCK_REALTIME, &rt);
 	r->mono0_ns = fc_clock_now_ns();
 	r->unix0_ns = (uint64_t)rt.tv_sec * FC_NS_PER_S + (uint64_t)rt.tv_nsec;
-	r->sink = open_sink(path, err, errlen);
+	r->sink = open_sink(path, cfg, err, errlen);
 	if (!r->sink) {
 		record_free(r);
 		return NULL;

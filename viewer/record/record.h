@@ -38,15 +38,21 @@
 
 struct fc_record_cfg {
 	unsigned
-	    queue_frames; /* frames waiting for the disk at most; 0 = FC_RECORD_QUEUE_DEFAULT */
+	    queue_frames;    /* frames waiting for the disk at most; 0 = FC_RECORD_QUEUE_DEFAULT */
+	unsigned segment_s;  /* --segment: a directory of .mkv files, one per segment_s seconds */
+	uint64_t keep_bytes; /* --keep SIZE: the segments' total at most (0: no limit) */
+	uint64_t keep_s;     /* --keep AGE: no segment older (0: no limit) */
 };
 
 struct fc_record_status {
-	uint64_t written; /* frames complete on disk */
-	uint64_t behind;  /* not written: the queue was full, the disk fell behind */
-	uint64_t lost;	  /* not written: queued or pushed after the recorder stopped */
-	uint64_t queued;  /* waiting in the queue now */
-	bool stopped;	  /* a write failed; nothing more will be written */
+	uint64_t written;	/* frames complete on disk */
+	uint64_t behind;	/* not written: the queue was full, the disk fell behind */
+	uint64_t lost;		/* not written: queued or pushed after the recorder stopped */
+	uint64_t queued;	/* waiting in the queue now */
+	bool stopped;		/* a write failed; nothing more will be written */
+	uint64_t removed;	/* old segments removed over --keep (record_seg.c) */
+	uint64_t removed_bytes; /* their size */
+	char removed_last[64];	/* the last one's name */
 	char error[FC_RECORD_ERR_MAX]; /* why it stopped ("PATH: No space left on device") */
 };
 
