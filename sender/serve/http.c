@@ -13,6 +13,7 @@
 
 #include "http_client.h"
 #include "http_route.h"
+#include "tcpstat.h"
 #include "ladder.h"
 
 #ifdef FC_HAVE_WS
@@ -22,6 +23,11 @@
 /* Connections beyond this are closed unanswered at once (the ones up to it that are over
  * FC_HTTP_MAX_CLIENTS get a 503): a flood of silent sockets costs a descriptor each, briefly. */
 #define HARD_MAX_CONNECTIONS (2 * FC_HTTP_MAX_CLIENTS)
+/* A connection is writable again only once the kernel has sent all it was given (nothing left
+ * unsent: TCP_NOTSENT_LOWAT 1), so a slow /stream client skips frames here, where the newest
+ * wins, rather than queueing them in its socket: one part in flight at most. (Sessions allow
+ * 16 KiB, session.c; a 320x240 part is smaller than that, and a second part would queue.) */
+#define NOTSENT_LOWAT 1u
 
 struct fc_http {
 	struct fc_http_cfg cfg;
@@ -112,6 +118,7 @@ static void accept_all(struct fc_http *h)
 			continue;
 		}
 		atomic_fetch_add(&h->connections, 1);
+		(void)fc_tcpstat_lowat(fd, NOTSENT_LOWAT);
 		if (!lws_adopt_socket_vhost(h->vh, fd))
 			atomic_fetch_sub(&h->connections, 1);
 	}
