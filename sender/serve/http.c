@@ -274,9 +274,13 @@ static int make_context(struct fc_http *h, char *err, size_t errlen)
  * the eventfd the slot pokes. */
 static int open_fds(struct fc_http *h, char *err, size_t errlen)
 {
-	h->listen_fd = fc_net_listen(&h->cfg.addr, err, errlen);
-	if (h->listen_fd < 0)
+	char why[256];
+
+	h->listen_fd = fc_net_listen(&h->cfg.addr, why, sizeof(why));
+	if (h->listen_fd < 0) {
+		snprintf(err, errlen, "HTTP: %s", why);
 		return -1;
+	}
 	/* Room for a crowd connecting at once (200 MJPEG clients in the tests). */
 	(void)listen(h->listen_fd, 256);
 	h->port = fc_net_local_port(h->listen_fd);
