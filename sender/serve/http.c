@@ -117,10 +117,9 @@ static void accept_all(struct fc_http *h)
 			close(fd);
 			continue;
 		}
-		atomic_fetch_add(&h->connections, 1);
 		(void)fc_tcpstat_lowat(fd, NOTSENT_LOWAT);
-		if (!lws_adopt_socket_vhost(h->vh, fd))
-			atomic_fetch_sub(&h->connections, 1);
+		/* Counted as it binds to the http protocol (callback), closed here on failure. */
+		(void)lws_adopt_socket_vhost(h->vh, fd);
 	}
 }
 
@@ -199,13 +198,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 				   ? -1
 				   : 0;
 		return 0;
+	/* A connection is counted while it speaks HTTP: from its adoption to its close, or to its
+	 * upgrade to a WebSocket (whose protocol then has it). */
+	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+		atomic_fetch_add(&h->connections, 1);
+		return 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		unlink_client(h, c);
+		atomic_fetch_sub(&h->connections, 1);
+		return 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
 		unlink_client(h, c);
-		return 0;
-	case LWS_CALLBACK_WSI_DESTROY:
-		if (wsi != h->listen_wsi && wsi != h->event_wsi)
-			atomic_fetch_sub(&h->connections, 1);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -198,6 +198,11 @@ def test_errors():
     code, h, body = get(port, "/")
     fc.check(code == 200 and h.get("content-type", "").startswith("text/html")
              and b"<html" in body, f"/ is the page ({code} {h.get('content-type')})", s)
+    # Every connection above has closed: the count that the 256 limit reads is back to this one.
+    time.sleep(0.3)
+    code, h, body = get(port, "/state")
+    fc.check(json.loads(body)["http"]["connections"] == 1,
+             f"closed connections are no longer counted ({json.loads(body)['http']})", s)
     s.stop()
 
 
