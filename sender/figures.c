@@ -44,6 +44,7 @@ void fc_figures_init(struct fc_figures *r, uint64_t now_ns, FILE *json, const ch
 	fc_hist_reset(&r->publish_total);
 	fc_hist_reset(&r->encode_total);
 	fc_hist_reset(&r->rendition_total);
+	fc_hist_reset(&r->http_age_total);
 	fc_meter_init(&r->captured, now_ns);
 	fc_meter_init(&r->encoded, now_ns);
 	fc_meter_init(&r->renditions, now_ns);
@@ -161,6 +162,25 @@ static void departed(struct line *l, struct fc_json *j, struct fc_server *srv)
 		add(l, "; %u other connection%s (never a viewer)", others, others == 1 ? "" : "s");
 }
 
+void fc_figures_session_json(struct fc_json *j, const struct fc_session_stats *s)
+{
+	fc_json_uint(j, "sent", s->sent);
+	fc_json_uint(j, "bytes", s->bytes);
+	fc_json_uint(j, "accepted", s->accepted);
+	fc_json_uint(j, "late", s->late);
+	fc_json_uint(j, "too_old", s->too_old);
+	fc_json_num(j, "last_bound_ms", (double)s->last_bound_us / 1000.0, 3);
+	fc_json_uint(j, "width", s->width);
+	fc_json_uint(j, "height", s->height);
+	fc_json_uint(j, "src_width", s->src_width);
+	fc_json_uint(j, "src_height", s->src_height);
+	fc_json_uint(j, "quality", s->quality);
+	fc_json_num(j, "link_mbps", (double)s->link_bps / 1e6, 2);
+	fc_json_bool(j, "link_lower_bound", s->link_lower);
+	fc_json_uint(j, "steps_down", s->downs);
+	fc_json_uint(j, "steps_up", s->ups);
+}
+
 /* A viewer's totals at the last tick (all 0 for a new one). */
 static struct fc_figures_prev prev_of(const struct fc_figures *r, unsigned id)
 {
@@ -211,25 +231,45 @@ static void viewer(struct line *l, struct fc_json *j, const struct fc_viewer_sta
 	fc_json_object(j, NULL);
 	fc_json_uint(j, "id", v->id);
 	fc_json_str(j, "peer", v->peer);
-	fc_json_uint(j, "sent", s->sent);
+	fc_figures_session_json(j, s);
 	fc_json_num(j, "sent_fps", (double)frames * per, 2);
-	fc_json_uint(j, "bytes", s->bytes);
-	fc_json_uint(j, "accepted", s->accepted);
-	fc_json_uint(j, "late", s->late);
-	fc_json_uint(j, "too_old", s->too_old);
 	fc_json_num(j, "late_fps", (double)(s->late - p->late) * per, 2);
 	fc_json_num(j, "too_old_fps", (double)(s->too_old - p->too_old) * per, 2);
-	fc_json_num(j, "last_bound_ms", (double)s->last_bound_us / 1000.0, 3);
-	fc_json_uint(j, "width", s->width);
-	fc_json_uint(j, "height", s->height);
-	fc_json_uint(j, "src_width", s->src_width);
-	fc_json_uint(j, "src_height", s->src_height);
-	fc_json_uint(j, "quality", s->quality);
 	fc_json_num(j, "kb_per_frame", kb, 1);
-	fc_json_num(j, "link_mbps", (double)s->link_bps / 1e6, 2);
-	fc_json_bool(j, "link_lower_bound", s->link_lower);
-	fc_json_uint(j, "steps_down", s->downs);
-	fc_json_uint(j, "steps_up", s->ups);
+	fc_json_end(j);
+}
+
+/* --http: its clients now, and the /stream parts sent (how many, how old at their last byte). */
+static void http_part(struct fc_figures *r, struct line *l, struct fc_json *j, struct fc_http *http,
+		      double dt, bool summary)
+{
+	struct fc_http_stats h;
+	double t = summary ? (double)(r->last_ns - r->start_ns) / 1e9 : dt;
+	uint64_t parts;
+	const struct fc_hist *age;
+
+	fc_http_stats(http, &h);
+	fc_hist_merge(&r->http_age_total, &h.age);
+	parts = summary ? h.parts : h.parts - r->http_parts;
+	r->http_parts = h.parts;
+	age = summary ? &r->http_age_total : &h.age;
+	add(l, " | HTTP %u client%s, %u on /stream, %.1f parts/s, capture to last byte %.1f ms p50",
+	    h.clients, h.clients == 1 ? "" : "s", h.streams, t > 0 ? (double)parts / t : 0.0,
+	    ms(fc_hist_quantile(age, 0.5)));
+	fc_json_object(j, "http");
+	fc_json_uint(j, "clients", h.clients);
+	fc_json_uint(j, "streams", h.streams);
+	fc_json_uint(j, "requests", h.requests);
+	fc_json_uint(j, "parts", h.parts);
+	fc_json_num(j, "parts_fps", t > 0 ? (double)parts / t : 0.0, 2);
+	fc_json_uint(j, "skipped", h.skipped);
+	fc_json_uint(j, "snapshots", h.snapshots);
+	fc_json_uint(j, "no_frame", h.no_frame);
+	fc_json_uint(j, "refused", h.refused);
+	fc_json_uint(j, "bytes", h.bytes);
+	fc_json_num(j, "age_ms_p50", ms(fc_hist_quantile(age, 0.5)), 3);
+	fc_json_num(j, "age_ms_p99", ms(fc_hist_quantile(age, 0.99)), 3);
+	fc_json_num(j, "age_ms_max", ms(age->max), 3);
 	fc_json_end(j);
 }
 
@@ -251,7 +291,7 @@ static void emit(struct fc_figures *r, const struct line *l, struct fc_json *j, 
 }
 
 void fc_figures_tick(struct fc_figures *r, struct fc_capture *cap, struct fc_server *srv,
-		     bool summary)
+		     struct fc_http *http, bool summary)
 {
 	struct line l;
 	struct fc_viewer_stats v[FC_FIGURES_VIEWERS];
@@ -278,6 +318,8 @@ void fc_figures_tick(struct fc_figures *r, struct fc_capture *cap, struct fc_ser
 		viewer(&l, &j, &v[i], &p, dt);
 	}
 	fc_json_end(&j);
+	if (http)
+		http_part(r, &l, &j, http, dt, summary);
 	r->nprev = nv;
 	for (int i = 0; i < nv; i++)
 		r->prev[i] = (struct fc_figures_prev){ .id = v[i].id,

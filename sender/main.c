@@ -21,6 +21,7 @@
 #include "net.h"
 #include "options.h"
 #include "figures.h"
+#include "http.h"
 #include "secure.h"
 #include "server.h"
 #include "slot.h"
@@ -89,6 +90,7 @@ struct sender {
 	struct fc_capture *cap;
 	struct fc_capture_info info;
 	struct fc_server *srv;
+	struct fc_http *http; /* --http, or NULL */
 };
 
 /* Threads inherit this mask, so only the main thread ever takes these signals. */
@@ -181,6 +183,56 @@ static int start_server(struct sender *s)
 	return -1;
 }
 
+static const char *format_name(enum fc_v4l2_want want)
+{
+	return want == FC_V4L2_MJPEG ? "mjpeg" : want == FC_V4L2_YUYV ? "yuyv" : "auto";
+}
+
+/* --http: browsers and other programs, beside the viewers (docs/HTTP.md). */
+static int start_http(struct sender *s)
+{
+	const struct fc_send_options *o = s->o;
+	int fps_milli = s->info.fps_milli > 0 ? s->info.fps_milli : 30000;
+	struct fc_http_cfg cfg = {
+		.addr = o->http_addr,
+		.slot = s->slot,
+		.srv = s->srv,
+		.ladder = &s->ladder,
+		.web_dir = o->http_root,
+		.period_ns = 1000ull * FC_NS_PER_S / (uint64_t)fps_milli,
+		.source = { .device = o->capture.device,
+			    .photo = o->capture.photo,
+			    .format = format_name(o->capture.want),
+			    .text = s->info.source,
+			    .width = s->info.width,
+			    .height = s->info.height,
+			    .fps_milli = s->info.fps_milli,
+			    .quality = o->capture.quality,
+			    .encoders = s->info.encoders,
+			    .adapt = o->capture.renditions },
+	};
+	char where[FC_NET_HOST_MAX + 16];
+	char err[256];
+
+	if (!o->http)
+		return 0;
+	s->http = fc_http_start(&cfg, err, sizeof(err));
+	if (!s->http) {
+		if (strstr(err, "in use"))
+			fc_error(
+			    "%s: another program has that port; stop it or choose another with "
+			    "--http [ADDR:]PORT",
+			    err);
+		else
+			fc_error("%s", err);
+		return -1;
+	}
+	cfg.addr.port = (uint16_t)fc_http_port(s->http);
+	fc_info("HTTP on http://%s/ (the page), /stream (MJPEG), /snapshot, /state",
+		fc_net_addr_str(&cfg.addr, where, sizeof(where)));
+	return 0;
+}
+
 /* What runs now: the source as it is (a camera's nearest to what was asked), and where. */
 static void say_started(const struct sender *s)
 {
@@ -218,7 +270,7 @@ static void say_started(const struct sender *s)
 
 static int start(struct sender *s)
 {
-	if (open_json(s) < 0 || start_capture(s) < 0 || start_server(s) < 0)
+	if (open_json(s) < 0 || start_capture(s) < 0 || start_server(s) < 0 || start_http(s) < 0)
 		return -1;
 	say_started(s);
 	return 0;
@@ -250,20 +302,44 @@ static void run(struct sender *s, const sigset_t *sigs)
 		if (end_ns && fc_clock_now_ns() >= end_ns)
 			break;
 		if (fc_clock_now_ns() >= next_report) {
-			fc_figures_tick(&fig, s->cap, s->srv, false);
+			fc_figures_tick(&fig, s->cap, s->srv, s->http, false);
 			next_report += every_ns;
 		}
 	}
-	fc_figures_tick(&fig, s->cap, s->srv, true);
+	fc_figures_tick(&fig, s->cap, s->srv, s->http, true);
 }
 
 static void stop(struct sender *s)
 {
+	fc_http_stop(s->http);
 	fc_server_stop(s->srv);
 	fc_capture_stop(s->cap);
 	fc_slot_free(s->slot);
 	if (s->json && s->json != stdout)
 		fclose(s->json);
+}
+
+/* --http with a passphrase would serve in the clear what the passphrase protects: refused until
+ * the page and programs can prove they know it. Without one, beyond loopback: a warning. */
+static int check_http(const struct fc_send_options *o, const struct fc_secure_psk *psk)
+{
+	char warn[512];
+
+	if (!o->http)
+		return 0;
+	if (psk) {
+		fc_error("--http with a passphrase is not supported yet: the HTTP server cannot "
+			 "check it, and would show the private stream to anyone who can reach its "
+			 "port; run without --http, or without the passphrase");
+		return -1;
+	}
+	if (!o->insecure &&
+	    fc_secure_exposed_warning(&o->http_addr,
+				      "anyone who can reach this HTTP port can watch the stream "
+				      "in a browser",
+				      warn, sizeof(warn)))
+		fc_warn("%s", warn);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -288,6 +364,10 @@ int main(int argc, char **argv)
 	}
 	if (warn[0])
 		fc_warn("%s", warn);
+	if (check_http(&o, psk) < 0) {
+		fc_secure_psk_free(psk);
+		return 1;
+	}
 	if (!psk && !o.dial && !o.insecure &&
 	    fc_secure_exposed_warning(
 		&o.addr, "anyone who can reach this port can watch the stream", warn, sizeof(warn)))

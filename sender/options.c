@@ -33,6 +33,10 @@ static void usage(FILE *out)
 	    "                            watch, and the wire is encrypted (or FRESHCAM_PASSPHRASE;\n"
 	    "                            never on the command line)\n"
 	    "      --insecure            no warning for listening beyond this host without one\n"
+	    "Browsers and other programs (HTTP, off unless asked):\n"
+	    "      --http [ADDR:]PORT    the live page at /, MJPEG at /stream, /snapshot, /state\n"
+	    "                            (PORT alone: 127.0.0.1 only; 0.0.0.0:PORT: every address)\n"
+	    "      --http-root DIR       serve the page's files from DIR instead of the built-in ones\n"
 	    "What it sends:\n"
 	    "  -s, --size WxH            picture size (default 640x480; a camera snaps to its nearest)\n"
 	    "  -r, --fps N               frames per second (default 30; fractions allowed)\n"
@@ -73,6 +77,8 @@ enum {
 	OPT_ENCODERS,
 	OPT_ADAPT,
 	OPT_STATS_EVERY,
+	OPT_HTTP,
+	OPT_HTTP_ROOT,
 };
 
 static const struct option longopts[] = {
@@ -86,6 +92,8 @@ static const struct option longopts[] = {
 	{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "http", required_argument, NULL, OPT_HTTP },
+	{ "http-root", required_argument, NULL, OPT_HTTP_ROOT },
 	{ "size", required_argument, NULL, 's' },
 	{ "fps", required_argument, NULL, 'r' },
 	{ "quality", required_argument, NULL, 'q' },
@@ -157,6 +165,31 @@ static int source_option(int c, struct parse *p, struct fc_send_options *o)
 	}
 }
 
+/* --http [ADDR:]PORT: a bare port is this host only (no surprise exposure on a robot's LAN). */
+static int http_option(int c, struct parse *p, struct fc_send_options *o)
+{
+	switch (c) {
+	case OPT_HTTP:
+		o->http = true;
+		if (fc_net_parse_addr(optarg, FC_NET_HOST_OPTIONAL, &o->http_addr, p->err,
+				      sizeof(p->err)) < 0)
+			return -1;
+		/* Every address only when asked in so many words: 0.0.0.0, [::] or *. */
+		if (!o->http_addr.host[0])
+			snprintf(o->http_addr.host, sizeof(o->http_addr.host), "127.0.0.1");
+		else if (strcmp(o->http_addr.host, "*") == 0 ||
+			 strcmp(o->http_addr.host, "0.0.0.0") == 0 ||
+			 strcmp(o->http_addr.host, "::") == 0)
+			o->http_addr.host[0] = '\0';
+		return 0;
+	case OPT_HTTP_ROOT:
+		o->http_root = optarg;
+		return 0;
+	default:
+		return NOT_MINE;
+	}
+}
+
 /* Where viewers reach it, and who may. */
 static int network_option(int c, struct parse *p, struct fc_send_options *o)
 {
@@ -181,7 +214,7 @@ static int network_option(int c, struct parse *p, struct fc_send_options *o)
 		o->insecure = true;
 		return 0;
 	default:
-		return NOT_MINE;
+		return http_option(c, p, o);
 	}
 }
 
@@ -265,6 +298,10 @@ static int check(const struct parse *p, const struct fc_send_options *o)
 	if (o->capture.photo && o->capture.device) {
 		fprintf(stderr, "freshcam-send: --photo and --device exclude each other: a photo "
 				"stands in for a camera\n");
+		return -1;
+	}
+	if (o->http_root && !o->http) {
+		fprintf(stderr, "freshcam-send: --http-root needs --http [ADDR:]PORT\n");
 		return -1;
 	}
 	if (p->have_listen && o->dial) {
