@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 
 struct fc_ws {
 	struct fc_server *srv;
+	pthread_mutex_t lock; /* held around fc_server_adopt, and to set closed */
+	bool closed;	      /* fc_ws_stop_adopting was called: no more sessions */
 };
 
 /* One browser's bridge. Freed when both its WebSocket and its adopted end have closed. */
@@ -39,12 +42,39 @@ struct fc_ws *fc_ws_new(struct fc_server *srv, char *err, size_t errlen)
 		return NULL;
 	}
 	ws->srv = srv;
+	pthread_mutex_init(&ws->lock, NULL);
 	return ws;
 }
 
 void fc_ws_free(struct fc_ws *ws)
 {
+	if (!ws)
+		return;
+	pthread_mutex_destroy(&ws->lock);
 	free(ws);
+}
+
+void fc_ws_stop_adopting(struct fc_ws *ws)
+{
+	pthread_mutex_lock(&ws->lock);
+	ws->closed = true;
+	pthread_mutex_unlock(&ws->lock);
+}
+
+/* A session for sv0, unless the sender is stopping. */
+static int adopt(struct fc_ws *ws, int sv0, const char *peer, char *why, size_t len)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&ws->lock);
+	if (ws->closed) {
+		close(sv0);
+		snprintf(why, len, "viewer %s refused: the sender is stopping", peer);
+	} else {
+		rc = fc_server_adopt(ws->srv, sv0, peer, why, len);
+	}
+	pthread_mutex_unlock(&ws->lock);
+	return rc;
 }
 
 bool fc_ws_origin_ok(const char *origin, const char *host)
@@ -142,7 +172,7 @@ static int bridge(struct fc_ws *ws, struct lws *wsi, struct fc_ws_pss *pss)
 		return -1;
 	}
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	if (fc_server_adopt(ws->srv, sv[0], peer, why, sizeof(why)) < 0) {
+	if (adopt(ws, sv[0], peer, why, sizeof(why)) < 0) {
 		fc_warn("%s", why);
 		close(sv[1]);
 		free(l);

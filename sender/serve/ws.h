@@ -29,9 +29,10 @@
  * A WebSocket whose Origin is another site's is refused (a page elsewhere must not watch this
  * camera through a browser on this host); programs that send no Origin are served.
  *
- * Threads: everything here runs on the lws service thread, inside fc_ws_callback; fc_ws_new and
- * fc_ws_free are called by whoever creates and destroys the lws context (before and after it).
- * The struct fc_ws outlives every connection; each connection's buffers are its own.
+ * Threads: everything here runs on the lws service thread, inside fc_ws_callback, except
+ * fc_ws_stop_adopting (any thread; a lock held only around fc_server_adopt orders the two);
+ * fc_ws_new and fc_ws_free are called by whoever creates and destroys the lws context (before and
+ * after it). The struct fc_ws outlives every connection; each connection's buffers are its own.
  */
 #ifndef FC_WS_H
 #define FC_WS_H
@@ -68,6 +69,14 @@ struct fc_ws;
 /* The bridge's state for one lws context: the server that adopts the sessions. NULL with err. */
 struct fc_ws *fc_ws_new(struct fc_server *srv, char *err, size_t errlen);
 void fc_ws_free(struct fc_ws *ws);
+
+/*
+ * Stops starting sessions: from its return on, no fc_server_adopt is under way or will be, and a
+ * new WebSocket is refused. The sender's shutdown calls this first, then fc_server_stop while the
+ * lws thread still runs (so that every session's BYE reaches its page through the bridge), and
+ * destroys the lws context last. Any thread.
+ */
+void fc_ws_stop_adopting(struct fc_ws *ws);
 
 /* The protocol's callback; lws_protocols.user must be the struct fc_ws. */
 int fc_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

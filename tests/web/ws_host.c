@@ -7,14 +7,15 @@
  *
  * Prints "ws_host: http PORT tcp PORT" once both listen, then twice a second the viewer list as
  * fc_server_stats gives it ("viewers N: PEER sent S accepted A too_old T; ..." and "departed D
- * others O"). SIGTERM stops the server first (every session says BYE, which the bridge passes on
- * before closing each WebSocket), serves lws a second longer to deliver that and the close handshakes, then exits 0.
+ * others O"). SIGTERM stops it in the order the sender does (ws.h, fc_ws_stop_adopting): every
+ * session says BYE, which the bridge passes on while lws still runs on its own thread.
  *
- * Everything runs on the main thread except the capture and the sessions; no HTTP parser here:
- * lws serves the files (a mount) and the upgrade.
+ * No HTTP parser here: lws serves the files (a mount) and the upgrade.
  */
 #include <libwebsockets.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "ws.h"
 
 static volatile sig_atomic_t stopping;
+static atomic_bool lws_done;
 
 static void on_term(int sig)
 {
@@ -32,22 +34,24 @@ static void on_term(int sig)
 	stopping = 1;
 }
 
-static struct fc_server *srv;
-static lws_sorted_usec_list_t tick_sul;
-static struct lws_context *ctx;
+/* The lws service thread, as the sender's HTTP server has one. */
+static void *service(void *arg)
+{
+	struct lws_context *ctx = arg;
 
-/* Twice a second, what the tests read: the viewers the server lists, and those gone. */
-static void tick(lws_sorted_usec_list_t *sul)
+	while (!atomic_load(&lws_done) && lws_service(ctx, 0) >= 0)
+		;
+	return NULL;
+}
+
+/* What the tests read: the viewers the server lists, and those gone. */
+static void print_viewers(struct fc_server *srv)
 {
 	struct fc_viewer_stats v[16];
 	struct fc_session_stats gone;
 	unsigned others = 0, departed;
-	int n;
+	int n = fc_server_stats(srv, v, 16);
 
-	lws_sul_schedule(ctx, 0, sul, tick, (srv ? 500 : 20) * LWS_US_PER_MS);
-	if (!srv)
-		return; /* stopping: the timer only bounds lws_service's waits */
-	n = fc_server_stats(srv, v, 16);
 	printf("viewers %d:", n);
 	for (int i = 0; i < n; i++)
 		printf(" %s sent %llu accepted %llu too_old %llu;", v[i].peer,
@@ -96,8 +100,10 @@ int main(int argc, char **argv)
 	struct fc_capture *cap;
 	struct fc_server_cfg scfg = { 0 };
 	struct sigaction sa = { .sa_handler = on_term };
-
+	struct lws_context *ctx;
+	struct fc_server *srv;
 	struct fc_ws *ws;
+	pthread_t thread;
 	enum fc_v4l2_failure why;
 	char err[256];
 
@@ -139,15 +145,22 @@ int main(int argc, char **argv)
 	printf("ws_host: http %d tcp %u\n",
 	       lws_get_vhost_port(lws_get_vhost_by_name(ctx, "default")), fc_server_port(srv));
 	fflush(stdout);
-	lws_sul_schedule(ctx, 0, &tick_sul, tick, 500 * LWS_US_PER_MS);
-	while (!stopping && lws_service(ctx, 0) >= 0)
-		;
-	/* Sessions say BYE into their socketpairs; lws passes each on and closes the WebSocket. */
+	if (pthread_create(&thread, NULL, service, ctx)) {
+		fprintf(stderr, "ws_host: cannot start the lws thread\n");
+		return 1;
+	}
+	while (!stopping) {
+		print_viewers(srv);
+		fc_clock_sleep_until(fc_clock_now_ns() + 500 * FC_NS_PER_MS);
+	}
+	/* The sender's order: no new sessions, then every session says BYE while lws passes each
+	 * on, then a moment for the pages to close, then lws goes. */
+	fc_ws_stop_adopting(ws);
 	fc_server_stop(srv);
-	srv = NULL;
-	lws_sul_schedule(ctx, 0, &tick_sul, tick, 20 * LWS_US_PER_MS);
-	for (uint64_t end = fc_clock_now_ns() + 1000 * FC_NS_PER_MS; fc_clock_now_ns() < end;)
-		lws_service(ctx, 0);
+	fc_clock_sleep_until(fc_clock_now_ns() + 500 * FC_NS_PER_MS);
+	atomic_store(&lws_done, true);
+	lws_cancel_service(ctx);
+	pthread_join(thread, NULL);
 	lws_context_destroy(ctx);
 	fc_ws_free(ws);
 	fc_capture_stop(cap);
