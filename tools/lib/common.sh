@@ -39,9 +39,11 @@ FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-d
 # (util-linux) for the permission test, tcpdump to prove private streams unreadable on the wire,
 # iproute2 (ip, tc) for the shaped link between network namespaces, a virtual X server with
 # xwd and xwininfo for the window's test (tests/e2e/test_window.py), and ping and iperf3 to
-# measure tools/linkemu's link from outside (tests/e2e/test_linkemu.py).
+# measure tools/linkemu's link from outside (tests/e2e/test_linkemu.py), and node, npm and
+# chromium for the live page's tests (tests/web: the protocol in JavaScript, the page in a
+# browser driven by playwright-core).
 FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind tcpdump iproute2 xvfb x11-apps
-	x11-utils iperf3 iputils-ping)
+	x11-utils iperf3 iputils-ping nodejs npm chromium)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
 fc_build() {
