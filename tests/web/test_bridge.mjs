@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as fc from '../../web/freshcam.js';
-import { BIN, Skip, check, checkSpeed, main, sleep, start } from './harness.mjs';
+import { BIN, Skip, check, checkSpeed, connect, main, percentile, sleep, start } from './harness.mjs';
 
 /* Node 20 has its WebSocket client behind a flag: run this script again with it. */
 if (typeof WebSocket === 'undefined') {
@@ -33,6 +33,7 @@ async function host(maxViewers = 8) {
 		const m = h.output().match(/^ws_host: http (\d+) tcp (\d+)$/m);
 		if (m) {
 			h.http = Number(m[1]);
+			h.tcp = Number(m[2]);
 			return h;
 		}
 		await sleep(50);
@@ -66,7 +67,7 @@ async function until(cond, ms = 5000) {
 /* A page's session over a WebSocket to the bridge. */
 function page(port) {
 	const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, 'freshcam');
-	const p = { ws, frames: 0, accepted: 0, ended: null, closed: null };
+	const p = { ws, frames: 0, accepted: 0, bounds: [], ended: null, closed: null };
 	ws.binaryType = 'arraybuffer';
 	p.session = new fc.Session({
 		send: (b) => ws.send(b),
@@ -75,7 +76,10 @@ function page(port) {
 		on: {
 			frame: (f) => {
 				p.frames++;
-				if (f.accepted) p.accepted++;
+				if (f.accepted) {
+					p.accepted++;
+					p.bounds.push(Number(f.boundNs) / 1e6);
+				}
 			},
 			/* As the page does: a BYE read, the WebSocket closed. */
 			end: (e) => {
@@ -138,4 +142,49 @@ async function test_sender_leaves_first() {
 	p.stop();
 }
 
-main(test_frames_flow_and_browser_leaves_first, test_max_viewers_through_the_bridge, test_sender_leaves_first);
+/* The same Session over plain TCP to the same sender, for comparison. */
+async function direct(port) {
+	const sock = await connect(port);
+	const p = { accepted: 0, bounds: [] };
+	const s = new fc.Session({
+		send: (b) => sock.write(b),
+		now: nowNs,
+		grainNs: 1000n,
+		on: {
+			frame: (f) => {
+				if (!f.accepted) return;
+				p.accepted++;
+				p.bounds.push(Number(f.boundNs) / 1e6);
+			},
+		},
+	});
+	sock.on('data', (d) => s.receive(d));
+	s.start();
+	const tick = setInterval(() => s.tick(), 100);
+	p.stop = () => {
+		clearInterval(tick);
+		s.close();
+		sock.end();
+	};
+	return p;
+}
+
+/* The bridge's cost in age: a page over the WebSocket and one over TCP, side by side on one
+ * sender, judge the same pictures; the bridge (a socketpair and the lws loop) must not add more
+ * than a couple of milliseconds to the bound. */
+async function test_bridge_adds_little_age() {
+	const h = await host();
+	const w = page(h.http);
+	const t = await direct(h.tcp);
+	await sleep(5000);
+	w.stop();
+	t.stop();
+	const f = (xs) => `p50 ${percentile(xs, 50).toFixed(2)} p95 ${percentile(xs, 95).toFixed(2)} max ${Math.max(...xs).toFixed(2)} ms (${xs.length} frames)`;
+	console.log(`age bound over the WebSocket bridge: ${f(w.bounds)}`);
+	console.log(`age bound over TCP, same sender:     ${f(t.bounds)}`);
+	check(w.accepted > 0 && t.accepted > 0, 'both got frames', h);
+	checkSpeed(percentile(w.bounds, 50) <= percentile(t.bounds, 50) + 2,
+		   'the bridge adds at most 2 ms to the median bound', h);
+}
+
+main(test_frames_flow_and_browser_leaves_first, test_bridge_adds_little_age, test_max_viewers_through_the_bridge, test_sender_leaves_first);
