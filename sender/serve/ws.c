@@ -165,7 +165,7 @@ static int bridge(struct fc_ws *ws, struct lws *wsi, struct fc_ws_pss *pss)
 		return -1;
 	}
 	l = calloc(1, sizeof(*l));
-	if (!l || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (!l || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
 		fc_warn("viewer %s: no bridge for its WebSocket: %s", peer,
 			l ? strerror(errno) : "out of memory");
 		free(l);

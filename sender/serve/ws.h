@@ -55,6 +55,10 @@
  * on a viewer's TCP socket. */
 #define FC_WS_SESSION_SNDBUF (32 << 10)
 
+/* lws_protocols.rx_buffer_size for the protocol: no more than FC_WS_IN_CAP, so that one piece
+ * of a page's message always fits what the socketpair has not taken yet. */
+#define FC_WS_RX_BUFFER_SIZE FC_WS_IN_CAP
+
 /* How long a page may keep its WebSocket open after the session's BYE. */
 #define FC_WS_LINGER_S 2
 

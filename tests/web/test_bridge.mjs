@@ -187,4 +187,17 @@ async function test_bridge_adds_little_age() {
 		   'the bridge adds at most 2 ms to the median bound', h);
 }
 
-main(test_frames_flow_and_browser_leaves_first, test_bridge_adds_little_age, test_max_viewers_through_the_bridge, test_sender_leaves_first);
+/* A WebSocket that opens and says nothing is a viewer that never says HELLO: its session gives
+ * up after the HELLO timeout, and the WebSocket is closed with it. */
+async function test_silent_websocket_dropped() {
+	const h = await host();
+	const ws = new WebSocket(`ws://127.0.0.1:${h.http}/ws`, 'freshcam');
+	let closed = null;
+	ws.onclose = (e) => (closed = e.code);
+	const t0 = Date.now();
+	await until(() => closed !== null, 12000);
+	check(closed !== null, `the silent WebSocket was closed after ${((Date.now() - t0) / 1000).toFixed(1)} s (${closed})`, h);
+	check(await until(() => listing(h).others === 1), 'and counted as a connection that never became a viewer', h);
+}
+
+main(test_frames_flow_and_browser_leaves_first, test_bridge_adds_little_age, test_silent_websocket_dropped, test_max_viewers_through_the_bridge, test_sender_leaves_first);

@@ -69,9 +69,13 @@ static struct lws_context *start_lws(const char *web, struct fc_ws *ws)
 	struct lws_context_creation_info info;
 
 	protocols[0] = (struct lws_protocols){ "http", lws_callback_http_dummy, 0, 0, 0, NULL, 0 };
-	protocols[1] = (struct lws_protocols){
-		FC_WS_PROTOCOL_NAME, fc_ws_callback, FC_WS_PER_SESSION_SIZE, 4096, 0, ws, 0
-	};
+	protocols[1] = (struct lws_protocols){ FC_WS_PROTOCOL_NAME,
+					       fc_ws_callback,
+					       FC_WS_PER_SESSION_SIZE,
+					       FC_WS_RX_BUFFER_SIZE,
+					       0,
+					       ws,
+					       0 };
 	mount = (struct lws_http_mount){ .mountpoint = "/",
 					 .mountpoint_len = 1,
 					 .origin = web,
