@@ -104,4 +104,58 @@ async function test_stale_notices() {
 	check(last && last.too_old > 0, `the sender counts them as too old (${last && last.too_old})`, snd);
 }
 
-main(test_bounds_like_freshcam_view, test_stale_notices);
+const hex = (s) => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
+const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/* docs/PROTOCOL.md section 7, byte for byte: what freshcam.js encodes is what the C encoder
+ * wrote there, what it decodes is what the document says, and every prefix of a message is
+ * "need more" (of 8, then of the whole), never an error. */
+async function test_worked_example() {
+	const hello = hex(`46 43 04 01 00 00 00 4a 02 00 00 02 00 01 38 80 ${'00 '.repeat(9)}13 ${'00 '.repeat(37)}
+			   66 72 65 73 68 63 61 6d 2d 76 69 65 77 20 30 2e 31 2e 30`);
+	check(same(fc.encodeHello({ window: 2, budgetUs: 80000, name: 'freshcam-view 0.1.0' }), hello),
+	      "the viewer's HELLO as in section 7");
+	const request = hex('46 43 04 02 00 00 00 0c 00 00 00 01 00 00 4e 94 98 aa cd 15');
+	check(same(fc.encodeRequest(1, 86400123456789n), request), 'REQUEST id 1 as in section 7');
+	const verdict = hex(`46 43 04 04 00 00 00 19 00 00 00 01 00 00 00 00 00 00 00 2a 00 00 cd ae
+			     01 00 00 87 f0 00 00 04 b0`);
+	check(same(fc.encodeVerdict({ id: 1, seq: 42n, boundNs: 52654322n, kind: 1, recvNs: 34800000n, gapNs: 1200000n }), verdict),
+	      'VERDICT accepted, with recv_us and gap_us, as in section 7');
+	const late = hex(`46 43 04 04 00 00 00 19 00 00 00 02 00 00 00 00 00 00 00 2b 00 01 b0 3e
+			  02 00 00 00 00 00 00 00 00`);
+	check(same(fc.encodeVerdict({ id: 2, seq: 43n, boundNs: 110654322n, kind: 2, recvNs: 0n, gapNs: 0n }), late),
+	      'VERDICT late on the stale notice, as in section 7');
+	const head = hex(`46 43 04 03 00 00 aa 29 00 00 00 01 00 00 4e 94 98 aa cd 15 00 00 00 00
+			  00 bc 61 4e 00 00 00 00 01 31 2d 00 00 00 00 00 00 00 00 2a 02 80 01 68
+			  05 00 02 d0 50 00 00 9d 29 23 cf 2d 00 18 ed bc 9a ef 82 ad 00`);
+	const frame = new Uint8Array(head.length + 43500);
+	frame.set(head);
+	const d = fc.decode(frame);
+	const f = d.msg;
+	check(d.size === frame.length && d.type === fc.MSG.FRAME && f.id === 1 && f.t0 === 86400123456789n &&
+	      f.held === 12345678n && f.age === 20000000n && f.seq === 42n && f.width === 640 &&
+	      f.height === 360 && f.srcWidth === 1280 && f.srcHeight === 720 && f.quality === 80 &&
+	      f.sendNs === 172800020000000n && f.sendRealNs === 1796299200020000000n && f.jpeg.length === 43500,
+	      'the FRAME of section 7 decodes to its documented fields');
+	let prefixes = true;
+	for (let n = 0; n < request.length; n++) {
+		const r = fc.decode(request.subarray(0, n));
+		prefixes &&= !r.size && r.need === (n < 8 ? 8 : 20);
+	}
+	check(prefixes, 'every prefix of the REQUEST is "need more, 8", then "need more, 20"');
+	/* Section 1's first exchange, through the page's Bound: the request's bound (with the rate
+	 * slack of common/age.c) and the interval, which with one exchange adds nothing. */
+	const b = new fc.Bound().frame(f, 86400123456789n, 86400168456789n);
+	const slack = ((12345678n + 20000000n) * 500n + 999999n) / 1000000n;
+	check(b.status === 'ok' && b.age.requestNs === 52654322n + slack && b.age.boundNs === b.age.requestNs &&
+	      b.age.clockNs >= b.age.requestNs, `the bound of section 7: ${b.age && b.age.boundNs} ns`);
+	let bad = false;
+	try {
+		fc.decode(hex('46 43 03'));
+	} catch (e) {
+		bad = e instanceof fc.ProtoError && /version 3/.test(e.message);
+	}
+	check(bad, 'another version is refused at its third byte, naming it');
+}
+
+main(test_worked_example, test_bounds_like_freshcam_view, test_stale_notices);
