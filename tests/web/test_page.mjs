@@ -104,6 +104,16 @@ async function test_page_shows_the_stream() {
 		      `no frame shown over the budget (largest bound ${fig.maxShownBoundMs} ms of ${fig.budgetMs})`, ...ps);
 		check(/shown .* fps, rejected .* fps \| age bound p50/.test(await page.locator('#figures').innerText()),
 		      'the figures line is up', ...ps);
+		/* A budget no frame can meet: every one is a stale notice, and the banner says why. */
+		const strict = await ctx.newPage();
+		await strict.goto(new URL('?max-age=0.2', url).href);
+		await strict.waitForFunction(() => window.freshcam && window.freshcam.figures.stall, null, { timeout: 5000 }).catch(() => {});
+		await sleep(1500);
+		const sf = await strict.evaluate(() => ({ ...window.freshcam.figures }));
+		const sb = await strict.locator('#banner').innerText().catch(() => '');
+		check(sf.shown === 0 && sf.rejected > 0 && sf.stale > 0, `a 0.2 ms budget shows nothing: ${sf.rejected} rejected, ${sf.stale} stale notices`, ...ps);
+		check(/ALL FRAMES LATE/.test(sb) && /budget 0\.2 ms/.test(sb), `and says so: ${JSON.stringify(sb)}`, ...ps);
+		await strict.close();
 		if (!proc) throw new Skip('NO SIGNAL: the sender at FC_PAGE_URL is not ours to stop');
 		await proc.stop();
 		await page.waitForFunction(() => window.freshcam.figures.state === 'stalled', null, { timeout: 5000 }).catch(() => {});
