@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, Skip, TMP, check, checkSpeed, freePort, main, sleep, start } from './harness.mjs';
+import { BIN, Skip, TMP, check, checkSpeed, freePort, main, sleep, start, waitListening } from './harness.mjs';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const WEB = path.resolve(HERE, '../../web');
@@ -42,7 +42,7 @@ async function server() {
 		const [http, tcp] = [await freePort(), await freePort()];
 		const p = start('send', [path.join(BIN, 'freshcam-send'), '--size', '640x360', '--listen',
 					 `127.0.0.1:${tcp}`, '--http', `127.0.0.1:${http}`]);
-		await sleep(1000);
+		await waitListening(http);
 		return { url: `http://127.0.0.1:${http}/`, proc: p };
 	}
 	const env = process.env.FC_PAGE_URL;
