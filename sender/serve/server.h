@@ -46,7 +46,8 @@ unsigned fc_server_port(const struct fc_server *srv);
  * ws.h): it counts toward --max-viewers and shows in fc_server_stats like any viewer, under the
  * name peer; a viewer over --max-viewers is told BYE "sender full" by its session. Takes fd over
  * whatever happens; -1 with the reason in err when no session could start. Never blocks. Any
- * thread, until fc_server_stop begins (stop the caller's thread first). */
+ * thread, but never once fc_server_stop has begun: the bridge stops calling it first
+ * (fc_ws_stop_adopting, ws.h), and its thread goes on carrying the sessions' BYEs. */
 int fc_server_adopt(struct fc_server *srv, int fd, const char *peer, char *err, size_t errlen);
 
 /* Stops accepting or dialling, says BYE to every viewer, joins everything and frees. */
