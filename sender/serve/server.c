@@ -31,7 +31,8 @@ struct fc_server {
 	unsigned port;
 	pthread_t thread;
 	atomic_bool stop;
-	unsigned next_id;
+	atomic_uint
+	    next_id; /* the accept or dial thread and fc_server_adopt's caller number viewers */
 
 	pthread_mutex_t lock; /* guards sessions[] and nsessions */
 	struct fc_session *sessions[MAX_SESSIONS];
@@ -117,6 +118,7 @@ static struct fc_session *add_session(struct fc_server *srv, int fd, const char 
 {
 	struct fc_conn *conn;
 	struct fc_session *s;
+	bool added = false;
 	char err[256];
 
 	if (live_sessions(srv) >= MAX_SESSIONS) {
@@ -129,14 +131,25 @@ static struct fc_session *add_session(struct fc_server *srv, int fd, const char 
 		fc_error("viewer %s: cannot set up its connection: %s", peer, strerror(errno));
 		return NULL;
 	}
-	s = fc_session_start(&srv->cfg.session, conn, ++srv->next_id, err, sizeof(err));
+	s = fc_session_start(&srv->cfg.session, conn, atomic_fetch_add(&srv->next_id, 1) + 1, err,
+			     sizeof(err));
 	if (!s) {
 		fc_error("viewer %s: %s", peer, err);
 		return NULL;
 	}
 	pthread_mutex_lock(&srv->lock);
-	srv->sessions[srv->nsessions++] = s;
+	/* Checked again here: fc_server_adopt's thread may have filled the list meanwhile. */
+	if (srv->nsessions < MAX_SESSIONS) {
+		srv->sessions[srv->nsessions++] = s;
+		added = true;
+	}
 	pthread_mutex_unlock(&srv->lock);
+	if (!added) {
+		fc_error("viewer %s: %d sessions already; closing", peer, MAX_SESSIONS);
+		fc_session_stop(s);
+		fc_session_free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -281,6 +294,18 @@ fail:
 unsigned fc_server_port(const struct fc_server *srv)
 {
 	return srv->port;
+}
+
+int fc_server_adopt(struct fc_server *srv, int fd, const char *peer, char *err, size_t errlen)
+{
+	/* No early refusal as in the accept loop (its linger would block the caller's thread): the
+	 * session's own HELLO exchange holds --max-viewers exactly and says BYE "sender full". */
+	if (!add_session(srv, fd, peer)) {
+		count_other(srv);
+		snprintf(err, errlen, "viewer %s: no session could be started (see the log)", peer);
+		return -1;
+	}
+	return 0;
 }
 
 void fc_server_stop(struct fc_server *srv)

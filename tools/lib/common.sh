@@ -42,10 +42,13 @@ FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-d
 # xwd and xwininfo for the window's test (tests/e2e/test_window.py), ping and iperf3 to
 # measure tools/linkemu's link from outside (tests/e2e/test_linkemu.py), man (man-db) to render
 # the man pages, bash-completion and bash for the completion's test, systemd-analyze (systemd)
-# to verify the units, and dpkg-dev (dpkg-shlibdeps) and lintian to make and check the Debian
-# package (tools/package, tests/e2e/test_package.py).
+# to verify the units, dpkg-dev (dpkg-shlibdeps) and lintian to make and check the Debian
+# package (tools/package, tests/e2e/test_package.py), and node, npm and chromium for the live
+# page's tests (tests/web: the protocol in JavaScript, the page in a browser driven by
+# playwright-core).
 FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind tcpdump iproute2 xvfb x11-apps
-	x11-utils iperf3 iputils-ping man-db bash-completion systemd dpkg-dev lintian)
+	x11-utils iperf3 iputils-ping man-db bash-completion systemd dpkg-dev lintian nodejs npm
+	chromium)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
 fc_build() {

@@ -1,0 +1,282 @@
+/*
+ * page.js: the live page. It connects a WebSocket to the sender's bridge (sender/serve/ws.h),
+ * runs freshcam.js's Session over it with performance.now() as the viewer clock, and shows only
+ * frames whose age bound is within the budget, decoded off the main thread (createImageBitmap)
+ * and checked again against the budget just before they are drawn, as freshcam-view does. When
+ * nothing has been shown for a few frame periods it dims the last picture under the window's
+ * banner (viewer/show/stall.c's rule and words), and reconnects with backoff when the sender goes.
+ *
+ * The figures, once a second, are freshcam-view's console line, and window.freshcam.figures
+ * holds them for programs and tests (tests/web/test_page.mjs).
+ *
+ * The page's address says what to ask: ?max-age=MS (the budget, 80 by default) and ?window=N
+ * (requests in flight at most, 4 by default), as freshcam-view's options.
+ */
+import { MAX_WINDOW, Session } from './freshcam.js';
+
+const params = new URLSearchParams(location.search);
+const BUDGET_MS = Math.min(60000, Math.max(0.001, Number(params.get('max-age')) || 80));
+const WINDOW = Math.min(MAX_WINDOW, Math.max(1, Number(params.get('window')) || 4));
+const BUDGET_NS = BigInt(Math.round(BUDGET_MS * 1e6));
+/* performance.now() is coarsened to 100 us (Chromium) or 1 ms (Firefox) unless the page is
+ * cross-origin isolated (then 5 to 20 us): the larger of each is the grain (freshcam.js). */
+const GRAIN_NS = self.crossOriginIsolated ? 100000n : 1000000n;
+/* viewer/show/stall.h */
+const STALL_PERIODS = 3;
+const STALL_MIN_BUDGETS = 3;
+const STALL_MIN_MS = 100;
+const STALL_MAX_MS = 1000;
+/* viewer/main.c: redialling, 0.25 s doubling to 2 s. */
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 2000;
+
+const nowNs = () => BigInt(Math.round(performance.now() * 1e6));
+const $ = (id) => document.getElementById(id);
+
+/* Everything the page counts; `interval` is reset each second for the rates. */
+const counts = {
+	received: 0,
+	shown: 0,
+	rejected: 0,
+	stale: 0,
+	lateAtDisplay: 0,
+	corrupt: 0,
+	shownOverBudget: 0, /* checked again after drawing: must stay 0 */
+	bytes: 0,
+};
+const interval = { shown: 0, rejected: 0, bounds: [], bytes: 0, frames: 0, t0: performance.now() };
+let maxShownBoundMs = 0;
+let lastFrame = null; /* the latest frame received, for its rendition */
+let senderHello = null;
+let sourceLost = false;
+let lastReason = 'connecting';
+let everConnected = false;
+
+const figures = { budgetMs: BUDGET_MS, connected: false, state: 'stalled' };
+window.freshcam = { figures };
+
+/* ---- showing frames --------------------------------------------------------------------- */
+
+const canvas = $('canvas');
+const ctx2d = canvas.getContext('2d');
+let decoding = false;
+let pending = null; /* the newest accepted frame waiting for the decoder: latest only */
+let shownAt = performance.now();
+
+/* freshcam-view's fc_age_within: still within the budget at now? */
+function within(f) {
+	const since = nowNs() - f.v3;
+	return f.boundNs <= BUDGET_NS && (since < 0n ? 0n : since) <= BUDGET_NS - f.boundNs;
+}
+
+async function decodeAndDraw(f) {
+	decoding = true;
+	try {
+		if (!within(f)) {
+			counts.lateAtDisplay++;
+			return;
+		}
+		let bmp;
+		try {
+			bmp = await createImageBitmap(new Blob([f.jpeg], { type: 'image/jpeg' }));
+		} catch (e) {
+			counts.corrupt++;
+			return;
+		}
+		if (bmp.width !== f.width || bmp.height !== f.height) {
+			counts.corrupt++;
+			bmp.close();
+			return;
+		}
+		if (!within(f)) {
+			counts.lateAtDisplay++;
+			bmp.close();
+			return;
+		}
+		if (canvas.width !== f.srcWidth || canvas.height !== f.srcHeight) {
+			canvas.width = f.srcWidth;
+			canvas.height = f.srcHeight;
+		}
+		ctx2d.drawImage(bmp, 0, 0, f.srcWidth, f.srcHeight);
+		bmp.close();
+		if (!within(f)) counts.shownOverBudget++;
+		counts.shown++;
+		interval.shown++;
+		const ms = Number(f.boundNs) / 1e6;
+		interval.bounds.push(ms);
+		if (ms > maxShownBoundMs) maxShownBoundMs = ms;
+		shownAt = performance.now();
+	} finally {
+		decoding = false;
+		if (pending) {
+			const next = pending;
+			pending = null;
+			decodeAndDraw(next);
+		}
+	}
+}
+
+function onFrame(f) {
+	counts.received++;
+	counts.bytes += f.bytes;
+	interval.bytes += f.bytes;
+	interval.frames++;
+	lastFrame = f;
+	if (f.stale) counts.stale++;
+	if (!f.accepted) {
+		counts.rejected++;
+		interval.rejected++;
+		return;
+	}
+	if (decoding) {
+		if (pending) counts.lateAtDisplay++; /* replaced by a newer one before its turn */
+		pending = f;
+	} else {
+		decodeAndDraw(f);
+	}
+}
+
+/* ---- the connection ------------------------------------------------------------------- */
+
+let session = null;
+let socket = null;
+let backoff = BACKOFF_FIRST_MS;
+
+function connect() {
+	const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws', 'freshcam');
+	ws.binaryType = 'arraybuffer';
+	socket = ws;
+	const s = new Session({
+		send: (b) => ws.readyState === WebSocket.OPEN && ws.send(b),
+		now: nowNs,
+		grainNs: GRAIN_NS,
+		budgetMs: BUDGET_MS,
+		window: WINDOW,
+		on: {
+			hello: (h) => {
+				senderHello = h;
+				everConnected = true;
+				sourceLost = false;
+				backoff = BACKOFF_FIRST_MS;
+			},
+			frame: onFrame,
+			status: (st) => (sourceLost = st.lost),
+			/* A BYE read or the transport gone: close our end, then dial again. */
+			end: (e) => {
+				/* Why the stream ended, not why each redial fails after. */
+				if (s.sender || !everConnected) lastReason = e.reason;
+				senderHello = null;
+				if (ws.readyState <= WebSocket.OPEN) ws.close(1000);
+			},
+		},
+	});
+	session = s;
+	ws.onopen = () => s.start();
+	ws.onmessage = (e) => s.receive(new Uint8Array(e.data));
+	ws.onclose = (e) => {
+		s.lost(`WebSocket closed (${e.code}${e.reason ? ': ' + e.reason : ''})`);
+		if (socket !== ws) return;
+		socket = null;
+		setTimeout(connect, backoff);
+		backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+	};
+}
+
+/* ---- NO SIGNAL (viewer/show/stall.c) -------------------------------------------------- */
+
+function stallAfterMs() {
+	const fps = senderHello ? senderHello.fpsMilli : 0;
+	const periods = fps ? (STALL_PERIODS * 1e6) / fps : STALL_MAX_MS;
+	const budgets = Math.min(STALL_MIN_BUDGETS * BUDGET_MS, STALL_MAX_MS);
+	return Math.min(STALL_MAX_MS, Math.max(STALL_MIN_MS, periods, budgets));
+}
+
+/* What went wrong lately: counts at the last frame shown, and when a frame last came. */
+let atShown = { ...counts };
+let receivedSeen = 0;
+let receivedAt = performance.now();
+
+function stallState(now) {
+	const after = stallAfterMs();
+	if (counts.received !== receivedSeen) {
+		receivedSeen = counts.received;
+		receivedAt = now;
+	}
+	if (now - shownAt <= after) {
+		atShown = { ...counts };
+		return null;
+	}
+	if (!senderHello) return ['NO SIGNAL', `sender lost, reconnecting (${lastReason})`];
+	if (sourceLost) return ['CAMERA LOST', "the sender's camera is gone; it retries every second"];
+	if (now - receivedAt > after) return ['NO SIGNAL', 'no frames from the sender'];
+	const rejected = counts.rejected - atShown.rejected;
+	const lateDisplay = counts.lateAtDisplay - atShown.lateAtDisplay;
+	const corrupt = counts.corrupt - atShown.corrupt;
+	if (rejected >= lateDisplay && rejected >= corrupt) {
+		const b = lastFrame && lastFrame.age ? `${(Number(lastFrame.boundNs) / 1e6).toFixed(1)} ms` : 'unknown';
+		return ['ALL FRAMES LATE', `age bound ${b} > budget ${BUDGET_MS.toFixed(1)} ms`];
+	}
+	if (lateDisplay >= corrupt)
+		return ['FRAMES LATE AT THE DISPLAY', `decoding and drawing age them past the ${BUDGET_MS.toFixed(1)} ms budget`];
+	return ['FRAMES DO NOT DECODE', "the sender's JPEGs are broken"];
+}
+
+function showStall(now) {
+	const st = stallState(now);
+	$('picture').classList.toggle('stalled', !!st);
+	$('banner').hidden = !st;
+	figures.state = st ? 'stalled' : 'live';
+	figures.stall = st ? { headline: st[0], detail: st[1], seconds: (now - shownAt) / 1000 } : null;
+	if (!st) return;
+	$('headline').textContent = st[0];
+	$('detail').textContent = st[1];
+	$('since').textContent = `${((now - shownAt) / 1000).toFixed(1)} s`;
+}
+
+/* ---- the figures, once a second ------------------------------------------------------- */
+
+function percentile(xs, p) {
+	if (!xs.length) return 0;
+	const s = [...xs].sort((a, b) => a - b);
+	return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+function updateFigures(now) {
+	const secs = (now - interval.t0) / 1000;
+	const f = lastFrame;
+	Object.assign(figures, {
+		connected: !!senderHello,
+		sender: senderHello ? senderHello.name : null,
+		shownFps: interval.shown / secs,
+		rejectedFps: interval.rejected / secs,
+		boundP50Ms: percentile(interval.bounds, 50),
+		boundP95Ms: percentile(interval.bounds, 95),
+		maxShownBoundMs,
+		width: f ? f.width : 0,
+		height: f ? f.height : 0,
+		srcWidth: f ? f.srcWidth : 0,
+		srcHeight: f ? f.srcHeight : 0,
+		quality: f ? f.quality : 0,
+		kbPerFrame: interval.frames ? interval.bytes / interval.frames / 1000 : 0,
+		...counts,
+	});
+	const q = f && f.quality ? ` q${f.quality}` : '';
+	const size = f ? `${f.width}x${f.height}${f.width !== f.srcWidth ? ` of ${f.srcWidth}x${f.srcHeight}` : ''}${q}` : '-';
+	$('figures').textContent =
+		`shown ${figures.shownFps.toFixed(1)} fps, rejected ${figures.rejectedFps.toFixed(1)} fps | ` +
+		`age bound p50 ${figures.boundP50Ms.toFixed(1)} p95 ${figures.boundP95Ms.toFixed(1)} ms ` +
+		`(budget ${BUDGET_MS} ms) | ${size} ${figures.kbPerFrame.toFixed(1)} KB/frame | ` +
+		`${counts.shown} shown, ${counts.rejected} rejected` +
+		(counts.corrupt ? `, ${counts.corrupt} undecodable` : '');
+	Object.assign(interval, { shown: 0, rejected: 0, bounds: [], bytes: 0, frames: 0, t0: now });
+}
+
+/* ---- wiring --------------------------------------------------------------------------- */
+
+connect();
+setInterval(() => {
+	const now = performance.now();
+	if (session) session.tick();
+	showStall(now);
+	if (now - interval.t0 >= 1000) updateFigures(now);
+}, 50);
