@@ -24,7 +24,7 @@ int fc_net_set_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static void tune_connected(int fd)
+void fc_net_tune(int fd)
 {
 	int one = 1;
 
@@ -281,7 +281,7 @@ int fc_net_accept(int lfd, int timeout_ms, char *peer, size_t peerlen, char *err
 		snprintf(err, errlen, "accept: %s", strerror(errno));
 		return -1;
 	}
-	tune_connected(fd);
+	fc_net_tune(fd);
 	if (peer)
 		sockaddr_str(&ss, peer, peerlen);
 	return fd;
@@ -336,7 +336,7 @@ int fc_net_connect(const struct fc_addr *addr, int timeout_ms, char *err, size_t
 			 fc_net_addr_str(addr, where, sizeof(where)), strerror(saved));
 		return -1;
 	}
-	tune_connected(fd);
+	fc_net_tune(fd);
 	return fd;
 }
 

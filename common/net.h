@@ -35,6 +35,11 @@ struct fc_addr {
  * always an address without a port: refused with a message saying how to add one, unless the
  * port is optional. Without FC_NET_HOST_OPTIONAL the host must be there and the port above 0.
  */
+/* A connected TCP socket as the project wants it: TCP_NODELAY (a frame's last packet leaves at
+ * once, not after the peer's delayed ACK) and keepalive. Best effort; for sockets accepted
+ * elsewhere (the HTTP server's), the connect and accept here do it themselves. */
+void fc_net_tune(int fd);
+
 int fc_net_parse_addr(const char *text, int flags, struct fc_addr *addr, char *err, size_t errlen);
 
 /* "host:port" (or "*:port") for messages. */

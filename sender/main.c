@@ -311,8 +311,10 @@ static void run(struct sender *s, const sigset_t *sigs)
 
 static void stop(struct sender *s)
 {
-	fc_http_stop(s->http);
+	/* Browsers' sessions say BYE through the HTTP thread: it outlives the session list. */
+	fc_http_quiesce(s->http);
 	fc_server_stop(s->srv);
+	fc_http_stop(s->http);
 	fc_capture_stop(s->cap);
 	fc_slot_free(s->slot);
 	if (s->json && s->json != stdout)

@@ -22,6 +22,8 @@ static void test_routes(void **state)
 	assert_int_equal(fc_http_route("/", "action=snapshot"), FC_HTTP_ROUTE_SNAPSHOT);
 	assert_int_equal(fc_http_route("/", NULL), FC_HTTP_ROUTE_FILE);
 	assert_int_equal(fc_http_route("/", "action=other"), FC_HTTP_ROUTE_NONE);
+	/* The page's own settings (page.js reads them). */
+	assert_int_equal(fc_http_route("/", "max-age=40"), FC_HTTP_ROUTE_FILE);
 	assert_int_equal(fc_http_route("/streams", NULL), FC_HTTP_ROUTE_FILE);
 }
 

@@ -16,15 +16,14 @@
 #include "tcpstat.h"
 #include "ladder.h"
 
-#ifdef FC_HAVE_WS
+#include "net.h"
 #include "ws.h"
-#endif
 
 /* Connections beyond this are closed unanswered at once (the ones up to it that are over
  * FC_HTTP_MAX_CLIENTS get a 503): a flood of silent sockets costs a descriptor each, briefly. */
 #define HARD_MAX_CONNECTIONS (2 * FC_HTTP_MAX_CLIENTS)
 /* A connection is writable again only once the kernel has sent all it was given (nothing left
- * unsent: TCP_NOTSENT_LOWAT 1), so a slow /stream client skips frames here, where the newest
+ * unsent: TCP_NOTSENT_LOWAT 1, set on /stream clients), so a slow /stream client skips frames here, where the newest
  * wins, rather than queueing them in its socket: one part in flight at most. (Sessions allow
  * 16 KiB, session.c; a 320x240 part is smaller than that, and a second part would queue.) */
 #define NOTSENT_LOWAT 1u
@@ -50,9 +49,10 @@ struct fc_http {
 	atomic_uint connections;
 	atomic_uint streams;
 	struct fc_http_counters n;
-#ifdef FC_HAVE_WS
-	struct fc_ws *ws;
-#endif
+	struct fc_ws *ws; /* the browsers' bridge to ordinary sessions */
+	/* /state reads the session list (cfg.srv) under this lock; fc_http_quiesce clears cfg.srv
+	 * under it before the list is freed. */
+	pthread_mutex_t srv_lock;
 };
 
 /* A client that wants the full picture makes the capture encode it even when every protocol
@@ -117,7 +117,9 @@ static void accept_all(struct fc_http *h)
 			close(fd);
 			continue;
 		}
-		(void)fc_tcpstat_lowat(fd, NOTSENT_LOWAT);
+		/* Without TCP_NODELAY a WebSocket message's last packet waited for the browser's
+		 * delayed ACK: the page's bound p50 was 25 ms on loopback. */
+		fc_net_tune(fd);
 		/* Counted as it binds to the http protocol (callback), closed here on failure. */
 		(void)lws_adopt_socket_vhost(h->vh, fd);
 	}
@@ -156,14 +158,24 @@ static int request(struct fc_http *h, struct lws *wsi, struct fc_http_client *c,
 	route = fc_http_route(path, query);
 	switch (route) {
 	case FC_HTTP_ROUTE_STREAM:
+		/* Only here: a WebSocket's session paces itself (session.c), and one part in flight
+		 * would hold each of its messages until the last was sent (the page fell to the
+		 * smallest rendition on loopback). */
+		(void)fc_tcpstat_lowat(lws_get_socket_fd(wsi), NOTSENT_LOWAT);
 		atomic_fetch_add(&h->streams, 1);
 		want_full(h, 1);
 		return fc_http_client_stream(c, &h->cfg, &h->n);
 	case FC_HTTP_ROUTE_SNAPSHOT:
 		want_full(h, 1);
 		return fc_http_client_snapshot(c, &h->cfg, &h->n, &h->snapshot_seq);
-	case FC_HTTP_ROUTE_STATE:
-		return fc_http_client_state(c, &h->cfg, h->clients, atomic_load(&h->connections));
+	case FC_HTTP_ROUTE_STATE: {
+		int rc;
+
+		pthread_mutex_lock(&h->srv_lock);
+		rc = fc_http_client_state(c, &h->cfg, h->clients, atomic_load(&h->connections));
+		pthread_mutex_unlock(&h->srv_lock);
+		return rc;
+	}
 	case FC_HTTP_ROUTE_FILE:
 		return fc_http_client_file(c, h->cfg.web_dir, path);
 	case FC_HTTP_ROUTE_NONE:
@@ -243,11 +255,13 @@ static int make_context(struct fc_http *h, char *err, size_t errlen)
 	h->protocols[0] = (struct lws_protocols){ "http", callback, sizeof(struct fc_http_client),
 						  0,	  0,	    NULL,
 						  0 };
-#ifdef FC_HAVE_WS
-	h->protocols[1] = (struct lws_protocols){
-		FC_WS_PROTOCOL_NAME, fc_ws_callback, FC_WS_PER_SESSION_SIZE, 4096, 0, h->ws, 0
-	};
-#endif
+	h->protocols[1] = (struct lws_protocols){ FC_WS_PROTOCOL_NAME,
+						  fc_ws_callback,
+						  FC_WS_PER_SESSION_SIZE,
+						  FC_WS_RX_BUFFER_SIZE,
+						  0,
+						  h->ws,
+						  0 };
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = h->protocols;
 	info.user = h;
@@ -311,14 +325,13 @@ struct fc_http *fc_http_start(const struct fc_http_cfg *cfg, char *err, size_t e
 	}
 	h->cfg = *cfg;
 	fc_http_counters_init(&h->n);
+	pthread_mutex_init(&h->srv_lock, NULL);
 	h->listen_fd = h->event_fd = -1;
 	if (open_fds(h, err, errlen) < 0)
 		goto fail;
-#ifdef FC_HAVE_WS
 	h->ws = fc_ws_new(cfg->srv, err, errlen);
 	if (!h->ws)
 		goto fail;
-#endif
 	if (make_context(h, err, errlen) < 0)
 		goto fail;
 	if (pthread_create(&h->thread, NULL, service, h) != 0) {
@@ -335,6 +348,16 @@ fail:
 unsigned fc_http_port(const struct fc_http *h)
 {
 	return h->port;
+}
+
+void fc_http_quiesce(struct fc_http *h)
+{
+	if (!h)
+		return;
+	fc_ws_stop_adopting(h->ws);
+	pthread_mutex_lock(&h->srv_lock);
+	h->cfg.srv = NULL;
+	pthread_mutex_unlock(&h->srv_lock);
 }
 
 void fc_http_stop(struct fc_http *h)
@@ -356,9 +379,8 @@ void fc_http_stop(struct fc_http *h)
 		close(h->listen_fd);
 	if (!h->ctx && h->event_fd >= 0)
 		close(h->event_fd);
-#ifdef FC_HAVE_WS
 	fc_ws_free(h->ws);
-#endif
+	pthread_mutex_destroy(&h->srv_lock);
 	fc_http_counters_free(&h->n);
 	free(h);
 }

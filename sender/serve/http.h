@@ -85,6 +85,11 @@ struct fc_http *fc_http_start(const struct fc_http_cfg *cfg, char *err, size_t e
 /* The port listened on (useful with port 0). */
 unsigned fc_http_port(const struct fc_http *h);
 
+/* Before the session list (cfg.srv) is stopped: no more browsers become sessions, and /state
+ * stops listing viewers; the thread goes on, so that the sessions' BYEs still reach their pages.
+ * NULL is allowed. */
+void fc_http_quiesce(struct fc_http *h);
+
 /* Closes every client, stops the thread and frees. NULL is allowed. */
 void fc_http_stop(struct fc_http *h);
 

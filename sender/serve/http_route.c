@@ -41,7 +41,9 @@ enum fc_http_route fc_http_route(const char *path, const char *query)
 			return FC_HTTP_ROUTE_STREAM;
 		if (strcmp(query, "action=snapshot") == 0)
 			return FC_HTTP_ROUTE_SNAPSHOT;
-		return query[0] ? FC_HTTP_ROUTE_NONE : FC_HTTP_ROUTE_FILE;
+		/* Another action of mjpg-streamer's is not served; any other query is the page's
+		 * own (e.g. ?max-age=40, read by page.js). */
+		return strncmp(query, "action=", 7) == 0 ? FC_HTTP_ROUTE_NONE : FC_HTTP_ROUTE_FILE;
 	}
 	if (strcmp(path, "/stream") == 0)
 		return FC_HTTP_ROUTE_STREAM;

@@ -56,6 +56,8 @@ void fc_ws_free(struct fc_ws *ws)
 
 void fc_ws_stop_adopting(struct fc_ws *ws)
 {
+	if (!ws)
+		return;
 	pthread_mutex_lock(&ws->lock);
 	ws->closed = true;
 	pthread_mutex_unlock(&ws->lock);
