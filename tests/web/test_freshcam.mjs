@@ -117,9 +117,9 @@ async function test_worked_example() {
 	      "the viewer's HELLO as in section 7");
 	const request = hex('46 43 04 02 00 00 00 0c 00 00 00 01 00 00 4e 94 98 aa cd 15');
 	check(same(fc.encodeRequest(1, 86400123456789n), request), 'REQUEST id 1 as in section 7');
-	const verdict = hex(`46 43 04 04 00 00 00 19 00 00 00 01 00 00 00 00 00 00 00 2a 00 00 cd ae
+	const verdict = hex(`46 43 04 04 00 00 00 19 00 00 00 01 00 00 00 00 00 00 00 2a 00 00 cd be
 			     01 00 00 87 f0 00 00 04 b0`);
-	check(same(fc.encodeVerdict({ id: 1, seq: 42n, boundNs: 52654322n, kind: 1, recvNs: 34800000n, gapNs: 1200000n }), verdict),
+	check(same(fc.encodeVerdict({ id: 1, seq: 42n, boundNs: 52670495n, kind: 1, recvNs: 34800000n, gapNs: 1200000n }), verdict),
 	      'VERDICT accepted, with recv_us and gap_us, as in section 7');
 	const late = hex(`46 43 04 04 00 00 00 19 00 00 00 02 00 00 00 00 00 00 00 2b 00 01 b0 3e
 			  02 00 00 00 00 00 00 00 00`);
