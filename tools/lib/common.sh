@@ -11,6 +11,9 @@ fc_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 fc_ensure_packages() {
 	local missing=() p
 	for p in "$@"; do
+		# NodeSource's nodejs (on some machines instead of Debian's) bundles npm and conflicts
+		# with Debian's npm package: a working npm command is enough.
+		[ "$p" = npm ] && command -v npm >/dev/null && continue
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 			missing+=("$p")
 	done
