@@ -128,3 +128,16 @@ def machine():
         pass
     return (f"{platform.machine()} {model}, {os.cpu_count()} cores (a shared VM), {distro}, "
             f"kernel {platform.release()}")
+
+
+def update_doc(path, text, begin, end):
+    """Replaces what lies between the markers begin and end in the document at path with text
+    (a benchmark's section of docs/BENCHMARKS.md); exits with a message when a marker is missing."""
+    with open(path) as f:
+        doc = f.read()
+    if begin not in doc or end not in doc:
+        raise SystemExit(f"{path} has no {begin} ... {end} section to update")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(head + begin + "\n" + text + "\n" + end + tail)

@@ -300,17 +300,6 @@ def report(a, res):
     return "\n".join(lines)
 
 
-def update_doc(path, text):
-    with open(path) as f:
-        doc = f.read()
-    if MARK_BEGIN not in doc or MARK_END not in doc:
-        raise SystemExit(f"{path} has no {MARK_BEGIN} ... {MARK_END} section to update")
-    head, rest = doc.split(MARK_BEGIN, 1)
-    _, tail = rest.split(MARK_END, 1)
-    with open(path, "w") as f:
-        f.write(head + MARK_BEGIN + "\n" + text + "\n" + MARK_END + tail)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", required=True)
@@ -343,7 +332,7 @@ def main():
         with open(a.out, "w") as f:
             json.dump({"machine": bl.machine(), "results": res}, f, indent=1)
     if a.update_doc:
-        update_doc(a.update_doc, text)
+        bl.update_doc(a.update_doc, text, MARK_BEGIN, MARK_END)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
