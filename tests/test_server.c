@@ -24,6 +24,7 @@
 #include "proto.h"
 #include "server.h"
 #include "slot.h"
+#include "testframe.h"
 
 #define JPEG_BYTES 100
 #define WAIT_MS	   5000
@@ -97,18 +98,7 @@ static void rig_stop(struct rig *r)
 /* Publishes a picture captured now. */
 static void publish(struct rig *r, uint64_t seq)
 {
-	struct fc_frame *f = fc_frame_get(r->pool, JPEG_BYTES);
-
-	assert_non_null(f);
-	memset(f->data, 0xab, JPEG_BYTES);
-	f->size = JPEG_BYTES;
-	f->seq = seq;
-	f->capture_ns = fc_clock_now_ns();
-	f->width = f->src_width = 64;
-	f->height = f->src_height = 48;
-	f->quality = 80;
-	f->planned = 1;
-	fc_slot_publish(r->slot, f);
+	fc_test_publish(r->pool, r->slot, JPEG_BYTES, seq, fc_clock_now_ns());
 }
 
 /* A raw connection to the server (a port probe, or a viewer before its HELLO). */

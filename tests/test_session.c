@@ -23,6 +23,7 @@
 #include "proto.h"
 #include "session.h"
 #include "slot.h"
+#include "testframe.h"
 
 #define JPEG_BYTES 100
 #define WAIT_MS	   5000
@@ -105,18 +106,8 @@ static void rig_stop(struct rig *r)
 /* Publishes the next picture, captured age_ms ago. */
 static void publish(struct rig *r, uint64_t age_ms)
 {
-	struct fc_frame *f = fc_frame_get(r->pool, JPEG_BYTES);
-
-	assert_non_null(f);
-	memset(f->data, 0xab, JPEG_BYTES);
-	f->size = JPEG_BYTES;
-	f->seq = ++r->seq;
-	f->capture_ns = fc_clock_now_ns() - age_ms * FC_NS_PER_MS;
-	f->width = f->src_width = 64;
-	f->height = f->src_height = 48;
-	f->quality = 80;
-	f->planned = 1;
-	fc_slot_publish(r->slot, f);
+	fc_test_publish(r->pool, r->slot, JPEG_BYTES, ++r->seq,
+			fc_clock_now_ns() - age_ms * FC_NS_PER_MS);
 }
 
 static void send_msg(struct rig *r, const struct fc_msg *m)
