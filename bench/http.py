@@ -9,16 +9,23 @@ run:
   - the age /stream adds: capture to the part's last byte written by the event loop (the
     sender's own figure, http.age_ms_*), and capture to the part's last byte read by a client
     (its X-Timestamp against this host's wall clock);
-  - beside it, in the one-client run, the protocol path: a headless freshcam-view's age bound and
-    estimated age (capture to the whole frame received) over the same seconds.
+  - beside it, in every run, the protocol path: a headless freshcam-view on the same sender, its
+    age bound and estimated age (capture to the whole frame received) over the same seconds, and
+    the ratio of the /stream client's age to the viewer's (same frames, same seconds, same load).
 
-Usage: bench/http.py [--build DIR] [--seconds N] [--size WxH] [--clients 0,1,10,100]
-Prints a Markdown table for docs/BENCHMARKS.md. It times things, so it is not part of
-tools/check; run it on a quiet machine."""
+Each row is the median over --runs rounds; the rounds go through every client count in turn, so
+a slow spell of a shared machine lands in one round of each count, not in all rounds of one.
+
+Usage: bench/http.py [--build DIR] [--runs N] [--seconds N] [--size WxH] [--clients 0,1,10,100]
+                     [--update-doc docs/BENCHMARKS.md]
+Prints a Markdown table for docs/BENCHMARKS.md (and with --update-doc writes it into the file's
+bench/http section). It times things, so it is not part of tools/check; run it on a quiet
+machine."""
 import argparse
 import json
 import os
 import platform
+import re
 import selectors
 import socket
 import statistics
@@ -29,7 +36,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import cpu_seconds, free_port, wait_listening  # noqa: E402
+from benchlib import cpu_seconds, free_port, machine, median, wait_listening  # noqa: E402
+
+MARK_BEGIN = "<!-- bench/http: begin -->"
+MARK_END = "<!-- bench/http: end -->"
 
 
 def rss_mib(pid):
@@ -91,21 +101,19 @@ def pct(values, q):
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
-def one_run(a, n, tmp):
+def one_run(a, n, tmp, rnd):
     port, vport = free_port(), free_port()
-    js = os.path.join(tmp, f"send-{n}.jsonl")
+    js = os.path.join(tmp, f"send-{n}-{rnd}.jsonl")
     send = subprocess.Popen([os.path.join(a.build, "freshcam-send"), "--size", a.size,
                              "--listen", f"127.0.0.1:{vport}", "--http", str(port),
                              "--stats-json", js, "--quiet"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_listening(port)
-    view = None
-    if n == 1:
-        vjs = os.path.join(tmp, "view.jsonl")
-        view = subprocess.Popen([os.path.join(a.build, "freshcam-view"), "--headless",
-                                 f"127.0.0.1:{vport}", "--stats-json", vjs,
-                                 "--seconds", str(a.seconds + 3)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    vjs = os.path.join(tmp, f"view-{n}-{rnd}.jsonl")
+    view = subprocess.Popen([os.path.join(a.build, "freshcam-view"), "--headless",
+                             f"127.0.0.1:{vport}", "--stats-json", vjs,
+                             "--seconds", str(a.seconds + 3)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     socks = [stream_socket(port) for _ in range(n)]
     stop = threading.Event()
     ages = []
@@ -126,60 +134,86 @@ def one_run(a, n, tmp):
         t.join()
     for s in socks:
         s.close()
+    view.wait()
     send.terminate()
     send.wait()
     lines = [json.loads(l) for l in open(js) if l.strip()]
     body = [l for l in lines if not l["summary"]][2:]
     http = [l["http"] for l in body]
+    v = [json.loads(l) for l in open(vjs) if l.strip()]
+    vb = [l for l in v if not l["summary"]][2:]
     r = {"clients": n, "cpu_pct": 100 * cpu, "rss_mib": rss,
          "publish_p50": statistics.median(l["publish_ms_p50"] for l in body),
          "fps_per_client": statistics.median(h["parts_fps"] for h in http) / n if n else 0,
          "loop_p50": statistics.median(h["age_ms_p50"] for h in http) if n else float("nan"),
          "loop_p99": max(h["age_ms_p99"] for h in http) if n else float("nan"),
-         "read_p50": pct(ages, 0.5), "read_p99": pct(ages, 0.99)}
-    if view:
-        view.wait()
-        v = [json.loads(l) for l in open(vjs) if l.strip()]
-        vb = [l for l in v if not l["summary"]][2:]
-        r["view_bound_p50"] = statistics.median(l["age_bound_ms_p50"] for l in vb)
-        r["view_est_p50"] = statistics.median(l["est_age_ms_p50"] for l in vb)
+         "read_p50": pct(ages, 0.5), "read_p99": pct(ages, 0.99),
+         "view_bound_p50": statistics.median(l["age_bound_ms_p50"] for l in vb),
+         "view_est_p50": statistics.median(l["est_age_ms_p50"] for l in vb)}
+    r["read_ratio"] = r["read_p50"] / r["view_est_p50"]
     return r
+
+
+def table(a, rows):
+    """The Markdown for BENCHMARKS.md: one row per client count, each figure the median over the
+    rounds."""
+    base = next((r for r in rows if r["clients"] == 0), None)
+    out = [f"Machine: {machine()}; the test pattern at {a.size}, 30 fps; medians of {a.runs} "
+           f"rounds, {a.seconds:g} s per run after 2 s of warm-up, a headless freshcam-view on "
+           f"the same sender in every run.", "",
+           "| /stream clients | parts/s each | sender CPU | per client | sender RSS | per client "
+           "| capture to publish p50 | capture to last byte written p50 / p99 "
+           "| capture to last byte read p50 / p99 | freshcam-view est. age p50 (bound p50) "
+           "| read ÷ freshcam-view |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        n = r["clients"]
+        dc = (r["cpu_pct"] - base["cpu_pct"]) / n if base and n else float("nan")
+        dm = 1024 * (r["rss_mib"] - base["rss_mib"]) / n if base and n else float("nan")
+        out.append(f"| {n} | {r['fps_per_client']:.1f} | {r['cpu_pct']:.1f}% | "
+                   f"{dc:+.2f}% | {r['rss_mib']:.1f} MiB | {dm:+.0f} KiB | "
+                   f"{r['publish_p50']:.2f} ms | {r['loop_p50']:.2f} / {r['loop_p99']:.2f} ms | "
+                   f"{r['read_p50']:.2f} / {r['read_p99']:.2f} ms | "
+                   f"{r['view_est_p50']:.2f} ms ({r['view_bound_p50']:.2f} ms) | "
+                   f"{r['read_ratio']:.2f}x |")
+    # A figure that a run without clients does not have is a dash, not "nan".
+    text = "\n".join(out)
+    for none in ("+nan%", "+nan KiB", "nan / nan ms", "nanx"):
+        text = text.replace(none, "-")
+    return text
+
+
+def update_doc(path, text):
+    doc = open(path).read()
+    section = re.compile(re.escape(MARK_BEGIN) + ".*?" + re.escape(MARK_END), re.S)
+    if not section.search(doc):
+        raise SystemExit(f"{path} has no {MARK_BEGIN} ... {MARK_END} section to update")
+    with open(path, "w") as f:
+        f.write(section.sub(lambda m: f"{MARK_BEGIN}\n{text}\n{MARK_END}", doc, count=1))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build/gcc")
+    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=8)
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--clients", default="0,1,10,100")
+    ap.add_argument("--update-doc", help="replace the bench/http section of this Markdown file")
     a = ap.parse_args()
-    runs = []
+    counts = [int(x) for x in a.clients.split(",")]
+    runs = {n: [] for n in counts}
     with tempfile.TemporaryDirectory() as tmp:
-        for n in (int(x) for x in a.clients.split(",")):
-            r = one_run(a, n, tmp)
-            print(r, file=sys.stderr)
-            runs.append(r)
-    base = next((r for r in runs if r["clients"] == 0), None)
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
-          f"the test pattern at {a.size}, 30 fps; {a.seconds:g} s per run after 2 s of warm-up.\n")
-    print("| /stream clients | parts/s each | sender CPU | per client | sender RSS | per client "
-          "| capture to publish p50 | capture to last byte written p50 / p99 "
-          "| capture to last byte read p50 / p99 |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in runs:
-        n = r["clients"]
-        dc = (r["cpu_pct"] - base["cpu_pct"]) / n if base and n else float("nan")
-        dm = 1024 * (r["rss_mib"] - base["rss_mib"]) / n if base and n else float("nan")
-        print(f"| {n} | {r['fps_per_client']:.1f} | {r['cpu_pct']:.1f}% | "
-              f"{dc:+.2f}% | {r['rss_mib']:.1f} MiB | {dm:+.0f} KiB | {r['publish_p50']:.2f} ms | "
-              f"{r['loop_p50']:.2f} / {r['loop_p99']:.2f} ms | "
-              f"{r['read_p50']:.2f} / {r['read_p99']:.2f} ms |")
-    one = next((r for r in runs if "view_bound_p50" in r), None)
-    if one:
-        print(f"\nThe protocol path in the one-client run, same seconds: freshcam-view's age bound "
-              f"p50 {one['view_bound_p50']:.2f} ms, estimated age p50 {one['view_est_p50']:.2f} ms "
-              f"(capture to the whole frame received), against {one['read_p50']:.2f} ms to the "
-              f"last byte read from /stream.")
+        for rnd in range(a.runs):
+            for n in counts:
+                r = one_run(a, n, tmp, rnd)
+                print(r, file=sys.stderr)
+                runs[n].append(r)
+    rows = [{k: median([r[k] for r in runs[n]]) for k in runs[n][0]} for n in counts]
+    text = table(a, rows)
+    print(text)
+    if a.update_doc:
+        update_doc(a.update_doc, text)
 
 
 if __name__ == "__main__":

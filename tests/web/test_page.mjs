@@ -5,9 +5,11 @@
  * at least 20 fps shown (a speed check) and no frame shown over the budget, and that NO SIGNAL
  * appears, with its reason, when the sender stops.
  *
- * Where the page comes from: freshcam-send --http when it has that option; else FC_PAGE_URL,
- * either a URL (the NO SIGNAL part then skips: the test cannot stop that sender) or "ws_host"
- * for tests/web/ws_host, the bridge in an lws context of the tests' own. Without either it skips.
+ * Where the page comes from: FC_PAGE_URL when it is a URL (the NO SIGNAL part then skips: the
+ * test cannot stop that sender; an https URL may have a self-signed certificate, as behind
+ * tests/e2e/test_https.py's nginx); else freshcam-send --http when it has that option; else
+ * FC_PAGE_URL=ws_host for tests/web/ws_host, the bridge in an lws context of the tests' own.
+ * Without any it skips.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,6 +32,7 @@ async function browser() {
 	return pw.chromium.launchPersistentContext(profile, {
 		executablePath: CHROMIUM,
 		headless: true,
+		ignoreHTTPSErrors: true,
 		args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run',
 		       '--disable-component-update', '--disable-sync'],
 	});
@@ -37,6 +40,8 @@ async function browser() {
 
 /* The page's URL and, when this test started it, the process serving it. */
 async function server() {
+	const env = process.env.FC_PAGE_URL;
+	if (env && env !== 'ws_host') return { url: env, proc: null };
 	const help = spawnSync(path.join(BIN, 'freshcam-send'), ['--help'], { encoding: 'utf8' });
 	if (/--http/.test(help.stdout || '')) {
 		const [http, tcp] = [await freePort(), await freePort()];
@@ -45,7 +50,6 @@ async function server() {
 		await waitListening(http);
 		return { url: `http://127.0.0.1:${http}/`, proc: p };
 	}
-	const env = process.env.FC_PAGE_URL;
 	if (env === 'ws_host') {
 		const exe = path.join(BIN, 'tests', 'ws_host');
 		if (!fs.existsSync(exe)) throw new Skip(`${exe} is not built`);
@@ -55,7 +59,6 @@ async function server() {
 		if (!m) throw new Error(`ws_host did not start:\n${p.output()}`);
 		return { url: `http://127.0.0.1:${m[1]}/`, proc: p };
 	}
-	if (env) return { url: env, proc: null };
 	throw new Skip('freshcam-send has no --http yet (the http branch) and FC_PAGE_URL is not set ' +
 		       '(a page URL, or "ws_host" for tests/web/ws_host)');
 }
