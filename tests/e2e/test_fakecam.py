@@ -107,7 +107,11 @@ def client(name, args, timeout=20, fake=True, **faults):
 def gray_frames(path, width, height):
     """Decodes a file's frames (without the fake camera) to 8-bit luma planes; returns them and
     the count of bytes left over (0 when every frame is width x height)."""
-    args = ["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "gray", "-"]
+    # -fps_mode passthrough: each stored frame once. Without it ffmpeg fills the gaps of a
+    # capture timed on a busy machine with copies (22 frames decoded from 20, seen under
+    # tools/check's parallel tests), and the copies repeat their stamps.
+    args = ["ffmpeg", "-v", "error", "-i", path, "-fps_mode", "passthrough", "-f", "rawvideo",
+            "-pix_fmt", "gray", "-"]
     p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
     assert p.returncode == 0, f"ffmpeg cannot decode {path}:\n{p.stderr.decode(errors='replace')}"
     raw, size = p.stdout, width * height

@@ -94,7 +94,8 @@ def jpeg_info(data):
 
 def decode_gray(path):
     """The luma of one JPEG file, decoded by ffmpeg at its own size."""
-    args = ["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "gray", "-"]
+    args = ["ffmpeg", "-v", "error", "-i", path, "-fps_mode", "passthrough", "-f", "rawvideo",
+            "-pix_fmt", "gray", "-"]  # each stored frame once, whatever its timing
     p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
     assert p.returncode == 0, f"ffmpeg cannot decode {path}: {p.stderr.decode(errors='replace')}"
     return p.stdout
