@@ -186,9 +186,15 @@ static int serve(struct fc_http *h, struct lws *wsi, struct fc_http_client *c,
 	}
 	case FC_HTTP_ROUTE_FILE:
 		return fc_http_client_file(c, h->cfg.web_dir, path);
-	case FC_HTTP_ROUTE_CHALLENGE:
+	case FC_HTTP_ROUTE_CHALLENGE: {
+		/* Without a passphrase too, so that the page learns it has nothing to prove without
+		 * a 404 in its console. */
+		static const char open_json[] = "{\"passphrase\":false}\n";
+
 		return h->guard ? fc_http_guard_challenge(h->guard, c)
-				: fc_http_client_error(c, 404);
+				: fc_http_client_reply(c, 200, "application/json", open_json,
+						       sizeof(open_json) - 1, NULL, NULL);
+	}
 	case FC_HTTP_ROUTE_PROVE:
 		return h->guard ? fc_http_guard_prove(h->guard, c) : fc_http_client_error(c, 404);
 	case FC_HTTP_ROUTE_NONE:

@@ -174,7 +174,8 @@ int fc_http_guard_challenge(struct fc_http_guard *g, struct fc_http_client *c)
 	int n;
 
 	fc_http_auth_challenge(g->auth, fc_clock_now_ns(), nonce);
-	n = snprintf(json, sizeof(json), "{\"salt\":\"%s\",\"iterations\":%u,\"nonce\":\"%s\"}\n",
+	n = snprintf(json, sizeof(json),
+		     "{\"passphrase\":true,\"salt\":\"%s\",\"iterations\":%u,\"nonce\":\"%s\"}\n",
 		     FC_SECURE_HTTP_SALT, FC_SECURE_HTTP_ITERATIONS, nonce);
 	return fc_http_client_reply(c, 200, "application/json", json, (size_t)n, NULL, NULL);
 }

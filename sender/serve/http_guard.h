@@ -28,7 +28,8 @@ void fc_http_guard_free(struct fc_http_guard *g);
  * 429) or held, in which case the client's timer calls fc_http_guard_resume; -1 close. */
 int fc_http_guard_admit(struct fc_http_guard *g, struct fc_http_client *c, int route);
 
-/* GET /auth/challenge: the salt, iterations and a fresh nonce, as JSON. 0, or -1 close. */
+/* GET /auth/challenge: {"passphrase":true}, the salt, iterations and a fresh nonce, as JSON. 0,
+ * or -1 close. (Without a passphrase http.c answers {"passphrase":false}.) */
 int fc_http_guard_challenge(struct fc_http_guard *g, struct fc_http_client *c);
 
 /* GET /auth/prove?nonce=N&proof=P: a session cookie, or 401; may be held like admit. 0 or -1. */

@@ -354,6 +354,11 @@ def test_who_may_watch():
     s, port = http_sender()
     fc.check(listens_on(port, "0100007F"), "--http PORT listens on 127.0.0.1 only", s)
     fc.check("warning" not in s.output().lower(), "no warning on loopback", s)
+    code, _, body = get(port, "/auth/challenge")
+    fc.check(code == 200 and json.loads(body) == {"passphrase": False},
+             f"no passphrase: /auth/challenge says so ({code} {body!r})", s)
+    code, _, _ = get(port, "/auth/prove?nonce=00&proof=00")
+    fc.check(code == 404, f"and /auth/prove is not there ({code})", s)
     s.stop()
     port = fc.free_port()
     w = fc.Proc("send-wide", [os.path.join(fc.BIN, "freshcam-send"), "--listen",
@@ -407,6 +412,8 @@ def test_passphrase_programs():
                  f"{path} without the token: 401 saying what is needed ({code} {body[:60]!r})", s)
     code, _, body = get(port, "/")
     fc.check(code == 200 and b"<html" in body.lower(), f"the page's files need none ({code})", s)
+    code, _, body = get(port, "/auth.js")
+    fc.check(code == 200 and b"PBKDF2" in body, f"nor the page's script that proves it ({code})", s)
     code, _, body = get(port, "/snapshot", headers=f"Authorization: Bearer {tok}\r\n")
     fc.check(code == 200 and body[:3] == SOI_MARK and jpeg_size(body) == (320, 240),
              f"/snapshot with Authorization: Bearer ({code}, {len(body)} bytes)", s)
@@ -460,7 +467,7 @@ def test_passphrase_page():
     s, port = http_sender(env=pass_env(), name="send-page")
     code, _, body = get(port, "/auth/challenge")
     ch = json.loads(body)
-    fc.check(code == 200 and ch["salt"] == "freshcam 4 http token" and
+    fc.check(code == 200 and ch["passphrase"] is True and ch["salt"] == "freshcam 4 http token" and
              ch["iterations"] == 600000 and len(ch["nonce"]) == 64,
              f"/auth/challenge: the salt, iterations and a nonce ({code} {ch})", s)
     code, headers, _ = prove(port, bytes.fromhex(tok), ch["nonce"])
