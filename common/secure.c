@@ -136,8 +136,43 @@ static long read_passphrase_file(const char *file, char *pass, char *warn, size_
 	return (long)len;
 }
 
+int fc_secure_http_key(const char *pass, size_t len, const char *salt, unsigned iterations,
+		       uint8_t out[FC_SECURE_KEY_SIZE])
+{
+	static const uint8_t block1[4] = { 0, 0, 0, 1 };
+	crypto_auth_hmacsha256_state keyed, st;
+	uint8_t u[crypto_auth_hmacsha256_BYTES];
+
+	if (len == 0 || len > FC_SECURE_MAX_PASSPHRASE || iterations == 0 || sodium_init() < 0)
+		return -1;
+	/* The keyed state once, copied for each of the iterations: half the hashing. */
+	crypto_auth_hmacsha256_init(&keyed, (const uint8_t *)pass, len);
+	st = keyed;
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)salt, strlen(salt));
+	crypto_auth_hmacsha256_update(&st, block1, sizeof(block1));
+	crypto_auth_hmacsha256_final(&st, u);
+	memcpy(out, u, FC_SECURE_KEY_SIZE);
+	for (unsigned i = 1; i < iterations; i++) {
+		st = keyed;
+		crypto_auth_hmacsha256_update(&st, u, sizeof(u));
+		crypto_auth_hmacsha256_final(&st, u);
+		for (size_t b = 0; b < FC_SECURE_KEY_SIZE; b++)
+			out[b] ^= u[b];
+	}
+	sodium_memzero(&keyed, sizeof(keyed));
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(u, sizeof(u));
+	return 0;
+}
+
 int fc_secure_psk_load(const char *file, struct fc_secure_psk **out, char *warn, size_t warnlen,
 		       char *err, size_t errlen)
+{
+	return fc_secure_psk_load_http(file, out, NULL, warn, warnlen, err, errlen);
+}
+
+int fc_secure_psk_load_http(const char *file, struct fc_secure_psk **out, uint8_t *http_key,
+			    char *warn, size_t warnlen, char *err, size_t errlen)
 {
 	char *env = getenv(FC_SECURE_ENV);
 	char *pass;
@@ -177,6 +212,9 @@ int fc_secure_psk_load(const char *file, struct fc_secure_psk **out, char *warn,
 			 len, FC_SECURE_SHORT_PASSPHRASE);
 	if (len > 0)
 		*out = fc_secure_psk_new(pass, (size_t)len, err, errlen);
+	if (*out && http_key)
+		(void)fc_secure_http_key(pass, (size_t)len, FC_SECURE_HTTP_SALT,
+					 FC_SECURE_HTTP_ITERATIONS, http_key);
 	sodium_free(pass); /* zeroes it */
 	return *out ? 1 : -1;
 }

@@ -72,6 +72,25 @@ void fc_secure_psk_free(struct fc_secure_psk *psk);
 int fc_secure_psk_load(const char *file, struct fc_secure_psk **out, char *warn, size_t warnlen,
 		       char *err, size_t errlen);
 
+/*
+ * HTTP's key (docs/HTTP.md, "Who may watch"): PBKDF2-HMAC-SHA256 of the passphrase, because a
+ * browser derives it too and WebCrypto has PBKDF2, not Argon2id. Kept apart from the viewer
+ * port's Argon2id key: it opens HTTP only. The salt is fixed and published (GET /auth/challenge),
+ * so that a token stays the same across restarts; the iterations make a browser take about 0.5 s.
+ */
+#define FC_SECURE_HTTP_SALT	  "freshcam 4 http token"
+#define FC_SECURE_HTTP_ITERATIONS 600000u
+
+/* PBKDF2-HMAC-SHA256 (RFC 8018) of pass with salt, one 32-byte block, from libsodium's HMAC. 0,
+ * or -1 when len or iterations are out of bounds (0, or over FC_SECURE_MAX_PASSPHRASE). */
+int fc_secure_http_key(const char *pass, size_t len, const char *salt, unsigned iterations,
+		       uint8_t out[FC_SECURE_KEY_SIZE]);
+
+/* fc_secure_psk_load, and when it returns 1 and http_key is not NULL, HTTP's key (with
+ * FC_SECURE_HTTP_SALT and FC_SECURE_HTTP_ITERATIONS) in http_key, from the same passphrase. */
+int fc_secure_psk_load_http(const char *file, struct fc_secure_psk **out, uint8_t *http_key,
+			    char *warn, size_t warnlen, char *err, size_t errlen);
+
 /* Fills a HELLO nonce with fresh random bytes. */
 void fc_secure_nonce(uint8_t nonce[FC_PROTO_NONCE_SIZE]);
 

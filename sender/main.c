@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,8 @@ struct sender {
 	struct fc_capture *cap;
 	struct fc_capture_info info;
 	struct fc_server *srv;
-	struct fc_http *http; /* --http, or NULL */
+	struct fc_http *http;	 /* --http, or NULL */
+	const uint8_t *http_key; /* HTTP's key when there is a passphrase, else NULL */
 };
 
 /* Threads inherit this mask, so only the main thread ever takes these signals. */
@@ -200,6 +202,7 @@ static int start_http(struct sender *s)
 		.ladder = &s->ladder,
 		.web_dir = o->http_root,
 		.period_ns = 1000ull * FC_NS_PER_S / (uint64_t)fps_milli,
+		.http_key = s->http_key,
 		.source = { .device = o->capture.device,
 			    .photo = o->capture.photo,
 			    .format = format_name(o->capture.want),
@@ -321,19 +324,22 @@ static void stop(struct sender *s)
 		fclose(s->json);
 }
 
-/* --http with a passphrase would serve in the clear what the passphrase protects: refused until
- * the page and programs can prove they know it. Without one, beyond loopback: a warning. */
-static int check_http(const struct fc_send_options *o, const struct fc_secure_psk *psk)
+/* --http: who may watch. With a passphrase, only those who prove it (docs/HTTP.md, "Who may
+ * watch"), but HTTP itself is not encrypted; without one, anyone, which beyond loopback is
+ * worth a warning. */
+static void check_http(const struct fc_send_options *o, const struct fc_secure_psk *psk)
 {
 	char warn[512];
 
 	if (!o->http)
-		return 0;
+		return;
 	if (psk) {
-		fc_error("--http with a passphrase is not supported yet: the HTTP server cannot "
-			 "check it, and would show the private stream to anyone who can reach its "
-			 "port; run without --http, or without the passphrase");
-		return -1;
+		fc_info("HTTP needs the passphrase: the page asks for it; programs send the token "
+			"that 'freshcam-send --print-http-token' prints");
+		if (!o->insecure && fc_secure_exposed(o->http_addr.host))
+			fc_warn("HTTP is not encrypted: anyone on the path sees the frames and can "
+				"replay a token or cookie; put TLS in front of it (docs/HTTP.md)");
+		return;
 	}
 	if (!o->insecure &&
 	    fc_secure_exposed_warning(&o->http_addr,
@@ -341,6 +347,20 @@ static int check_http(const struct fc_send_options *o, const struct fc_secure_ps
 				      "in a browser",
 				      warn, sizeof(warn)))
 		fc_warn("%s", warn);
+}
+
+/* --print-http-token: the token, on stdout alone, for a script or a program's URL. */
+static int print_http_token(const struct fc_secure_psk *psk, const uint8_t *key)
+{
+	if (!psk) {
+		fc_error("--print-http-token: there is no passphrase; give it with "
+			 "--passphrase-file FILE or %s",
+			 FC_SECURE_ENV);
+		return 1;
+	}
+	for (size_t i = 0; i < FC_SECURE_KEY_SIZE; i++)
+		printf("%02x", key[i]);
+	printf("\n");
 	return 0;
 }
 
@@ -349,6 +369,8 @@ int main(int argc, char **argv)
 	struct fc_send_options o;
 	struct sender snd = { .o = &o };
 	struct fc_secure_psk *psk = NULL;
+	uint8_t http_key[FC_SECURE_KEY_SIZE];
+	bool want_http_key;
 	char err[256];
 	char warn[512];
 	sigset_t sigs;
@@ -359,28 +381,35 @@ int main(int argc, char **argv)
 	if (o.list_devices || o.list_formats)
 		return list(&o);
 	fc_log_init("freshcam-send", FC_LOG_INFO);
-	/* The passphrase becomes its key once, here (Argon2id, a fraction of a second). */
-	if (fc_secure_psk_load(o.passphrase_file, &psk, warn, sizeof(warn), err, sizeof(err)) < 0) {
+	/* The passphrase becomes its keys once, here (Argon2id, a fraction of a second; HTTP's
+	 * PBKDF2, as long again). */
+	want_http_key = o.http || o.print_http_token;
+	if (fc_secure_psk_load_http(o.passphrase_file, &psk, want_http_key ? http_key : NULL, warn,
+				    sizeof(warn), err, sizeof(err)) < 0) {
 		fc_error("%s", err);
 		return 1;
 	}
 	if (warn[0])
 		fc_warn("%s", warn);
-	if (check_http(&o, psk) < 0) {
-		fc_secure_psk_free(psk);
-		return 1;
+	if (o.print_http_token) {
+		status = print_http_token(psk, http_key);
+		goto out;
 	}
+	check_http(&o, psk);
 	if (!psk && !o.dial && !o.insecure &&
 	    fc_secure_exposed_warning(
 		&o.addr, "anyone who can reach this port can watch the stream", warn, sizeof(warn)))
 		fc_warn("%s", warn);
 	block_signals(&sigs);
 	snd.psk = psk;
+	snd.http_key = psk && o.http ? http_key : NULL;
 	if (start(&snd) == 0) {
 		run(&snd, &sigs);
 		status = 0;
 	}
 	stop(&snd);
+out:
+	sodium_memzero(http_key, sizeof(http_key));
 	fc_secure_psk_free(psk);
 	return status;
 }

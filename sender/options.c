@@ -37,6 +37,8 @@ static void usage(FILE *out)
 	    "      --http [ADDR:]PORT    the live page at /, MJPEG at /stream, /snapshot, /state\n"
 	    "                            (PORT alone: 127.0.0.1 only; 0.0.0.0:PORT: every address)\n"
 	    "      --http-root DIR       serve the page's files from DIR instead of the built-in ones\n"
+	    "      --print-http-token    print the token programs send to HTTP when there is a\n"
+	    "                            passphrase (Authorization: Bearer, or ?token=), and exit\n"
 	    "What it sends:\n"
 	    "  -s, --size WxH            picture size (default 640x480; a camera snaps to its nearest)\n"
 	    "  -r, --fps N               frames per second (default 30; fractions allowed)\n"
@@ -79,6 +81,7 @@ enum {
 	OPT_STATS_EVERY,
 	OPT_HTTP,
 	OPT_HTTP_ROOT,
+	OPT_PRINT_HTTP_TOKEN,
 };
 
 static const struct option longopts[] = {
@@ -94,6 +97,7 @@ static const struct option longopts[] = {
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "http", required_argument, NULL, OPT_HTTP },
 	{ "http-root", required_argument, NULL, OPT_HTTP_ROOT },
+	{ "print-http-token", no_argument, NULL, OPT_PRINT_HTTP_TOKEN },
 	{ "size", required_argument, NULL, 's' },
 	{ "fps", required_argument, NULL, 'r' },
 	{ "quality", required_argument, NULL, 'q' },
@@ -181,6 +185,9 @@ static int http_option(int c, struct parse *p, struct fc_send_options *o)
 			 strcmp(o->http_addr.host, "0.0.0.0") == 0 ||
 			 strcmp(o->http_addr.host, "::") == 0)
 			o->http_addr.host[0] = '\0';
+		return 0;
+	case OPT_PRINT_HTTP_TOKEN:
+		o->print_http_token = true;
 		return 0;
 	case OPT_HTTP_ROOT:
 		o->http_root = optarg;

@@ -29,6 +29,7 @@ struct fc_send_options {
 	bool http;		     /* --http given: serve browsers and programs on http_addr */
 	struct fc_addr http_addr;    /* a bare port: 127.0.0.1 (docs/HTTP.md) */
 	const char *http_root;	     /* --http-root: the page's files from here, not built in */
+	bool print_http_token;	     /* print the token HTTP programs send, and exit */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

@@ -18,6 +18,8 @@ static void test_routes(void **state)
 	assert_int_equal(fc_http_route("/stream", NULL), FC_HTTP_ROUTE_STREAM);
 	assert_int_equal(fc_http_route("/snapshot", ""), FC_HTTP_ROUTE_SNAPSHOT);
 	assert_int_equal(fc_http_route("/state", NULL), FC_HTTP_ROUTE_STATE);
+	assert_int_equal(fc_http_route("/auth/challenge", NULL), FC_HTTP_ROUTE_CHALLENGE);
+	assert_int_equal(fc_http_route("/auth/prove", "nonce=1&proof=2"), FC_HTTP_ROUTE_PROVE);
 	assert_int_equal(fc_http_route("/", "action=stream"), FC_HTTP_ROUTE_STREAM);
 	assert_int_equal(fc_http_route("/", "action=snapshot"), FC_HTTP_ROUTE_SNAPSHOT);
 	assert_int_equal(fc_http_route("/", NULL), FC_HTTP_ROUTE_FILE);

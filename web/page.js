@@ -9,9 +9,13 @@
  * The figures, once a second, are freshcam-view's console line, and window.freshcam.figures
  * holds them for programs and tests (tests/web/test_page.mjs).
  *
+ * With a passphrase on the sender, the page asks for it in a form and proves it (auth.js) before
+ * it connects; the banner says why nothing shows meanwhile (window.freshcam.figures.auth too).
+ *
  * The page's address says what to ask: ?max-age=MS (the budget, 80 by default) and ?window=N
  * (requests in flight at most, 4 by default), as freshcam-view's options.
  */
+import { login, passphraseNeeded, reprove } from './auth.js';
 import { MAX_WINDOW, Session } from './freshcam.js';
 
 const params = new URLSearchParams(location.search);
@@ -51,6 +55,8 @@ let senderHello = null;
 let sourceLost = false;
 let lastReason = 'connecting';
 let everConnected = false;
+let guarded = false; /* the sender has a passphrase */
+let authWhy = null; /* why the page waits for a passphrase, or null */
 
 const figures = { budgetMs: BUDGET_MS, connected: false, state: 'stalled' };
 window.freshcam = { figures };
@@ -171,15 +177,70 @@ function connect() {
 		},
 	});
 	session = s;
-	ws.onopen = () => s.start();
+	let opened = false;
+	ws.onopen = () => {
+		opened = true;
+		s.start();
+	};
 	ws.onmessage = (e) => s.receive(new Uint8Array(e.data));
 	ws.onclose = (e) => {
 		s.lost(`WebSocket closed (${e.code}${e.reason ? ': ' + e.reason : ''})`);
 		if (socket !== ws) return;
 		socket = null;
-		setTimeout(connect, backoff);
+		/* Refused before it opened, with a passphrase: the session may have ended. */
+		setTimeout(guarded && !opened ? redial : connect, backoff);
 		backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
 	};
+}
+
+/* ---- the passphrase (auth.js) ----------------------------------------------------------- */
+
+function askPassphrase(why) {
+	authWhy = figures.auth = why;
+	$('login').hidden = false;
+	$('passphrase').focus();
+}
+
+/* Proves again with the key this page derived, then connects; asks when that is not enough. */
+async function redial() {
+	let res;
+	try {
+		res = await reprove();
+	} catch (e) {
+		lastReason = `the sender does not answer (${e.message})`;
+		setTimeout(redial, backoff);
+		backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+		return;
+	}
+	if (res.ok) connect();
+	else askPassphrase(res.why);
+}
+
+$('login').addEventListener('submit', async (e) => {
+	e.preventDefault();
+	authWhy = figures.auth = 'checking the passphrase';
+	let res;
+	try {
+		res = await login($('passphrase').value);
+	} catch (err) {
+		res = { ok: false, why: `the sender does not answer (${err.message})` };
+	}
+	$('passphrase').value = '';
+	if (!res.ok) return askPassphrase(res.why);
+	authWhy = figures.auth = null;
+	$('login').hidden = true;
+	connect();
+});
+
+async function begin() {
+	try {
+		const st = await passphraseNeeded();
+		guarded = st.guarded;
+		if (st.needed) return askPassphrase('this sender has a passphrase: give it below');
+	} catch (e) {
+		lastReason = e.message;
+	}
+	connect();
 }
 
 /* ---- NO SIGNAL (viewer/show/stall.c) -------------------------------------------------- */
@@ -206,6 +267,7 @@ function stallState(now) {
 		atShown = { ...counts };
 		return null;
 	}
+	if (authWhy) return ['PASSPHRASE NEEDED', authWhy];
 	if (!senderHello) return ['NO SIGNAL', `sender lost, reconnecting (${lastReason})`];
 	if (sourceLost) return ['CAMERA LOST', "the sender's camera is gone; it retries every second"];
 	if (now - receivedAt > after) return ['NO SIGNAL', 'no frames from the sender'];
@@ -273,7 +335,7 @@ function updateFigures(now) {
 
 /* ---- wiring --------------------------------------------------------------------------- */
 
-connect();
+begin();
 setInterval(() => {
 	const now = performance.now();
 	if (session) session.tick();

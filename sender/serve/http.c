@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "http_client.h"
+#include "http_guard.h"
 #include "http_route.h"
 #include "tcpstat.h"
 #include "ladder.h"
@@ -49,7 +50,8 @@ struct fc_http {
 	atomic_uint connections;
 	atomic_uint streams;
 	struct fc_http_counters n;
-	struct fc_ws *ws; /* the browsers' bridge to ordinary sessions */
+	struct fc_ws *ws;	     /* the browsers' bridge to ordinary sessions */
+	struct fc_http_guard *guard; /* NULL: no passphrase */
 	/* /state reads the session list (cfg.srv) under this lock; fc_http_quiesce clears cfg.srv
 	 * under it before the list is freed. */
 	pthread_mutex_t srv_lock;
@@ -87,6 +89,7 @@ static void unlink_client(struct fc_http *h, struct fc_http_client *c)
 {
 	if (!c || !c->linked)
 		return;
+	fc_http_guard_drop(h->guard, c);
 	if (c->frame)
 		fc_frame_unref(c->frame);
 	c->frame = NULL;
@@ -137,25 +140,30 @@ static void frame_ready(struct fc_http *h)
 			lws_callback_on_writable(c->wsi);
 }
 
-/* The request: which route, and whether it may be served now. */
-static int request(struct fc_http *h, struct lws *wsi, struct fc_http_client *c, const char *path)
+/* The request's query for routing: its arguments but a token, which is the guard's. */
+static void route_query(struct lws *wsi, char *out, size_t len)
 {
-	char query[64] = "";
-	enum fc_http_route route;
+	char frag[64];
+	size_t used = 0;
 
-	unlink_client(h, c); /* a keep-alive connection's previous request */
-	link_client(h, c, wsi);
-	if (lws_get_network_wsi(wsi) != wsi)
-		return -1; /* an HTTP/2 stream: this server speaks HTTP/1.1 only (docs/HTTP.md) */
-	if (!lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
-		return fc_http_client_error(c, 405);
-	if (atomic_load(&h->connections) > FC_HTTP_MAX_CLIENTS) {
-		h->n.refused++;
-		return fc_http_client_error(c, 503);
+	out[0] = '\0';
+	for (int i = 0;
+	     lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
+		int n;
+
+		if (strncmp(frag, "token=", 6) == 0)
+			continue;
+		n = snprintf(out + used, len - used, "%s%s", used ? "&" : "", frag);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
 	}
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) > 0)
-		lws_hdr_copy(wsi, query, sizeof(query), WSI_TOKEN_HTTP_URI_ARGS);
-	route = fc_http_route(path, query);
+}
+
+/* A route the request may have (the guard let it through, or there is no passphrase). */
+static int serve(struct fc_http *h, struct lws *wsi, struct fc_http_client *c,
+		 enum fc_http_route route, const char *path)
+{
 	switch (route) {
 	case FC_HTTP_ROUTE_STREAM:
 		/* Only here: a WebSocket's session paces itself (session.c), and one part in flight
@@ -178,10 +186,48 @@ static int request(struct fc_http *h, struct lws *wsi, struct fc_http_client *c,
 	}
 	case FC_HTTP_ROUTE_FILE:
 		return fc_http_client_file(c, h->cfg.web_dir, path);
+	case FC_HTTP_ROUTE_CHALLENGE: {
+		/* Without a passphrase too, so that the page learns it has nothing to prove without
+		 * a 404 in its console. */
+		static const char open_json[] = "{\"passphrase\":false}\n";
+
+		return h->guard ? fc_http_guard_challenge(h->guard, c)
+				: fc_http_client_reply(c, 200, "application/json", open_json,
+						       sizeof(open_json) - 1, NULL, NULL);
+	}
+	case FC_HTTP_ROUTE_PROVE:
+		return h->guard ? fc_http_guard_prove(h->guard, c) : fc_http_client_error(c, 404);
 	case FC_HTTP_ROUTE_NONE:
 		break;
 	}
 	return fc_http_client_error(c, 404);
+}
+
+/* The request: which route, and whether it may be served now. */
+static int request(struct fc_http *h, struct lws *wsi, struct fc_http_client *c, const char *path)
+{
+	char query[128];
+	enum fc_http_route route;
+	int admitted;
+
+	unlink_client(h, c); /* a keep-alive connection's previous request */
+	link_client(h, c, wsi);
+	if (lws_get_network_wsi(wsi) != wsi)
+		return -1; /* an HTTP/2 stream: this server speaks HTTP/1.1 only (docs/HTTP.md) */
+	if (!lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
+		return fc_http_client_error(c, 405);
+	if (atomic_load(&h->connections) > FC_HTTP_MAX_CLIENTS) {
+		h->n.refused++;
+		return fc_http_client_error(c, 503);
+	}
+	route_query(wsi, query, sizeof(query));
+	route = fc_http_route(path, query);
+	if (!h->guard || (route != FC_HTTP_ROUTE_STREAM && route != FC_HTTP_ROUTE_SNAPSHOT &&
+			  route != FC_HTTP_ROUTE_STATE))
+		return serve(h, wsi, c, route, path);
+	/* The page's files hold no secret; frames and state need the passphrase. */
+	admitted = fc_http_guard_admit(h->guard, c, route);
+	return admitted > 0 ? serve(h, wsi, c, (enum fc_http_route)admitted, path) : admitted;
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -204,6 +250,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return 0;
 		return fc_http_client_writable(c, &h->cfg, &h->n, &h->snapshot_seq) ? -1 : 0;
 	case LWS_CALLBACK_TIMER:
+		/* A try the throttle held has its turn. */
+		if (c && c->linked && c->held_route) {
+			int admitted = fc_http_guard_resume(h->guard, c);
+
+			if (admitted > 0)
+				admitted = serve(h, wsi, c, (enum fc_http_route)admitted, NULL);
+			return admitted < 0 ? -1 : 0;
+		}
 		/* /snapshot waited its frame period: the newest there is, or 503. */
 		if (c && c->linked && c->waiting)
 			return fc_http_client_snapshot_late(c, &h->cfg, &h->n, &h->snapshot_seq)
@@ -212,6 +266,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	/* A connection is counted while it speaks HTTP: from its adoption to its close, or to its
 	 * upgrade to a WebSocket (whose protocol then has it). */
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		/* The WebSocket carries frames: the same proof as /stream. */
+		return h->guard ? fc_http_guard_upgrade(h->guard, wsi) : 0;
 	case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
 		atomic_fetch_add(&h->connections, 1);
 		return 0;
@@ -324,11 +381,19 @@ struct fc_http *fc_http_start(const struct fc_http_cfg *cfg, char *err, size_t e
 		return NULL;
 	}
 	h->cfg = *cfg;
+	h->cfg.http_key = NULL; /* the caller's copy: the guard keeps its own */
 	fc_http_counters_init(&h->n);
 	pthread_mutex_init(&h->srv_lock, NULL);
 	h->listen_fd = h->event_fd = -1;
 	if (open_fds(h, err, errlen) < 0)
 		goto fail;
+	if (cfg->http_key) {
+		h->guard = fc_http_guard_new(cfg->http_key);
+		if (!h->guard) {
+			snprintf(err, errlen, "HTTP: out of memory for the passphrase's checks");
+			goto fail;
+		}
+	}
 	h->ws = fc_ws_new(cfg->srv, err, errlen);
 	if (!h->ws)
 		goto fail;
@@ -380,6 +445,7 @@ void fc_http_stop(struct fc_http *h)
 	if (!h->ctx && h->event_fd >= 0)
 		close(h->event_fd);
 	fc_ws_free(h->ws);
+	fc_http_guard_free(h->guard);
 	pthread_mutex_destroy(&h->srv_lock);
 	fc_http_counters_free(&h->n);
 	free(h);

@@ -58,6 +58,9 @@ struct fc_http_cfg {
 	struct fc_ladder *ladder; /* told that the full picture is wanted while a client waits */
 	const char *web_dir;	  /* NULL: the built-in page (webfiles.h) */
 	uint64_t period_ns;	  /* the source's frame period: how long /snapshot waits */
+	/* NULL: no passphrase, anyone who reaches the port may watch. Else HTTP's key
+	 * (fc_secure_http_key), copied at start: who may watch is http_guard.h's. */
+	const uint8_t *http_key;
 	struct fc_http_source source;
 };
 

@@ -57,6 +57,11 @@ struct fc_http_client {
 	uint64_t sent;
 	uint64_t skipped;
 	bool waiting; /* /snapshot: for a frame newer than the last one served */
+	/* A credential held back by the throttle (http_guard.c) until its turn: the route it was
+	 * for (0: none) and what it presented, copied while the request's headers are at hand. */
+	int held_route;
+	char held_token[2 * 32 + 1];
+	char held_nonce[2 * 32 + 1];
 };
 
 /* Sends status with the given headers now and the body when the connection can take it. One

@@ -51,6 +51,10 @@ enum fc_http_route fc_http_route(const char *path, const char *query)
 		return FC_HTTP_ROUTE_SNAPSHOT;
 	if (strcmp(path, "/state") == 0)
 		return FC_HTTP_ROUTE_STATE;
+	if (strcmp(path, "/auth/challenge") == 0)
+		return FC_HTTP_ROUTE_CHALLENGE;
+	if (strcmp(path, "/auth/prove") == 0)
+		return FC_HTTP_ROUTE_PROVE;
 	return file_path(path) ? FC_HTTP_ROUTE_FILE : FC_HTTP_ROUTE_NONE;
 }
 

@@ -15,11 +15,13 @@
 #define FC_HTTP_BOUNDARY "freshcamframe"
 
 enum fc_http_route {
-	FC_HTTP_ROUTE_FILE,	/* "/" or a file of the page (web/) */
-	FC_HTTP_ROUTE_STREAM,	/* /stream, /?action=stream (mjpg-streamer) */
-	FC_HTTP_ROUTE_SNAPSHOT, /* /snapshot, /?action=snapshot */
-	FC_HTTP_ROUTE_STATE,	/* /state */
-	FC_HTTP_ROUTE_NONE,	/* anything else: 404 */
+	FC_HTTP_ROUTE_FILE,	 /* "/" or a file of the page (web/) */
+	FC_HTTP_ROUTE_STREAM,	 /* /stream, /?action=stream (mjpg-streamer) */
+	FC_HTTP_ROUTE_SNAPSHOT,	 /* /snapshot, /?action=snapshot */
+	FC_HTTP_ROUTE_STATE,	 /* /state */
+	FC_HTTP_ROUTE_CHALLENGE, /* /auth/challenge: the page's way to a session (http_guard.h) */
+	FC_HTTP_ROUTE_PROVE,	 /* /auth/prove */
+	FC_HTTP_ROUTE_NONE,	 /* anything else: 404 */
 };
 
 /* The route of path (without its query) and query (the part after '?', "" or NULL when none).

@@ -114,8 +114,11 @@ static bool serving(struct fc_server *srv)
 	return any;
 }
 
-static struct fc_session *add_session(struct fc_server *srv, int fd, const char *peer)
+/* proven: the peer already proved the passphrase another way (a page, to HTTP's guard), and fd
+ * is a socketpair inside this process: its session asks for no proof. */
+static struct fc_session *add_session(struct fc_server *srv, int fd, const char *peer, bool proven)
 {
+	struct fc_session_cfg cfg = srv->cfg.session;
 	struct fc_conn *conn;
 	struct fc_session *s;
 	bool added = false;
@@ -131,8 +134,11 @@ static struct fc_session *add_session(struct fc_server *srv, int fd, const char 
 		fc_error("viewer %s: cannot set up its connection: %s", peer, strerror(errno));
 		return NULL;
 	}
-	s = fc_session_start(&srv->cfg.session, conn, atomic_fetch_add(&srv->next_id, 1) + 1, err,
-			     sizeof(err));
+	if (proven) {
+		cfg.psk = NULL;
+		cfg.throttle = NULL;
+	}
+	s = fc_session_start(&cfg, conn, atomic_fetch_add(&srv->next_id, 1) + 1, err, sizeof(err));
 	if (!s) {
 		fc_error("viewer %s: %s", peer, err);
 		return NULL;
@@ -192,7 +198,7 @@ static void *accept_main(void *arg)
 		if (atomic_load(&srv->served) >= srv->cfg.max_viewers) {
 			refuse(fd, peer, srv->cfg.max_viewers);
 			count_other(srv);
-		} else if (!add_session(srv, fd, peer)) {
+		} else if (!add_session(srv, fd, peer, false)) {
 			count_other(srv);
 		}
 	}
@@ -233,7 +239,7 @@ static void *dial_main(void *arg)
 		}
 		fc_info("connected to viewer at %s", where);
 		fc_backoff_up(&backoff, fc_clock_now_ns());
-		s = add_session(srv, fd, where);
+		s = add_session(srv, fd, where, false);
 		while (s && !atomic_load(&srv->stop) && serving(srv))
 			nap(srv, 100);
 		reap(srv);
@@ -300,7 +306,9 @@ int fc_server_adopt(struct fc_server *srv, int fd, const char *peer, char *err, 
 {
 	/* No early refusal as in the accept loop (its linger would block the caller's thread): the
 	 * session's own HELLO exchange holds --max-viewers exactly and says BYE "sender full". */
-	if (!add_session(srv, fd, peer)) {
+	/* Adopted connections are the HTTP bridge's, whose guard let only the proven through
+	 * (http_guard.h): the passphrase was checked there. */
+	if (!add_session(srv, fd, peer, true)) {
 		count_other(srv);
 		snprintf(err, errlen, "viewer %s: no session could be started (see the log)", peer);
 		return -1;

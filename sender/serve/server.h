@@ -44,7 +44,9 @@ unsigned fc_server_port(const struct fc_server *srv);
 /* Starts an ordinary viewer session on fd, a connection that came another way than the listening
  * port (one end of a socketpair that the HTTP thread pumps to and from a browser's WebSocket,
  * ws.h): it counts toward --max-viewers and shows in fc_server_stats like any viewer, under the
- * name peer; a viewer over --max-viewers is told BYE "sender full" by its session. Takes fd over
+ * name peer; a viewer over --max-viewers is told BYE "sender full" by its session. With a
+ * passphrase, its session asks for no proof: the HTTP guard (http_guard.h) let through only
+ * those who proved it, and fd never leaves this process. Takes fd over
  * whatever happens; -1 with the reason in err when no session could start. Never blocks. Any
  * thread, but never once fc_server_stop has begun: the bridge stops calling it first
  * (fc_ws_stop_adopting, ws.h), and its thread goes on carrying the sessions' BYEs. */

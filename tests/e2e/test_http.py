@@ -1,8 +1,11 @@
 """End to end: freshcam-send --http, read by programs nobody here wrote (ffmpeg, ffprobe) and by
 plain sockets: /stream's parts and headers, /snapshot, /state, mjpg-streamer's URLs, the errors,
 the limits (a silent client, 200 clients at once, one more than the server takes), a slow client
-beside a fast one, and who may listen (loopback by default, a warning beyond it, no passphrase
-yet). docs/HTTP.md says what each promises."""
+beside a fast one, and who may watch (loopback by default, a warning beyond it; with a
+passphrase, only programs with the token and pages that proved it, wrong tries slowed down).
+docs/HTTP.md says what each promises."""
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -28,10 +31,12 @@ def http_sender(*extra, name="send-http", env=None, size="320x240"):
     return p, port
 
 
-def get(port, path, method="GET", timeout=10):
-    """(status, headers as a lower-cased dict, body) of one request."""
+def get(port, path, method="GET", timeout=10, headers=""):
+    """(status, headers as a lower-cased dict, body) of one request; headers are extra lines,
+    each ending in CRLF."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n"
+                  .encode())
         data = b""
         while True:
             chunk = s.recv(65536)
@@ -345,11 +350,15 @@ def listens_on(port, hexaddr):
 
 
 def test_who_may_watch():
-    """a bare port is loopback only; every address warns; a passphrase is refused; a port in use
-    is named"""
+    """a bare port is loopback only; every address warns; a port in use is named"""
     s, port = http_sender()
     fc.check(listens_on(port, "0100007F"), "--http PORT listens on 127.0.0.1 only", s)
     fc.check("warning" not in s.output().lower(), "no warning on loopback", s)
+    code, _, body = get(port, "/auth/challenge")
+    fc.check(code == 200 and json.loads(body) == {"passphrase": False},
+             f"no passphrase: /auth/challenge says so ({code} {body!r})", s)
+    code, _, _ = get(port, "/auth/prove?nonce=00&proof=00")
+    fc.check(code == 404, f"and /auth/prove is not there ({code})", s)
     s.stop()
     port = fc.free_port()
     w = fc.Proc("send-wide", [os.path.join(fc.BIN, "freshcam-send"), "--listen",
@@ -357,13 +366,6 @@ def test_who_may_watch():
                               "--seconds", "1"])
     fc.check(w.wait(20) == 0 and "anyone who can reach this HTTP port" in w.output(),
              "--http 0.0.0.0:PORT warns", w)
-    env = dict(os.environ, FRESHCAM_PASSPHRASE="correct horse battery")
-    p = subprocess.run([os.path.join(fc.BIN, "freshcam-send"), "--listen",
-                        f"127.0.0.1:{fc.free_port()}", "--http", str(fc.free_port()),
-                        "--seconds", "5"], env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=60)
-    fc.check(p.returncode != 0 and "--http with a passphrase is not supported yet" in p.stdout,
-             f"a passphrase with --http is refused ({p.returncode}: {p.stdout.strip()[-200:]})")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -375,7 +377,146 @@ def test_who_may_watch():
              f"a port in use is named ({code}: {out.strip()[-200:]})")
 
 
+PASS = "correct horse battery staple h15"
+SOI_MARK = b"\xff\xd8\xff"
+
+
+def pass_env():
+    return dict(os.environ, FRESHCAM_PASSPHRASE=PASS)
+
+
+def token():
+    """The token freshcam-send prints, checked against PBKDF2 computed here (docs/HTTP.md's
+    derivation, which the page repeats with WebCrypto)."""
+    code, out = fc.run([os.path.join(fc.BIN, "freshcam-send"), "--print-http-token"])
+    fc.check(code != 0 and "no passphrase" in out, f"--print-http-token needs one ({out.strip()})")
+    p = subprocess.run([os.path.join(fc.BIN, "freshcam-send"), "--print-http-token"],
+                       env=pass_env(), stdout=subprocess.PIPE, text=True, timeout=60)
+    want = hashlib.pbkdf2_hmac("sha256", PASS.encode(), b"freshcam 4 http token", 600000).hex()
+    fc.check(p.returncode == 0 and p.stdout.strip() == want,
+             f"--print-http-token prints PBKDF2-SHA256 of the passphrase ({p.stdout.strip()})")
+    return want
+
+
+def test_passphrase_programs():
+    """with a passphrase: 401 without the token for /stream, /snapshot, /state and
+    mjpg-streamer's URLs (the page's files need none); 200 with Authorization: Bearer and with
+    ?token=; ffmpeg reads /stream?token=; the token shows nowhere"""
+    tok = token()
+    s, port = http_sender(env=pass_env(), name="send-pass")
+    fc.check("--print-http-token" in s.output(), "the console says how to get the token", s)
+    for path in ("/stream", "/snapshot", "/state", "/?action=snapshot", "/?action=stream"):
+        code, headers, body = get(port, path)
+        fc.check(code == 401 and headers.get("www-authenticate", "").startswith("Bearer") and
+                 b"token" in body and b"\xff\xd8" not in body,
+                 f"{path} without the token: 401 saying what is needed ({code} {body[:60]!r})", s)
+    code, _, body = get(port, "/")
+    fc.check(code == 200 and b"<html" in body.lower(), f"the page's files need none ({code})", s)
+    code, _, body = get(port, "/auth.js")
+    fc.check(code == 200 and b"PBKDF2" in body, f"nor the page's script that proves it ({code})", s)
+    code, _, body = get(port, "/snapshot", headers=f"Authorization: Bearer {tok}\r\n")
+    fc.check(code == 200 and body[:3] == SOI_MARK and jpeg_size(body) == (320, 240),
+             f"/snapshot with Authorization: Bearer ({code}, {len(body)} bytes)", s)
+    for path in (f"/snapshot?token={tok}", f"/?action=snapshot&token={tok}"):
+        code, _, body = get(port, path)
+        fc.check(code == 200 and body[:3] == SOI_MARK, f"{path[:20]}...token=: 200 ({code})", s)
+    code, _, body = get(port, f"/state?token={tok}")
+    fc.check(code == 200 and "source" in json.loads(body) and tok.encode() not in body,
+             f"/state?token=: its JSON, without the token ({code})", s)
+    st = Stream(port, f"/stream?token={tok}")
+    fc.check(st.status == 200, f"/stream?token=: 200 ({st.status})", s)
+    st.s.close()
+    need("ffmpeg")
+    code, out = fc.run(["ffmpeg", "-hide_banner", "-nostats", "-i",
+                        f"http://127.0.0.1:{port}/stream?token={tok}", "-frames:v", "10", "-f",
+                        "null", "-"], timeout=30)
+    frames = re.findall(r"frame=\s*(\d+)", out)
+    fc.check(code == 0 and frames and int(frames[-1]) == 10,
+             f"ffmpeg decodes 10 frames from /stream?token= ({frames[-1:] or out[-300:]})", s)
+    fc.check(tok not in s.output() and PASS not in s.output(), "the log holds no secret", s)
+    s.stop()
+
+
+def prove(port, key, nonce):
+    proof = hmac.new(key, f"fc-http-proof {nonce}".encode(), hashlib.sha256).hexdigest()
+    return get(port, f"/auth/prove?nonce={nonce}&proof={proof}")
+
+
+def upgrade(port, headers=""):
+    """The status of a WebSocket upgrade to the page's protocol (read from the response's head:
+    a 101 leaves the connection open)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall((
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            f"Sec-WebSocket-Protocol: freshcam\r\n{headers}\r\n").encode())
+        head = b""
+        while b"\r\n" not in head:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return 0
+            head += chunk
+    return int(head.split()[1])
+
+
+def test_passphrase_page():
+    """the page's way in: a challenge (salt, iterations, a nonce), HMAC of the nonce under the
+    token's key gives an HttpOnly SameSite=Strict cookie that /state and the WebSocket accept; a
+    proof replayed or from another passphrase gets 401; no cookie, no WebSocket"""
+    tok = token()
+    s, port = http_sender(env=pass_env(), name="send-page")
+    code, _, body = get(port, "/auth/challenge")
+    ch = json.loads(body)
+    fc.check(code == 200 and ch["passphrase"] is True and ch["salt"] == "freshcam 4 http token" and
+             ch["iterations"] == 600000 and len(ch["nonce"]) == 64,
+             f"/auth/challenge: the salt, iterations and a nonce ({code} {ch})", s)
+    code, headers, _ = prove(port, bytes.fromhex(tok), ch["nonce"])
+    cookie = headers.get("set-cookie", "")
+    fc.check(code == 200 and "HttpOnly" in cookie and "SameSite=Strict" in cookie,
+             f"the right proof gets a session cookie ({code} {cookie[:40]})", s)
+    session = cookie.split(";")[0]
+    code, _, _ = get(port, "/state", headers=f"Cookie: {session}\r\n")
+    fc.check(code == 200, f"/state takes the cookie ({code})", s)
+    code, _, _ = prove(port, bytes.fromhex(tok), ch["nonce"])
+    fc.check(code == 401, f"a proof replayed: 401 ({code})", s)
+    fc.check(upgrade(port) == 401, "the WebSocket without a cookie: 401", s)
+    fc.check(upgrade(port, f"Cookie: {session}\r\n") == 101, "with the cookie: 101", s)
+    _, _, body = get(port, "/auth/challenge")
+    other = hashlib.pbkdf2_hmac("sha256", b"not the passphrase", b"freshcam 4 http token", 1000)
+    code, headers, _ = prove(port, other, json.loads(body)["nonce"])
+    fc.check(code == 401 and "set-cookie" not in headers, f"a wrong proof: 401 ({code})", s)
+    s.stop()
+
+
+def test_passphrase_throttle():
+    """wrong tokens are slowed down as on the viewer port: each next try from the address is
+    held longer (0.5 s, 1 s, 2 s), the right token too while the address is in disgrace, and one
+    whose turn is too far is refused with 429 and Retry-After"""
+    tok = token()
+    s, port = http_sender(env=pass_env(), name="send-throttle")
+    took = []
+    for i in range(4):
+        t0 = time.monotonic()
+        code, _, _ = get(port, f"/state?token={i:064x}")
+        took.append(time.monotonic() - t0)
+        fc.check(code == 401, f"wrong token {i + 1}: 401 ({code})", s)
+    fc.check(took[1] >= 0.45 and took[2] >= 0.95 and took[3] >= 1.95,
+             f"each wrong try waits longer ({', '.join(f'{t:.2f}' for t in took)} s)", s)
+    code, headers, body = get(port, f"/state?token={tok}")
+    fc.check(code == 429 and int(headers.get("retry-after", "0")) >= 2 and b"try again" in body,
+             f"the next try, 4 s away, is refused: 429 ({code} {headers.get('retry-after')})", s)
+    time.sleep(2.5)
+    t0 = time.monotonic()
+    code, _, _ = get(port, f"/state?token={tok}")
+    fc.check(code == 200 and time.monotonic() - t0 >= 1.0,
+             f"the right token, held till its turn: 200 after {time.monotonic() - t0:.2f} s", s)
+    code, _, _ = get(port, f"/state?token={tok}")
+    fc.check(code == 200, f"a success forgets the failures ({code})", s)
+    s.stop()
+
+
 if __name__ == "__main__":
     fc.main(test_parts, test_errors, test_ffmpeg_reads_stream, test_snapshot_and_state,
             test_no_frame_when_unplugged, test_silent_client_dropped, test_slow_client,
-            test_many_clients, test_who_may_watch)
+            test_many_clients, test_who_may_watch, test_passphrase_programs,
+            test_passphrase_page, test_passphrase_throttle)

@@ -3,7 +3,9 @@
  * (tests/web/package.json; no browser download). Proves that the page shows the stream (two
  * screenshots of its canvas a second apart differ and are not blank), that its own figures report
  * at least 20 fps shown (a speed check) and no frame shown over the budget, and that NO SIGNAL
- * appears, with its reason, when the sender stops.
+ * appears, with its reason, when the sender stops. With a passphrase on the sender: the page asks
+ * for it, a wrong one shows nothing and says why, the right one shows the stream, and a reload
+ * goes straight in on the session cookie.
  *
  * Where the page comes from: FC_PAGE_URL when it is a URL (the NO SIGNAL part then skips: the
  * test cannot stop that sender; an https URL may have a self-signed certificate, as behind
@@ -130,4 +132,69 @@ async function test_page_shows_the_stream() {
 	}
 }
 
-main(test_page_shows_the_stream);
+const PASS = 'correct horse battery staple page';
+
+/* Types a passphrase into the page's form and waits for its verdict (figures.auth). */
+async function give(page, passphrase) {
+	await page.locator('#login').waitFor({ state: 'visible', timeout: 10000 });
+	await page.fill('#passphrase', passphrase);
+	const t0 = Date.now();
+	await page.click('#login button');
+	await page.waitForFunction(() => window.freshcam.figures.auth !== 'checking the passphrase', null,
+				   { timeout: 15000 }).catch(() => {});
+	return Date.now() - t0;
+}
+
+async function test_page_with_passphrase() {
+	const help = spawnSync(path.join(BIN, 'freshcam-send'), ['--help'], { encoding: 'utf8' });
+	if (!/--print-http-token/.test(help.stdout || ''))
+		throw new Skip('freshcam-send has no passphrase for HTTP yet');
+	const [http, tcp] = [await freePort(), await freePort()];
+	const proc = start('send-pass', [path.join(BIN, 'freshcam-send'), '--size', '640x360', '--listen',
+					 `127.0.0.1:${tcp}`, '--http', `127.0.0.1:${http}`],
+			   { ...process.env, FRESHCAM_PASSPHRASE: PASS });
+	await waitListening(http);
+	const url = `http://127.0.0.1:${http}/`;
+	const ctx = await browser();
+	try {
+		const page = await ctx.newPage();
+		const logs = [];
+		page.on('pageerror', (e) => logs.push(`page error: ${e.message}`));
+		await page.goto(url);
+		await page.locator('#login').waitFor({ state: 'visible', timeout: 10000 });
+		await page.waitForFunction(() => window.freshcam.figures.stall, null, { timeout: 5000 }).catch(() => {});
+		const asked = await page.locator('#banner').innerText().catch(() => '');
+		check(/PASSPHRASE NEEDED/.test(asked), `the page asks for the passphrase: ${JSON.stringify(asked)}`, proc);
+		const wrongMs = await give(page, 'not the passphrase');
+		await sleep(1000);
+		let fig = await page.evaluate(() => ({ ...window.freshcam.figures }));
+		const banner = await page.locator('#banner').innerText().catch(() => '');
+		check(fig.auth === 'wrong passphrase' && fig.shown === 0 && fig.received === 0,
+		      `a wrong passphrase shows nothing (${fig.shown} shown, ${fig.received} received; ${fig.auth}, ${wrongMs} ms)`, proc);
+		check(/wrong passphrase/.test(banner), `and says why: ${JSON.stringify(banner)}`, proc);
+		const rightMs = await give(page, PASS);
+		await page.waitForFunction(() => window.freshcam.figures.shown > 30, null, { timeout: 10000 }).catch(() => {});
+		await sleep(2500);
+		fig = await page.evaluate(() => ({ ...window.freshcam.figures }));
+		console.log(`with the passphrase (${rightMs} ms to prove it): ${JSON.stringify(fig)}`);
+		const a = await look(page, 'pass-first');
+		await sleep(1000);
+		const b = await look(page, 'pass-second');
+		check(fig.auth === null && fig.shown > 30 && fig.shownOverBudget === 0,
+		      `the right passphrase shows the stream (${fig.shown} shown, none over budget)`, proc);
+		check(a.spread > 20 && !a.png.equals(b.png), 'its canvas is live', proc);
+		checkSpeed(fig.shownFps >= 20, `at least 20 fps shown: ${fig.shownFps && fig.shownFps.toFixed(1)}`, proc);
+		await page.reload();
+		await page.waitForFunction(() => window.freshcam && window.freshcam.figures.shown > 10, null,
+					   { timeout: 10000 }).catch(() => {});
+		fig = await page.evaluate(() => ({ ...window.freshcam.figures }));
+		check(fig.shown > 10 && await page.locator('#login').isHidden(),
+		      `a reload goes straight in on the session cookie (${fig.shown} shown)`, proc);
+		check(logs.length === 0, `no error on the page (${logs.join(' | ')})`, proc);
+		check(!proc.output().includes(PASS), 'the passphrase shows nowhere in the log', proc);
+	} finally {
+		await ctx.close();
+	}
+}
+
+main(test_page_shows_the_stream, test_page_with_passphrase);
