@@ -17,6 +17,7 @@
 #include "tcpstat.h"
 #include "ladder.h"
 
+#include "clock.h"
 #include "net.h"
 #include "ws.h"
 
@@ -430,6 +431,11 @@ void fc_http_stop(struct fc_http *h)
 	if (!h)
 		return;
 	if (h->started) {
+		/* The sessions have said BYE (fc_http_quiesce, then the session list stopped): let
+		 * the loop carry those BYEs to the pages, which then close, for at most a second;
+		 * destroying the context at once cut them off (the page saw 1006, not the BYE). */
+		for (int i = 0; i < 100 && fc_ws_links(h->ws) > 0; i++)
+			fc_clock_sleep_until(fc_clock_now_ns() + 10 * FC_NS_PER_MS);
 		atomic_store(&h->stop, true);
 		lws_cancel_service(h->ctx);
 		pthread_join(h->thread, NULL);

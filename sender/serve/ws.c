@@ -1,6 +1,7 @@
 #include "ws.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,10 +16,12 @@ struct fc_ws {
 	struct fc_server *srv;
 	pthread_mutex_t lock; /* held around fc_server_adopt, and to set closed */
 	bool closed;	      /* fc_ws_stop_adopting was called: no more sessions */
+	atomic_uint links;    /* bridges not yet freed (fc_ws_links) */
 };
 
 /* One browser's bridge. Freed when both its WebSocket and its adopted end have closed. */
 struct fc_ws_link {
+	struct fc_ws *ws;
 	struct lws *wsi; /* the WebSocket; NULL once closed */
 	struct lws *raw; /* our end of the socketpair, adopted; NULL once closed */
 	int fd;		 /* that end's descriptor (lws closes it with raw) */
@@ -52,6 +55,11 @@ void fc_ws_free(struct fc_ws *ws)
 		return;
 	pthread_mutex_destroy(&ws->lock);
 	free(ws);
+}
+
+unsigned fc_ws_links(struct fc_ws *ws)
+{
+	return ws ? atomic_load(&ws->links) : 0;
 }
 
 void fc_ws_stop_adopting(struct fc_ws *ws)
@@ -112,6 +120,7 @@ static void maybe_free(struct fc_ws_link *l)
 		return;
 	if (l->tail >= 0)
 		close(l->tail);
+	atomic_fetch_sub(&l->ws->links, 1);
 	free(l);
 }
 
@@ -183,6 +192,8 @@ static int bridge(struct fc_ws *ws, struct lws *wsi, struct fc_ws_pss *pss)
 	l->fd = sv[1];
 	l->tail = -1;
 	l->wsi = wsi;
+	l->ws = ws;
+	atomic_fetch_add(&ws->links, 1);
 	pss->link = l;
 	/* A child of the WebSocket: lws closes it (and so the session's stream) when the
 	 * browser goes. On failure lws has closed the descriptor: the session sees the end. */

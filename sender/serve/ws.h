@@ -82,6 +82,9 @@ void fc_ws_free(struct fc_ws *ws);
  */
 void fc_ws_stop_adopting(struct fc_ws *ws);
 
+/* Bridges still open (a WebSocket or its session's end not yet closed). Any thread. */
+unsigned fc_ws_links(struct fc_ws *ws);
+
 /* The protocol's callback; lws_protocols.user must be the struct fc_ws. */
 int fc_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		   size_t len);
