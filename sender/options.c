@@ -9,6 +9,7 @@
 #include "encoder.h"
 #include "opt.h"
 #include "proto.h"
+#include "server.h"
 
 static void usage(FILE *out)
 {
@@ -211,7 +212,8 @@ static int network_option(int c, struct parse *p, struct fc_send_options *o)
 		o->dial = true;
 		return fc_net_parse_addr(optarg, 0, &o->addr, p->err, sizeof(p->err));
 	case OPT_MAX_VIEWERS:
-		rc = fc_opt_int("--max-viewers", optarg, 1, 64, &n, p->err, sizeof(p->err));
+		rc = fc_opt_int("--max-viewers", optarg, 1, FC_SERVER_MAX_VIEWERS, &n, p->err,
+				sizeof(p->err));
 		o->max_viewers = (int)n;
 		return rc;
 	case OPT_PASSPHRASE_FILE:

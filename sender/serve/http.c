@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "net.h"
+#include "server.h"
 #include "ws.h"
 
 /* Connections beyond this are closed unanswered at once (the ones up to it that are over
@@ -53,9 +54,10 @@ struct fc_http {
 	struct fc_http_counters n;
 	struct fc_ws *ws;	     /* the browsers' bridge to ordinary sessions */
 	struct fc_http_guard *guard; /* NULL: no passphrase */
-	/* /state reads the session list (cfg.srv) under this lock; fc_http_quiesce clears cfg.srv
-	 * under it before the list is freed. */
+	/* /state copies the viewers' figures from the session list (cfg.srv) under this lock;
+	 * fc_http_quiesce clears cfg.srv under it before the list is freed. */
 	pthread_mutex_t srv_lock;
+	struct fc_viewer_stats state_viewers[FC_SERVER_MAX_VIEWERS]; /* fc-http only: that copy */
 };
 
 /* A client that wants the full picture makes the capture encode it even when every protocol
@@ -178,12 +180,17 @@ static int serve(struct fc_http *h, struct lws *wsi, struct fc_http_client *c,
 		want_full(h, 1);
 		return fc_http_client_snapshot(c, &h->cfg, &h->n, &h->snapshot_seq);
 	case FC_HTTP_ROUTE_STATE: {
-		int rc;
+		/* Only the copy under the lock (fc_server_stats holds the list's own lock too);
+		 * the JSON is made outside it. */
+		int nv;
 
 		pthread_mutex_lock(&h->srv_lock);
-		rc = fc_http_client_state(c, &h->cfg, h->clients, atomic_load(&h->connections));
+		nv = h->cfg.srv
+			 ? fc_server_stats(h->cfg.srv, h->state_viewers, FC_SERVER_MAX_VIEWERS)
+			 : 0;
 		pthread_mutex_unlock(&h->srv_lock);
-		return rc;
+		return fc_http_client_state(c, &h->cfg, h->clients, atomic_load(&h->connections),
+					    h->state_viewers, nv);
 	}
 	case FC_HTTP_ROUTE_FILE:
 		return fc_http_client_file(c, h->cfg.web_dir, path);

@@ -261,7 +261,8 @@ int fc_http_client_file(struct fc_http_client *c, const char *dir, const char *p
 }
 
 int fc_http_client_state(struct fc_http_client *c, const struct fc_http_cfg *cfg,
-			 const struct fc_http_client *list, unsigned connections)
+			 const struct fc_http_client *list, unsigned connections,
+			 const struct fc_viewer_stats *v, int nv)
 {
 	struct fc_json *j = malloc(sizeof(*j));
 	const char *line;
@@ -270,7 +271,7 @@ int fc_http_client_state(struct fc_http_client *c, const struct fc_http_cfg *cfg
 	c->kind = FC_HTTP_KIND_STATE;
 	if (!j)
 		return -1;
-	line = fc_http_state(j, cfg, list, connections);
+	line = fc_http_state(j, cfg, list, connections, v, nv);
 	rc = line ? fc_http_client_reply(c, 200, "application/json", line, strlen(line), NULL, NULL)
 		  : -1;
 	free(j);

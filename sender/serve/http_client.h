@@ -21,6 +21,8 @@
 #include "frame.h"
 #include "http.h"
 
+struct fc_viewer_stats;
+
 struct lws;
 
 enum fc_http_kind {
@@ -86,9 +88,11 @@ int fc_http_client_snapshot_late(struct fc_http_client *c, const struct fc_http_
 /* / and the page's files: built in, or from dir (--http-root). */
 int fc_http_client_file(struct fc_http_client *c, const char *dir, const char *path);
 
-/* /state: the JSON of http_state.c, for the clients of list (connections open in all). */
+/* /state: the JSON of http_state.c, for the clients of list (connections open in all) and the
+ * protocol viewers v[0..nv). */
 int fc_http_client_state(struct fc_http_client *c, const struct fc_http_cfg *cfg,
-			 const struct fc_http_client *list, unsigned connections);
+			 const struct fc_http_client *list, unsigned connections,
+			 const struct fc_viewer_stats *v, int nv);
 
 /* The connection can take more: the next bytes of a reply or a part. */
 int fc_http_client_writable(struct fc_http_client *c, const struct fc_http_cfg *cfg,

@@ -50,11 +50,8 @@ static void http_clients(struct fc_json *j, const struct fc_http_client *list, u
 	fc_json_end(j);
 }
 
-static void viewers(struct fc_json *j, struct fc_server *srv)
+static void viewers(struct fc_json *j, const struct fc_viewer_stats *v, int nv)
 {
-	static struct fc_viewer_stats v[64]; /* fc-http only; 64 is --max-viewers' ceiling */
-	int nv = srv ? fc_server_stats(srv, v, 64) : 0;
-
 	fc_json_array(j, "viewers");
 	for (int i = 0; i < nv; i++) {
 		fc_json_object(j, NULL);
@@ -67,12 +64,13 @@ static void viewers(struct fc_json *j, struct fc_server *srv)
 }
 
 const char *fc_http_state(struct fc_json *j, const struct fc_http_cfg *cfg,
-			  const struct fc_http_client *list, unsigned connections)
+			  const struct fc_http_client *list, unsigned connections,
+			  const struct fc_viewer_stats *v, int nv)
 {
 	fc_json_begin(j);
 	fc_json_num(j, "time", (double)fc_clock_real_ns() / 1e9, 6);
 	source(j, &cfg->source);
 	http_clients(j, list, connections);
-	viewers(j, cfg->srv);
+	viewers(j, v, nv);
 	return fc_json_finish(j);
 }

@@ -55,6 +55,9 @@ int fc_server_adopt(struct fc_server *srv, int fd, const char *peer, char *err, 
 /* Stops accepting or dialling, says BYE to every viewer, joins everything and frees. */
 void fc_server_stop(struct fc_server *srv);
 
+/* The most viewers a sender serves at once (--max-viewers' ceiling). */
+#define FC_SERVER_MAX_VIEWERS 64
+
 /* Fills out[0..max) with the viewers' counters; returns how many. A viewer is a connection whose
  * HELLO exchange succeeded and that was not refused: connections still in their HELLO, and
  * finished sessions (the server thread frees them), are left out. */
