@@ -27,6 +27,8 @@ import { BIN, Skip, TMP, check, checkSpeed, freePort, sleep, start, waitListenin
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const WEB = path.resolve(HERE, '../../web');
 const PASS = 'correct horse battery staple page';
+/* Of the frames drawn, how many may pass the budget during drawImage on a busy machine. */
+const MAX_CROSSED_PCT = 2;
 
 /* Polls a page expression until it is truthy or `ms` pass; its last value. */
 export async function until(page, expr, ms) {
@@ -88,12 +90,14 @@ function speed(fig, ps) {
 	checkSpeed(fig.shownFps >= 20, `at least 20 fps shown: ${fig.shownFps && fig.shownFps.toFixed(1)}`, ...ps);
 	/* The promise: a frame is drawn only when its bound plus the time since it came is within
 	 * the budget, checked just before drawImage. How many then crossed the budget while being
-	 * drawn (shownOverBudget) depends on the machine's load: shown, and counted as a speed
-	 * check only. */
+	 * drawn (shownOverBudget) depends on the machine's load: a floor, as a speed check. 0 on
+	 * an idle machine; 1 of 147 once in Firefox under a load of 11 on two cores. */
 	check(fig.shown > 0 && fig.maxShownBoundMs <= fig.budgetMs,
 	      `no frame shown over the budget (largest bound ${fig.maxShownBoundMs} ms of ${fig.budgetMs})`, ...ps);
-	checkSpeed(fig.shownOverBudget === 0,
-		   `none crossed the budget while being drawn (${fig.shownOverBudget} of ${fig.shown})`, ...ps);
+	const crossed = fig.shown ? (100 * fig.shownOverBudget) / fig.shown : 0;
+	checkSpeed(crossed <= MAX_CROSSED_PCT,
+		   `at most ${MAX_CROSSED_PCT}% crossed the budget while being drawn: ${fig.shownOverBudget} of ` +
+		   `${fig.shown} (${crossed.toFixed(1)}%; more means drawImage itself was held up)`, ...ps);
 }
 
 /* A budget no frame can meet: every one is a stale notice, and the banner says why. */
