@@ -234,8 +234,12 @@ export async function launch({ startMs = 30000, keep = false } = {}) {
 	const hello = await Promise.race([conn.greeting, sleep(Math.max(0, end - Date.now())).then(() => null)]);
 	if (!hello || hello.marionetteProtocol !== 3)
 		throw new Error(`firefox-esr: unexpected Marionette greeting ${JSON.stringify(hello)}`);
-	const caps = { alwaysMatch: { acceptInsecureCerts: true } };
-	const session = await conn.send('WebDriver:NewSession', { capabilities: caps });
+	/* Marionette takes the capabilities themselves (not WebDriver's {capabilities: {alwaysMatch}}
+	 * over HTTP, which it ignores). Insecure certificates: an https FC_PAGE_URL may have a
+	 * self-signed one, as behind tests/e2e/test_https.py's nginx. */
+	const session = await conn.send('WebDriver:NewSession', { acceptInsecureCerts: true });
+	if (!session.capabilities.acceptInsecureCerts)
+		throw new Error('firefox-esr: the Marionette session does not accept insecure certificates');
 	const anchor = (await conn.send('WebDriver:GetWindowHandle', {})).value;
 	const ff = {
 		proc,
