@@ -217,7 +217,9 @@ export async function launch({ startMs = 30000, keep = false } = {}) {
 	const profile = fs.mkdtempSync(path.join(TMP, 'firefox-'));
 	fs.writeFileSync(path.join(profile, 'user.js'), userJs(port));
 	const args = [FIREFOX, '--headless', '--marionette', '--profile', profile, '-no-remote'];
-	const env = { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_AUTO_SAFE_MODE: '1' };
+	/* Its caches in the profile too: nothing of the test's Firefox stays in the user's home. */
+	const env = { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_AUTO_SAFE_MODE: '1',
+		      XDG_CACHE_HOME: path.join(profile, 'cache') };
 	const proc = start('firefox', args, env, { keep });
 	const end = Date.now() + startMs;
 	let sock = null;
