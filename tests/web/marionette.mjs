@@ -108,7 +108,12 @@ class Connection {
 			const len = Number(this.buf.subarray(0, colon).toString());
 			if (!Number.isInteger(len) || colon > 10) return this.fail(new Error('Marionette: bad length prefix'));
 			if (this.buf.length < colon + 1 + len) return;
-			const msg = JSON.parse(this.buf.subarray(colon + 1, colon + 1 + len).toString());
+			let msg;
+			try {
+				msg = JSON.parse(this.buf.subarray(colon + 1, colon + 1 + len).toString());
+			} catch (e) {
+				return this.fail(new Error(`Marionette: a message that is not JSON (${e.message})`));
+			}
 			this.buf = this.buf.subarray(colon + 1 + len);
 			if (!Array.isArray(msg)) {
 				this.greeted(msg);
@@ -148,6 +153,7 @@ class Tab {
 	constructor(ff, handle) {
 		this.ff = ff;
 		this.handle = handle;
+		this.logFrom = ff.proc.output().length; /* its errors are those logged since */
 	}
 
 	async cmd(name, params, ms) {
@@ -200,11 +206,12 @@ class Tab {
 		this.ff.current = null;
 	}
 
-	/* From Firefox's stdout (devtools.console.stdout.content), which every tab shares: uncaught
-	 * errors name the script's address, so they are this page's by its origin; a console's
-	 * strings come quoted ("console.error: \"...\""), the browser's own messages do not. */
+	/* From Firefox's stdout (devtools.console.stdout.content), which every tab shares, since the
+	 * tab opened: uncaught errors name the script's address, so they are this page's by its
+	 * origin; a console's strings come quoted ("console.error: \"...\""), the browser's own
+	 * messages do not. */
 	errors({ console }) {
-		const lines = this.ff.proc.output().split('\n');
+		const lines = this.ff.proc.output().slice(this.logFrom).split('\n');
 		return lines.filter((l) => (this.origin && l.startsWith(`JavaScript error: ${this.origin}/`)) ||
 				      (console && /^console\.error: "/.test(l)));
 	}
