@@ -160,6 +160,7 @@ export async function main(...tests) {
 	let skipped = 0;
 	for (const t of tests) {
 		console.log(`== ${t.name}`);
+		const t0 = Date.now();
 		try {
 			await t();
 		} catch (e) {
@@ -173,6 +174,7 @@ export async function main(...tests) {
 		}
 		for (const p of procs.filter((q) => !q.keep)) await p.stop(3000);
 		procs.splice(0, procs.length, ...procs.filter((q) => q.keep));
+		console.log(`-- ${t.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 	}
 	for (const p of procs.splice(0)) await p.stop(3000);
 	if (failures.length) {
