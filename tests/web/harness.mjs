@@ -22,6 +22,9 @@ export const SANITIZE = (() => {
 })();
 const procs = [];
 const failures = [];
+/* However node ends (an error outside the tests, ctest's timeout, ^C), no child outlives it. */
+process.on('exit', () => procs.forEach((p) => p.p.exitCode === null && p.p.signalCode === null && p.p.kill('SIGKILL')));
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => process.exit(128 + os.constants.signals[sig]));
 
 export class Skip extends Error {}
 
@@ -38,8 +41,9 @@ export function freePort() {
 	});
 }
 
-/* A child process with its output in TMP/name.log, killed at the end whatever happens. */
-export function start(name, args, env) {
+/* A child process with its output in TMP/name.log, killed at the end of its test whatever
+ * happens, or with `keep` at the end of them all (a browser the tests share). */
+export function start(name, args, env, { keep = false } = {}) {
 	const logPath = path.join(TMP, `${name}.log`);
 	const log = fs.openSync(logPath, 'w');
 	const p = spawn(args[0], args.slice(1), { stdio: ['ignore', log, log], env: env || process.env });
@@ -47,6 +51,7 @@ export function start(name, args, env) {
 		name,
 		args,
 		p,
+		keep,
 		exited: new Promise((r) => p.on('exit', (code, sig) => r(code ?? sig))),
 		output: () => fs.readFileSync(logPath, 'utf8'),
 		stop: async (ms = 10000) => {
@@ -155,6 +160,7 @@ export async function main(...tests) {
 	let skipped = 0;
 	for (const t of tests) {
 		console.log(`== ${t.name}`);
+		const t0 = Date.now();
 		try {
 			await t();
 		} catch (e) {
@@ -166,7 +172,9 @@ export async function main(...tests) {
 				console.log(`FAIL: ${t.name}: ${e.stack || e}`);
 			}
 		}
-		for (const p of procs.splice(0)) await p.stop(3000);
+		for (const p of procs.filter((q) => !q.keep)) await p.stop(3000);
+		procs.splice(0, procs.length, ...procs.filter((q) => q.keep));
+		console.log(`-- ${t.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 	}
 	for (const p of procs.splice(0)) await p.stop(3000);
 	if (failures.length) {

@@ -46,13 +46,13 @@ FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-d
 # measure tools/linkemu's link from outside (tests/e2e/test_linkemu.py), man (man-db) to render
 # the man pages, bash-completion and bash for the completion's test, systemd-analyze (systemd)
 # to verify the units, dpkg-dev (dpkg-shlibdeps) and lintian to make and check the Debian
-# package (tools/package, tests/e2e/test_package.py), and node, npm and chromium for the live
-# page's tests (tests/web: the protocol in JavaScript, the page in a browser driven by
-# playwright-core), and nginx-light, openssl and curl for HTTPS through nginx with a certificate
-# of the test's own (tests/e2e/test_https.py).
+# package (tools/package, tests/e2e/test_package.py), and node, npm, chromium and firefox-esr for
+# the live page's tests (tests/web: the protocol in JavaScript, the page in Chromium driven by
+# playwright-core and in Firefox driven over Marionette), and nginx-light, openssl and curl for
+# HTTPS through nginx with a certificate of the test's own (tests/e2e/test_https.py).
 FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind tcpdump iproute2 xvfb x11-apps
 	x11-utils iperf3 iputils-ping man-db bash-completion systemd dpkg-dev lintian nodejs npm
-	chromium nginx-light openssl curl)
+	chromium firefox-esr nginx-light openssl curl)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
 fc_build() {
