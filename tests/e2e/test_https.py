@@ -4,7 +4,8 @@ documented setup is the tested one (docs/HTTP.md, "HTTPS with nginx"). Each test
 self-signed certificate with openssl, runs nginx in the foreground with a prefix, pid and logs of
 its own on a free port of 127.0.0.1, and proves one thing through it: the page loads, /stream's
 parts pass whole and unbuffered (ffmpeg decodes them), /snapshot is a JPEG, and the page shows
-frames over wss in Debian's chromium (tests/web/test_page.mjs with FC_PAGE_URL)."""
+frames over wss in Debian's chromium and firefox-esr (tests/web/test_page.mjs and
+test_page_firefox.mjs with FC_PAGE_URL)."""
 import contextlib
 import json
 import os
@@ -23,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 EXAMPLE = os.path.join(ROOT, "examples", "nginx-freshcam.conf")
 PAGE_TEST = os.path.join(ROOT, "tests", "web", "test_page.mjs")
+PAGE_TEST_FIREFOX = os.path.join(ROOT, "tests", "web", "test_page_firefox.mjs")
 
 
 def nginx_path():
@@ -211,14 +213,13 @@ def test_snapshot():
                  f"/snapshot over https: a 320x240 JPEG ({code} {ctype} {size})", s)
 
 
-def test_page_over_wss():
-    """the live page at https://.../ shows the stream over wss in headless chromium (the
-    browser test of tests/web, pointed at nginx)"""
+def page_over_wss(script, browser):
+    """Runs a page test of tests/web against nginx's https URL and checks what it printed."""
     if not shutil.which("node"):
         raise fc.Skip("node is not installed (apt-get install nodejs; tools/check does)")
     with proxied(size="640x360") as (s, port):
         env = dict(os.environ, FC_PAGE_URL=f"https://127.0.0.1:{port}/")
-        p = subprocess.run(["node", PAGE_TEST, fc.BIN], stdout=subprocess.PIPE,
+        p = subprocess.run(["node", script, fc.BIN], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, env=env, timeout=120)
         print(p.stdout)
         skip = re.search(r"(?m)^skipped: (.*)$", p.stdout)
@@ -230,9 +231,22 @@ def test_page_over_wss():
         fc.check(p.returncode in (0, 77) and "FAIL" not in p.stdout and shown
                  and re.search(r"(?m)^ok: two screenshots a second apart differ", p.stdout)
                  and re.search(r"(?m)^ok: no frame shown over the budget", p.stdout),
-                 f"the page shows fresh frames over wss (node exited {p.returncode})", s)
+                 f"the page shows fresh frames over wss in {browser} (node exited {p.returncode})",
+                 s)
+
+
+def test_page_over_wss():
+    """the live page at https://.../ shows the stream over wss in headless chromium (the
+    browser test of tests/web, pointed at nginx)"""
+    page_over_wss(PAGE_TEST, "chromium")
+
+
+def test_page_over_wss_firefox():
+    """the same in firefox-esr over Marionette (nginx's self-signed certificate accepted by the
+    session's acceptInsecureCerts)"""
+    page_over_wss(PAGE_TEST_FIREFOX, "firefox")
 
 
 if __name__ == "__main__":
     fc.main(test_doc_is_the_example, test_page_and_state, test_stream, test_snapshot,
-            test_page_over_wss)
+            test_page_over_wss, test_page_over_wss_firefox)
