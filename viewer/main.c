@@ -37,6 +37,7 @@
 #include "slot.h"
 #include "stall.h"
 #include "stamp.h"
+#include "station.h"
 
 #define HELLO_TIMEOUT_MS   5000
 #define CONNECT_TIMEOUT_MS 5000
@@ -582,6 +583,7 @@ static void init_hello(struct viewer *v)
 				     .min_quality = (uint8_t)v->o.min_quality };
 	v->mine.budget_us = (uint32_t)(v->budget_ns / 1000 ? v->budget_ns / 1000 : 1);
 	snprintf(v->mine.name, sizeof(v->mine.name), "freshcam-view %s", FC_VERSION);
+	fc_station_default(v->mine.station, sizeof(v->mine.station));
 }
 
 /* The outputs that do not wait for a sender: --stats-json, the decoder and --record. Before any
