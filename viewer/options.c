@@ -14,13 +14,15 @@ static void usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "Usage: freshcam-view [OPTIONS] [HOST[:PORT]]\n"
+	    "Usage: freshcam-view [OPTIONS] [HOST[:PORT]...]\n"
 	    "Show a freshcam-send stream and never a stale frame: every frame whose age bound is\n"
 	    "over the budget is rejected and counted.\n"
 	    "\n"
 	    "Where the sender is:\n"
 	    "  -c, --connect HOST[:PORT]  dial the sender (default 127.0.0.1:%d)\n"
-	    "  -l, --listen [ADDR:]PORT   wait for a sender started with --connect instead\n"
+	    "                             (several senders: one tile each, up to 16)\n"
+	    "  -l, --listen [ADDR:]PORT   wait for senders started with --connect instead (any\n"
+	    "                             number dial in, up to 16: one tile each, by name)\n"
 	    "      --passphrase-file FILE the sender's passphrase, for a private stream (or\n"
 	    "                             FRESHCAM_PASSPHRASE; never on the command line)\n"
 	    "      --insecure             --listen: no warning for listening beyond this host\n"
@@ -67,6 +69,7 @@ static void usage(FILE *out)
 	    "  freshcam-view                                  the sender on this host\n"
 	    "  freshcam-view camera-pi.local --max-age 120    a sender elsewhere, a looser budget\n"
 	    "  freshcam-view --listen %d --headless         let a sender behind NAT dial in\n"
+	    "  freshcam-view robot1 robot2 robot3             three cameras, one window\n"
 	    "  freshcam-view --seconds 10 --stats-json -      ten seconds of figures for a script\n"
 	    "  freshcam-view --record clip.mkv                watch and record (stop with Ctrl-C)\n",
 	    FC_NET_DEFAULT_PORT, FC_PROTO_MAX_WINDOW, FC_NET_DEFAULT_PORT);
@@ -255,32 +258,39 @@ static int parse_output(int c, const char *arg, struct fc_view_options *o, char 
 	return 1;
 }
 
-/* The sender to dial, from --connect or the one argument left: none, or one, and not with
- * --listen; a bare host means the default port. */
+/* The senders to dial, from --connect and the arguments left: up to FC_VIEW_MAX_SENDERS, and
+ * not with --listen; a bare host means the default port. */
 static int parse_target(int argc, char **argv, const char *target, struct fc_view_options *o)
 {
 	char err[256];
+	int n = (target ? 1 : 0) + (argc - optind);
 
-	if (optind < argc) {
-		if (target || optind + 1 < argc) {
-			fprintf(stderr,
-				"freshcam-view: one sender at a time ('%s' is one too many). "
-				"Try 'freshcam-view --help'.\n",
-				argv[argc - 1]);
-			return -1;
-		}
-		target = argv[optind];
+	if (n > FC_VIEW_MAX_SENDERS) {
+		fprintf(stderr,
+			"freshcam-view: at most %d senders at once ('%s' is one too many). "
+			"Try 'freshcam-view --help'.\n",
+			FC_VIEW_MAX_SENDERS, argv[argc - 1]);
+		return -1;
 	}
-	if (target && o->listen) {
+	if (n > 0 && o->listen) {
 		fprintf(stderr, "freshcam-view: --listen and a sender to connect to exclude each "
 				"other: either this viewer dials, or it is dialled\n");
 		return -1;
 	}
-	if (!target)
-		return 0;
-	if (fc_net_parse_addr(target, FC_NET_PORT_OPTIONAL, &o->addr, err, sizeof(err)) < 0) {
-		fprintf(stderr, "freshcam-view: %s\n", err);
-		return -1;
+	o->nsenders = 1;
+	o->senders[0] = o->addr;
+	for (int i = 0; i < n; i++) {
+		const char *text = i == 0 && target ? target : argv[optind + i - (target ? 1 : 0)];
+
+		if (fc_net_parse_addr(text, FC_NET_PORT_OPTIONAL, &o->senders[i], err,
+				      sizeof(err)) < 0) {
+			fprintf(stderr, "freshcam-view: %s\n", err);
+			return -1;
+		}
+	}
+	if (n > 0) {
+		o->nsenders = n;
+		o->addr = o->senders[0];
 	}
 	return 0;
 }

@@ -44,7 +44,7 @@ def test_bad_options():
         (VIEW, ["--keep", "5"], "--keep '5': expected a size"),
         (VIEW, ["--segment", "60"], "--segment needs --record"),
         (VIEW, ["--record", "d/", "--keep", "1GB"], "--keep needs --segment"),
-        (VIEW, ["a:1", "b:2"], "one sender at a time"),
+        (VIEW, [f"h{i}:1" for i in range(17)], "at most 16 senders at once"),
         (VIEW, ["--listen", "1", "h:2"], "exclude each other"),
     ]
     for prog, args, want in cases:
