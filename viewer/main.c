@@ -173,6 +173,30 @@ static void listen_step(struct viewer *v)
 		fc_warn("%s; still waiting for a sender", err);
 }
 
+/* --forget: a sender that dialled in and has been gone that long is closed (its summary said,
+ * its recording finished) and loses its tile; the grid reflows. */
+static void forget_gone(struct viewer *v, uint64_t now)
+{
+	uint64_t after = (uint64_t)(v->o.forget_s * 1e9);
+
+	for (int i = 0; after && i < v->nstreams; i++) {
+		if (fc_stream_gone_ns(v->streams[i], now) < after)
+			continue;
+		fc_info("%s: gone for %.0f s; its tile is closed (it gets one again when it dials "
+			"in)",
+			fc_stream_name(v->streams[i]), v->o.forget_s);
+		fc_stream_free(v->streams[i]);
+		memmove(&v->streams[i], &v->streams[i + 1],
+			(size_t)(v->nstreams - i - 1) * sizeof(v->streams[0]));
+		v->nstreams--;
+		for (int j = i; j < v->nstreams; j++)
+			fc_stream_set_tile(v->streams[j], j);
+		if (v->env.display)
+			fc_display_tile_remove(v->env.display, i);
+		i--;
+	}
+}
+
 /* Whether the display loop ends now: a signal, --seconds, or the window closed. */
 static bool stop_now(struct viewer *v, uint64_t now)
 {
@@ -234,8 +258,10 @@ static void run(struct viewer *v)
 			if (next_tick < now)
 				next_tick = now + FC_NS_PER_S;
 		}
-		if (v->env.lfd >= 0)
+		if (v->env.lfd >= 0) {
 			listen_step(v);
+			forget_gone(v, now);
+		}
 		for (int i = 0; i < v->nstreams; i++)
 			fc_stream_step(v->streams[i], fc_clock_now_ns());
 		if (wake > next_tick)

@@ -27,6 +27,8 @@ static void usage(FILE *out)
 	    "                             FRESHCAM_PASSPHRASE; never on the command line)\n"
 	    "      --insecure             --listen: no warning for listening beyond this host\n"
 	    "                             without a passphrase\n"
+	    "      --forget SECONDS       --listen: a sender gone this long loses its tile, its\n"
+	    "                             recording is finished (default 60; 0: kept until the end)\n"
 	    "Freshness:\n"
 	    "  -a, --max-age MS           the age budget in milliseconds (default 80)\n"
 	    "  -w, --window N             requests kept in flight at most, 1..%d (default 4); the\n"
@@ -114,6 +116,7 @@ enum {
 	OPT_CLOCK,
 	OPT_SEGMENT,
 	OPT_KEEP,
+	OPT_FORGET,
 };
 
 static const struct option longopts[] = {
@@ -129,6 +132,7 @@ static const struct option longopts[] = {
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "forget", required_argument, NULL, OPT_FORGET },
 	{ "adapt", required_argument, NULL, OPT_ADAPT },
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
@@ -160,6 +164,8 @@ static int parse_where(int c, const char *arg, struct fc_view_options *o, const 
 	case OPT_INSECURE:
 		o->insecure = true;
 		return 0;
+	case OPT_FORGET:
+		return fc_opt_double("--forget", arg, 0, 1e6, &o->forget_s, err, errlen);
 	}
 	return 1;
 }
@@ -307,6 +313,7 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 		.adapt = true,
 		.clock = FC_CLOCK_PROVEN,
 		.synced_error_ms = 1,
+		.forget_s = 60,
 	};
 	snprintf(o->addr.host, sizeof(o->addr.host), "127.0.0.1");
 	o->addr.port = FC_NET_DEFAULT_PORT;

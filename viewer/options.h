@@ -23,6 +23,8 @@ struct fc_view_options {
 	/* The senders to dial: addr and the others given on the command line (1 when listening). */
 	struct fc_addr senders[FC_VIEW_MAX_SENDERS];
 	int nsenders;
+	/* --forget: a sender that dialled in and has been gone this long loses its tile (0: never) */
+	double forget_s;
 	double max_age_ms;
 	unsigned window;
 	bool headless;

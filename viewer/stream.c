@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "age.h"
 #include "backoff.h"
@@ -66,6 +67,7 @@ struct fc_stream {
 	bool rec_stop_said;
 	struct fc_stall stall;
 	uint64_t next_banner_ns;
+	uint64_t lost_ns; /* when the last stream ended (0: none has) */
 };
 
 /* The opening exchange, on the dial thread: s->sender is written only by the attempt. */
@@ -150,6 +152,19 @@ void fc_stream_wait_dial(struct fc_stream *s, int timeout_ms)
 		fc_dial_wait(s->dial, timeout_ms);
 }
 
+uint64_t fc_stream_gone_ns(const struct fc_stream *s, uint64_t now)
+{
+	if (s->dials || s->client || !s->lost_ns || now < s->lost_ns)
+		return 0;
+	return now - s->lost_ns;
+}
+
+void fc_stream_set_tile(struct fc_stream *s, int tile)
+{
+	s->tile = tile;
+	s->next_banner_ns = 0; /* its banner and label, drawn again on its new tile */
+}
+
 const struct fc_hello *fc_stream_sender(const struct fc_stream *s)
 {
 	return &s->sender;
@@ -185,26 +200,47 @@ static struct fc_conn *dial_end(struct fc_stream *s, char *err, size_t errlen)
 	return conn;
 }
 
+/* PATH as a directory, or as a file: a file when its last part has an extension. */
+static const char *extension(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	const char *dot = strrchr(base ? base + 1 : path, '.');
+
+	return dot && dot != (base ? base + 1 : path) ? dot : NULL;
+}
+
 /* Where a sender's own recording goes when there are several: PATH/NAME/ for a directory, and
- * DIR/STEM-NAME.EXT beside a file PATH (docs/RECORDING.md). */
+ * DIR/STEM-NAME.EXT beside a file PATH (docs/RECORDING.md); NAME-2, NAME-3... when that is taken
+ * (a sender that comes back after --forget closed its stream). */
 static int record_path(const struct fc_stream *s, char *out, size_t outlen)
 {
 	const char *path = s->env->o->record;
-	const char *base = strrchr(path, '/');
-	const char *dot = strrchr(base ? base + 1 : path, '.');
+	const char *ext = s->env->o->segment_s ? NULL : extension(path);
+	const char *sep = path[strlen(path) - 1] == '/' ? "" : "/";
 	char safe[FC_PROTO_MAX_STATION + 16];
-	int n;
+	char name[FC_PROTO_MAX_STATION + 24];
+	int n = 0;
 
 	fc_station_file(fc_stream_name(s), safe, sizeof(safe));
-	if (dot && dot != (base ? base + 1 : path) && !s->env->o->segment_s) {
-		n = snprintf(out, outlen, "%.*s-%s%s", (int)(dot - path), path, safe, dot);
-		return n > 0 && (size_t)n < outlen ? 0 : -1;
-	}
 	/* The directory that holds the senders' directories, made here if need be. */
-	if (mkdir(path, 0777) < 0 && errno != EEXIST)
+	if (!ext && mkdir(path, 0777) < 0 && errno != EEXIST)
 		return -1;
-	n = snprintf(out, outlen, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", safe);
-	return n > 0 && (size_t)n < outlen ? 0 : -1;
+	for (int i = 1; i < 100; i++) {
+		if (i == 1)
+			snprintf(name, sizeof(name), "%s", safe);
+		else
+			snprintf(name, sizeof(name), "%s-%d", safe, i);
+		if (ext)
+			n = snprintf(out, outlen, "%.*s-%s%s", (int)(ext - path), path, name, ext);
+		else
+			n = snprintf(out, outlen, "%s%s%s", path, sep, name);
+		if (n < 0 || (size_t)n >= outlen)
+			return -1;
+		if (access(out, F_OK) < 0)
+			return 0;
+	}
+	errno = EEXIST;
+	return -1;
 }
 
 bool fc_stream_record(struct fc_stream *s)
@@ -558,6 +594,7 @@ static void stream_lost(struct fc_stream *s, uint64_t now)
 	       s->env->several ? fc_stream_name(s) : "", s->env->several ? ": " : "",
 	       fc_client_reason(s->client), s->dials ? "reconnecting" : "waiting for it to dial");
 	end_stream(s);
+	s->lost_ns = now;
 	s->next_try_ns = now + fc_backoff_down(&s->backoff, now);
 }
 

@@ -96,6 +96,13 @@ bool fc_stream_connected(const struct fc_stream *s);
 bool fc_stream_dialling(const struct fc_stream *s);
 void fc_stream_wait_dial(struct fc_stream *s, int timeout_ms);
 
+/* A sender that dialled in: how long since its stream ended, while it is not back (0 when it
+ * streams, or for a stream this viewer dials). */
+uint64_t fc_stream_gone_ns(const struct fc_stream *s, uint64_t now);
+
+/* Moves the stream to another tile (the grid reflowed). */
+void fc_stream_set_tile(struct fc_stream *s, int tile);
+
 /* The sender's HELLO (its picture size for the window). */
 const struct fc_hello *fc_stream_sender(const struct fc_stream *s);
 

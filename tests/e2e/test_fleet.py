@@ -6,8 +6,10 @@ one freshcam-view.
   says NO SIGNAL on its own line only, while the others go on showing; started again under the
   same name, it is back on its own stream. A fifth with a name already streaming gets "NAME-2".
 - Two senders on the viewer's command line, recorded into one .mkv each beside the path given.
+- --forget: a sender gone that long is closed (its summary, its recording finished) and, back,
+  starts a new stream and recording beside the first.
 - The window (Xvfb): four tiles, each with its sender's picture and its label; one sender killed
-  shows the NO SIGNAL banner on its tile only.
+  shows the NO SIGNAL banner on its tile only; after --forget the grid reflows to three.
 
 The window test needs Xvfb, xwd, xwininfo and xprop (tools/check installs them); without them it
 says "skipped: why"."""
@@ -131,6 +133,30 @@ def test_fleet_dialled():
         s.stop()
 
 
+def test_fleet_forget():
+    """--forget: a sender gone that long is closed and loses its place; back, it starts anew"""
+    port = fc.free_port()
+    rec = os.path.join(fc.TMP, "forget-rec")
+    v = listening_viewer(port, "--forget", "1", "--record", rec + "/", name="forget-view")
+    fc.wait_listening(port)
+    a, b = dial_in(port, "cam-a"), dial_in(port, "cam-b")
+    fc.check(wait_for(lambda: all(shown_by_sender(v).get(n, 0) > 5 for n in ("cam-a", "cam-b")),
+                      10), "both senders shown", v)
+    b.p.kill()
+    fc.check(wait_for(lambda: "cam-b: gone for 1 s" in v.output(), 10),
+             "the gone sender's stream is closed after --forget", v)
+    fc.check(any(l["summary"] and l["sender"] == "cam-b" for l in v.stats()),
+             "with its summary line, while the viewer goes on", v)
+    b = dial_in(port, "cam-b", proc_name="send-cam-b-again")
+    fc.check(wait_for(lambda: os.path.exists(os.path.join(rec, "cam-b-2", "index.csv")), 10),
+             "back, it records anew beside its first recording (cam-b-2)", v)
+    fc.check(v.stop() == 0, "the viewer stops cleanly", v)
+    fc.check(os.path.exists(os.path.join(rec, "cam-b", "index.csv")),
+             "the first recording was finished and kept", v)
+    a.stop()
+    b.stop()
+
+
 def tile_of(out):
     """Each sender's tile, in the order they first dialled in (the viewer's console)."""
     order = []
@@ -168,8 +194,8 @@ def test_fleet_window():
     xv, display = tw.start_xvfb()
     try:
         port = fc.free_port()
-        v = listening_viewer(port, env=tw.window_env(display), headless=False,
-                             name="fleet-window")
+        v = listening_viewer(port, "--forget", "4", env=tw.window_env(display),
+                             headless=False, name="fleet-window")
         fc.wait_listening(port)
         senders = {n: dial_in(port, n) for n in NAMES}
         fc.check(wait_for(lambda: len(tile_of(v.output())) == 4, 15), "four senders in", v)
@@ -188,6 +214,15 @@ def test_fleet_window():
                  f"({yellow_in(shot, i)} banner pixels there, {others} elsewhere)", v)
         fc.check(all(tile_live(shot, j) for j in range(4) if j != i),
                  "the other tiles stay live", v)
+        # --forget 4: then its tile goes, the three others reflow into the first three places
+        # and the fourth cell is empty.
+        dark = lambda sh: sum(tw.luma(sh.pixel(x, y)) > 40
+                              for y in range(sh.height // 2, sh.height, 8)
+                              for x in range(sh.width // 2, sh.width, 8)) < 20
+        shot = tw.wait_shot(display, wid, lambda sh: dark(sh) and yellow_in(sh, i) == 0, 10)
+        fc.check(dark(shot) and all(tile_live(shot, j) for j in range(3))
+                 and sum(yellow_in(shot, j) for j in range(4)) < 20,
+                 "after --forget the grid reflows to three live tiles", v)
         fc.check(v.stop() == 0, "the viewer stops cleanly", v)
         fc.check("running headless" not in v.output(), "the viewer had a window", v)
         for s in senders.values():
@@ -198,4 +233,4 @@ def test_fleet_window():
 
 
 if __name__ == "__main__":
-    fc.main(test_fleet_headless, test_fleet_dialled, test_fleet_window)
+    fc.main(test_fleet_headless, test_fleet_dialled, test_fleet_forget, test_fleet_window)

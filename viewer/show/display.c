@@ -240,20 +240,23 @@ struct fc_display *fc_display_open(const char *title, int width, int height, cha
 	return d;
 }
 
+static void drop_tile(struct tile *t)
+{
+	if (t->texture)
+		SDL_DestroyTexture(t->texture);
+	if (t->banner_tex.tex)
+		SDL_DestroyTexture(t->banner_tex.tex);
+	if (t->label_tex.tex)
+		SDL_DestroyTexture(t->label_tex.tex);
+	memset(t, 0, sizeof(*t));
+}
+
 void fc_display_close(struct fc_display *d)
 {
 	if (!d)
 		return;
-	for (int i = 0; i < FC_DISPLAY_MAX_TILES; i++) {
-		struct tile *t = &d->tiles[i];
-
-		if (t->texture)
-			SDL_DestroyTexture(t->texture);
-		if (t->banner_tex.tex)
-			SDL_DestroyTexture(t->banner_tex.tex);
-		if (t->label_tex.tex)
-			SDL_DestroyTexture(t->label_tex.tex);
-	}
+	for (int i = 0; i < FC_DISPLAY_MAX_TILES; i++)
+		drop_tile(&d->tiles[i]);
 	SDL_free(d->grey);
 	if (d->renderer)
 		SDL_DestroyRenderer(d->renderer);
@@ -408,6 +411,22 @@ void fc_display_tiles(struct fc_display *d, int n, bool labels)
 	if (d->zoom >= n)
 		d->zoom = -1;
 	fc_display_present(d);
+}
+
+void fc_display_tile_remove(struct fc_display *d, int tile)
+{
+	if (tile < 0 || tile >= FC_DISPLAY_MAX_TILES)
+		return;
+	drop_tile(&d->tiles[tile]);
+	/* The textures move with their tiles: a pointer each, owned by the display. */
+	memmove(&d->tiles[tile], &d->tiles[tile + 1],
+		(size_t)(FC_DISPLAY_MAX_TILES - tile - 1) * sizeof(d->tiles[0]));
+	memset(&d->tiles[FC_DISPLAY_MAX_TILES - 1], 0, sizeof(d->tiles[0]));
+	if (d->zoom == tile)
+		d->zoom = -1;
+	else if (d->zoom > tile)
+		d->zoom--;
+	fc_display_tiles(d, d->ntiles - 1, d->labels);
 }
 
 void fc_display_tile_banner(struct fc_display *d, int tile, const char *text)

@@ -56,6 +56,9 @@ int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, int sr
 void fc_display_tiles(struct fc_display *d, int n, bool labels);
 int fc_display_upload_tile(struct fc_display *d, int tile, const struct fc_picture *pic,
 			   int src_width, int src_height, char *err, size_t errlen);
+/* Removes tile i (a sender gone): the tiles after it move one place down, and the grid
+ * reflows. */
+void fc_display_tile_remove(struct fc_display *d, int tile);
 void fc_display_tile_banner(struct fc_display *d, int tile, const char *text);
 /* The tile's name and live figures (its label; with one tile, the window's title instead). */
 void fc_display_tile_label(struct fc_display *d, int tile, const char *name, const char *text);
