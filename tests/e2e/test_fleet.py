@@ -9,13 +9,15 @@ one freshcam-view.
 - --forget: a sender gone that long is closed (its summary, its recording finished) and, back,
   starts a new stream and recording beside the first.
 - The window (Xvfb): four tiles, each with its sender's picture and its label; one sender killed
-  shows the NO SIGNAL banner on its tile only; after --forget the grid reflows to three.
+  shows the NO SIGNAL banner on its tile only; its number key or a click shows it alone and 0 or
+  a second click the grid again (xdotool); started again, it is live on its tile; killed again,
+  after --forget the grid reflows to three.
 
 The window test needs Xvfb, xwd, xwininfo and xprop (tools/check installs them); without them it
 says "skipped: why"."""
 import os
 import re
-import signal
+import shutil
 import subprocess
 import time
 
@@ -145,8 +147,8 @@ def test_fleet_forget():
     b.p.kill()
     fc.check(wait_for(lambda: "cam-b: gone for 1 s" in v.output(), 10),
              "the gone sender's stream is closed after --forget", v)
-    fc.check(any(l["summary"] and l["sender"] == "cam-b" for l in v.stats()),
-             "with its summary line, while the viewer goes on", v)
+    fc.check(wait_for(lambda: any(l["summary"] and l["sender"] == "cam-b" for l in v.stats()),
+                      5), "with its summary line, while the viewer goes on", v)
     b = dial_in(port, "cam-b", proc_name="send-cam-b-again")
     fc.check(wait_for(lambda: os.path.exists(os.path.join(rec, "cam-b-2", "index.csv")), 10),
              "back, it records anew beside its first recording (cam-b-2)", v)
@@ -188,13 +190,48 @@ def tile_live(shot, i):
     return lit > 100 and label > 20
 
 
+def banner_spread(shot):
+    """NO SIGNAL's banner pixels in the window's left half and in its right half."""
+    half = shot.width // 2
+    left = sum(shot.yellow(x, y) for y in range(0, shot.height, 2) for x in range(0, half, 2))
+    right = sum(shot.yellow(x, y) for y in range(0, shot.height, 2)
+                for x in range(half, shot.width, 2))
+    return left, right
+
+
+def zoom_and_back(display, wid, i, v):
+    """The stalled tile's number key shows it alone (its banner across the whole window), 0 the
+    grid again; a click on it does the same, and a second click goes back."""
+    if not shutil.which("xdotool"):
+        print("skipped: zooming a tile: xdotool not installed (tools/check installs it)")
+        return
+    x = subprocess.run
+    env = dict(os.environ, DISPLAY=display)
+    x(["xdotool", "windowfocus", "--sync", wid], env=env, timeout=10)
+    whole = lambda sh: min(banner_spread(sh)) > 50
+    grid = lambda sh: yellow_in(sh, i) > 50 and sum(yellow_in(sh, j) for j in range(4)) < \
+        yellow_in(sh, i) + 20
+    x(["xdotool", "key", "--window", wid, str(i + 1)], env=env, timeout=10)
+    fc.check(whole(tw.wait_shot(display, wid, whole, 5)),
+             f"key {i + 1} shows that sender alone, its banner across the window", v)
+    x(["xdotool", "key", "--window", wid, "0"], env=env, timeout=10)
+    fc.check(grid(tw.wait_shot(display, wid, grid, 5)), "key 0: the grid again", v)
+    sh = tw.Shot(display, wid)
+    qx, qy, qw, qh = quadrant(sh, i)
+    x(["xdotool", "mousemove", "--window", wid, str(qx + qw // 2), str(qy + qh // 2), "click",
+       "1"], env=env, timeout=10)
+    fc.check(whole(tw.wait_shot(display, wid, whole, 5)), "a click on the tile zooms it", v)
+    x(["xdotool", "click", "1"], env=env, timeout=10)
+    fc.check(grid(tw.wait_shot(display, wid, grid, 5)), "a second click: the grid again", v)
+
+
 def test_fleet_window():
     """four senders in one window: four tiles; one killed shows NO SIGNAL on its tile only"""
     tw.need_tools()
     xv, display = tw.start_xvfb()
     try:
         port = fc.free_port()
-        v = listening_viewer(port, "--forget", "4", env=tw.window_env(display),
+        v = listening_viewer(port, "--forget", "8", env=tw.window_env(display),
                              headless=False, name="fleet-window")
         fc.wait_listening(port)
         senders = {n: dial_in(port, n) for n in NAMES}
@@ -214,12 +251,19 @@ def test_fleet_window():
                  f"({yellow_in(shot, i)} banner pixels there, {others} elsewhere)", v)
         fc.check(all(tile_live(shot, j) for j in range(4) if j != i),
                  "the other tiles stay live", v)
-        # --forget 4: then its tile goes, the three others reflow into the first three places
+        zoom_and_back(display, wid, i, v)
+        senders["robot2"] = dial_in(port, "robot2", proc_name="send-robot2-again")
+        shot = tw.wait_shot(display, wid, lambda sh: tile_live(sh, i) and yellow_in(sh, i) == 0,
+                            10)
+        fc.check(tile_live(shot, i) and yellow_in(shot, i) == 0,
+                 "the sender, back, is live again on its own tile", v)
+        senders["robot2"].p.kill()
+        # --forget 8: then its tile goes, the three others reflow into the first three places
         # and the fourth cell is empty.
         dark = lambda sh: sum(tw.luma(sh.pixel(x, y)) > 40
                               for y in range(sh.height // 2, sh.height, 8)
                               for x in range(sh.width // 2, sh.width, 8)) < 20
-        shot = tw.wait_shot(display, wid, lambda sh: dark(sh) and yellow_in(sh, i) == 0, 10)
+        shot = tw.wait_shot(display, wid, lambda sh: dark(sh) and yellow_in(sh, i) == 0, 20)
         fc.check(dark(shot) and all(tile_live(shot, j) for j in range(3))
                  and sum(yellow_in(shot, j) for j in range(4)) < 20,
                  "after --forget the grid reflows to three live tiles", v)
