@@ -258,12 +258,14 @@ static void run(struct viewer *v)
 			if (next_tick < now)
 				next_tick = now + FC_NS_PER_S;
 		}
+		/* The streams first: a sender that dials in again finds its stream lost, not
+		 * still running on a connection that has just ended. */
+		for (int i = 0; i < v->nstreams; i++)
+			fc_stream_step(v->streams[i], fc_clock_now_ns());
 		if (v->env.lfd >= 0) {
 			listen_step(v);
 			forget_gone(v, now);
 		}
-		for (int i = 0; i < v->nstreams; i++)
-			fc_stream_step(v->streams[i], fc_clock_now_ns());
 		if (wake > next_tick)
 			wake = next_tick;
 		if (v->end_ns && wake > v->end_ns)
