@@ -6,7 +6,7 @@
 #include "clock.h"
 
 /* A HELLO's largest encoding: header, fixed part with the nonce, name. */
-#define HELLO_MAX (FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_FIXED + FC_PROTO_MAX_NAME)
+#define HELLO_MAX (FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_MAX)
 #define AUTH_FAILED_TEXT                                                                           \
 	"not the same passphrase on both sides (or the handshake was tampered with)"
 

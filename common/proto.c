@@ -3,7 +3,7 @@
 #include <string.h>
 
 /* Payload sizes of the fixed-size messages, and the fixed parts of the others. */
-#define HELLO_FIXED  FC_PROTO_HELLO_FIXED /* 18, the nonce, then the viewer's floor */
+#define HELLO_FIXED  FC_PROTO_HELLO_FIXED /* 18, the nonce, the viewer's floor, station_len */
 #define REQUEST_SIZE 12
 #define VERDICT_SIZE 25
 #define PING_SIZE    8
@@ -75,7 +75,7 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 	switch (type) {
 	case FC_MSG_HELLO:
 		*min = HELLO_FIXED;
-		*max = HELLO_FIXED + FC_PROTO_MAX_NAME;
+		*max = HELLO_FIXED + FC_PROTO_MAX_STATION + FC_PROTO_MAX_NAME;
 		return true;
 	case FC_MSG_REQUEST:
 		*min = *max = REQUEST_SIZE;
@@ -113,9 +113,25 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 	}
 }
 
+/* The two names after the fixed part: station_len bytes of station, then name_len of software. */
+static int decode_hello_names(const uint8_t *p, uint32_t n, uint8_t name_len, uint8_t station_len,
+			      struct fc_hello *h)
+{
+	if (station_len > FC_PROTO_MAX_STATION || name_len > FC_PROTO_MAX_NAME ||
+	    (uint32_t)station_len + name_len != n - HELLO_FIXED || !text_ok(p, station_len) ||
+	    !text_ok(p + station_len, name_len))
+		return -FC_PROTO_E_FIELD;
+	memcpy(h->station, p, station_len);
+	h->station[station_len] = '\0';
+	memcpy(h->name, p + station_len, name_len);
+	h->name[name_len] = '\0';
+	return 0;
+}
+
 static int decode_hello(const uint8_t *p, uint32_t n, struct fc_hello *h)
 {
 	uint8_t name_len;
+	uint8_t station_len;
 
 	h->role = *p++;
 	h->codec = *p++;
@@ -131,10 +147,9 @@ static int decode_hello(const uint8_t *p, uint32_t n, struct fc_hello *h)
 	h->min_width = get16(&p);
 	h->min_height = get16(&p);
 	h->min_quality = *p++;
-	if ((h->flags & ~FC_HELLO_FLAGS) || name_len != n - HELLO_FIXED || !text_ok(p, name_len))
+	station_len = *p++;
+	if ((h->flags & ~FC_HELLO_FLAGS) || decode_hello_names(p, n, name_len, station_len, h) < 0)
 		return -FC_PROTO_E_FIELD;
-	memcpy(h->name, p, name_len);
-	h->name[name_len] = '\0';
 	if (h->role == FC_ROLE_SENDER) {
 		if (h->codec != FC_CODEC_JPEG || h->width > FC_PROTO_MAX_DIM ||
 		    h->height > FC_PROTO_MAX_DIM)
@@ -289,7 +304,8 @@ static size_t payload_size(const struct fc_msg *msg)
 {
 	switch (msg->type) {
 	case FC_MSG_HELLO:
-		return HELLO_FIXED + strnlen(msg->u.hello.name, FC_PROTO_MAX_NAME + 1);
+		return HELLO_FIXED + strnlen(msg->u.hello.station, FC_PROTO_MAX_STATION + 1) +
+		       strnlen(msg->u.hello.name, FC_PROTO_MAX_NAME + 1);
 	case FC_MSG_REQUEST:
 		return REQUEST_SIZE;
 	case FC_MSG_FRAME:
@@ -336,6 +352,41 @@ static uint8_t *put_frame_fixed(uint8_t *p, const struct fc_frame_msg *f)
 	return p;
 }
 
+/* Each name within its own limit and printable: what decode_hello_names checks. */
+static bool hello_names_ok(const struct fc_hello *h)
+{
+	size_t station = strnlen(h->station, FC_PROTO_MAX_STATION + 1);
+	size_t name = strnlen(h->name, FC_PROTO_MAX_NAME + 1);
+
+	return station <= FC_PROTO_MAX_STATION && name <= FC_PROTO_MAX_NAME &&
+	       text_ok((const uint8_t *)h->station, station) &&
+	       text_ok((const uint8_t *)h->name, name);
+}
+
+static void put_hello(uint8_t *p, const struct fc_hello *h)
+{
+	size_t station = strlen(h->station);
+	size_t name = strlen(h->name);
+
+	put8(&p, h->role);
+	put8(&p, h->codec);
+	put16(&p, h->window);
+	put32(&p, h->budget_us);
+	put16(&p, h->width);
+	put16(&p, h->height);
+	put32(&p, h->fps_milli);
+	put8(&p, h->flags);
+	put8(&p, (uint8_t)name);
+	memcpy(p, h->nonce, FC_PROTO_NONCE_SIZE);
+	p += FC_PROTO_NONCE_SIZE;
+	put16(&p, h->min_width);
+	put16(&p, h->min_height);
+	put8(&p, h->min_quality);
+	put8(&p, (uint8_t)station);
+	memcpy(p, h->station, station);
+	memcpy(p + station, h->name, name);
+}
+
 size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_t *buf, size_t cap)
 {
 	uint32_t min, max;
@@ -346,7 +397,7 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 	/* The encoder refuses what the decoder would refuse, so a bug here shows on this side. */
 	if (!payload_bounds(msg->type, &min, &max) || plen < min || plen > max)
 		return 0;
-	if ((msg->type == FC_MSG_HELLO && !text_ok((const uint8_t *)h->name, plen - HELLO_FIXED)) ||
+	if ((msg->type == FC_MSG_HELLO && !hello_names_ok(h)) ||
 	    (msg->type == FC_MSG_BYE &&
 	     !text_ok((const uint8_t *)msg->u.bye.text, plen - BYE_FIXED)) ||
 	    (msg->type == FC_MSG_STATUS &&
@@ -357,21 +408,7 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 	p = put_header(buf, version, msg->type, (uint32_t)plen);
 	switch (msg->type) {
 	case FC_MSG_HELLO:
-		put8(&p, h->role);
-		put8(&p, h->codec);
-		put16(&p, h->window);
-		put32(&p, h->budget_us);
-		put16(&p, h->width);
-		put16(&p, h->height);
-		put32(&p, h->fps_milli);
-		put8(&p, h->flags);
-		put8(&p, (uint8_t)(plen - HELLO_FIXED));
-		memcpy(p, h->nonce, FC_PROTO_NONCE_SIZE);
-		p += FC_PROTO_NONCE_SIZE;
-		put16(&p, h->min_width);
-		put16(&p, h->min_height);
-		put8(&p, h->min_quality);
-		memcpy(p, h->name, plen - HELLO_FIXED);
+		put_hello(p, h);
 		break;
 	case FC_MSG_REQUEST:
 		put32(&p, msg->u.request.id);

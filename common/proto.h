@@ -32,16 +32,19 @@
 #define FC_PROTO_HEADER_SIZE 8
 
 /* Limits. A peer that exceeds one is cut off; none is negotiable. */
-#define FC_PROTO_MAX_NAME 64	      /* HELLO software name, bytes */
-#define FC_PROTO_MAX_TEXT 200	      /* BYE and STATUS text, bytes */
-#define FC_PROTO_MAX_JPEG (16u << 20) /* one frame's JPEG, bytes */
-#define FC_PROTO_MAX_DIM  16384	      /* frame width or height, pixels */
+#define FC_PROTO_MAX_NAME    64		 /* HELLO software name, bytes */
+#define FC_PROTO_MAX_STATION 64		 /* HELLO station name (--name), bytes (version 5) */
+#define FC_PROTO_MAX_TEXT    200	 /* BYE and STATUS text, bytes */
+#define FC_PROTO_MAX_JPEG    (16u << 20) /* one frame's JPEG, bytes */
+#define FC_PROTO_MAX_DIM     16384	 /* frame width or height, pixels */
 /* Pixels in one frame (8K UHD): what a viewer will decode, bounding what one frame can make it
  * allocate (about 100 MB at 4:4:4). */
 #define FC_PROTO_MAX_PIXELS  (7680 * 4320)
 #define FC_PROTO_MAX_WINDOW  16 /* requests a viewer may keep in flight */
 #define FC_PROTO_FRAME_FIXED 61 /* FRAME payload before the JPEG bytes */
-#define FC_PROTO_HELLO_FIXED 55 /* HELLO payload before the name */
+#define FC_PROTO_HELLO_FIXED 56 /* HELLO payload before the station and software names */
+/* A HELLO's largest payload: the fixed part and both names. */
+#define FC_PROTO_HELLO_MAX   (FC_PROTO_HELLO_FIXED + FC_PROTO_MAX_STATION + FC_PROTO_MAX_NAME)
 #define FC_PROTO_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG)
 #define FC_PROTO_NONCE_SIZE  32 /* HELLO nonce, bytes */
 #define FC_PROTO_PROOF_SIZE  32 /* AUTH proof, bytes */
@@ -115,6 +118,9 @@ struct fc_hello {
 	uint16_t min_height;
 	uint8_t min_quality;		  /* 0..100 */
 	char name[FC_PROTO_MAX_NAME + 1]; /* software and version, printable ASCII */
+	/* Version 5: which camera or viewer this is (the sender's --name, by default the host
+	 * name), printable ASCII, "" for none. A viewer tells its senders apart by it. */
+	char station[FC_PROTO_MAX_STATION + 1];
 };
 
 struct fc_request {

@@ -26,6 +26,7 @@
 #include "secure.h"
 #include "server.h"
 #include "slot.h"
+#include "station.h"
 
 /* --list-devices and --list-formats: print and exit. */
 static int list(const struct fc_send_options *o)
@@ -161,6 +162,10 @@ static struct fc_session_cfg session_cfg(struct sender *s)
 	};
 
 	snprintf(cfg.hello.name, sizeof(cfg.hello.name), "freshcam-send %s", FC_VERSION);
+	if (s->o->name)
+		snprintf(cfg.hello.station, sizeof(cfg.hello.station), "%s", s->o->name);
+	else
+		fc_station_default(cfg.hello.station, sizeof(cfg.hello.station));
 	return cfg;
 }
 

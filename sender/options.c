@@ -10,6 +10,7 @@
 #include "opt.h"
 #include "proto.h"
 #include "server.h"
+#include "station.h"
 
 static void usage(FILE *out)
 {
@@ -34,6 +35,8 @@ static void usage(FILE *out)
 	    "                            watch, and the wire is encrypted (or FRESHCAM_PASSPHRASE;\n"
 	    "                            never on the command line)\n"
 	    "      --insecure            no warning for listening beyond this host without one\n"
+	    "      --name NAME           this camera's name, which viewers show and file its\n"
+	    "                            recordings under (default: the host name)\n"
 	    "Browsers and other programs (HTTP, off unless asked):\n"
 	    "      --http [ADDR:]PORT    the live page at /, MJPEG at /stream, /snapshot, /state\n"
 	    "                            (PORT alone: 127.0.0.1 only; 0.0.0.0:PORT: every address)\n"
@@ -83,6 +86,7 @@ enum {
 	OPT_HTTP,
 	OPT_HTTP_ROOT,
 	OPT_PRINT_HTTP_TOKEN,
+	OPT_NAME,
 };
 
 static const struct option longopts[] = {
@@ -96,6 +100,7 @@ static const struct option longopts[] = {
 	{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ "http", required_argument, NULL, OPT_HTTP },
 	{ "http-root", required_argument, NULL, OPT_HTTP_ROOT },
 	{ "print-http-token", no_argument, NULL, OPT_PRINT_HTTP_TOKEN },
@@ -222,6 +227,9 @@ static int network_option(int c, struct parse *p, struct fc_send_options *o)
 	case OPT_INSECURE:
 		o->insecure = true;
 		return 0;
+	case OPT_NAME:
+		o->name = optarg;
+		return fc_station_check("--name", optarg, p->err, sizeof(p->err));
 	default:
 		return http_option(c, p, o);
 	}

@@ -27,6 +27,7 @@ static size_t sample_messages(struct fc_msg *out)
 					    .min_width = 640,
 					    .min_height = 360,
 					    .min_quality = 50 };
+	strcpy(out[n].u.hello.station, "lab-pc");
 	strcpy(out[n++].u.hello.name, "freshcam-view 0.1.0");
 	out[n] = (struct fc_msg){ .type = FC_MSG_HELLO };
 	out[n].u.hello = (struct fc_hello){ .role = FC_ROLE_SENDER,
@@ -37,6 +38,7 @@ static size_t sample_messages(struct fc_msg *out)
 					    .flags = FC_HELLO_PASSPHRASE };
 	for (int i = 0; i < FC_PROTO_NONCE_SIZE; i++)
 		out[n].u.hello.nonce[i] = (uint8_t)(i * 7 + 1);
+	strcpy(out[n].u.hello.station, "robot-7");
 	strcpy(out[n++].u.hello.name, "freshcam-send 0.1.0");
 	out[n++] =
 	    (struct fc_msg){ .type = FC_MSG_REQUEST,
@@ -102,6 +104,7 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 		assert_int_equal(a->u.hello.min_height, b->u.hello.min_height);
 		assert_int_equal(a->u.hello.min_quality, b->u.hello.min_quality);
 		assert_string_equal(a->u.hello.name, b->u.hello.name);
+		assert_string_equal(a->u.hello.station, b->u.hello.station);
 		break;
 	case FC_MSG_REQUEST:
 		assert_int_equal(a->u.request.id, b->u.request.id);
@@ -269,8 +272,8 @@ static void test_wrong_fixed_lengths_rejected(void **state)
 		{ FC_MSG_PONG, 8 },
 		{ FC_MSG_PONG, 17 },
 		{ FC_MSG_FRAME, FC_PROTO_FRAME_FIXED - 1 },
-		{ FC_MSG_HELLO, 54 },
-		{ FC_MSG_HELLO, 55 + FC_PROTO_MAX_NAME + 1 },
+		{ FC_MSG_HELLO, FC_PROTO_HELLO_FIXED - 1 },
+		{ FC_MSG_HELLO, FC_PROTO_HELLO_MAX + 1 },
 		{ FC_MSG_BYE, 3 },
 		{ FC_MSG_BYE, 4 + FC_PROTO_MAX_TEXT + 1 },
 		{ FC_MSG_AUTH, 31 },
@@ -364,7 +367,10 @@ static void test_bad_fields(void **state)
 	buf[8 + 17] = (uint8_t)(buf[8 + 17] - 1); /* name length disagrees with the payload */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
-	buf[8 + 55] = '\x1b'; /* an escape character in the name (after the floor) */
+	buf[8 + 56] = '\x1b'; /* an escape character in the station (after the floor) */
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
+	buf[len - 1] = '\x7f'; /* a control character in the software name, the last byte */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	/* flags: only the passphrase and full-only bits are defined. */
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
@@ -527,6 +533,49 @@ static void test_request_bytes(void **state)
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
+/* A version-5 HELLO puts the station's length at payload offset 55 and its bytes at 56, then the
+ * software name (whose length stays at 17), as docs/PROTOCOL.md says; each name has its own
+ * limit, which the encoder keeps too, and an empty station is fine. */
+static void test_hello_station_bytes(void **state)
+{
+	struct fc_msg m = { .type = FC_MSG_HELLO };
+	struct fc_msg out;
+	uint8_t buf[FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_MAX];
+	size_t len;
+
+	(void)state;
+	m.u.hello = (struct fc_hello){ .role = FC_ROLE_SENDER, .codec = FC_CODEC_JPEG };
+	strcpy(m.u.hello.station, "cam1");
+	strcpy(m.u.hello.name, "fs 5");
+	len = fc_proto_encode(&m, buf, sizeof(buf));
+	assert_int_equal(len, FC_PROTO_HEADER_SIZE + 56 + 4 + 4);
+	assert_int_equal(buf[8 + 17], 4);
+	assert_int_equal(buf[8 + 55], 4);
+	assert_memory_equal(buf + 8 + 56, "cam1fs 5", 8);
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	assert_string_equal(out.u.hello.station, "cam1");
+	assert_string_equal(out.u.hello.name, "fs 5");
+	/* The station length disagreeing with the payload: refused. */
+	buf[8 + 55] = 5;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	/* A station over its limit, even with a short software name: refused both ways. */
+	memset(m.u.hello.station, 'a', sizeof(m.u.hello.station)); /* no terminator: 65 bytes */
+	m.u.hello.name[0] = '\0';
+	assert_int_equal(fc_proto_encode(&m, buf, sizeof(buf)), 0);
+	m.u.hello.station[FC_PROTO_MAX_STATION] = '\0';
+	len = fc_proto_encode(&m, buf, sizeof(buf));
+	assert_int_equal(len, FC_PROTO_HEADER_SIZE + 56 + FC_PROTO_MAX_STATION);
+	buf[8 + 55] = FC_PROTO_MAX_STATION + 1;
+	buf[8 + 17] = 0xff; /* 65 + 255 bytes do not fit the payload anyway; the limit says first */
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	/* No station at all. */
+	m.u.hello.station[0] = '\0';
+	strcpy(m.u.hello.name, "x");
+	len = fc_proto_encode(&m, buf, sizeof(buf));
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	assert_string_equal(out.u.hello.station, "");
+}
+
 /* The FRAME's clocks sit where docs/PROTOCOL.md says (payload offsets 45 and 53, the JPEG at 61),
  * and a PONG carries its clock after the token. */
 static void test_clock_bytes(void **state)
@@ -617,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_stale_notice),
 		cmocka_unit_test(test_frame_head_matches_full_encode),
 		cmocka_unit_test(test_request_bytes),
+		cmocka_unit_test(test_hello_station_bytes),
 		cmocka_unit_test(test_clock_bytes),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_strings),

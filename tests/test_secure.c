@@ -398,10 +398,11 @@ static void run_relayed(struct side *v, struct side *s, struct relay *r)
 	close(r->b);
 }
 
-/* Handshake sizes: HELLO (header, 50 fixed bytes, name) and AUTH (header, proof). */
+/* Handshake sizes: HELLO (header, fixed bytes, station, name) and AUTH (header, proof). */
 static size_t handshake_bytes(const struct fc_hello *h)
 {
-	return 2 * FC_PROTO_HEADER_SIZE + 55 + strlen(h->name) + FC_PROTO_PROOF_SIZE;
+	return 2 * FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_FIXED + strlen(h->station) +
+	       strlen(h->name) + FC_PROTO_PROOF_SIZE;
 }
 
 /* Every single byte of the handshake, either way, flipped by the relay: never both sides get

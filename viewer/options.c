@@ -14,17 +14,21 @@ static void usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "Usage: freshcam-view [OPTIONS] [HOST[:PORT]]\n"
+	    "Usage: freshcam-view [OPTIONS] [HOST[:PORT]...]\n"
 	    "Show a freshcam-send stream and never a stale frame: every frame whose age bound is\n"
 	    "over the budget is rejected and counted.\n"
 	    "\n"
 	    "Where the sender is:\n"
 	    "  -c, --connect HOST[:PORT]  dial the sender (default 127.0.0.1:%d)\n"
-	    "  -l, --listen [ADDR:]PORT   wait for a sender started with --connect instead\n"
+	    "                             (several senders: one tile each, up to 16)\n"
+	    "  -l, --listen [ADDR:]PORT   wait for senders started with --connect instead (any\n"
+	    "                             number dial in, up to 16: one tile each, by name)\n"
 	    "      --passphrase-file FILE the sender's passphrase, for a private stream (or\n"
 	    "                             FRESHCAM_PASSPHRASE; never on the command line)\n"
 	    "      --insecure             --listen: no warning for listening beyond this host\n"
 	    "                             without a passphrase\n"
+	    "      --forget SECONDS       --listen: a sender gone this long loses its tile, its\n"
+	    "                             recording is finished (default 60; 0: kept until the end)\n"
 	    "Freshness:\n"
 	    "  -a, --max-age MS           the age budget in milliseconds (default 80)\n"
 	    "  -w, --window N             requests kept in flight at most, 1..%d (default 4); the\n"
@@ -67,6 +71,7 @@ static void usage(FILE *out)
 	    "  freshcam-view                                  the sender on this host\n"
 	    "  freshcam-view camera-pi.local --max-age 120    a sender elsewhere, a looser budget\n"
 	    "  freshcam-view --listen %d --headless         let a sender behind NAT dial in\n"
+	    "  freshcam-view robot1 robot2 robot3             three cameras, one window\n"
 	    "  freshcam-view --seconds 10 --stats-json -      ten seconds of figures for a script\n"
 	    "  freshcam-view --record clip.mkv                watch and record (stop with Ctrl-C)\n",
 	    FC_NET_DEFAULT_PORT, FC_PROTO_MAX_WINDOW, FC_NET_DEFAULT_PORT);
@@ -111,6 +116,7 @@ enum {
 	OPT_CLOCK,
 	OPT_SEGMENT,
 	OPT_KEEP,
+	OPT_FORGET,
 };
 
 static const struct option longopts[] = {
@@ -126,6 +132,7 @@ static const struct option longopts[] = {
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "forget", required_argument, NULL, OPT_FORGET },
 	{ "adapt", required_argument, NULL, OPT_ADAPT },
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
@@ -157,6 +164,8 @@ static int parse_where(int c, const char *arg, struct fc_view_options *o, const 
 	case OPT_INSECURE:
 		o->insecure = true;
 		return 0;
+	case OPT_FORGET:
+		return fc_opt_double("--forget", arg, 0, 1e6, &o->forget_s, err, errlen);
 	}
 	return 1;
 }
@@ -255,32 +264,39 @@ static int parse_output(int c, const char *arg, struct fc_view_options *o, char 
 	return 1;
 }
 
-/* The sender to dial, from --connect or the one argument left: none, or one, and not with
- * --listen; a bare host means the default port. */
+/* The senders to dial, from --connect and the arguments left: up to FC_VIEW_MAX_SENDERS, and
+ * not with --listen; a bare host means the default port. */
 static int parse_target(int argc, char **argv, const char *target, struct fc_view_options *o)
 {
 	char err[256];
+	int n = (target ? 1 : 0) + (argc - optind);
 
-	if (optind < argc) {
-		if (target || optind + 1 < argc) {
-			fprintf(stderr,
-				"freshcam-view: one sender at a time ('%s' is one too many). "
-				"Try 'freshcam-view --help'.\n",
-				argv[argc - 1]);
-			return -1;
-		}
-		target = argv[optind];
+	if (n > FC_VIEW_MAX_SENDERS) {
+		fprintf(stderr,
+			"freshcam-view: at most %d senders at once ('%s' is one too many). "
+			"Try 'freshcam-view --help'.\n",
+			FC_VIEW_MAX_SENDERS, argv[argc - 1]);
+		return -1;
 	}
-	if (target && o->listen) {
+	if (n > 0 && o->listen) {
 		fprintf(stderr, "freshcam-view: --listen and a sender to connect to exclude each "
 				"other: either this viewer dials, or it is dialled\n");
 		return -1;
 	}
-	if (!target)
-		return 0;
-	if (fc_net_parse_addr(target, FC_NET_PORT_OPTIONAL, &o->addr, err, sizeof(err)) < 0) {
-		fprintf(stderr, "freshcam-view: %s\n", err);
-		return -1;
+	o->nsenders = 1;
+	o->senders[0] = o->addr;
+	for (int i = 0; i < n; i++) {
+		const char *text = i == 0 && target ? target : argv[optind + i - (target ? 1 : 0)];
+
+		if (fc_net_parse_addr(text, FC_NET_PORT_OPTIONAL, &o->senders[i], err,
+				      sizeof(err)) < 0) {
+			fprintf(stderr, "freshcam-view: %s\n", err);
+			return -1;
+		}
+	}
+	if (n > 0) {
+		o->nsenders = n;
+		o->addr = o->senders[0];
 	}
 	return 0;
 }
@@ -297,6 +313,7 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 		.adapt = true,
 		.clock = FC_CLOCK_PROVEN,
 		.synced_error_ms = 1,
+		.forget_s = 60,
 	};
 	snprintf(o->addr.host, sizeof(o->addr.host), "127.0.0.1");
 	o->addr.port = FC_NET_DEFAULT_PORT;

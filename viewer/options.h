@@ -14,9 +14,17 @@
 #include "bound.h"
 #include "net.h"
 
+/* Senders a viewer shows at once: on its command line, or dialling in to --listen. */
+#define FC_VIEW_MAX_SENDERS 16
+
 struct fc_view_options {
-	struct fc_addr addr;
+	struct fc_addr addr; /* --listen's address, or the (first) sender's */
 	bool listen;
+	/* The senders to dial: addr and the others given on the command line (1 when listening). */
+	struct fc_addr senders[FC_VIEW_MAX_SENDERS];
+	int nsenders;
+	/* --forget: a sender that dialled in and has been gone this long loses its tile (0: never) */
+	double forget_s;
 	double max_age_ms;
 	unsigned window;
 	bool headless;

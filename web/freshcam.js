@@ -39,8 +39,9 @@ export const BYE = { NORMAL: 0, PROTOCOL: 3, TIMEOUT: 5 };
 export const SOURCE_LIVE = 1;
 export const SOURCE_LOST = 2;
 export const FRAME_FIXED = 61;
-export const HELLO_FIXED = 55;
+export const HELLO_FIXED = 56; /* version 5: the station's length at 55 */
 export const MAX_NAME = 64;
+export const MAX_STATION = 64;
 export const MAX_TEXT = 200;
 export const MAX_JPEG = 16 * 1024 * 1024;
 export const MAX_DIM = 16384;
@@ -70,7 +71,7 @@ const PING_EVERY_NS = 1000000000n; /* viewer/net/client.c */
 export const DEAD_AFTER_NS = 5000000000n; /* viewer/main.c: dead_after_ms */
 
 const PAYLOAD_BOUNDS = {
-	[MSG.HELLO]: [HELLO_FIXED, HELLO_FIXED + MAX_NAME],
+	[MSG.HELLO]: [HELLO_FIXED, HELLO_FIXED + MAX_STATION + MAX_NAME],
 	[MSG.REQUEST]: [12, 12],
 	[MSG.FRAME]: [FRAME_FIXED, FRAME_FIXED + MAX_JPEG],
 	[MSG.VERDICT]: [25, 25],
@@ -113,15 +114,18 @@ function message(type, plen, fill) {
 const sat32 = (x) => Number(x > U32_MAX ? U32_MAX : x < 0n ? 0n : x);
 
 /* A viewer's HELLO: window 1..16, budget in us (at least 1), no floor, no passphrase. */
-export function encodeHello({ window, budgetUs, name = 'freshcam-page', flags = 0 }) {
+export function encodeHello({ window, budgetUs, name = 'freshcam-page', flags = 0, station = '' }) {
 	const nm = asciiBytes(name, MAX_NAME);
-	return message(MSG.HELLO, HELLO_FIXED + nm.length, (dv, b) => {
+	const st = asciiBytes(station, MAX_STATION);
+	return message(MSG.HELLO, HELLO_FIXED + st.length + nm.length, (dv, b) => {
 		dv.setUint8(8, ROLE_VIEWER);
 		dv.setUint16(10, window);
 		dv.setUint32(12, Math.max(1, Math.min(budgetUs, 0xffffffff)));
 		dv.setUint8(24, flags);
 		dv.setUint8(25, nm.length);
-		b.set(nm, 8 + HELLO_FIXED);
+		dv.setUint8(8 + 55, st.length);
+		b.set(st, 8 + HELLO_FIXED);
+		b.set(nm, 8 + HELLO_FIXED + st.length);
 	});
 }
 
@@ -184,9 +188,13 @@ function decodeHello(p, dv, n) {
 		flags: p[16],
 	};
 	const nameLen = p[17];
-	const name = p.subarray(HELLO_FIXED, n);
-	if (h.flags & ~0x03 || nameLen !== n - HELLO_FIXED || !textOk(name))
+	const stationLen = p[55];
+	const station = p.subarray(HELLO_FIXED, HELLO_FIXED + stationLen);
+	const name = p.subarray(HELLO_FIXED + stationLen, n);
+	if (h.flags & ~0x03 || stationLen > MAX_STATION || nameLen > MAX_NAME ||
+	    stationLen + nameLen !== n - HELLO_FIXED || !textOk(station) || !textOk(name))
 		throw new ProtoError('a HELLO field out of range');
+	h.station = latin1(station);
 	h.name = latin1(name);
 	if (h.role === ROLE_SENDER) {
 		if (h.codec !== 1 || h.width > MAX_DIM || h.height > MAX_DIM)

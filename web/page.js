@@ -161,6 +161,8 @@ function connect() {
 		on: {
 			hello: (h) => {
 				senderHello = h;
+				/* Which camera this is (its --name): several tabs of a fleet tell apart. */
+				if (h.station) document.title = `freshcam: ${h.station}`;
 				everConnected = true;
 				sourceLost = false;
 				backoff = BACKOFF_FIRST_MS;

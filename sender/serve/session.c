@@ -522,7 +522,8 @@ static void *session_main(void *arg)
 		goto out;
 	}
 	atomic_store(&s->greeted, true);
-	fc_info("viewer %s connected (%s, budget %.1f ms, window %u)", s->peer, s->viewer.name,
+	fc_info("viewer %s connected (%s%s%s, budget %.1f ms, window %u)", s->peer,
+		s->viewer.station, s->viewer.station[0] ? ", " : "", s->viewer.name,
 		s->viewer.budget_us / 1000.0, s->viewer.window);
 	if (fc_slot_watch(s->cfg.slot, s->wake_fd) < 0) {
 		fc_error("viewer %s: too many sessions watch the slot", s->peer);

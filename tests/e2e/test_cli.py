@@ -39,12 +39,14 @@ def test_bad_options():
         (SEND, ["--listen", "host:99999"], "port must be a number"),
         (SEND, ["--listen", "1", "--connect", "a:2"], "exclude each other"),
         (SEND, ["--frobnicate"], "Try 'freshcam-send --help'"),
+        (SEND, ["--name", ""], "a name is 1 to 64 characters"),
+        (SEND, ["--name", "robot\t7"], "character 6 is not printable ASCII"),
         (VIEW, ["--max-age", "-5"], "--max-age -5: out of range"),
         (VIEW, ["--window", "99"], "--window 99: out of range"),
         (VIEW, ["--keep", "5"], "--keep '5': expected a size"),
         (VIEW, ["--segment", "60"], "--segment needs --record"),
         (VIEW, ["--record", "d/", "--keep", "1GB"], "--keep needs --segment"),
-        (VIEW, ["a:1", "b:2"], "one sender at a time"),
+        (VIEW, [f"h{i}:1" for i in range(17)], "at most 16 senders at once"),
         (VIEW, ["--listen", "1", "h:2"], "exclude each other"),
     ]
     for prog, args, want in cases:

@@ -222,9 +222,8 @@ def need_tools():
         raise fc.Skip(f"{', '.join(missing)} not installed (tools/check installs them)")
 
 
-def open_viewer(display, port, *extra, name="view"):
-    """A viewer with a window on display, dialling port; returns it once its window is open,
-    with the window's id."""
+def window_env(display):
+    """The environment of a viewer with a window on display."""
     env = dict(os.environ, DISPLAY=display)
     env.pop("WAYLAND_DISPLAY", None)
     env.pop("SDL_VIDEODRIVER", None)
@@ -239,6 +238,13 @@ def open_viewer(display, port, *extra, name="view"):
     # checking is off for this one windowed process. Every headless test still checks the
     # viewer's own code for leaks.
     env["ASAN_OPTIONS"] = f"{os.environ.get('ASAN_OPTIONS', '')}:detect_leaks=0".lstrip(":")
+    return env
+
+
+def open_viewer(display, port, *extra, name="view"):
+    """A viewer with a window on display, dialling port; returns it once its window is open,
+    with the window's id."""
+    env = window_env(display)
     json_path = os.path.join(fc.TMP, f"{name}.jsonl")
     v = fc.Proc(name, [os.path.join(fc.BIN, "freshcam-view"), f"127.0.0.1:{port}",
                        "--seconds", "60", "--stats-json", json_path, *extra], json_path,

@@ -62,8 +62,7 @@ static void check_round_trip(const struct fc_msg *m, const uint8_t *in, size_t n
 {
 	/* Room for the largest message encoded whole (a HELLO with its name, a BYE or STATUS with
 	 * its text) and for a FRAME's head. */
-	static uint8_t again[FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_FIXED + FC_PROTO_MAX_NAME +
-			     FC_PROTO_MAX_TEXT];
+	static uint8_t again[FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_MAX + FC_PROTO_MAX_TEXT];
 	size_t head;
 
 	if (m->type == FC_MSG_FRAME) {

@@ -89,7 +89,7 @@ static void fuzz_handshake(uint8_t mode, const uint8_t *data, size_t size)
 		abort();
 	if (rc == 0) {
 		struct fc_msg m = { .type = FC_MSG_HELLO, .u.hello = theirs };
-		uint8_t again[FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_FIXED + FC_PROTO_MAX_NAME];
+		uint8_t again[FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_MAX];
 		size_t n = fc_proto_encode(&m, again, sizeof(again));
 
 		if (n == 0 || n > size || memcmp(again, data, n) != 0)

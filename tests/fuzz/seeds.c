@@ -38,6 +38,8 @@
 #define HELLO_FLAGS	  16
 #define HELLO_MIN_WIDTH	  50
 #define HELLO_MIN_QUALITY 54
+#define HELLO_STATION_LEN 55 /* version 5 */
+#define HELLO_STATION	  56
 #define FRAME_WIDTH	  36
 #define FRAME_SRC_WIDTH	  40
 #define FRAME_QUALITY	  44
@@ -216,6 +218,7 @@ static struct fc_msg viewer_hello(uint8_t flags)
 	if (flags & FC_HELLO_PASSPHRASE)
 		for (int i = 0; i < FC_PROTO_NONCE_SIZE; i++)
 			m.u.hello.nonce[i] = (uint8_t)(i + 1);
+	snprintf(m.u.hello.station, sizeof(m.u.hello.station), "lab-pc");
 	snprintf(m.u.hello.name, sizeof(m.u.hello.name), "freshcam-view 0.1.0");
 	return m;
 }
@@ -233,6 +236,7 @@ static struct fc_msg sender_hello(uint8_t flags)
 	if (flags & FC_HELLO_PASSPHRASE)
 		for (int i = 0; i < FC_PROTO_NONCE_SIZE; i++)
 			m.u.hello.nonce[i] = (uint8_t)(0x80 + i);
+	snprintf(m.u.hello.station, sizeof(m.u.hello.station), "robot-7");
 	snprintf(m.u.hello.name, sizeof(m.u.hello.name), "freshcam-send 0.1.0");
 	return m;
 }
@@ -421,6 +425,8 @@ static void proto_seeds(void)
 	    FC_HELLO_FLAGS + 1u);
 	bad("hello_window_17", viewer_hello(0), HELLO_WINDOW, 2, FC_PROTO_MAX_WINDOW + 1);
 	bad("hello_role_3", viewer_hello(0), HELLO_ROLE, 1, 3);
+	bad("hello_station_len_disagrees", sender_hello(0), HELLO_STATION_LEN, 1, 8);
+	bad("hello_station_escape", sender_hello(0), HELLO_STATION, 1, 0x1b);
 	bad("verdict_kind_3", verdict(1, 42, FC_VERDICT_ACCEPTED), VERDICT_KIND, 1, 3);
 
 	/* Headers that are wrong before any payload. */

@@ -5,31 +5,50 @@
 #include <string.h>
 
 #include "font.h"
+#include "grid.h"
 
 #define BANNER_MAX    256
 #define BANNER_RGB    0xffd200 /* the banner's text: yellow, legible on any dimmed picture */
 #define DIM_ALPHA     170      /* black over the picture when stalled: it keeps a third */
 #define BAND_ALPHA    200      /* black behind the banner's text */
 #define BANNER_SCALES 8	       /* the largest scale of the font */
+#define LABEL_MAX     192
+#define LABEL_RGB     0xffffff /* a tile's name and figures: white on a dark band */
+
+/* Text drawn once into a texture, kept until the text or its scale changes. */
+struct text_tex {
+	SDL_Texture *tex;
+	char drawn[BANNER_MAX];
+	int scale;
+	int w;
+	int h;
+};
+
+/* One sender's picture: a single one fills the window; several share it as a grid (grid.h). */
+struct tile {
+	SDL_Texture *texture;
+	int tex_w; /* the texture's size: the last rendition's */
+	int tex_h;
+	int pic_w; /* the picture's size, whose shape the tile keeps (0 before it is known) */
+	int pic_h;
+	/* The stall banner: its text (empty when live), and the texture it was last drawn into. */
+	char banner[BANNER_MAX];
+	struct text_tex banner_tex;
+	/* Several senders: the line across the tile's top (its name and live figures). */
+	char label[LABEL_MAX];
+	struct text_tex label_tex;
+};
 
 struct fc_display {
 	SDL_Window *window;
 	SDL_Renderer *renderer;
-	SDL_Texture *texture;
-	int tex_w; /* the texture's size: the last rendition's */
-	int tex_h;
-	int pic_w; /* the picture's size, whose shape the window keeps (0 before it is known) */
-	int pic_h;
+	struct tile tiles[FC_DISPLAY_MAX_TILES];
+	int ntiles;  /* 1: one picture, the window's shape; more: a grid */
+	bool labels; /* several senders (even one so far): each tile says its name */
+	int zoom;    /* the tile shown alone over the grid, or -1 */
 	bool fullscreen;
 	uint8_t *grey; /* a neutral chroma row for grey pictures */
 	size_t grey_size;
-	/* The stall banner: its text (empty when live), and the texture it was last drawn into. */
-	char banner[BANNER_MAX];
-	SDL_Texture *banner_tex;
-	char banner_drawn[BANNER_MAX]; /* the text in banner_tex, at banner_scale */
-	int banner_scale;
-	int banner_w;
-	int banner_h;
 	char failed[256];    /* the attempts at a window that failed (make_window) */
 	char described[320]; /* what fc_display_renderer says */
 };
@@ -104,7 +123,8 @@ static SDL_Rect place(SDL_Window *window, int pic_w, int pic_h, SDL_Rect *usable
 static void fit_window(struct fc_display *d)
 {
 	SDL_Rect area;
-	SDL_Rect r = place(d->window, d->pic_w ? d->pic_w : 640, d->pic_h ? d->pic_h : 480, &area);
+	const struct tile *t = &d->tiles[0];
+	SDL_Rect r = place(d->window, t->pic_w ? t->pic_w : 640, t->pic_h ? t->pic_h : 480, &area);
 	int x, y;
 
 	SDL_SetWindowSize(d->window, r.w, r.h);
@@ -139,7 +159,8 @@ static void failed(struct fc_display *d, const char *what)
 static int try_window(struct fc_display *d, const char *title, Uint32 flags, const char *what)
 {
 	SDL_Rect area;
-	SDL_Rect r = place(NULL, d->pic_w ? d->pic_w : 640, d->pic_h ? d->pic_h : 480, &area);
+	const struct tile *t = &d->tiles[0];
+	SDL_Rect r = place(NULL, t->pic_w ? t->pic_w : 640, t->pic_h ? t->pic_h : 480, &area);
 
 	d->window = SDL_CreateWindow(title, r.x, r.y, r.w, r.h, SDL_WINDOW_RESIZABLE);
 	if (!d->window) {
@@ -200,9 +221,11 @@ struct fc_display *fc_display_open(const char *title, int width, int height, cha
 		SDL_Quit();
 		return NULL;
 	}
+	d->ntiles = 1;
+	d->zoom = -1;
 	if (width > 0 && height > 0) {
-		d->pic_w = width;
-		d->pic_h = height;
+		d->tiles[0].pic_w = width;
+		d->tiles[0].pic_h = height;
 	}
 	if (make_window(d, title) < 0) {
 		snprintf(err, errlen, "cannot open a window: %s", d->failed);
@@ -217,14 +240,23 @@ struct fc_display *fc_display_open(const char *title, int width, int height, cha
 	return d;
 }
 
+static void drop_tile(struct tile *t)
+{
+	if (t->texture)
+		SDL_DestroyTexture(t->texture);
+	if (t->banner_tex.tex)
+		SDL_DestroyTexture(t->banner_tex.tex);
+	if (t->label_tex.tex)
+		SDL_DestroyTexture(t->label_tex.tex);
+	memset(t, 0, sizeof(*t));
+}
+
 void fc_display_close(struct fc_display *d)
 {
 	if (!d)
 		return;
-	if (d->texture)
-		SDL_DestroyTexture(d->texture);
-	if (d->banner_tex)
-		SDL_DestroyTexture(d->banner_tex);
+	for (int i = 0; i < FC_DISPLAY_MAX_TILES; i++)
+		drop_tile(&d->tiles[i]);
 	SDL_free(d->grey);
 	if (d->renderer)
 		SDL_DestroyRenderer(d->renderer);
@@ -234,23 +266,32 @@ void fc_display_close(struct fc_display *d)
 	SDL_Quit();
 }
 
-/* The largest rectangle of the picture's shape that fits the window, centred. */
-static SDL_Rect fit(struct fc_display *d, int w, int h)
+/* The largest rectangle of the picture's shape that fits the area, centred in it. */
+static SDL_Rect fit(SDL_Rect area, int w, int h)
 {
-	int ww, wh;
 	SDL_Rect r;
 
-	SDL_GetRendererOutputSize(d->renderer, &ww, &wh);
-	if ((long)ww * h > (long)wh * w) {
-		r.h = wh;
-		r.w = (int)((long)wh * w / h);
+	if ((long)area.w * h > (long)area.h * w) {
+		r.h = area.h;
+		r.w = (int)((long)area.h * w / h);
 	} else {
-		r.w = ww;
-		r.h = (int)((long)ww * h / w);
+		r.w = area.w;
+		r.h = (int)((long)area.w * h / w);
 	}
-	r.x = (ww - r.w) / 2;
-	r.y = (wh - r.h) / 2;
+	r.x = area.x + (area.w - r.w) / 2;
+	r.y = area.y + (area.h - r.h) / 2;
 	return r;
+}
+
+/* Tile i's area of the window: the whole window for one picture, else its cell (grid.h). */
+static SDL_Rect tile_area(struct fc_display *d, int i)
+{
+	int ww, wh;
+	struct fc_grid_rect g;
+
+	SDL_GetRendererOutputSize(d->renderer, &ww, &wh);
+	g = fc_grid_tile(d->ntiles, d->zoom, ww, wh, i);
+	return (SDL_Rect){ g.x, g.y, g.w, g.h };
 }
 
 /* The chroma planes as the IYUV texture reads them: pointers and strides (cstride[1], [2]). */
@@ -291,62 +332,126 @@ static int chroma(struct fc_display *d, const struct fc_picture *pic, const uint
 
 /* A texture of the rendition's size. Renditions change as the link does: the texture follows,
  * the window does not (see picture_size). */
-static int texture_for(struct fc_display *d, int w, int h, char *err, size_t errlen)
+static int texture_for(struct fc_display *d, struct tile *t, int w, int h, char *err, size_t errlen)
 {
-	if (d->texture && d->tex_w == w && d->tex_h == h)
+	if (t->texture && t->tex_w == w && t->tex_h == h)
 		return 0;
-	if (d->texture)
-		SDL_DestroyTexture(d->texture);
-	d->texture =
+	if (t->texture)
+		SDL_DestroyTexture(t->texture);
+	t->texture =
 	    SDL_CreateTexture(d->renderer, SDL_PIXELFORMAT_IYUV, SDL_TEXTUREACCESS_STREAMING, w, h);
-	if (!d->texture) {
+	if (!t->texture) {
 		snprintf(err, errlen, "cannot make a %dx%d texture: %s", w, h, SDL_GetError());
 		return -1;
 	}
-	d->tex_w = w;
-	d->tex_h = h;
+	t->tex_w = w;
+	t->tex_h = h;
 	return 0;
 }
 
 /* The picture's size: the window is made to it when it is first known or changes (a sender back
- * at another size), never for a rendition of it. */
-static void picture_size(struct fc_display *d, int w, int h)
+ * at another size), never for a rendition of it; only with one picture (a grid keeps the window
+ * the person gave it). */
+static void picture_size(struct fc_display *d, struct tile *t, int w, int h)
 {
-	if (w == d->pic_w && h == d->pic_h)
+	if (w == t->pic_w && h == t->pic_h)
 		return;
-	d->pic_w = w;
-	d->pic_h = h;
-	if (!d->fullscreen)
+	t->pic_w = w;
+	t->pic_h = h;
+	if (!d->fullscreen && !d->labels)
 		fit_window(d);
+}
+
+int fc_display_upload_tile(struct fc_display *d, int tile, const struct fc_picture *pic,
+			   int src_width, int src_height, char *err, size_t errlen)
+{
+	int cstride[3] = { pic->stride[0], pic->stride[1], pic->stride[2] };
+	const uint8_t *cb;
+	const uint8_t *cr;
+	struct tile *t;
+
+	if (tile < 0 || tile >= FC_DISPLAY_MAX_TILES) {
+		snprintf(err, errlen, "no tile %d in the window", tile);
+		return -1;
+	}
+	t = &d->tiles[tile];
+	if (chroma(d, pic, &cb, &cr, cstride, err, errlen) < 0 ||
+	    texture_for(d, t, pic->width, pic->height, err, errlen) < 0)
+		return -1;
+	/* A sender that does not say the picture's size sends the picture itself. */
+	if (src_width > 0 && src_height > 0)
+		picture_size(d, t, src_width, src_height);
+	else
+		picture_size(d, t, pic->width, pic->height);
+	if (SDL_UpdateYUVTexture(t->texture, NULL, pic->plane[0], cstride[0], cb, cstride[1], cr,
+				 cstride[2]) < 0) {
+		snprintf(err, errlen, "texture upload: %s", SDL_GetError());
+		return -1;
+	}
+	t->banner[0] = '\0';
+	return 0;
 }
 
 int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, int src_width,
 		      int src_height, char *err, size_t errlen)
 {
-	int cstride[3] = { pic->stride[0], pic->stride[1], pic->stride[2] };
-	const uint8_t *cb;
-	const uint8_t *cr;
+	return fc_display_upload_tile(d, 0, pic, src_width, src_height, err, errlen);
+}
 
-	if (chroma(d, pic, &cb, &cr, cstride, err, errlen) < 0 ||
-	    texture_for(d, pic->width, pic->height, err, errlen) < 0)
-		return -1;
-	/* A sender that does not say the picture's size sends the picture itself. */
-	if (src_width > 0 && src_height > 0)
-		picture_size(d, src_width, src_height);
-	else
-		picture_size(d, pic->width, pic->height);
-	if (SDL_UpdateYUVTexture(d->texture, NULL, pic->plane[0], cstride[0], cb, cstride[1], cr,
-				 cstride[2]) < 0) {
-		snprintf(err, errlen, "texture upload: %s", SDL_GetError());
-		return -1;
+void fc_display_tiles(struct fc_display *d, int n, bool labels)
+{
+	if (n < 1)
+		n = 1;
+	if (n > FC_DISPLAY_MAX_TILES)
+		n = FC_DISPLAY_MAX_TILES;
+	if (n == d->ntiles && labels == d->labels)
+		return;
+	d->ntiles = n;
+	d->labels = labels;
+	if (d->zoom >= n)
+		d->zoom = -1;
+	fc_display_present(d);
+}
+
+void fc_display_tile_remove(struct fc_display *d, int tile)
+{
+	if (tile < 0 || tile >= FC_DISPLAY_MAX_TILES)
+		return;
+	drop_tile(&d->tiles[tile]);
+	/* The textures move with their tiles: a pointer each, owned by the display. */
+	memmove(&d->tiles[tile], &d->tiles[tile + 1],
+		(size_t)(FC_DISPLAY_MAX_TILES - tile - 1) * sizeof(d->tiles[0]));
+	memset(&d->tiles[FC_DISPLAY_MAX_TILES - 1], 0, sizeof(d->tiles[0]));
+	if (d->zoom == tile)
+		d->zoom = -1;
+	else if (d->zoom > tile)
+		d->zoom--;
+	fc_display_tiles(d, d->ntiles - 1, d->labels);
+}
+
+void fc_display_tile_banner(struct fc_display *d, int tile, const char *text)
+{
+	if (tile >= 0 && tile < FC_DISPLAY_MAX_TILES)
+		snprintf(d->tiles[tile].banner, sizeof(d->tiles[tile].banner), "%s",
+			 text ? text : "");
+}
+
+void fc_display_tile_label(struct fc_display *d, int tile, const char *name, const char *text)
+{
+	char title[LABEL_MAX + 32];
+
+	if (!d->labels) {
+		snprintf(title, sizeof(title), "freshcam-view — %s", text);
+		SDL_SetWindowTitle(d->window, title);
 	}
-	d->banner[0] = '\0';
-	return 0;
+	if (tile >= 0 && tile < FC_DISPLAY_MAX_TILES)
+		snprintf(d->tiles[tile].label, sizeof(d->tiles[tile].label), "%d %s  %s", tile + 1,
+			 name, text);
 }
 
 void fc_display_banner(struct fc_display *d, const char *text)
 {
-	snprintf(d->banner, sizeof(d->banner), "%s", text ? text : "");
+	fc_display_tile_banner(d, 0, text);
 }
 
 /* The largest scale at which the banner takes at most 90% of the width and a third of the
@@ -364,40 +469,41 @@ static int banner_scale(const char *text, int ww, int wh)
 	return scale;
 }
 
-/* Draws the banner's text into banner_tex (yellow on transparent) when it changed. */
-static int banner_texture(struct fc_display *d, int scale)
+/* Draws text into tt (rgb on transparent) when it changed. */
+static int text_texture(struct fc_display *d, struct text_tex *tt, const char *text, int scale,
+			uint32_t rgb)
 {
 	uint8_t *mask = NULL;
 	uint32_t *px = NULL;
 	int w, h;
 	int rc = -1;
 
-	if (d->banner_tex && d->banner_scale == scale && strcmp(d->banner_drawn, d->banner) == 0)
+	if (tt->tex && tt->scale == scale && strcmp(tt->drawn, text) == 0)
 		return 0;
-	fc_font_measure(d->banner, scale, &w, &h);
+	fc_font_measure(text, scale, &w, &h);
 	if (w <= 0 || h <= 0)
 		return -1;
 	mask = SDL_malloc((size_t)w * (size_t)h);
 	px = SDL_malloc((size_t)w * (size_t)h * sizeof(*px));
-	if (!mask || !px || fc_font_render(d->banner, scale, mask, (size_t)w, w, h) < 0)
+	if (!mask || !px || fc_font_render(text, scale, mask, (size_t)w, w, h) < 0)
 		goto out;
 	for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
-		px[i] = mask[i] ? 0xff000000u | BANNER_RGB : 0;
-	if (!d->banner_tex || d->banner_w != w || d->banner_h != h) {
-		if (d->banner_tex)
-			SDL_DestroyTexture(d->banner_tex);
-		d->banner_tex = SDL_CreateTexture(d->renderer, SDL_PIXELFORMAT_ARGB8888,
-						  SDL_TEXTUREACCESS_STATIC, w, h);
-		if (!d->banner_tex)
+		px[i] = mask[i] ? 0xff000000u | rgb : 0;
+	if (!tt->tex || tt->w != w || tt->h != h) {
+		if (tt->tex)
+			SDL_DestroyTexture(tt->tex);
+		tt->tex = SDL_CreateTexture(d->renderer, SDL_PIXELFORMAT_ARGB8888,
+					    SDL_TEXTUREACCESS_STATIC, w, h);
+		if (!tt->tex)
 			goto out;
-		SDL_SetTextureBlendMode(d->banner_tex, SDL_BLENDMODE_BLEND);
-		d->banner_w = w;
-		d->banner_h = h;
+		SDL_SetTextureBlendMode(tt->tex, SDL_BLENDMODE_BLEND);
+		tt->w = w;
+		tt->h = h;
 	}
-	if (SDL_UpdateTexture(d->banner_tex, NULL, px, w * (int)sizeof(*px)) < 0)
+	if (SDL_UpdateTexture(tt->tex, NULL, px, w * (int)sizeof(*px)) < 0)
 		goto out;
-	memcpy(d->banner_drawn, d->banner, sizeof(d->banner_drawn));
-	d->banner_scale = scale;
+	snprintf(tt->drawn, sizeof(tt->drawn), "%s", text);
+	tt->scale = scale;
 	rc = 0;
 out:
 	SDL_free(mask);
@@ -405,45 +511,91 @@ out:
 	return rc;
 }
 
-/* The picture dimmed, a dark band across the middle, the banner's text on it. */
-static void draw_banner(struct fc_display *d, const SDL_Rect *picture)
+/* The picture dimmed, a dark band across the middle of its area, the banner's text on it. */
+static void draw_banner(struct fc_display *d, struct tile *t, SDL_Rect area,
+			const SDL_Rect *picture)
 {
-	int ww, wh;
+	struct text_tex *tt = &t->banner_tex;
 	int pad;
 	SDL_Rect band, text;
 
-	SDL_GetRendererOutputSize(d->renderer, &ww, &wh);
-	if (banner_texture(d, banner_scale(d->banner, ww, wh)) < 0)
+	if (text_texture(d, tt, t->banner, banner_scale(t->banner, area.w, area.h), BANNER_RGB) < 0)
 		return;
-	pad = 3 * d->banner_scale;
+	pad = 3 * tt->scale;
 	SDL_SetRenderDrawBlendMode(d->renderer, SDL_BLENDMODE_BLEND);
 	SDL_SetRenderDrawColor(d->renderer, 0, 0, 0, DIM_ALPHA);
 	SDL_RenderFillRect(d->renderer, picture);
-	band = (SDL_Rect){ 0, (wh - d->banner_h) / 2 - pad, ww, d->banner_h + 2 * pad };
+	band = (SDL_Rect){ area.x, area.y + (area.h - tt->h) / 2 - pad, area.w, tt->h + 2 * pad };
 	SDL_SetRenderDrawColor(d->renderer, 0, 0, 0, BAND_ALPHA);
 	SDL_RenderFillRect(d->renderer, &band);
-	text =
-	    (SDL_Rect){ (ww - d->banner_w) / 2, (wh - d->banner_h) / 2, d->banner_w, d->banner_h };
-	SDL_RenderCopy(d->renderer, d->banner_tex, NULL, &text);
+	text = (SDL_Rect){ area.x + (area.w - tt->w) / 2, area.y + (area.h - tt->h) / 2, tt->w,
+			   tt->h };
+	SDL_RenderCopy(d->renderer, tt->tex, NULL, &text);
 	SDL_SetRenderDrawBlendMode(d->renderer, SDL_BLENDMODE_NONE);
 	SDL_SetRenderDrawColor(d->renderer, 0, 0, 0, 255);
 }
 
-void fc_display_present(struct fc_display *d)
+/* Several senders: the tile's label on a dark band across its top, as large as fits (scale 1 to
+ * 2), and a thin frame between tiles. */
+static void draw_label(struct fc_display *d, struct tile *t, SDL_Rect area)
 {
-	SDL_Rect dst = { 0 };
+	struct text_tex *tt = &t->label_tex;
+	int w, h;
+	int scale = 2;
+	SDL_Rect band, text;
 
-	SDL_RenderClear(d->renderer);
-	if (d->texture) {
+	fc_font_measure(t->label, scale, &w, &h);
+	if (w > area.w - 8)
+		scale = 1;
+	if (!t->label[0] || text_texture(d, tt, t->label, scale, LABEL_RGB) < 0)
+		return;
+	SDL_SetRenderDrawBlendMode(d->renderer, SDL_BLENDMODE_BLEND);
+	band = (SDL_Rect){ area.x, area.y, area.w, tt->h + 8 };
+	SDL_SetRenderDrawColor(d->renderer, 0, 0, 0, BAND_ALPHA);
+	SDL_RenderFillRect(d->renderer, &band);
+	text = (SDL_Rect){ area.x + 4, area.y + 4, tt->w < area.w - 8 ? tt->w : area.w - 8, tt->h };
+	SDL_RenderCopy(d->renderer, tt->tex, &(SDL_Rect){ 0, 0, text.w, tt->h }, &text);
+	SDL_SetRenderDrawColor(d->renderer, 80, 80, 80, 255);
+	SDL_RenderDrawRect(d->renderer, &area);
+	SDL_SetRenderDrawBlendMode(d->renderer, SDL_BLENDMODE_NONE);
+	SDL_SetRenderDrawColor(d->renderer, 0, 0, 0, 255);
+}
+
+static void draw_tile(struct fc_display *d, int i)
+{
+	struct tile *t = &d->tiles[i];
+	SDL_Rect area = tile_area(d, i);
+	SDL_Rect dst = area;
+
+	if (area.w <= 0 || area.h <= 0)
+		return;
+	if (t->texture) {
 		/* The whole rendition over the picture's area: a smaller one is scaled up to fill
 		 * what the full picture would (its sides, rounded to even, may differ from an exact
 		 * fraction by a pixel: the picture's shape is the one kept). */
-		dst = fit(d, d->pic_w, d->pic_h);
-		SDL_RenderCopy(d->renderer, d->texture, NULL, &dst);
+		dst = fit(area, t->pic_w, t->pic_h);
+		SDL_RenderCopy(d->renderer, t->texture, NULL, &dst);
 	}
-	if (d->banner[0])
-		draw_banner(d, d->texture ? &dst : NULL);
+	if (t->banner[0])
+		draw_banner(d, t, area, t->texture ? &dst : NULL);
+	if (d->labels)
+		draw_label(d, t, area);
+}
+
+void fc_display_present(struct fc_display *d)
+{
+	SDL_RenderClear(d->renderer);
+	for (int i = 0; i < d->ntiles; i++)
+		draw_tile(d, i);
 	SDL_RenderPresent(d->renderer);
+}
+
+/* A number key or a click: that tile alone, full size; again (or 0), back to the grid. */
+static void zoom(struct fc_display *d, int tile)
+{
+	if (d->ntiles < 2)
+		return;
+	d->zoom = tile < 0 || tile >= d->ntiles || tile == d->zoom ? -1 : tile;
 }
 
 bool fc_display_poll(struct fc_display *d)
@@ -460,8 +612,25 @@ bool fc_display_poll(struct fc_display *d)
 						  e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED ||
 						  e.window.event == SDL_WINDOWEVENT_RESTORED))
 			redraw = true;
+		if (e.type == SDL_MOUSEBUTTONDOWN && e.button.button == SDL_BUTTON_LEFT) {
+			int ww, wh, winw, winh;
+
+			/* Window coordinates to the renderer's (they differ on a scaled display). */
+			SDL_GetRendererOutputSize(d->renderer, &ww, &wh);
+			SDL_GetWindowSize(d->window, &winw, &winh);
+			zoom(d, d->zoom >= 0 ? -1
+					     : fc_grid_hit(d->ntiles, -1, ww, wh,
+							   e.button.x * ww / (winw ? winw : 1),
+							   e.button.y * wh / (winh ? winh : 1)));
+			redraw = true;
+		}
 		if (e.type != SDL_KEYDOWN)
 			continue;
+		if (e.key.keysym.sym >= SDLK_0 && e.key.keysym.sym <= SDLK_9) {
+			zoom(d, e.key.keysym.sym == SDLK_0 ? -1 : e.key.keysym.sym - SDLK_1);
+			redraw = true;
+			continue;
+		}
 		switch (e.key.keysym.sym) {
 		case SDLK_q:
 		case SDLK_ESCAPE:

@@ -3,7 +3,7 @@
  * stride tricks, through an IYUV streaming texture uploaded as planes: no colour conversion on
  * the CPU; bench/viewer.py measures this against decoding to RGB), scaled to the window with the
  * aspect ratio kept (letterboxed), and reports the keys a person presses: q or Esc quits, f
- * toggles fullscreen. When the stream stalls the caller sets a banner: the last picture is then
+ * toggles fullscreen, a number shows one sender's tile alone when there are several. When the stream stalls the caller sets a banner: the last picture is then
  * drawn dimmed under it, in the built-in font (font.h), so an old frame never passes for live.
  * The window redraws itself when it is resized or uncovered.
  *
@@ -27,6 +27,9 @@
 
 #include "decoder.h"
 
+/* Senders one window shows at once, a tile each (grid.h). */
+#define FC_DISPLAY_MAX_TILES 16
+
 struct fc_display;
 
 /* Opens a window of the picture's size, width x height (the sender's HELLO; 0 when not known:
@@ -42,6 +45,23 @@ void fc_display_close(struct fc_display *d);
  * reason in err when it cannot. */
 int fc_display_upload(struct fc_display *d, const struct fc_picture *pic, int src_width,
 		      int src_height, char *err, size_t errlen);
+
+/*
+ * Several senders. The window shows n tiles as a grid; each keeps its own picture, banner and,
+ * with labels, its label (its name and live figures across its top; without, one picture's
+ * figures go to the window's title and the window keeps the picture's shape, as above). A number key or a click shows one tile
+ * alone, full size; the same key, 0 or a click goes back to the grid. Tile 0 is what
+ * fc_display_upload and fc_display_banner use.
+ */
+void fc_display_tiles(struct fc_display *d, int n, bool labels);
+int fc_display_upload_tile(struct fc_display *d, int tile, const struct fc_picture *pic,
+			   int src_width, int src_height, char *err, size_t errlen);
+/* Removes tile i (a sender gone): the tiles after it move one place down, and the grid
+ * reflows. */
+void fc_display_tile_remove(struct fc_display *d, int tile);
+void fc_display_tile_banner(struct fc_display *d, int tile, const char *text);
+/* The tile's name and live figures (its label; with one tile, the window's title instead). */
+void fc_display_tile_label(struct fc_display *d, int tile, const char *name, const char *text);
 
 /* Puts the last uploaded picture on screen. Split from the upload so that the caller can check
  * the frame's age at the last moment before it is seen. */
