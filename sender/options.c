@@ -33,6 +33,8 @@ static void usage(FILE *out)
 	    "                            watch, and the wire is encrypted (or FRESHCAM_PASSPHRASE;\n"
 	    "                            never on the command line)\n"
 	    "      --insecure            no warning for listening beyond this host without one\n"
+	    "      --allow-control       viewers may list and set the camera's controls and take\n"
+	    "                            stills (freshcam-view --control, --still); off by default\n"
 	    "Browsers and other programs (HTTP, off unless asked):\n"
 	    "      --http [ADDR:]PORT    the live page at /, MJPEG at /stream, /snapshot, /state\n"
 	    "                            (PORT alone: 127.0.0.1 only; 0.0.0.0:PORT: every address)\n"
@@ -82,6 +84,7 @@ enum {
 	OPT_HTTP,
 	OPT_HTTP_ROOT,
 	OPT_PRINT_HTTP_TOKEN,
+	OPT_ALLOW_CONTROL,
 };
 
 static const struct option longopts[] = {
@@ -95,6 +98,7 @@ static const struct option longopts[] = {
 	{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "allow-control", no_argument, NULL, OPT_ALLOW_CONTROL },
 	{ "http", required_argument, NULL, OPT_HTTP },
 	{ "http-root", required_argument, NULL, OPT_HTTP_ROOT },
 	{ "print-http-token", no_argument, NULL, OPT_PRINT_HTTP_TOKEN },
@@ -219,6 +223,9 @@ static int network_option(int c, struct parse *p, struct fc_send_options *o)
 		return 0;
 	case OPT_INSECURE:
 		o->insecure = true;
+		return 0;
+	case OPT_ALLOW_CONTROL:
+		o->allow_control = true;
 		return 0;
 	default:
 		return http_option(c, p, o);

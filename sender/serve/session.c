@@ -323,6 +323,24 @@ static int verdict(struct fc_session *s, const struct fc_verdict *v, char *why, 
 	return 0;
 }
 
+/* A camera command (control.h): answered whatever it asks; -1 only when the answer could not be
+ * sent. */
+static int command(struct fc_session *s, const struct fc_control *cmd)
+{
+	static const struct fc_control_cfg none = { .allow = false };
+	struct fc_control_ctx ctx = { .cfg = s->cfg.control ? s->cfg.control : &none,
+				      .conn = s->conn,
+				      .slot = s->cfg.slot,
+				      .ladder = s->cfg.ladder,
+				      .io_timeout_ms = s->cfg.io_timeout_ms };
+	char note[256];
+
+	if (fc_control_answer(&ctx, cmd, note, sizeof(note)) < 0)
+		return closing(s);
+	fc_info("viewer %s: %s", s->peer, note);
+	return 0;
+}
+
 /* Handles one message from the viewer. Returns 0 to go on, 1 when the viewer said BYE, -1 on a
  * protocol violation (after telling the viewer why) or a failed reply. */
 static int handle(struct fc_session *s, const struct fc_msg *m)
@@ -359,6 +377,8 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 		return closing(s);
 	case FC_MSG_PONG:
 		return 0;
+	case FC_MSG_CONTROL:
+		return command(s, &m->u.control);
 	case FC_MSG_BYE:
 		fc_info("viewer %s left: %s%s%s", s->peer,
 			fc_proto_bye_reason_name(m->u.bye.reason), m->u.bye.text[0] ? ": " : "",
