@@ -89,6 +89,7 @@ struct viewer {
 	 * may still use them). */
 	struct fc_secure_psk *psk;
 	struct fc_throttle *throttle;
+	struct fc_remote *remote; /* camera commands (--list-controls, --control, --still, s) */
 };
 
 /* A restarted sender is usually back within a second: retry soon, and never wait long. A stream
@@ -193,6 +194,7 @@ static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc
 		.record = v->record,
 		.clock = v->o.clock,
 		.synced_error_ns = (uint64_t)(v->o.synced_error_ms * 1e6),
+		.remote = v->remote,
 	};
 
 	fc_info("connected to %s (%s): %ux%u at %.3g fps; budget %.1f ms, window %u",
@@ -447,6 +449,8 @@ static bool stop_now(struct viewer *v, uint64_t now)
 	}
 	if (v->end_ns && now >= v->end_ns)
 		return true;
+	if (v->o.remote.list && fc_remote_done(v->remote))
+		return true; /* --list-controls: a query, answered */
 	if (v->display && !fc_display_poll(v->display)) {
 		fc_info("window closed: stopping");
 		return true;
@@ -747,7 +751,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	init_hello(&v);
-	if (open_outputs(&v) == 0) {
+	v.remote = fc_remote_new(&v.o.remote);
+	if (v.remote && open_outputs(&v) == 0) {
 		conn = v.o.listen ? listen_first(&v) : dial_first(&v);
 		if (!conn && got_signal)
 			status = 0; /* asked to stop before anything came: not a failure */
@@ -758,5 +763,6 @@ int main(int argc, char **argv)
 		status = stream(&v, conn);
 	}
 	close_all(&v);
+	fc_remote_free(v.remote);
 	return status;
 }
