@@ -11,17 +11,17 @@
  * at the slowest rates a camera runs at. */
 #define STILL_WAIT_NS (1500 * FC_NS_PER_MS)
 
-/* The newest picture at full size, asking the ladder for one when none is made; NULL when none
- * came in time (the source lost, or not started). */
+/* The newest picture at full size, asking the ladder for one when none is made (or waiting for
+ * the first); NULL when none came in time (the source lost). */
 static struct fc_frame *full_picture(const struct fc_control_ctx *ctx)
 {
 	uint64_t deadline = fc_clock_now_ns() + STILL_WAIT_NS;
 	struct fc_frame *f = fc_slot_get_newer(ctx->slot, 0);
-	uint64_t seq;
+	uint64_t seq = f ? f->seq : 0;
 
-	if (!f || f->size > 0)
+	/* A viewer that just connected may ask before the first picture: wait for it too. */
+	if (f && f->size > 0)
 		return f;
-	seq = f->seq;
 	fc_frame_unref(f);
 	f = NULL;
 	fc_ladder_move(ctx->ladder, -1, 0);
