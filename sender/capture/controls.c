@@ -22,11 +22,15 @@ void fc_controls_varname(const char *label, char *out, size_t cap)
 	size_t n = 0;
 	bool gap = false;
 
-	for (; *label && n + 2 < cap; label++) {
+	for (; *label; label++) {
 		char c = *label;
 
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) {
-			if (gap && n > 0)
+			bool sep = gap && n > 0;
+
+			if (n + sep + 1 >= cap)
+				break;
+			if (sep)
 				out[n++] = '_';
 			gap = false;
 			out[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
