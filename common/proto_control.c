@@ -146,6 +146,8 @@ const char *fc_proto_control_op_name(int op)
 		return "set";
 	case FC_CONTROL_STILL:
 		return "still";
+	case FC_CONTROL_NUDGE:
+		return "nudge";
 	}
 	return "unknown op";
 }

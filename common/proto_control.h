@@ -28,6 +28,7 @@ enum fc_control_op {
 	FC_CONTROL_LIST = 1,  /* the camera's controls, with ranges, menus and current values */
 	FC_CONTROL_SET = 2,   /* set the named control to value */
 	FC_CONTROL_STILL = 3, /* the full picture now, as a STILL */
+	FC_CONTROL_NUDGE = 4, /* move the named control value nudges (signed) from where it is */
 };
 
 /* A CONTROL_RESULT's status. Unknown values decode (a newer sender's), shown as a number. */
@@ -47,9 +48,9 @@ enum fc_control_status {
 struct fc_control {
 	uint32_t id;   /* the viewer's command number, echoed in the result (and the STILL) */
 	uint8_t op;    /* enum fc_control_op */
-	int64_t value; /* SET: the value; 0 otherwise */
-	/* SET: the control's name as v4l2-ctl -L shows it ("exposure_time_absolute"); empty
-	 * otherwise. Not checked on the wire beyond its length: the sender judges it. */
+	int64_t value; /* SET: the value; NUDGE: how many nudges, negative down; 0 otherwise */
+	/* SET, NUDGE: the control's name as v4l2-ctl -L shows it ("exposure_time_absolute");
+	 * empty otherwise. Not checked on the wire beyond its length: the sender judges it. */
 	char name[FC_PROTO_MAX_CONTROL_NAME + 1];
 };
 

@@ -177,6 +177,7 @@ static int setup(void **state)
 	set_errno = 0;
 	by_id(V4L2_CID_BRIGHTNESS, false)->value = 0;
 	by_id(V4L2_CID_POWER_LINE_FREQUENCY, false)->value = 1;
+	by_id(V4L2_CID_PIXEL_RATE, false)->value = 1ll << 35;
 	return 0;
 }
 
@@ -237,43 +238,71 @@ static void test_list(void **state)
 static void test_set(void **state)
 {
 	(void)state;
-	assert_int_equal(fc_controls_set(node, "brightness", -4, out, sizeof(out)), FC_CONTROL_OK);
+	assert_int_equal(fc_controls_set(node, "brightness", -4, false, out, sizeof(out)),
+			 FC_CONTROL_OK);
 	assert_string_equal(out, "brightness=-4");
 	assert_int_equal(by_id(V4L2_CID_BRIGHTNESS, false)->value, -4);
-	assert_int_equal(fc_controls_set(node, "brightness", 3, out, sizeof(out)), FC_CONTROL_OK);
-	assert_string_equal(out, "brightness=4 (asked 3; the camera's step is 2)");
-	assert_int_equal(fc_controls_set(node, "power_line_frequency", 2, out, sizeof(out)),
+	assert_int_equal(fc_controls_set(node, "brightness", 3, false, out, sizeof(out)),
 			 FC_CONTROL_OK);
-	assert_int_equal(fc_controls_set(node, "pixel_rate", 1ll << 39, out, sizeof(out)),
+	assert_string_equal(out, "brightness=4 (asked 3; the camera's step is 2)");
+	assert_int_equal(fc_controls_set(node, "power_line_frequency", 2, false, out, sizeof(out)),
+			 FC_CONTROL_OK);
+	assert_int_equal(fc_controls_set(node, "pixel_rate", 1ll << 39, false, out, sizeof(out)),
 			 FC_CONTROL_OK);
 	assert_string_equal(out, "pixel_rate=549755813888");
-	assert_int_equal(fc_controls_set(node, "do_white_balance", 0, out, sizeof(out)),
+	assert_int_equal(fc_controls_set(node, "do_white_balance", 0, false, out, sizeof(out)),
 			 FC_CONTROL_OK);
+}
+
+/* A nudge moves a twentieth of the range (at least a step), stops at the range's ends, skips a
+ * menu's holes; a switch goes on and off. */
+static void test_nudge(void **state)
+{
+	(void)state;
+	assert_int_equal(fc_controls_set(node, "brightness", 1, true, out, sizeof(out)),
+			 FC_CONTROL_OK);
+	assert_string_equal(out, "brightness=2"); /* 20 / 20 = 1, less than the step of 2 */
+	assert_int_equal(fc_controls_set(node, "brightness", -1000, true, out, sizeof(out)),
+			 FC_CONTROL_OK);
+	assert_string_equal(out, "brightness=-10");
+	assert_int_equal(fc_controls_set(node, "power_line_frequency", -1, true, out, sizeof(out)),
+			 FC_CONTROL_OK);
+	assert_string_equal(out, "power_line_frequency=0"); /* from 1, the default */
+	assert_int_equal(fc_controls_set(node, "power_line_frequency", 1, true, out, sizeof(out)),
+			 FC_CONTROL_OK);
+	assert_string_equal(out, "power_line_frequency=2"); /* 0 -> 2, over the hole */
+	assert_int_equal(fc_controls_set(node, "power_line_frequency", 1, true, out, sizeof(out)),
+			 FC_CONTROL_OK);
+	assert_string_equal(out, "power_line_frequency=2"); /* at the end: stays */
+	assert_int_equal(fc_controls_set(node, "pixel_rate", 1, true, out, sizeof(out)),
+			 FC_CONTROL_OK);
+	assert_string_equal(out, "pixel_rate=89335319756"); /* 2^35 + 2^40 / 20 */
 }
 
 /* Each refusal names the control, the value and the reason; nothing reaches the camera. */
 static void test_refusals(void **state)
 {
 	(void)state;
-	assert_int_equal(fc_controls_set(node, "brightness", 11, out, sizeof(out)),
+	assert_int_equal(fc_controls_set(node, "brightness", 11, false, out, sizeof(out)),
 			 FC_CONTROL_E_RANGE);
 	assert_string_equal(out, "brightness: 11 is outside its range -10..10");
-	assert_int_equal(fc_controls_set(node, "brightness", INT64_MIN, out, sizeof(out)),
+	assert_int_equal(fc_controls_set(node, "brightness", INT64_MIN, false, out, sizeof(out)),
 			 FC_CONTROL_E_RANGE);
-	assert_int_equal(fc_controls_set(node, "power_line_frequency", 1, out, sizeof(out)),
+	assert_int_equal(fc_controls_set(node, "power_line_frequency", 1, false, out, sizeof(out)),
 			 FC_CONTROL_E_RANGE);
 	assert_non_null(strstr(out, "1 is not one of its menu items"));
 	assert_int_equal(by_id(V4L2_CID_POWER_LINE_FREQUENCY, false)->value, 1);
-	assert_int_equal(fc_controls_set(node, "sat_ration_x", 1, out, sizeof(out)),
+	assert_int_equal(fc_controls_set(node, "sat_ration_x", 1, false, out, sizeof(out)),
 			 FC_CONTROL_E_READ_ONLY);
-	assert_int_equal(fc_controls_set(node, "contrast", 1, out, sizeof(out)),
+	assert_int_equal(fc_controls_set(node, "contrast", 1, false, out, sizeof(out)),
 			 FC_CONTROL_E_UNKNOWN); /* disabled */
-	assert_int_equal(fc_controls_set(node, "focus", 1, out, sizeof(out)), FC_CONTROL_E_UNKNOWN);
+	assert_int_equal(fc_controls_set(node, "focus", 1, false, out, sizeof(out)),
+			 FC_CONTROL_E_UNKNOWN);
 	assert_non_null(strstr(out, "no control focus on /tmp/fc-test-controls-"));
 	assert_non_null(strstr(out, "; it has: brightness sat_ration_x do_white_balance "
 				    "power_line_frequency pixel_rate"));
 	set_errno = EBUSY;
-	assert_int_equal(fc_controls_set(node, "brightness", 2, out, sizeof(out)),
+	assert_int_equal(fc_controls_set(node, "brightness", 2, false, out, sizeof(out)),
 			 FC_CONTROL_E_DEVICE);
 	assert_non_null(strstr(out, "brightness: the camera /tmp/fc-test-controls-"));
 	assert_non_null(strstr(out, "refused 2: Device or resource busy"));
@@ -299,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_varname),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nudge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_too_long, setup, teardown),
 	};

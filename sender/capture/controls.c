@@ -300,16 +300,53 @@ static int check(int fd, const struct v4l2_query_ext_ctrl *q, const char *name, 
 	return FC_CONTROL_OK;
 }
 
-int fc_controls_set(const char *path, const char *name, int64_t value, char *out, size_t cap)
+/* The value `nudges` nudges from the current one: for a number a twentieth of its range each (at
+ * least a step), kept within the range; for a menu the next items that exist; for a switch on
+ * (up) or off (down). */
+static int64_t nudged(int fd, const struct v4l2_query_ext_ctrl *q, int64_t nudges)
+{
+	int64_t cur = q->default_value, dir = nudges < 0 ? -1 : 1;
+	__int128 step = q->step > 0 ? (__int128)q->step : 1;
+	__int128 unit = ((__int128)q->maximum - q->minimum) / 20 / step * step, v;
+	char item[64];
+
+	(void)get_value(fd, q, &cur);
+	if (q->type == V4L2_CTRL_TYPE_BOOLEAN)
+		return nudges > 0;
+	if (nudges < -FC_CONTROLS_MAX_NUDGES || nudges > FC_CONTROLS_MAX_NUDGES)
+		nudges = dir * FC_CONTROLS_MAX_NUDGES;
+	if (q->type == V4L2_CTRL_TYPE_MENU || q->type == V4L2_CTRL_TYPE_INTEGER_MENU) {
+		v = cur;
+		for (int64_t k = 0; k < nudges * dir; k++) {
+			int64_t next = (int64_t)v + dir;
+
+			while (next >= q->minimum && next <= q->maximum &&
+			       !menu_item(fd, q, next, item, sizeof(item)))
+				next += dir;
+			if (next < q->minimum || next > q->maximum)
+				break;
+			v = next;
+		}
+		return (int64_t)v;
+	}
+	v = (__int128)cur + (__int128)nudges * (unit < step ? step : unit);
+	return (int64_t)(v < q->minimum ? q->minimum : v > q->maximum ? q->maximum : v);
+}
+
+int fc_controls_set(const char *path, const char *name, int64_t value, bool nudge, char *out,
+		    size_t cap)
 {
 	struct v4l2_query_ext_ctrl q;
-	int64_t now = value;
+	int64_t now;
 	int fd = open_device(path, out, cap);
 	int status;
 
 	if (fd < 0)
 		return FC_CONTROL_E_DEVICE;
 	status = find(fd, path, name, &q, out, cap);
+	if (status == FC_CONTROL_OK && nudge)
+		value = nudged(fd, &q, value);
+	now = value;
 	if (status == FC_CONTROL_OK)
 		status = check(fd, &q, name, value, out, cap);
 	if (status != FC_CONTROL_OK)

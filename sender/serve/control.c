@@ -71,6 +71,12 @@ static int still(const struct fc_control_ctx *ctx, const struct fc_control *cmd,
 	return rc;
 }
 
+/* Whether an op names a control. */
+static bool named(uint8_t op)
+{
+	return op == FC_CONTROL_SET || op == FC_CONTROL_NUDGE;
+}
+
 /* Does what cmd asks (but a still's picture), into status and text. */
 static int run(const struct fc_control_ctx *ctx, const struct fc_control *cmd, char *text,
 	       size_t len)
@@ -82,20 +88,20 @@ static int run(const struct fc_control_ctx *ctx, const struct fc_control *cmd, c
 			 "this sender takes no commands (start it with --allow-control)");
 		return FC_CONTROL_E_REFUSED;
 	}
-	if (cmd->op != FC_CONTROL_LIST && cmd->op != FC_CONTROL_SET &&
-	    cmd->op != FC_CONTROL_STILL) {
-		snprintf(text, len, "unknown command op %u (this sender knows list, set, still)",
+	if (cmd->op < FC_CONTROL_LIST || cmd->op > FC_CONTROL_NUDGE) {
+		snprintf(text, len,
+			 "unknown command op %u (this sender knows list, set, still, nudge)",
 			 cmd->op);
 		return FC_CONTROL_E_BAD;
 	}
-	if (cmd->op != FC_CONTROL_SET && (cmd->name[0] || cmd->value)) {
+	if (!named(cmd->op) && (cmd->name[0] || cmd->value)) {
 		snprintf(text, len, "a %s command carries no name and no value",
 			 fc_proto_control_op_name(cmd->op));
 		return FC_CONTROL_E_BAD;
 	}
 	if (cmd->op == FC_CONTROL_STILL)
 		return FC_CONTROL_OK;
-	if (cmd->op == FC_CONTROL_SET && !fc_proto_control_name_ok(cmd->name, strlen(cmd->name))) {
+	if (named(cmd->op) && !fc_proto_control_name_ok(cmd->name, strlen(cmd->name))) {
 		snprintf(text, len,
 			 "a control's name is 1 to %d of a-z, 0-9 and _, as --list-controls shows",
 			 FC_PROTO_MAX_CONTROL_NAME);
@@ -107,7 +113,8 @@ static int run(const struct fc_control_ctx *ctx, const struct fc_control *cmd, c
 	}
 	if (cmd->op == FC_CONTROL_LIST)
 		return fc_controls_list(cfg->device, text, len);
-	return fc_controls_set(cfg->device, cmd->name, cmd->value, text, len);
+	return fc_controls_set(cfg->device, cmd->name, cmd->value, cmd->op == FC_CONTROL_NUDGE,
+			       text, len);
 }
 
 int fc_control_answer(const struct fc_control_ctx *ctx, const struct fc_control *cmd, char *note,
@@ -129,9 +136,8 @@ int fc_control_answer(const struct fc_control_ctx *ctx, const struct fc_control 
 		snprintf(note, len, "list: %zu bytes", strlen(text));
 	else
 		snprintf(note, len, "%s%s%s: %s: %.*s", fc_proto_control_op_name(cmd->op),
-			 cmd->op == FC_CONTROL_SET ? " " : "",
-			 cmd->op == FC_CONTROL_SET &&
-				 fc_proto_control_name_ok(cmd->name, strlen(cmd->name))
+			 named(cmd->op) ? " " : "",
+			 named(cmd->op) && fc_proto_control_name_ok(cmd->name, strlen(cmd->name))
 			     ? cmd->name
 			     : "",
 			 fc_proto_control_status_name(status), 160, text);
