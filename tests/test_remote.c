@@ -209,7 +209,7 @@ static void test_lost_with_the_connection(void **state)
 	(void)next_command();
 	fc_remote_lost(r);
 	assert_true(fc_remote_done(r));
-	fc_remote_ask_still(r);
+	fc_remote_ask(r, FC_CONTROL_STILL, NULL, 0);
 	assert_int_equal(fc_remote_send(r, viewer_side, 1000), 0);
 	c = next_command();
 	assert_int_equal(c.op, FC_CONTROL_STILL);

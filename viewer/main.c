@@ -27,6 +27,7 @@
 #include "display.h"
 #include "hello.h"
 #include "json.h"
+#include "keys.h"
 #include "log.h"
 #include "net.h"
 #include "options.h"
@@ -89,7 +90,8 @@ struct viewer {
 	 * may still use them). */
 	struct fc_secure_psk *psk;
 	struct fc_throttle *throttle;
-	struct fc_remote *remote; /* camera commands (--list-controls, --control, --still, s) */
+	struct fc_remote *remote; /* camera commands (--list-controls, --control, --still, keys) */
+	bool help;		  /* the keys' help is shown (h) */
 };
 
 /* A restarted sender is usually back within a second: retry soon, and never wait long. A stream
@@ -455,6 +457,8 @@ static bool stop_now(struct viewer *v, uint64_t now)
 		fc_info("window closed: stopping");
 		return true;
 	}
+	for (int k; v->display && (k = fc_display_key(v->display));)
+		fc_keys_press(v->remote, v->display, k, &v->help);
 	return false;
 }
 
@@ -678,7 +682,8 @@ static void open_window(struct viewer *v)
 	if (!v->display)
 		fc_info("%s; running headless (console only)", err);
 	else
-		fc_info("window open (SDL renderer %s): f for fullscreen, q or Esc to quit",
+		fc_info("window open (SDL renderer %s): f for fullscreen, h for the camera's keys, "
+			"q or Esc to quit",
 			fc_display_renderer(v->display));
 }
 

@@ -4,9 +4,13 @@ with holes): listed, set, refused out of range and off the menu, refused without
 from a viewer with a wrong passphrase and for a source that is no camera; a still arrives at full
 size while the stream runs on a smaller rendition; hostile commands get an error answer and end
 nothing."""
+import glob
 import json
 import os
+import shutil
 import struct
+import subprocess
+import time
 
 import fc
 import wire
@@ -228,5 +232,64 @@ def test_hostile_commands():
     s.stop()
 
 
+def white_in_corner(shot):
+    """Pure white pixels in the top-left corner under the stamp's band: the help's text."""
+    return sum(shot.pixel(x, y) == (255, 255, 255) for y in range(16, min(shot.height, 200))
+               for x in range(0, min(shot.width, 320)))
+
+
+def xdo(display, *args):
+    subprocess.run(["xdotool", *args], env=dict(os.environ, DISPLAY=display), timeout=10,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_window_keys():
+    """in the window: h shows the keys' help over the picture and hides it, s saves a still here,
+    B and b nudge the brightness up and down by a twentieth of its range"""
+    import test_window as tw  # the window's helpers: Xvfb, the window, screenshots
+    tw.need_tools()
+    if not shutil.which("xdotool"):
+        raise fc.Skip("xdotool not installed (tools/check installs it)")
+    port = fc.free_port()
+    s = camera_sender(port, "--allow-control", name="send-keys")
+    xproc, display = tw.start_xvfb()
+    here = os.getcwd()
+    os.chdir(fc.TMP)  # the window's stills are saved in the viewer's directory
+    try:
+        v, wid = tw.open_viewer(display, port, name="view-keys")
+        xdo(display, "windowfocus", "--sync", wid)
+        before = white_in_corner(tw.wait_shot(display, wid, tw.stamp_ok, 10))
+        xdo(display, "key", "h")
+        shot = tw.wait_shot(display, wid, lambda sh: white_in_corner(sh) > 300, 5)
+        fc.check(white_in_corner(shot) > 300 and white_in_corner(shot) > 5 * before,
+                 f"h: the help is drawn over the picture ({white_in_corner(shot)} white pixels "
+                 f"at the top left, {before} before)", v)
+        xdo(display, "key", "h")
+        shot = tw.wait_shot(display, wid, lambda sh: white_in_corner(sh) < 300, 5)
+        fc.check(white_in_corner(shot) < 300, "h again: the help is gone", v)
+        xdo(display, "key", "s")
+        xdo(display, "key", "shift+b")
+        xdo(display, "key", "b")
+        xdo(display, "key", "b")
+        end = time.monotonic() + 10
+        while time.monotonic() < end and "brightness=-6" not in v.output():
+            time.sleep(0.2)
+        stills = glob.glob(os.path.join(fc.TMP, "still-*.jpg"))
+        fc.check(len(stills) == 1 and jpeg_size(stills[0]) == (640, 480),
+                 f"s: a full-size still saved in the viewer's directory ({stills})", v, s)
+        out = v.output()
+        fc.check("camera: brightness=6" in out and "camera: brightness=0" in out and
+                 "camera: brightness=-6" in out,
+                 "B, b, b: brightness 6, 0, -6 (a twentieth of -64..64 each)", v, s)
+        xdo(display, "key", "q")
+        fc.check(v.wait(10) == 0, "q: the viewer ends", v)
+    finally:
+        os.chdir(here)
+        xproc.kill()
+        xproc.wait()
+        s.stop()
+
+
 if __name__ == "__main__":
-    fc.main(test_list_and_set, test_refused, test_passphrase, test_still, test_hostile_commands)
+    fc.main(test_list_and_set, test_refused, test_passphrase, test_still, test_hostile_commands,
+            test_window_keys)

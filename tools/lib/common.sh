@@ -51,7 +51,7 @@ FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-d
 # playwright-core), and nginx-light, openssl and curl for HTTPS through nginx with a certificate
 # of the test's own (tests/e2e/test_https.py).
 FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind tcpdump iproute2 xvfb x11-apps
-	x11-utils iperf3 iputils-ping man-db bash-completion systemd dpkg-dev lintian nodejs npm
+	x11-utils xdotool iperf3 iputils-ping man-db bash-completion systemd dpkg-dev lintian nodejs npm
 	chromium nginx-light openssl curl)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.

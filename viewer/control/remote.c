@@ -141,8 +141,7 @@ static void print_result(const struct entry *e, const struct fc_control_result *
 	const char *op = fc_proto_control_op_name(e->cmd.op);
 
 	if (res->status != FC_CONTROL_OK) {
-		fc_warn("camera %s%s%s: %s: %.*s", op, e->cmd.op == FC_CONTROL_SET ? " " : "",
-			e->cmd.op == FC_CONTROL_SET ? e->cmd.name : "",
+		fc_warn("camera %s%s%s: %s: %.*s", op, e->cmd.name[0] ? " " : "", e->cmd.name,
 			fc_proto_control_status_name(res->status), (int)res->text_len, res->text);
 	} else if (e->cmd.op == FC_CONTROL_LIST) {
 		/* The list itself, for the person or the program reading standard output. */
@@ -208,22 +207,25 @@ void fc_remote_lost(struct fc_remote *r)
 		struct entry *e = &r->q[r->head % QUEUE];
 
 		fc_warn("camera %s%s%s: no answer: the connection ended",
-			fc_proto_control_op_name(e->cmd.op), e->cmd.op == FC_CONTROL_SET ? " " : "",
+			fc_proto_control_op_name(e->cmd.op), e->cmd.name[0] ? " " : "",
 			e->cmd.name);
 		r->cmdline_left -= e->cmdline;
 	}
 	pthread_mutex_unlock(&r->lock);
 }
 
-void fc_remote_ask_still(struct fc_remote *r)
+void fc_remote_ask(struct fc_remote *r, uint8_t op, const char *name, int64_t value)
 {
+	struct fc_control c = { .op = op, .value = value };
 	bool ok;
 
+	snprintf(c.name, sizeof(c.name), "%s", name ? name : "");
 	pthread_mutex_lock(&r->lock);
-	ok = push(r, (struct fc_control){ .op = FC_CONTROL_STILL }, false, NULL);
+	ok = push(r, c, false, NULL);
 	pthread_mutex_unlock(&r->lock);
 	if (!ok)
-		fc_warn("still: %d commands are waiting for the sender already; not asked", QUEUE);
+		fc_warn("camera %s: %d commands are waiting for the sender already; not asked",
+			fc_proto_control_op_name(op), QUEUE);
 }
 
 bool fc_remote_asked(const struct fc_remote *r)

@@ -1,7 +1,7 @@
 /*
  * remote: the viewer's side of the camera commands (version 5, docs/PROTOCOL.md, section 11):
- * --list-controls, --control NAME=VALUE and --still [PATH] from the command line, stills from the
- * window's key, sent to the sender as CONTROLs; each answer printed (the list on standard output,
+ * --list-controls, --control NAME=VALUE and --still [PATH] from the command line, stills and
+ * nudges from the window's keys (keys.h), sent to the sender as CONTROLs; each answer printed (the list on standard output,
  * one JSON object per control and line, for a program or jq; the rest as a log line), each still
  * saved as a JPEG with a JSON sidecar of its metadata (PATH.json).
  *
@@ -58,8 +58,9 @@ int fc_remote_on_message(struct fc_remote *r, const struct fc_msg *m, char *why,
 /* Network thread: the connection ended; commands sent and not answered are said to be lost. */
 void fc_remote_lost(struct fc_remote *r);
 
-/* Any thread: asks for a still (saved as still-SEQ.jpg). */
-void fc_remote_ask_still(struct fc_remote *r);
+/* Any thread (the window's keys): queues a command (name NULL for none); a still is saved as
+ * still-SEQ.jpg. */
+void fc_remote_ask(struct fc_remote *r, uint8_t op, const char *name, int64_t value);
 
 /* Whether the command line asked for anything, and whether all of it has its answer (or was
  * lost with its connection). */
