@@ -502,7 +502,7 @@ static void proto_seeds(void)
 	raw_header(&b, FC_PROTO_VERSION, FC_MSG_FRAME, 0xFFFFFFFF);
 	put("proto", "oversized_frame", &b);
 	clear(&b);
-	raw_header(&b, FC_PROTO_VERSION, FC_MSG_SEALED + 1, 0);
+	raw_header(&b, FC_PROTO_VERSION, FC_MSG_STILL + 1, 0);
 	put("proto", "unknown_type", &b);
 	clear(&b);
 	raw_header(&b, FC_PROTO_VERSION, FC_MSG_VERDICT, 17); /* protocol 2's VERDICT length */
@@ -674,7 +674,7 @@ static void conn_seeds(void)
 	raw_header(&s, FC_PROTO_VERSION, FC_MSG_FRAME, 0xFFFFFFFF);
 	conn_put("oversized_length", LIMIT_1000, &s, -1);
 	clear(&s);
-	raw_header(&s, FC_PROTO_VERSION, FC_MSG_SEALED + 1, 0);
+	raw_header(&s, FC_PROTO_VERSION, FC_MSG_STILL + 1, 0);
 	conn_put("unknown_type", LIMIT_1000, &s, -1);
 	clear(&s);
 	m = viewer_hello(0);
