@@ -757,6 +757,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	init_hello(&v);
 	v.remote = fc_remote_new(&v.o.remote);
+	if (!v.remote)
+		fc_error("out of memory");
 	if (v.remote && open_outputs(&v) == 0) {
 		conn = v.o.listen ? listen_first(&v) : dial_first(&v);
 		if (!conn && got_signal)

@@ -163,6 +163,18 @@ static void encode(struct bytes *b, const struct fc_msg *m)
 	add(b, buf, n);
 }
 
+/* As encode, for a message longer than encode's buffer (a long control list). */
+static void encode_big(struct bytes *b, const struct fc_msg *m)
+{
+	size_t cap = fc_proto_encoded_size(m);
+	uint8_t *buf = malloc(cap);
+
+	if (!buf || fc_proto_encode(m, buf, cap) != cap)
+		die("the encoder refuses a %s seed", fc_proto_type_name(m->type));
+	add(b, buf, cap);
+	free(buf);
+}
+
 /* m encoded with payload bytes [off, off + len) set to v (big-endian), which must make the
  * decoder answer -error: one field out of range, the rest valid. */
 static void spoil(struct bytes *b, const struct fc_msg *m, size_t off, size_t len, uint32_t v,
@@ -624,6 +636,22 @@ static void conn_seeds(void)
 		encode(&s, &m);
 	}
 	conn_put("compaction", LIMIT_1000, &s, -1);
+
+	/* Version 5's camera answers: a list longer than a text, a still; then a PING. */
+	clear(&s);
+	{
+		static char text[2000];
+		struct fc_msg r;
+
+		memset(text, 'x', sizeof(text) - 1);
+		r = control_result(FC_CONTROL_OK, text);
+		encode_big(&s, &r);
+		r = still(640, 480);
+		encode(&s, &r);
+		m = ping(FC_MSG_PING, 2);
+		encode(&s, &m);
+	}
+	conn_put("control_answers", LIMIT_70000, &s, 10);
 
 	/* A 100 KB FRAME in pieces of 8 KB, then a REQUEST: the buffer grows. */
 	clear(&p);
