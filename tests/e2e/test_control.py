@@ -223,6 +223,17 @@ def test_hostile_commands():
                  f"hostile command {i + 1}: status {status}, '{text}' (got {r})", s)
     p.send(wire.message(wire.PING, struct.pack(">Q", 77)))
     fc.check(p.recv_until(wire.PONG) is not None, "the connection goes on after them", s)
+    p.send(b"".join(control(100 + i, 1) for i in range(200)))
+    got = [result(p) for _ in range(200)]
+    fc.check(all(r is not None and r[0] == 100 + i for i, r in enumerate(got)),
+             "a flood of 200 commands: 200 answers, in order", s)
+    time.sleep(1.2)
+    p.send(wire.message(wire.PING, struct.pack(">Q", 78)))  # the next second's first command
+    p.send(control(300, 1))
+    result(p)
+    logged = s.output().count(": list: ")
+    fc.check(0 < logged <= 11 and "more commands answered, not logged" in s.output(),
+             f"the flood is logged as a count, not line by line ({logged} lines)", s)
     p.send(control(7, 2, 1, b"a\0b"))
     got = p.bye_text()
     fc.check(got is not None and got[0] == 3 and p.wait_closed(),
