@@ -675,7 +675,7 @@ static void open_window(struct viewer *v)
 {
 	char err[256];
 
-	if (v->o.headless)
+	if (v->o.headless || v->o.remote.list) /* --list-controls: a query, no window */
 		return;
 	v->display =
 	    fc_display_open("freshcam-view", v->sender.width, v->sender.height, err, sizeof(err));

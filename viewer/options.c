@@ -76,7 +76,9 @@ static void usage(FILE *out)
 	    "  freshcam-view camera-pi.local --max-age 120    a sender elsewhere, a looser budget\n"
 	    "  freshcam-view --listen %d --headless         let a sender behind NAT dial in\n"
 	    "  freshcam-view --seconds 10 --stats-json -      ten seconds of figures for a script\n"
-	    "  freshcam-view --record clip.mkv                watch and record (stop with Ctrl-C)\n",
+	    "  freshcam-view --record clip.mkv                watch and record (stop with Ctrl-C)\n"
+	    "  freshcam-view cam --control focus_absolute=40 --still shot.jpg\n"
+	    "                                                 steer the camera, keep a still\n",
 	    FC_NET_DEFAULT_PORT, FC_PROTO_MAX_WINDOW, FC_NET_DEFAULT_PORT);
 }
 
