@@ -340,7 +340,7 @@ static int send_sealed(struct fc_conn *c, const struct fc_msg *msg, int timeout_
 	size_t len;
 	size_t want = msg->type == FC_MSG_FRAME
 			  ? FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + msg->u.frame.jpeg_size
-			  : FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_TEXT + 64;
+			  : fc_proto_encoded_size(msg);
 	struct iovec iov;
 
 	if (want > FC_PROTO_MAX_MESSAGE || out_room(c, want) < 0) {
@@ -389,10 +389,23 @@ int fc_conn_send(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms)
 		iov[1].iov_base = (void *)msg->u.frame.jpeg;
 		iov[1].iov_len = msg->u.frame.jpeg_size;
 		n = 2;
+		iov[0].iov_base = head;
+	} else if (fc_proto_encoded_size(msg) > sizeof(head)) {
+		/* A big message (a control list, a still) is built in the output buffer: rare, so
+		 * the copy is no cost worth avoiding. */
+		if (fc_proto_encoded_size(msg) > FC_PROTO_MAX_MESSAGE) {
+			snprintf(c->err, sizeof(c->err), "refusing to send an oversized %s",
+				 fc_proto_type_name(msg->type));
+			return -1;
+		}
+		if (out_room(c, fc_proto_encoded_size(msg)) < 0)
+			return -1;
+		iov[0].iov_len = fc_proto_encode(msg, c->out, c->out_cap);
+		iov[0].iov_base = c->out;
 	} else {
 		iov[0].iov_len = fc_proto_encode(msg, head, sizeof(head));
+		iov[0].iov_base = head;
 	}
-	iov[0].iov_base = head;
 	if (iov[0].iov_len == 0) {
 		snprintf(c->err, sizeof(c->err), "refusing to send a malformed %s",
 			 fc_proto_type_name(msg->type));

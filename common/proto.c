@@ -108,6 +108,18 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 		*min = FC_PROTO_SEALED_MIN;
 		*max = FC_PROTO_SEALED_MAX;
 		return true;
+	case FC_MSG_CONTROL:
+		*min = FC_PROTO_CONTROL_FIXED;
+		*max = FC_PROTO_CONTROL_FIXED + FC_PROTO_MAX_CONTROL_NAME;
+		return true;
+	case FC_MSG_CONTROL_RESULT:
+		*min = FC_PROTO_RESULT_FIXED;
+		*max = FC_PROTO_RESULT_FIXED + FC_PROTO_MAX_RESULT_TEXT;
+		return true;
+	case FC_MSG_STILL:
+		*min = FC_PROTO_STILL_FIXED + 1;
+		*max = FC_PROTO_STILL_FIXED + FC_PROTO_MAX_JPEG;
+		return true;
 	default:
 		return false;
 	}
@@ -250,6 +262,12 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 		msg->u.sealed.data = p;
 		msg->u.sealed.size = n;
 		return 0;
+	case FC_MSG_CONTROL:
+		return fc_proto_control_decode(p, n, &msg->u.control);
+	case FC_MSG_CONTROL_RESULT:
+		return fc_proto_result_decode(p, n, &msg->u.result);
+	case FC_MSG_STILL:
+		return fc_proto_still_decode(p, n, &msg->u.still);
 	}
 	return -FC_PROTO_E_TYPE; /* unreachable: payload_bounds vetted the type */
 }
@@ -324,6 +342,12 @@ static size_t payload_size(const struct fc_msg *msg)
 		return FC_PROTO_PROOF_SIZE;
 	case FC_MSG_SEALED:
 		return msg->u.sealed.size;
+	case FC_MSG_CONTROL:
+		return fc_proto_control_size(&msg->u.control);
+	case FC_MSG_CONTROL_RESULT:
+		return FC_PROTO_RESULT_FIXED + (size_t)msg->u.result.text_len;
+	case FC_MSG_STILL:
+		return FC_PROTO_STILL_FIXED + (size_t)msg->u.still.jpeg_size;
 	}
 	return 0;
 }
@@ -449,6 +473,12 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 	case FC_MSG_SEALED:
 		memcpy(p, msg->u.sealed.data, msg->u.sealed.size);
 		break;
+	case FC_MSG_CONTROL:
+		return fc_proto_control_put(&msg->u.control, p) ? FC_PROTO_HEADER_SIZE + plen : 0;
+	case FC_MSG_CONTROL_RESULT:
+		return fc_proto_result_put(&msg->u.result, p) ? FC_PROTO_HEADER_SIZE + plen : 0;
+	case FC_MSG_STILL:
+		return fc_proto_still_put(&msg->u.still, p) ? FC_PROTO_HEADER_SIZE + plen : 0;
 	}
 	return FC_PROTO_HEADER_SIZE + plen;
 }
@@ -463,6 +493,13 @@ size_t fc_proto_encode(const struct fc_msg *msg, uint8_t *buf, size_t cap)
 	if (n && fc_proto_decode(buf, n, &check, NULL) != (ssize_t)n)
 		return 0;
 	return n;
+}
+
+size_t fc_proto_encoded_size(const struct fc_msg *msg)
+{
+	uint32_t min, max;
+
+	return payload_bounds(msg->type, &min, &max) ? FC_PROTO_HEADER_SIZE + payload_size(msg) : 0;
 }
 
 size_t fc_proto_encode_header(uint8_t type, uint32_t plen, uint8_t *buf, size_t cap)
@@ -508,10 +545,12 @@ const char *fc_proto_strerror(int error)
 
 const char *fc_proto_type_name(int type)
 {
-	static const char *const names[] = { "?",    "HELLO", "REQUEST", "FRAME", "VERDICT", "PING",
-					     "PONG", "BYE",   "STATUS",	 "AUTH",  "SEALED" };
+	static const char *const names[] = { "?",	"HELLO",	  "REQUEST", "FRAME",
+					     "VERDICT", "PING",		  "PONG",    "BYE",
+					     "STATUS",	"AUTH",		  "SEALED",  "DATA",
+					     "CONTROL", "CONTROL_RESULT", "STILL" };
 
-	return type > 0 && type <= FC_MSG_SEALED ? names[type] : "?";
+	return type > 0 && type <= FC_MSG_STILL ? names[type] : "?";
 }
 
 const char *fc_proto_bye_reason_name(int reason)

@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proto_control.h"
+
 #define FC_PROTO_VERSION     4
 #define FC_PROTO_HEADER_SIZE 8
 
@@ -72,8 +74,11 @@ enum fc_msg_type {
 	FC_MSG_PONG = 6,
 	FC_MSG_BYE = 7,
 	FC_MSG_STATUS = 8,
-	FC_MSG_AUTH = 9,    /* handshake proof (secure.h), plaintext, once each way */
-	FC_MSG_SEALED = 10, /* an encrypted, authenticated message (secure.h) */
+	FC_MSG_AUTH = 9,	    /* handshake proof (secure.h), plaintext, once each way */
+	FC_MSG_SEALED = 10,	    /* an encrypted, authenticated message (secure.h) */
+	FC_MSG_CONTROL = 12,	    /* version 5: a viewer's command (proto_control.h) */
+	FC_MSG_CONTROL_RESULT = 13, /* version 5: the sender's answer to one */
+	FC_MSG_STILL = 14,	    /* version 5: the full picture a still command asked for */
 };
 
 enum fc_role { FC_ROLE_SENDER = 1, FC_ROLE_VIEWER = 2 };
@@ -202,6 +207,9 @@ struct fc_msg {
 		struct fc_status status;
 		struct fc_auth auth;
 		struct fc_sealed sealed;
+		struct fc_control control;
+		struct fc_control_result result;
+		struct fc_still still;
 	} u;
 };
 
@@ -226,6 +234,10 @@ ssize_t fc_proto_decode(const uint8_t *buf, size_t len, struct fc_msg *msg, size
 /* Encodes msg (its version is ignored: this side always speaks FC_PROTO_VERSION) into buf.
  * Returns the bytes written, or 0 when buf is too small or a field is out of range. */
 size_t fc_proto_encode(const struct fc_msg *msg, uint8_t *buf, size_t cap);
+
+/* The bytes fc_proto_encode would write for msg, header included (0 for an unknown type): what a
+ * buffer for it needs. */
+size_t fc_proto_encoded_size(const struct fc_msg *msg);
 
 /* For sending a FRAME without copying its JPEG: encodes the header and fixed fields only
  * (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED bytes); the JPEG bytes follow on the wire. */

@@ -92,8 +92,9 @@ struct sender {
 	struct fc_capture *cap;
 	struct fc_capture_info info;
 	struct fc_server *srv;
-	struct fc_http *http;	 /* --http, or NULL */
-	const uint8_t *http_key; /* HTTP's key when there is a passphrase, else NULL */
+	struct fc_http *http;	       /* --http, or NULL */
+	const uint8_t *http_key;       /* HTTP's key when there is a passphrase, else NULL */
+	struct fc_control_cfg control; /* viewers' camera commands (--allow-control) */
 };
 
 /* Threads inherit this mask, so only the main thread ever takes these signals. */
@@ -159,8 +160,11 @@ static struct fc_session_cfg session_cfg(struct sender *s)
 		.io_timeout_ms = 2000,
 		.idle_timeout_ms = 5000,
 		.psk = s->psk,
+		.control = &s->control,
 	};
 
+	s->control =
+	    (struct fc_control_cfg){ .allow = s->o->allow_control, .device = s->o->capture.device };
 	snprintf(cfg.hello.name, sizeof(cfg.hello.name), "freshcam-send %s", FC_VERSION);
 	if (s->o->name)
 		snprintf(cfg.hello.station, sizeof(cfg.hello.station), "%s", s->o->name);
@@ -403,7 +407,11 @@ int main(int argc, char **argv)
 	check_http(&o, psk);
 	if (!psk && !o.dial && !o.insecure &&
 	    fc_secure_exposed_warning(
-		&o.addr, "anyone who can reach this port can watch the stream", warn, sizeof(warn)))
+		&o.addr,
+		o.allow_control ? "anyone who can reach this port can watch the stream and "
+				  "change the camera's settings (--allow-control)"
+				: "anyone who can reach this port can watch the stream",
+		warn, sizeof(warn)))
 		fc_warn("%s", warn);
 	block_signals(&sigs);
 	snd.psk = psk;

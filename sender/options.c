@@ -37,6 +37,8 @@ static void usage(FILE *out)
 	    "      --insecure            no warning for listening beyond this host without one\n"
 	    "      --name NAME           this camera's name, which viewers show and file its\n"
 	    "                            recordings under (default: the host name)\n"
+	    "      --allow-control       viewers may list and set the camera's controls and take\n"
+	    "                            stills (freshcam-view --control, --still); off by default\n"
 	    "Browsers and other programs (HTTP, off unless asked):\n"
 	    "      --http [ADDR:]PORT    the live page at /, MJPEG at /stream, /snapshot, /state\n"
 	    "                            (PORT alone: 127.0.0.1 only; 0.0.0.0:PORT: every address)\n"
@@ -87,6 +89,7 @@ enum {
 	OPT_HTTP_ROOT,
 	OPT_PRINT_HTTP_TOKEN,
 	OPT_NAME,
+	OPT_ALLOW_CONTROL,
 };
 
 static const struct option longopts[] = {
@@ -101,6 +104,7 @@ static const struct option longopts[] = {
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "allow-control", no_argument, NULL, OPT_ALLOW_CONTROL },
 	{ "http", required_argument, NULL, OPT_HTTP },
 	{ "http-root", required_argument, NULL, OPT_HTTP_ROOT },
 	{ "print-http-token", no_argument, NULL, OPT_PRINT_HTTP_TOKEN },
@@ -230,6 +234,9 @@ static int network_option(int c, struct parse *p, struct fc_send_options *o)
 	case OPT_NAME:
 		o->name = optarg;
 		return fc_station_check("--name", optarg, p->err, sizeof(p->err));
+	case OPT_ALLOW_CONTROL:
+		o->allow_control = true;
+		return 0;
 	default:
 		return http_option(c, p, o);
 	}

@@ -301,7 +301,7 @@ static void test_bad_header_bytes(void **state)
 
 	(void)state;
 	assert_int_equal(fc_proto_decode(b, 4, &out, NULL), -FC_PROTO_E_TYPE);
-	b[3] = FC_MSG_SEALED + 1;
+	b[3] = FC_MSG_STILL + 1;
 	assert_int_equal(fc_proto_decode(b, 4, &out, NULL), -FC_PROTO_E_TYPE);
 	b[3] = 0xff;
 	assert_int_equal(fc_proto_decode(b, 8, &out, NULL), -FC_PROTO_E_TYPE);

@@ -29,9 +29,11 @@
 #include "dial.h"
 #include "display.h"
 #include "hello.h"
+#include "keys.h"
 #include "log.h"
 #include "net.h"
 #include "options.h"
+#include "remote.h"
 #include "secure.h"
 #include "station.h"
 #include "stream.h"
@@ -66,6 +68,7 @@ struct viewer {
 	 * may still use them). */
 	struct fc_secure_psk *psk;
 	struct fc_throttle *throttle;
+	bool help; /* the camera keys' help is shown (h) */
 };
 
 /* Whether another stream than self is called name. */
@@ -198,6 +201,19 @@ static void forget_gone(struct viewer *v, uint64_t now)
 }
 
 /* Whether the display loop ends now: a signal, --seconds, or the window closed. */
+/* A camera key (keys.h) acts on the sender shown full size, or the only one; in a grid of
+ * several it acts on none and says to pick one first (a brightness for the whole fleet at once
+ * would rarely be meant). */
+static void camera_key(struct viewer *v, int k)
+{
+	int zoomed = fc_display_zoomed(v->env.display);
+	struct fc_stream *s = v->nstreams == 1			    ? v->streams[0]
+			      : zoomed >= 0 && zoomed < v->nstreams ? v->streams[zoomed]
+								    : NULL;
+
+	fc_keys_press(s ? fc_stream_remote(s) : NULL, v->env.display, k, &v->help);
+}
+
 static bool stop_now(struct viewer *v, uint64_t now)
 {
 	if (got_signal) {
@@ -210,6 +226,20 @@ static bool stop_now(struct viewer *v, uint64_t now)
 		fc_info("window closed: stopping");
 		return true;
 	}
+	if (v->o.remote.list && v->nstreams > 0 && !v->o.listen) {
+		bool answered =
+		    true; /* --list-controls: a query, stopped once every sender answered */
+
+		for (int i = 0; i < v->nstreams; i++) {
+			struct fc_remote *r = fc_stream_remote(v->streams[i]);
+
+			answered = answered && r && fc_remote_done(r);
+		}
+		if (answered)
+			return true;
+	}
+	for (int k; v->env.display && (k = fc_display_key(v->env.display));)
+		camera_key(v, k);
 	return false;
 }
 
@@ -369,7 +399,7 @@ static void open_window(struct viewer *v, int width, int height)
 {
 	char err[256];
 
-	if (v->o.headless)
+	if (v->o.headless || v->o.remote.list) /* --list-controls: a query, no window */
 		return;
 	v->env.display = fc_display_open("freshcam-view", width, height, err, sizeof(err));
 	if (!v->env.display) {

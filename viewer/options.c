@@ -64,6 +64,14 @@ static void usage(FILE *out)
 	    "                             total more than SIZE (500MB, 20GB) or are older than AGE\n"
 	    "                             (90m, 24h, 7d); both may be given; never the one being\n"
 	    "                             written\n"
+	    "Camera controls (the sender needs --allow-control):\n"
+	    "      --list-controls        print the camera's controls, one JSON object per line\n"
+	    "                             (name, range, menu, value), then exit\n"
+	    "      --control NAME=VALUE   set a control once connected (repeatable), e.g.\n"
+	    "                             --control brightness=40; the sender checks its range\n"
+	    "      --still [PATH.jpg]     save the full-size picture once connected (default\n"
+	    "                             still-SEQ.jpg), with its metadata in PATH.jpg.json; the\n"
+	    "                             window's s key takes one too\n"
 	    "  -h, --help                 this text\n"
 	    "  -V, --version              the version and the protocol it speaks\n"
 	    "\n"
@@ -73,7 +81,9 @@ static void usage(FILE *out)
 	    "  freshcam-view --listen %d --headless         let a sender behind NAT dial in\n"
 	    "  freshcam-view robot1 robot2 robot3             three cameras, one window\n"
 	    "  freshcam-view --seconds 10 --stats-json -      ten seconds of figures for a script\n"
-	    "  freshcam-view --record clip.mkv                watch and record (stop with Ctrl-C)\n",
+	    "  freshcam-view --record clip.mkv                watch and record (stop with Ctrl-C)\n"
+	    "  freshcam-view cam --control focus_absolute=40 --still shot.jpg\n"
+	    "                                                 steer the camera, keep a still\n",
 	    FC_NET_DEFAULT_PORT, FC_PROTO_MAX_WINDOW, FC_NET_DEFAULT_PORT);
 }
 
@@ -117,6 +127,9 @@ enum {
 	OPT_SEGMENT,
 	OPT_KEEP,
 	OPT_FORGET,
+	OPT_LIST_CONTROLS,
+	OPT_CONTROL,
+	OPT_STILL,
 };
 
 static const struct option longopts[] = {
@@ -139,6 +152,9 @@ static const struct option longopts[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "segment", required_argument, NULL, OPT_SEGMENT },
 	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "list-controls", no_argument, NULL, OPT_LIST_CONTROLS },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "still", optional_argument, NULL, OPT_STILL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -231,6 +247,37 @@ static int parse_keep(const char *text, struct fc_view_options *o, char *err, si
 
 /* Output: --headless, --seconds, --stats-json, --check-stamps, --quiet, --record, --segment,
  * --keep. */
+static bool still_path_word(const char *w)
+{
+	size_t n = strlen(w);
+
+	return (n > 4 && strcmp(w + n - 4, ".jpg") == 0) ||
+	       (n > 5 && strcmp(w + n - 5, ".jpeg") == 0);
+}
+
+/* The camera commands (viewer/control/remote.h). 1: not one of them. */
+static int parse_camera(int c, const char *arg, struct fc_view_options *o, char *err, size_t errlen)
+{
+	struct fc_remote_cfg *r = &o->remote;
+
+	switch (c) {
+	case OPT_LIST_CONTROLS:
+		r->list = true;
+		return 0;
+	case OPT_CONTROL:
+		if (r->nset >= FC_REMOTE_MAX_SETS) {
+			snprintf(err, errlen, "--control: at most %d of them", FC_REMOTE_MAX_SETS);
+			return -1;
+		}
+		return fc_remote_parse_set(arg, &r->set[r->nset++], err, errlen);
+	case OPT_STILL:
+		r->still = true;
+		r->still_path = arg;
+		return 0;
+	}
+	return 1;
+}
+
 static int parse_output(int c, const char *arg, struct fc_view_options *o, char *err, size_t errlen)
 {
 	long n = 0;
@@ -261,7 +308,7 @@ static int parse_output(int c, const char *arg, struct fc_view_options *o, char 
 	case OPT_KEEP:
 		return parse_keep(arg, o, err, errlen);
 	}
-	return 1;
+	return parse_camera(c, arg, o, err, errlen);
 }
 
 /* The senders to dial, from --connect and the arguments left: up to FC_VIEW_MAX_SENDERS, and
@@ -318,7 +365,13 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 	snprintf(o->addr.host, sizeof(o->addr.host), "127.0.0.1");
 	o->addr.port = FC_NET_DEFAULT_PORT;
 	while ((c = getopt_long(argc, argv, "c:l:a:w:t:hV", longopts, NULL)) != -1) {
-		int rc = parse_where(c, optarg, o, &target, err, sizeof(err));
+		int rc;
+
+		/* getopt takes only an attached optional value (--still=PATH); take a following
+		 * word that names a JPEG too, as people type it (a host never ends in .jpg). */
+		if (c == OPT_STILL && !optarg && optind < argc && still_path_word(argv[optind]))
+			optarg = argv[optind++];
+		rc = parse_where(c, optarg, o, &target, err, sizeof(err));
 
 		if (rc == 1)
 			rc = parse_freshness(c, optarg, o, err, sizeof(err));

@@ -13,6 +13,7 @@
 
 #include "bound.h"
 #include "net.h"
+#include "remote.h"
 
 /* Senders a viewer shows at once: on its command line, or dialling in to --listen. */
 #define FC_VIEW_MAX_SENDERS 16
@@ -44,6 +45,7 @@ struct fc_view_options {
 	int min_quality;	  /* --min-quality: the lowest JPEG quality taken (0: any) */
 	enum fc_clock_mode clock; /* --clock: what ages are judged by */
 	double synced_error_ms; /* --clock synced:ERROR_MS: how far apart the wall clocks may be */
+	struct fc_remote_cfg remote; /* --list-controls, --control, --still */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

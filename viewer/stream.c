@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "record.h"
+#include "remote.h"
 #include "report.h"
 #include "slot.h"
 #include "stall.h"
@@ -66,6 +67,7 @@ struct fc_stream {
 	uint64_t rec_removed_bytes_said;
 	bool rec_stop_said;
 	struct fc_stall stall;
+	struct fc_remote *remote; /* camera commands (remote.h); made when the name is known */
 	uint64_t next_banner_ns;
 	uint64_t lost_ns; /* when the last stream ended (0: none has) */
 };
@@ -129,6 +131,11 @@ struct fc_stream *fc_stream_new(const struct fc_stream_env *env, const struct fc
 	fc_report_clock_mode(&s->report, env->o->clock);
 	fc_stall_init(&s->stall, fc_clock_now_ns());
 	return s;
+}
+
+struct fc_remote *fc_stream_remote(struct fc_stream *s)
+{
+	return s->remote;
 }
 
 const char *fc_stream_name(const struct fc_stream *s)
@@ -286,6 +293,32 @@ static void take_name(struct fc_stream *s, const struct fc_hello *hello)
 		fc_stream_record(s);
 }
 
+/* The camera commands of this sender (remote.h), made once its name is known: the command line's
+ * go to every sender; with several, each one's stills carry its name (--still PATH: PATH-NAME,
+ * before the extension, as recordings are named). */
+static bool make_remote(struct fc_stream *s)
+{
+	struct fc_remote_cfg cfg = s->env->o->remote;
+	char safe[FC_PROTO_MAX_STATION + 16];
+	char path[512];
+
+	if (s->remote)
+		return true;
+	if (s->env->several) {
+		fc_station_file(fc_stream_name(s), safe, sizeof(safe));
+		if (cfg.still_path) {
+			const char *ext = extension(cfg.still_path);
+			int stem = ext ? (int)(ext - cfg.still_path) : (int)strlen(cfg.still_path);
+
+			snprintf(path, sizeof(path), "%.*s-%s%s", stem, cfg.still_path, safe,
+				 ext ? ext : "");
+			cfg.still_path = path;
+		}
+	}
+	s->remote = fc_remote_new(&cfg, s->env->several ? safe : NULL);
+	return s->remote != NULL;
+}
+
 /* Starts the network thread on a fresh connection. false (and conn freed) with the reason in err
  * on failure. */
 static bool start_stream(struct fc_stream *s, struct fc_conn *conn, char *err, size_t errlen)
@@ -301,7 +334,14 @@ static bool start_stream(struct fc_stream *s, struct fc_conn *conn, char *err, s
 	};
 
 	take_name(s, &s->sender);
+	if (!make_remote(s)) {
+		snprintf(err, errlen, "cannot start the stream from %s: out of memory",
+			 fc_conn_peer(conn));
+		fc_conn_free(conn);
+		return false;
+	}
 	ccfg.record = s->record;
+	ccfg.remote = s->remote;
 	fc_info("connected to %s (%s, %s): %ux%u at %.3g fps; budget %.1f ms, window %u",
 		fc_conn_peer(conn), fc_stream_name(s), s->sender.name, s->sender.width,
 		s->sender.height, s->sender.fps_milli / 1000.0, o->max_age_ms, o->window);
@@ -646,6 +686,7 @@ void fc_stream_free(struct fc_stream *s)
 	}
 	finish_recording(s);
 	fc_stream_tick(s, true);
+	fc_remote_free(s->remote);
 	fc_report_destroy(&s->report);
 	fc_decoder_free(s->decoder);
 	free(s);

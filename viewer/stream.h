@@ -34,6 +34,7 @@
 #include "throttle.h"
 
 struct fc_stream;
+struct fc_remote;
 
 /* What the streams of one viewer share; the caller's, outliving every stream. */
 struct fc_stream_env {
@@ -65,6 +66,9 @@ struct fc_dial *fc_stream_dial_start(const struct fc_dial_cfg *cfg, char *err, s
  * tile is its place in the window. NULL when out of memory. */
 struct fc_stream *fc_stream_new(const struct fc_stream_env *env, const struct fc_addr *addr,
 				int tile);
+
+/* The sender's camera commands (remote.h), or NULL before its first connection. */
+struct fc_remote *fc_stream_remote(struct fc_stream *s);
 
 /* Stops the stream (its threads, its recording, with the summary line), frees it. */
 void fc_stream_free(struct fc_stream *s);

@@ -21,6 +21,8 @@
 #define HELLO_TIMEOUT_MS 5000
 /* The kernel's unsent queue: a new frame waits behind at most this much of an old one. */
 #define NOTSENT_LOWAT (16u << 10)
+/* Camera commands logged a second per viewer, at most. */
+#define CMD_LINES_PER_S 10
 
 struct pending {
 	uint32_t id;
@@ -61,10 +63,12 @@ struct fc_session {
 	struct unjudged sent_q[UNJUDGED_MAX]; /* FRAMEs awaiting their VERDICT, oldest at head */
 	unsigned shead;
 	unsigned slen;
-	struct fc_adapt adapt; /* fits the frames to this viewer's link */
-	int want;	       /* the rung this session has told the ladder it wants; -1: none */
-	bool tcp;	       /* the connection is TCP: the kernel's figures are real */
-	uint64_t wake_ns;      /* the link has room again then: look at the slot (0: no wait) */
+	struct fc_adapt adapt;	/* fits the frames to this viewer's link */
+	int want;		/* the rung this session has told the ladder it wants; -1: none */
+	bool tcp;		/* the connection is TCP: the kernel's figures are real */
+	uint64_t wake_ns;	/* the link has room again then: look at the slot (0: no wait) */
+	uint64_t cmd_second_ns; /* camera commands: the second their log lines are counted in */
+	unsigned cmd_said, cmd_unsaid; /* logged in it, and not (a flood says how many) */
 
 	/* Written by the session thread, read by the main thread. */
 	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us, link_bps, downs, ups;
@@ -323,6 +327,37 @@ static int verdict(struct fc_session *s, const struct fc_verdict *v, char *why, 
 	return 0;
 }
 
+/* A camera command (control.h): answered whatever it asks; -1 only when the answer could not be
+ * sent. */
+static int command(struct fc_session *s, const struct fc_control *cmd)
+{
+	static const struct fc_control_cfg none = { .allow = false };
+	struct fc_control_ctx ctx = { .cfg = s->cfg.control ? s->cfg.control : &none,
+				      .conn = s->conn,
+				      .slot = s->cfg.slot,
+				      .ladder = s->cfg.ladder,
+				      .io_timeout_ms = s->cfg.io_timeout_ms };
+	char note[256];
+
+	uint64_t now = fc_clock_now_ns();
+
+	if (fc_control_answer(&ctx, cmd, note, sizeof(note)) < 0)
+		return closing(s);
+	/* A line per command a person gives; a program's flood of them gets a count a second. */
+	if (now - s->cmd_second_ns >= FC_NS_PER_S) {
+		if (s->cmd_unsaid)
+			fc_info("viewer %s: %u more commands answered, not logged", s->peer,
+				s->cmd_unsaid);
+		s->cmd_second_ns = now;
+		s->cmd_said = s->cmd_unsaid = 0;
+	}
+	if (s->cmd_said++ < CMD_LINES_PER_S)
+		fc_info("viewer %s: %s", s->peer, note);
+	else
+		s->cmd_unsaid++;
+	return 0;
+}
+
 /* Handles one message from the viewer. Returns 0 to go on, 1 when the viewer said BYE, -1 on a
  * protocol violation (after telling the viewer why) or a failed reply. */
 static int handle(struct fc_session *s, const struct fc_msg *m)
@@ -359,6 +394,8 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 		return closing(s);
 	case FC_MSG_PONG:
 		return 0;
+	case FC_MSG_CONTROL:
+		return command(s, &m->u.control);
 	case FC_MSG_BYE:
 		fc_info("viewer %s left: %s%s%s", s->peer,
 			fc_proto_bye_reason_name(m->u.bye.reason), m->u.bye.text[0] ? ": " : "",

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "control.h"
 #include "ladder.h"
 #include "proto.h"
 #include "secure.h"
@@ -46,6 +47,7 @@ struct fc_session_cfg {
 	const struct fc_secure_psk *psk;
 	bool dialled;
 	struct fc_throttle *throttle;
+	const struct fc_control_cfg *control; /* camera commands (control.h); NULL: refused */
 };
 
 struct fc_session_stats {

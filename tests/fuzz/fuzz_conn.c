@@ -59,6 +59,18 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* Whether x and y, n bytes each on the wire, encode to the same bytes. */
+static bool same_big(const struct fc_msg *x, const struct fc_msg *y, size_t n)
+{
+	uint8_t *wx = malloc(n), *wy = malloc(n);
+	bool same = wx && wy && fc_proto_encode(x, wx, n) == n && fc_proto_encode(y, wy, n) == n &&
+		    memcmp(wx, wy, n) == 0;
+
+	free(wx);
+	free(wy);
+	return same;
+}
+
 /* What the connection handed out is what the decoder finds at the same place. */
 static void check_message(struct run *r, const struct fc_msg *m)
 {
@@ -91,6 +103,13 @@ static void check_message(struct run *r, const struct fc_msg *m)
 		if (m->u.sealed.size != want.u.sealed.size ||
 		    memcmp(m->u.sealed.data, want.u.sealed.data, m->u.sealed.size) != 0)
 			abort();
+	} else if (fc_proto_encoded_size(m) > sizeof(a)) {
+		/* Version 5's big ones (a control list, a still): encoded whole, in buffers of their
+		 * size, by same_big; the comparison below then has nothing left to do. */
+		if (!same_big(m, &want, (size_t)n))
+			abort();
+		na = nb = 1;
+		a[0] = b[0] = 0;
 	} else {
 		na = fc_proto_encode(m, a, sizeof(a));
 		nb = fc_proto_encode(&want, b, sizeof(b));

@@ -165,6 +165,18 @@ static void encode(struct bytes *b, const struct fc_msg *m)
 	add(b, buf, n);
 }
 
+/* As encode, for a message longer than encode's buffer (a long control list). */
+static void encode_big(struct bytes *b, const struct fc_msg *m)
+{
+	size_t cap = fc_proto_encoded_size(m);
+	uint8_t *buf = malloc(cap);
+
+	if (!buf || fc_proto_encode(m, buf, cap) != cap)
+		die("the encoder refuses a %s seed", fc_proto_type_name(m->type));
+	add(b, buf, cap);
+	free(buf);
+}
+
 /* m encoded with payload bytes [off, off + len) set to v (big-endian), which must make the
  * decoder answer -error: one field out of range, the rest valid. */
 static void spoil(struct bytes *b, const struct fc_msg *m, size_t off, size_t len, uint32_t v,
@@ -374,6 +386,79 @@ static void bad(const char *name, struct fc_msg m, size_t off, size_t len, uint3
 	free(b.d);
 }
 
+/* Version 5's camera controls (proto_control.h): one of each, the edges of their limits, and
+ * what the wire refuses. A command the sender refuses (an unknown op, a name not [a-z0-9_])
+ * is well-formed on the wire. */
+static struct fc_msg control(uint8_t op, const char *name, int64_t value)
+{
+	struct fc_msg m = { .type = FC_MSG_CONTROL,
+			    .u.control = { .id = 5, .op = op, .value = value } };
+
+	snprintf(m.u.control.name, sizeof(m.u.control.name), "%s", name);
+	return m;
+}
+
+static struct fc_msg control_result(uint8_t status, const char *text)
+{
+	return (struct fc_msg){ .type = FC_MSG_CONTROL_RESULT,
+				.u.result = { .id = 5,
+					      .op = FC_CONTROL_SET,
+					      .status = status,
+					      .text = text,
+					      .text_len = (uint32_t)strlen(text) } };
+}
+
+static struct fc_msg still(uint16_t w, uint16_t h)
+{
+	return (struct fc_msg){ .type = FC_MSG_STILL,
+				.u.still = { .id = 6,
+					     .seq = 42,
+					     .width = w,
+					     .height = h,
+					     .quality = 80,
+					     .age_ns = 3000000,
+					     .real_ns = 1796300000123456789ull,
+					     .jpeg = jpeg_bytes,
+					     .jpeg_size = sizeof(jpeg_bytes) } };
+}
+
+static void control_seeds(void)
+{
+	struct bytes b = { 0 };
+
+	one("control_list", control(FC_CONTROL_LIST, "", 0));
+	one("control_set", control(FC_CONTROL_SET, "exposure_time_absolute", -3));
+	one("control_set_longest_name",
+	    control(FC_CONTROL_SET, "abcdefghijklmnopqrstuvwxyz012345", INT64_MIN));
+	one("control_still", control(FC_CONTROL_STILL, "", 0));
+	one("control_unknown_op", control(99, "Brightness; rm -rf", 1));
+	one("control_result_list",
+	    control_result(FC_CONTROL_OK, "{\"name\":\"brightness\",\"min\":-64,\"max\":64}\n"
+					  "{\"name\":\"contrast\",\"min\":0,\"max\":95}"));
+	one("control_result_range",
+	    control_result(FC_CONTROL_E_RANGE, "brightness: 99 is outside -64..64"));
+	one("control_result_empty", control_result(FC_CONTROL_OK, ""));
+	one("still", still(1280, 720));
+	one("still_largest", still(FC_PROTO_MAX_DIM, FC_PROTO_MAX_DIM));
+	bad("control_name_length_wrong", control(FC_CONTROL_SET, "abc", 1), 13, 1, 4);
+	bad("control_name_nul", control(FC_CONTROL_SET, "abc", 1), 14, 1, 0);
+	bad("control_result_escape", control_result(FC_CONTROL_OK, "abc"), 6, 1, 0x1b);
+	bad("still_width_0", still(1280, 720), 12, 2, 0);
+	bad("still_height_over_16384", still(1280, 720), 14, 2, FC_PROTO_MAX_DIM + 1);
+	bad("still_quality_101", still(1280, 720), 16, 1, FC_PROTO_MAX_QUALITY + 1);
+	raw_header(&b, FC_PROTO_VERSION, FC_MSG_STILL, FC_PROTO_STILL_FIXED);
+	put("proto", "still_without_jpeg", &b);
+	clear(&b);
+	raw_header(&b, FC_PROTO_VERSION, FC_MSG_CONTROL,
+		   FC_PROTO_CONTROL_FIXED + FC_PROTO_MAX_CONTROL_NAME + 1);
+	put("proto", "control_name_over_32", &b);
+	clear(&b);
+	raw_header(&b, FC_PROTO_VERSION, FC_MSG_CONTROL_RESULT,
+		   FC_PROTO_RESULT_FIXED + FC_PROTO_MAX_RESULT_TEXT + 1);
+	put("proto", "control_result_over_16k", &b);
+	free(b.d);
+}
+
 static void proto_seeds(void)
 {
 	struct bytes b = { 0 };
@@ -401,6 +486,7 @@ static void proto_seeds(void)
 	one("status", status(FC_SOURCE_LIVE, "camera back: 1280x720 at 30 fps"));
 	one("auth", auth(0x40));
 	one("sealed", sealed(sizeof(sealed_bytes)));
+	control_seeds();
 
 	/* The byte the decoder drops, set: the harness's one round-trip exemption. */
 	m = status(FC_SOURCE_LOST, "unplugged");
@@ -434,7 +520,7 @@ static void proto_seeds(void)
 	raw_header(&b, FC_PROTO_VERSION, FC_MSG_FRAME, 0xFFFFFFFF);
 	put("proto", "oversized_frame", &b);
 	clear(&b);
-	raw_header(&b, FC_PROTO_VERSION, FC_MSG_SEALED + 1, 0);
+	raw_header(&b, FC_PROTO_VERSION, FC_MSG_STILL + 1, 0);
 	put("proto", "unknown_type", &b);
 	clear(&b);
 	raw_header(&b, FC_PROTO_VERSION, FC_MSG_VERDICT, 17); /* protocol 2's VERDICT length */
@@ -557,6 +643,22 @@ static void conn_seeds(void)
 	}
 	conn_put("compaction", LIMIT_1000, &s, -1);
 
+	/* Version 5's camera answers: a list longer than a text, a still; then a PING. */
+	clear(&s);
+	{
+		static char text[2000];
+		struct fc_msg r;
+
+		memset(text, 'x', sizeof(text) - 1);
+		r = control_result(FC_CONTROL_OK, text);
+		encode_big(&s, &r);
+		r = still(640, 480);
+		encode(&s, &r);
+		m = ping(FC_MSG_PING, 2);
+		encode(&s, &m);
+	}
+	conn_put("control_answers", LIMIT_70000, &s, 10);
+
 	/* A 100 KB FRAME in pieces of 8 KB, then a REQUEST: the buffer grows. */
 	clear(&p);
 	add8(&p, LIMIT_300000);
@@ -606,7 +708,7 @@ static void conn_seeds(void)
 	raw_header(&s, FC_PROTO_VERSION, FC_MSG_FRAME, 0xFFFFFFFF);
 	conn_put("oversized_length", LIMIT_1000, &s, -1);
 	clear(&s);
-	raw_header(&s, FC_PROTO_VERSION, FC_MSG_SEALED + 1, 0);
+	raw_header(&s, FC_PROTO_VERSION, FC_MSG_STILL + 1, 0);
 	conn_put("unknown_type", LIMIT_1000, &s, -1);
 	clear(&s);
 	m = viewer_hello(0);

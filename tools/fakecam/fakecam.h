@@ -41,7 +41,7 @@
 #define FAKECAM_MIN_BUFS    2
 #define FAKECAM_MAX_BUFS    8
 #define FAKECAM_MAJOR	    81 /* the kernel's major number for video4linux devices */
-#define FAKECAM_NCTRLS	    4
+#define FAKECAM_NCTRLS	    10 /* the controls table, its two class entries included */
 #define FAKECAM_PATH_MAX    256
 
 #define FAKECAM_API __attribute__((visibility("default")))

@@ -22,21 +22,42 @@
 
 #define CTRL_ID_MASK (V4L2_CTRL_FLAG_NEXT_CTRL | V4L2_CTRL_FLAG_NEXT_COMPOUND)
 
-/* A few of a webcam's usual controls: they keep their values but change nothing in the picture.
- * Sorted by id, the user class first, so that NEXT_CTRL enumeration walks the table in order. */
+/* A few of a webcam's usual controls, with uvcvideo's names: they keep their values but change
+ * nothing in the picture. Sorted by id, each class before its controls, so that NEXT_CTRL
+ * enumeration walks the table in order. Focus has a step of 5 (a value between is rounded, as
+ * the kernel does); Auto Exposure is a menu with holes, as UVC cameras have it (items 1 and 3
+ * only: QUERYMENU and S_CTRL refuse 0 and 2). */
 static const struct ctrl_def {
 	uint32_t id;
 	const char *name;
 	enum v4l2_ctrl_type type;
 	int32_t min, max, step, def;
-} ctrl_defs[FAKECAM_NCTRLS + 1] = {
+} ctrl_defs[FAKECAM_NCTRLS] = {
 	{ V4L2_CID_USER_CLASS, "User Controls", V4L2_CTRL_TYPE_CTRL_CLASS, 0, 0, 0, 0 },
 	{ V4L2_CID_BRIGHTNESS, "Brightness", V4L2_CTRL_TYPE_INTEGER, -64, 64, 1, 0 },
 	{ V4L2_CID_CONTRAST, "Contrast", V4L2_CTRL_TYPE_INTEGER, 0, 95, 1, 32 },
 	{ V4L2_CID_SATURATION, "Saturation", V4L2_CTRL_TYPE_INTEGER, 0, 100, 1, 64 },
 	{ V4L2_CID_POWER_LINE_FREQUENCY, "Power Line Frequency", V4L2_CTRL_TYPE_MENU, 0, 2, 1, 1 },
+	{ V4L2_CID_WHITE_BALANCE_TEMPERATURE, "White Balance Temperature", V4L2_CTRL_TYPE_INTEGER,
+	  2800, 6500, 10, 4600 },
+	{ V4L2_CID_CAMERA_CLASS, "Camera Controls", V4L2_CTRL_TYPE_CTRL_CLASS, 0, 0, 0, 0 },
+	{ V4L2_CID_EXPOSURE_AUTO, "Auto Exposure", V4L2_CTRL_TYPE_MENU, 0, 3, 1, 3 },
+	{ V4L2_CID_EXPOSURE_ABSOLUTE, "Exposure Time, Absolute", V4L2_CTRL_TYPE_INTEGER, 3, 2047, 1,
+	  250 },
+	{ V4L2_CID_FOCUS_ABSOLUTE, "Focus, Absolute", V4L2_CTRL_TYPE_INTEGER, 0, 250, 5, 0 },
 };
 static const char *const power_line_menu[] = { "Disabled", "50 Hz", "60 Hz" };
+static const char *const exposure_menu[] = { NULL, "Manual Mode", NULL, "Aperture Priority Mode" };
+
+/* A menu item's name, NULL when the control has no such item. */
+static const char *menu_name(uint32_t id, uint32_t index)
+{
+	if (id == V4L2_CID_POWER_LINE_FREQUENCY && index < 3)
+		return power_line_menu[index];
+	if (id == V4L2_CID_EXPOSURE_AUTO && index < 4)
+		return exposure_menu[index];
+	return NULL;
+}
 
 static void copy_str(uint8_t *dst, size_t size, const char *src)
 {
@@ -61,7 +82,7 @@ void fakecam_dev_init(struct fakecam_dev *d, struct fakecam_port *port)
 	d->size = 0;
 	d->rate = fakecam_cfg.formats[0].sizes[0].rates[0];
 	for (int i = 0; i < FAKECAM_NCTRLS; i++)
-		d->ctrls[i] = ctrl_defs[i + 1].def;
+		d->ctrls[i] = ctrl_defs[i].def;
 	d->memfd = -1;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -466,9 +487,9 @@ static int streamoff(struct fakecam_file *f, int fd, const int *type)
 
 static const struct ctrl_def *find_ctrl(uint32_t id, int next, int *slot)
 {
-	for (int i = 0; i <= FAKECAM_NCTRLS; i++) {
+	for (int i = 0; i < FAKECAM_NCTRLS; i++) {
 		if (next ? ctrl_defs[i].id > id : ctrl_defs[i].id == id) {
-			*slot = i - 1; /* index into dev->ctrls; -1 for the class */
+			*slot = i; /* index into dev->ctrls (unused for a class) */
 			return &ctrl_defs[i];
 		}
 	}
@@ -528,10 +549,12 @@ static int query_ext_ctrl(struct v4l2_query_ext_ctrl *q)
 
 static int querymenu(struct v4l2_querymenu *m)
 {
-	if (m->id != V4L2_CID_POWER_LINE_FREQUENCY || m->index > 2)
+	const char *name = menu_name(m->id, m->index);
+
+	if (!name)
 		return -EINVAL;
 	memset(m->name, 0, sizeof(m->name));
-	copy_str(m->name, sizeof(m->name), power_line_menu[m->index]);
+	copy_str(m->name, sizeof(m->name), name);
 	m->reserved = 0;
 	return 0;
 }
@@ -542,7 +565,7 @@ static int ctrl_value(struct fakecam_dev *d, uint32_t id, int32_t *value, int se
 	int slot;
 	const struct ctrl_def *c = find_ctrl(id, 0, &slot);
 
-	if (!c || slot < 0)
+	if (!c || c->type == V4L2_CTRL_TYPE_CTRL_CLASS)
 		return -EINVAL;
 	if (!set) {
 		*value = d->ctrls[slot];
@@ -550,6 +573,10 @@ static int ctrl_value(struct fakecam_dev *d, uint32_t id, int32_t *value, int se
 	}
 	if (*value < c->min || *value > c->max)
 		return c->type == V4L2_CTRL_TYPE_MENU ? -EINVAL : -ERANGE;
+	if (c->type == V4L2_CTRL_TYPE_MENU && !menu_name(id, (uint32_t)*value))
+		return -EINVAL;
+	/* The kernel rounds an integer to the nearest step. */
+	*value = c->min + (*value - c->min + c->step / 2) / c->step * c->step;
 	if (set == 2)
 		d->ctrls[slot] = *value;
 	return 0;

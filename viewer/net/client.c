@@ -285,6 +285,16 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now,
 		       m->u.status.source == FC_SOURCE_LOST ? "lost" : "live again",
 		       m->u.status.text[0] ? ": " : "", m->u.status.text);
 		return 0;
+	case FC_MSG_CONTROL_RESULT:
+	case FC_MSG_STILL:
+		if (c->cfg.remote && fc_remote_on_message(c->cfg.remote, m, why, sizeof(why)) == 0)
+			return 0;
+		if (!c->cfg.remote)
+			snprintf(why, sizeof(why), "a %s, but no command was sent",
+				 fc_proto_type_name(m->type));
+		fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
+		end(c, false, "sender broke the protocol: %s", why);
+		return -1;
 	case FC_MSG_BYE:
 		snprintf(why, sizeof(why), "%s%s%s", fc_proto_bye_reason_name(m->u.bye.reason),
 			 m->u.bye.text[0] ? ": " : "", m->u.bye.text);
@@ -351,6 +361,12 @@ static void *client_main(void *arg)
 			fc_conn_bye(c->conn, FC_BYE_TIMEOUT, "nothing heard for too long");
 			break;
 		}
+		if (c->cfg.remote &&
+		    fc_remote_send(c->cfg.remote, c->conn, c->cfg.io_timeout_ms) < 0) {
+			end(c, false, "connection to the sender failed: %s",
+			    fc_conn_error(c->conn));
+			break;
+		}
 		/* Once a second: one more exchange for the clock offset, and proof of life when
 		 * no frames come. */
 		if (now - last_ping > PING_EVERY_NS && send_ping(c, &last_ping) < 0)
@@ -362,6 +378,8 @@ static void *client_main(void *arg)
 		fc_conn_bye(c->conn, FC_BYE_NORMAL, "viewer done");
 	}
 out:
+	if (c->cfg.remote)
+		fc_remote_lost(c->cfg.remote);
 	atomic_store(&c->running, false);
 	/* Wake the display so it sees the end at once. */
 	fc_slot_close(c->slot);

@@ -29,6 +29,7 @@
 #include "bound.h"
 #include "conn.h"
 #include "record.h"
+#include "remote.h"
 #include "report.h"
 #include "slot.h"
 
@@ -40,6 +41,7 @@ struct fc_client_cfg {
 	struct fc_record *record; /* --record: gets every accepted frame; NULL for none */
 	enum fc_clock_mode clock; /* --clock: what ages are judged by (viewer/net/bound.h) */
 	uint64_t synced_error_ns; /* --clock synced: how far apart the wall clocks may be */
+	struct fc_remote *remote; /* camera commands (remote.h), sent and answered here; or NULL */
 };
 
 struct fc_client;

@@ -6,6 +6,7 @@
 
 #include "font.h"
 #include "grid.h"
+#include "overlay.h"
 
 #define BANNER_MAX    256
 #define BANNER_RGB    0xffd200 /* the banner's text: yellow, legible on any dimmed picture */
@@ -49,6 +50,9 @@ struct fc_display {
 	bool fullscreen;
 	uint8_t *grey; /* a neutral chroma row for grey pictures */
 	size_t grey_size;
+	struct fc_overlay help; /* the keys' help, over the picture (fc_display_help) */
+	int keys[16]; /* keys pressed that the caller handles (fc_display_key), in order */
+	unsigned nkeys;
 	char failed[256];    /* the attempts at a window that failed (make_window) */
 	char described[320]; /* what fc_display_renderer says */
 };
@@ -257,6 +261,7 @@ void fc_display_close(struct fc_display *d)
 		return;
 	for (int i = 0; i < FC_DISPLAY_MAX_TILES; i++)
 		drop_tile(&d->tiles[i]);
+	fc_overlay_free(&d->help);
 	SDL_free(d->grey);
 	if (d->renderer)
 		SDL_DestroyRenderer(d->renderer);
@@ -587,6 +592,7 @@ void fc_display_present(struct fc_display *d)
 	SDL_RenderClear(d->renderer);
 	for (int i = 0; i < d->ntiles; i++)
 		draw_tile(d, i);
+	fc_overlay_draw(&d->help, d->renderer);
 	SDL_RenderPresent(d->renderer);
 }
 
@@ -596,6 +602,19 @@ static void zoom(struct fc_display *d, int tile)
 	if (d->ntiles < 2)
 		return;
 	d->zoom = tile < 0 || tile >= d->ntiles || tile == d->zoom ? -1 : tile;
+}
+
+/* A letter, digit or sign the caller handles (fc_display_key), upper case with Shift; the oldest
+ * are kept when keys come faster than the caller reads them. */
+static void keep_key(struct fc_display *d, const SDL_Keysym *k)
+{
+	int c = k->sym;
+
+	if (c < 0x20 || c > 0x7e || d->nkeys >= sizeof(d->keys) / sizeof(d->keys[0]))
+		return;
+	if ((k->mod & KMOD_SHIFT) && c >= 'a' && c <= 'z')
+		c -= 'a' - 'A';
+	d->keys[d->nkeys++] = c;
 }
 
 bool fc_display_poll(struct fc_display *d)
@@ -641,12 +660,35 @@ bool fc_display_poll(struct fc_display *d)
 						d->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
 			break;
 		default:
+			keep_key(d, &e.key.keysym);
 			break;
 		}
 	}
 	if (redraw)
 		fc_display_present(d);
 	return true;
+}
+
+int fc_display_zoomed(const struct fc_display *d)
+{
+	return d->zoom;
+}
+
+int fc_display_key(struct fc_display *d)
+{
+	int k;
+
+	if (d->nkeys == 0)
+		return 0;
+	k = d->keys[0];
+	memmove(d->keys, d->keys + 1, --d->nkeys * sizeof(d->keys[0]));
+	return k;
+}
+
+void fc_display_help(struct fc_display *d, const char *text)
+{
+	snprintf(d->help.text, sizeof(d->help.text), "%s", text ? text : "");
+	fc_display_present(d);
 }
 
 const char *fc_display_renderer(struct fc_display *d)

@@ -77,6 +77,18 @@ bool fc_display_poll(struct fc_display *d);
 
 void fc_display_title(struct fc_display *d, const char *title);
 
+/* The tile shown alone over the grid (a number key or a click), or -1 for the grid (or one
+ * tile). */
+int fc_display_zoomed(const struct fc_display *d);
+
+/* The next key pressed that the window does not handle itself (a character, upper case with
+ * Shift), read after fc_display_poll; 0 when none is left. */
+int fc_display_key(struct fc_display *d);
+
+/* Text (lines split by '\n') over the picture's top left, not dimming it, or NULL for none: the
+ * help of the keys. Drawn at once and at every present. */
+void fc_display_help(struct fc_display *d, const char *text);
+
 /* The SDL renderer drawing the window ("opengl", "software", ...), for the log. Where OpenGL
  * would be drawn by the CPU (no GPU), the window uses SDL's software renderer, which draws the
  * IYUV texture cheaper there. A window takes at most three attempts (display.c, make_window);
