@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+#include "jdoc.h"
+
+_Static_assert(FC_PROTO_MAX_DATA == FC_JDOC_MAX, "DATA carries one jdoc document");
+
 /* Payload sizes of the fixed-size messages, and the fixed parts of the others. */
 #define HELLO_FIXED  FC_PROTO_HELLO_FIXED /* 18, the nonce, then the viewer's floor */
 #define REQUEST_SIZE 12
@@ -107,6 +111,10 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 	case FC_MSG_SEALED:
 		*min = FC_PROTO_SEALED_MIN;
 		*max = FC_PROTO_SEALED_MAX;
+		return true;
+	case FC_MSG_DATA:
+		*min = FC_PROTO_DATA_FIXED + 1;
+		*max = FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA;
 		return true;
 	default:
 		return false;
@@ -235,6 +243,12 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 		msg->u.sealed.data = p;
 		msg->u.sealed.size = n;
 		return 0;
+	case FC_MSG_DATA:
+		msg->u.data.seq = get64(&p);
+		msg->u.data.doc = p;
+		msg->u.data.size = n - FC_PROTO_DATA_FIXED;
+		/* The ends embed the document as it is in their JSON Lines: it must be one. */
+		return fc_jdoc_check(p, msg->u.data.size, NULL, 0) == 0 ? 0 : -FC_PROTO_E_FIELD;
 	}
 	return -FC_PROTO_E_TYPE; /* unreachable: payload_bounds vetted the type */
 }
@@ -308,6 +322,8 @@ static size_t payload_size(const struct fc_msg *msg)
 		return FC_PROTO_PROOF_SIZE;
 	case FC_MSG_SEALED:
 		return msg->u.sealed.size;
+	case FC_MSG_DATA:
+		return FC_PROTO_DATA_FIXED + (size_t)msg->u.data.size;
 	}
 	return 0;
 }
@@ -412,6 +428,10 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 	case FC_MSG_SEALED:
 		memcpy(p, msg->u.sealed.data, msg->u.sealed.size);
 		break;
+	case FC_MSG_DATA:
+		put64(&p, msg->u.data.seq);
+		memcpy(p, msg->u.data.doc, msg->u.data.size);
+		break;
 	}
 	return FC_PROTO_HEADER_SIZE + plen;
 }
@@ -471,10 +491,12 @@ const char *fc_proto_strerror(int error)
 
 const char *fc_proto_type_name(int type)
 {
-	static const char *const names[] = { "?",    "HELLO", "REQUEST", "FRAME", "VERDICT", "PING",
-					     "PONG", "BYE",   "STATUS",	 "AUTH",  "SEALED" };
+	static const char *const names[] = {
+		"?",	"HELLO", "REQUEST", "FRAME", "VERDICT", "PING",
+		"PONG", "BYE",	 "STATUS",  "AUTH",  "SEALED",	"DATA"
+	};
 
-	return type > 0 && type <= FC_MSG_SEALED ? names[type] : "?";
+	return type > 0 && type <= FC_MSG_DATA ? names[type] : "?";
 }
 
 const char *fc_proto_bye_reason_name(int reason)

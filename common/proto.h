@@ -39,9 +39,11 @@
 /* Pixels in one frame (8K UHD): what a viewer will decode, bounding what one frame can make it
  * allocate (about 100 MB at 4:4:4). */
 #define FC_PROTO_MAX_PIXELS  (7680 * 4320)
-#define FC_PROTO_MAX_WINDOW  16 /* requests a viewer may keep in flight */
-#define FC_PROTO_FRAME_FIXED 61 /* FRAME payload before the JPEG bytes */
-#define FC_PROTO_HELLO_FIXED 55 /* HELLO payload before the name */
+#define FC_PROTO_MAX_WINDOW  16	  /* requests a viewer may keep in flight */
+#define FC_PROTO_MAX_DATA    4096 /* DATA: one JSON document, bytes (jdoc.h) */
+#define FC_PROTO_DATA_FIXED  8	  /* DATA payload before the document: the frame's seq */
+#define FC_PROTO_FRAME_FIXED 61	  /* FRAME payload before the JPEG bytes */
+#define FC_PROTO_HELLO_FIXED 55	  /* HELLO payload before the name */
 #define FC_PROTO_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG)
 #define FC_PROTO_NONCE_SIZE  32 /* HELLO nonce, bytes */
 #define FC_PROTO_PROOF_SIZE  32 /* AUTH proof, bytes */
@@ -71,6 +73,7 @@ enum fc_msg_type {
 	FC_MSG_STATUS = 8,
 	FC_MSG_AUTH = 9,    /* handshake proof (secure.h), plaintext, once each way */
 	FC_MSG_SEALED = 10, /* an encrypted, authenticated message (secure.h) */
+	FC_MSG_DATA = 11,   /* version 5: a JSON document tied to a frame, either way */
 };
 
 enum fc_role { FC_ROLE_SENDER = 1, FC_ROLE_VIEWER = 2 };
@@ -183,6 +186,16 @@ struct fc_sealed {
 	uint32_t size; /* ciphertext and tag */
 };
 
+/* DATA: a JSON document (jdoc.h: one value, UTF-8, no byte below 0x20, checked by the decoder
+ * and the encoder). Sender to viewer: it rides with the FRAME of seq, which follows it at once;
+ * viewer to sender: a result that answers frame seq. Decoded: doc points into the caller's
+ * buffer. */
+struct fc_data {
+	uint64_t seq;
+	const uint8_t *doc;
+	uint32_t size; /* 1..FC_PROTO_MAX_DATA */
+};
+
 struct fc_msg {
 	uint8_t version; /* from the header; on FC_PROTO_E_VERSION, what the peer speaks */
 	uint8_t type;	 /* enum fc_msg_type */
@@ -196,6 +209,7 @@ struct fc_msg {
 		struct fc_status status;
 		struct fc_auth auth;
 		struct fc_sealed sealed;
+		struct fc_data data;
 	} u;
 };
 

@@ -60,10 +60,9 @@ static void check_prefixes(const uint8_t *in, size_t len, ssize_t r)
 /* What decoded as m from in[0..n) encodes back to the same bytes. */
 static void check_round_trip(const struct fc_msg *m, const uint8_t *in, size_t n)
 {
-	/* Room for the largest message encoded whole (a HELLO with its name, a BYE or STATUS with
-	 * its text) and for a FRAME's head. */
-	static uint8_t again[FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_FIXED + FC_PROTO_MAX_NAME +
-			     FC_PROTO_MAX_TEXT];
+	/* Room for the largest message encoded whole (a DATA with its document) and for a FRAME's
+	 * head. */
+	static uint8_t again[FC_PROTO_HEADER_SIZE + FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA];
 	size_t head;
 
 	if (m->type == FC_MSG_FRAME) {
