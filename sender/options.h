@@ -30,6 +30,7 @@ struct fc_send_options {
 	struct fc_addr http_addr;    /* a bare port: 127.0.0.1 (docs/HTTP.md) */
 	const char *http_root;	     /* --http-root: the page's files from here, not built in */
 	bool print_http_token;	     /* print the token HTTP programs send, and exit */
+	const char *data_in;	     /* --data-in: documents for the frames (datain.h), or NULL */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

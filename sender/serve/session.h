@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "datastore.h"
 #include "ladder.h"
 #include "proto.h"
 #include "secure.h"
@@ -46,6 +47,8 @@ struct fc_session_cfg {
 	const struct fc_secure_psk *psk;
 	bool dialled;
 	struct fc_throttle *throttle;
+	/* --data-in: documents to send with frames and where viewers' results go (NULL: none). */
+	struct fc_datastore *data;
 };
 
 struct fc_session_stats {
