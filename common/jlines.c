@@ -1,9 +1,13 @@
 #include "jlines.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -88,4 +92,63 @@ int fc_jlines_write(int fd, const char *s, size_t n, int timeout_ms)
 		}
 	}
 	return 0;
+}
+
+/* A Unix socket at path, listening; a stale one left by a run that died is replaced, a live
+ * one (some program answers on it) is not. */
+static int listen_at(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: a socket path has at most %zu bytes", path,
+			 sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
+		snprintf(err, errlen, "%s: another program listens there", path);
+		goto fail;
+	}
+	(void)unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int fc_jlines_open(const char *path, int *listen_fd, int *fifo_fd, char *err, size_t errlen)
+{
+	struct stat st;
+
+	*listen_fd = *fifo_fd = -1;
+	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		/* Read and write: the FIFO then never reads as ended between two writers, and
+		 * opening it to write does not wait for a reader. */
+		*fifo_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (*fifo_fd >= 0)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(
+		    err, errlen,
+		    "%s: exists and is neither a socket nor a FIFO (give a new path: the socket "
+		    "is made there)",
+		    path);
+		return -1;
+	}
+	*listen_fd = listen_at(path, err, errlen);
+	return *listen_fd < 0 ? -1 : 0;
 }

@@ -42,4 +42,10 @@ int fc_jlines_read(struct fc_jlines *l, int fd, fc_jlines_take take, void *arg);
  * the line may have gone out, so the caller stops writing to fd. */
 int fc_jlines_write(int fd, const char *s, size_t n, int timeout_ms);
 
+/* Where a local program's lines come and go: an existing FIFO at path, opened to read and
+ * write without blocking (*fifo_fd), or else a Unix socket made at path, listening, non-blocking
+ * (*listen_fd; the caller removes the file when done). A stale socket file is replaced; a live
+ * one, or any other file, is refused. 0, or -1 with err naming the path and the reason. */
+int fc_jlines_open(const char *path, int *listen_fd, int *fifo_fd, char *err, size_t errlen);
+
 #endif

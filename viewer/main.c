@@ -22,6 +22,7 @@
 #include "client.h"
 #include "clock.h"
 #include "conn.h"
+#include "dataout.h"
 #include "decoder.h"
 #include "dial.h"
 #include "display.h"
@@ -82,7 +83,8 @@ struct viewer {
 	uint64_t rec_removed_said; /* segments removed over --keep, as said */
 	uint64_t rec_removed_bytes_said;
 	bool rec_stop_said;
-	struct fc_stall stall; /* is the picture live, and if not, why */
+	struct fc_dataout *data; /* the documents of accepted frames, and results (dataout.h) */
+	struct fc_stall stall;	 /* is the picture live, and if not, why */
 	uint64_t next_banner_ns;
 	/* Private streams: the passphrase key (NULL: none), and with --listen the table that slows
 	 * down guessing from one address. Both live as long as the process (an abandoned attempt
@@ -191,6 +193,7 @@ static bool start_stream(struct viewer *v, struct fc_conn *conn, const struct fc
 		.io_timeout_ms = 2000,
 		.dead_after_ms = 5000,
 		.record = v->record,
+		.data = v->data,
 		.clock = v->o.clock,
 		.synced_error_ns = (uint64_t)(v->o.synced_error_ms * 1e6),
 	};
@@ -352,6 +355,8 @@ static void tick(struct viewer *v, bool summary)
 	if (!summary && !v->client)
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), " | reconnecting");
 	record_tick(v, summary, line, sizeof(line), &j);
+	if (v->data)
+		fc_dataout_json(v->data, &j, summary);
 	if (!v->o.quiet || summary)
 		fc_info("%s", line);
 	if (advice)
@@ -584,6 +589,17 @@ static void init_hello(struct viewer *v)
 	snprintf(v->mine.name, sizeof(v->mine.name), "freshcam-view %s", FC_VERSION);
 }
 
+/* --data-out, and the recording's documents beside it (dataout.h). */
+static int open_data(struct viewer *v)
+{
+	char err[512];
+
+	v->data = fc_dataout_open(v->o.data_out, v->o.record, err, sizeof(err));
+	if (!v->data)
+		fc_error("%s", err);
+	return v->data ? 0 : -1;
+}
+
 /* The outputs that do not wait for a sender: --stats-json, the decoder and --record. Before any
  * connection, so that a path that cannot be used is said at once, not after a wait. */
 static int open_outputs(struct viewer *v)
@@ -604,7 +620,7 @@ static int open_outputs(struct viewer *v)
 		return -1;
 	}
 	if (!v->o.record)
-		return 0;
+		return open_data(v);
 	v->record = fc_record_open(v->o.record,
 				   &(struct fc_record_cfg){ .segment_s = v->o.segment_s,
 							    .keep_bytes = v->o.keep_bytes,
@@ -617,7 +633,7 @@ static int open_outputs(struct viewer *v)
 	/* A file-size limit (ulimit -f) then fails a write, which the recorder reports. */
 	signal(SIGXFSZ, SIG_IGN);
 	fc_info("recording to %s", fc_record_describe(v->record));
-	return 0;
+	return open_data(v);
 }
 
 /* --listen: the first sender to dial in, waited for as long as it takes. NULL when the port
@@ -718,6 +734,7 @@ static int stream(struct viewer *v, struct fc_conn *conn)
 static void close_all(struct viewer *v)
 {
 	finish_recording(v);
+	fc_dataout_stop(v->data);
 	if (v->lfd >= 0)
 		close(v->lfd);
 	fc_display_close(v->display);

@@ -60,6 +60,9 @@ static void usage(FILE *out)
 	    "                             total more than SIZE (500MB, 20GB) or are older than AGE\n"
 	    "                             (90m, 24h, 7d); both may be given; never the one being\n"
 	    "                             written\n"
+	    "      --data-out PATH        the JSON documents that come with accepted frames, one a\n"
+	    "                             line, on a Unix socket made at PATH (a program there may\n"
+	    "                             write results back for the sender), or an existing FIFO\n"
 	    "  -h, --help                 this text\n"
 	    "  -V, --version              the version and the protocol it speaks\n"
 	    "\n"
@@ -111,6 +114,7 @@ enum {
 	OPT_CLOCK,
 	OPT_SEGMENT,
 	OPT_KEEP,
+	OPT_DATA_OUT,
 };
 
 static const struct option longopts[] = {
@@ -132,6 +136,7 @@ static const struct option longopts[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "segment", required_argument, NULL, OPT_SEGMENT },
 	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "data-out", required_argument, NULL, OPT_DATA_OUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -251,6 +256,9 @@ static int parse_output(int c, const char *arg, struct fc_view_options *o, char 
 		return rc;
 	case OPT_KEEP:
 		return parse_keep(arg, o, err, errlen);
+	case OPT_DATA_OUT:
+		o->data_out = arg;
+		return 0;
 	}
 	return 1;
 }

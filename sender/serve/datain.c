@@ -192,71 +192,24 @@ static void *datain_main(void *arg)
 	return NULL;
 }
 
-/* A Unix socket at path, listening; a stale one left by a run that died is replaced, a live
- * one (some program answers on it) is not. */
-static int listen_at(struct fc_datain *d, const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "--data-in %s: a socket path has at most %zu bytes", path,
-			 sizeof(sa.sun_path) - 1);
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "--data-in %s: socket: %s", path, strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
-		snprintf(err, errlen, "--data-in %s: another program listens there", path);
-		goto fail;
-	}
-	(void)unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
-		snprintf(err, errlen, "--data-in %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	d->lfd = fd;
-	d->made_socket = true;
-	return 0;
-fail:
-	close(fd);
-	return -1;
-}
-
 /* Where the lines come from: standard input, an existing FIFO, or a socket made here. */
 static int open_input(struct fc_datain *d, char *err, size_t errlen)
 {
-	const char *path = d->cfg.path;
-	struct stat st;
-	int fd;
+	char why[320];
+	int fifo = -1;
 
-	if (strcmp(path, "-") == 0) {
+	if (strcmp(d->cfg.path, "-") == 0) {
 		d->peer[0] = (struct peer){ .fd = STDIN_FILENO, .out = STDOUT_FILENO };
 		return 0;
 	}
-	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode)) {
-		/* Read and write: the FIFO then never reads as ended between two writers. */
-		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0) {
-			snprintf(err, errlen, "--data-in %s: %s", path, strerror(errno));
-			return -1;
-		}
-		d->peer[0] = (struct peer){ .fd = fd, .out = -1, .owned = true };
-		return 0;
-	}
-	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		snprintf(
-		    err, errlen,
-		    "--data-in %s: exists and is neither a socket nor a FIFO (give a new path: "
-		    "the sender makes the socket)",
-		    path);
+	if (fc_jlines_open(d->cfg.path, &d->lfd, &fifo, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "--data-in %s", why);
 		return -1;
 	}
-	return listen_at(d, path, err, errlen);
+	d->made_socket = d->lfd >= 0;
+	if (fifo >= 0)
+		d->peer[0] = (struct peer){ .fd = fifo, .out = -1, .owned = true };
+	return 0;
 }
 
 struct fc_datain *fc_datain_start(const struct fc_datain_cfg *cfg, char *err, size_t errlen)
