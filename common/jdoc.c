@@ -225,20 +225,33 @@ int fc_jdoc_check(const uint8_t *buf, size_t len, char *why, size_t whylen)
 	return -1;
 }
 
+/* A byte of a number or a literal: two such on either side of whitespace are two tokens, and
+ * must stay two ("[1 2]" is not "[12]"). */
+static bool scalar(uint8_t b)
+{
+	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+	       b == '.' || b == '+' || b == '-';
+}
+
 long fc_jdoc_compact(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
 	size_t n = 0;
-	bool quoted = false, escaped = false;
+	bool quoted = false, escaped = false, gap = false;
 
 	for (size_t i = 0; i < len; i++) {
 		uint8_t b = in[i];
 
-		if (!quoted && (b == ' ' || b == '\t' || b == '\r' || b == '\n'))
+		if (!quoted && (b == ' ' || b == '\t' || b == '\r' || b == '\n')) {
+			gap = n > 0;
 			continue;
+		}
 		if (quoted && b < 0x20)
 			return -1;
-		if (n == cap)
+		if (n + 2 > cap)
 			return -1;
+		if (gap && !quoted && scalar(b) && scalar(out[n - 1]))
+			out[n++] = ' ';
+		gap = false;
 		out[n++] = b;
 		if (escaped)
 			escaped = false;

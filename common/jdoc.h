@@ -26,7 +26,8 @@
 int fc_jdoc_check(const uint8_t *buf, size_t len, char *why, size_t whylen);
 
 /* Copies in[0..len) into out without the whitespace outside strings (and so without tabs and
- * line ends). Returns the bytes written, or -1 when out (cap bytes) is too small or a string has
+ * line ends), but for one space where it parts two numbers or literals ("[1 2]" stays two
+ * values, and is refused by the check). Returns the bytes written, or -1 when out (cap bytes) is too small or a string has
  * a control byte or no end; the copy is to be checked with fc_jdoc_check. */
 long fc_jdoc_compact(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 

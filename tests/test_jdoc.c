@@ -128,6 +128,11 @@ static void test_compact(void **state)
 	assert_int_equal(fc_jdoc_compact((const uint8_t *)"\"abc", 4, out, sizeof(out)), -1);
 	assert_int_equal(fc_jdoc_compact((const uint8_t *)"\"a\tb\"", 5, out, sizeof(out)), -1);
 	assert_int_equal(fc_jdoc_compact((const uint8_t *)"[1,2,3]", 7, out, 6), -1);
+	/* Two tokens stay two: the check then refuses what was never one value. */
+	n = fc_jdoc_compact((const uint8_t *)"[1 \t2, true\nnull ]", 18, out, sizeof(out));
+	assert_int_equal(n, 15);
+	assert_memory_equal(out, "[1 2,true null]", 15);
+	assert_int_equal(fc_jdoc_check(out, (size_t)n, NULL, 0), -1);
 }
 
 /* A top-level member's value is found by its key, whatever comes before it; not in a nested
