@@ -152,3 +152,18 @@ int fc_jlines_open(const char *path, int *listen_fd, int *fifo_fd, char *err, si
 	*listen_fd = listen_at(path, err, errlen);
 	return *listen_fd < 0 ? -1 : 0;
 }
+
+int fc_jlines_accept(int lfd, bool room, const char *what)
+{
+	char line[128];
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int n;
+
+	if (fd < 0 || room)
+		return fd;
+	n = snprintf(line, sizeof(line), "{\"error\":\"too many programs connected to %s\"}\n",
+		     what);
+	(void)fc_jlines_write(fd, line, (size_t)n, 100);
+	close(fd);
+	return -1;
+}

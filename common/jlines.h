@@ -48,4 +48,8 @@ int fc_jlines_write(int fd, const char *s, size_t n, int timeout_ms);
  * one, or any other file, is refused. 0, or -1 with err naming the path and the reason. */
 int fc_jlines_open(const char *path, int *listen_fd, int *fifo_fd, char *err, size_t errlen);
 
+/* Takes the next connection on listening socket lfd, non-blocking: its fd, or -1. Without room
+ * for it (room false), it gets {"error":"too many programs connected to WHAT"} and is closed. */
+int fc_jlines_accept(int lfd, bool room, const char *what);
+
 #endif

@@ -126,22 +126,16 @@ static void deliver_results(struct fc_datain *d)
 /* A program connects: it gets a place, or a line saying why not. */
 static void accept_program(struct fc_datain *d)
 {
-	static const char full[] = "{\"error\":\"too many programs connected to --data-in\"}\n";
-	int fd = accept4(d->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int i = 0;
+	int fd;
 
+	while (i < FC_DATAIN_PROGRAMS && d->peer[i].fd >= 0)
+		i++;
+	fd = fc_jlines_accept(d->lfd, i < FC_DATAIN_PROGRAMS, "--data-in");
 	if (fd < 0)
 		return;
-	for (int i = 0; i < FC_DATAIN_PROGRAMS; i++) {
-		struct peer *p = &d->peer[i];
-
-		if (p->fd >= 0)
-			continue;
-		*p = (struct peer){ .fd = fd, .out = fd, .owned = true };
-		atomic_fetch_add(&d->programs, 1);
-		return;
-	}
-	(void)fc_jlines_write(fd, full, sizeof(full) - 1, WRITE_MS);
-	close(fd);
+	d->peer[i] = (struct peer){ .fd = fd, .out = fd, .owned = true };
+	atomic_fetch_add(&d->programs, 1);
 }
 
 static void *datain_main(void *arg)

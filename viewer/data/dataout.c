@@ -190,24 +190,21 @@ static void drain(struct fc_dataout *d)
 		fflush(d->sidecar);
 }
 
+/* A program connects: it gets a place, or a line saying why not. */
 static void accept_program(struct fc_dataout *d)
 {
-	static const char full[] = "{\"error\":\"too many programs connected to --data-out\"}\n";
-	int fd = accept4(d->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int i = 0;
+	int fd;
 
+	while (i < FC_DATAOUT_PROGRAMS && d->prog[i].fd >= 0)
+		i++;
+	fd = fc_jlines_accept(d->lfd, i < FC_DATAOUT_PROGRAMS, "--data-out");
 	if (fd < 0)
 		return;
-	for (int i = 0; i < FC_DATAOUT_PROGRAMS; i++) {
-		if (d->prog[i].fd >= 0)
-			continue;
-		d->prog[i].fd = fd;
-		d->prog[i].in.len = 0;
-		d->prog[i].in.line = 0;
-		d->prog[i].in.skipping = false;
-		return;
-	}
-	(void)fc_jlines_write(fd, full, sizeof(full) - 1, WRITE_MS);
-	close(fd);
+	d->prog[i].fd = fd;
+	d->prog[i].in.len = 0;
+	d->prog[i].in.line = 0;
+	d->prog[i].in.skipping = false;
 }
 
 static void *dataout_main(void *arg)
