@@ -670,6 +670,29 @@ static void conn_seeds(void)
 	c_fill(&p, 768, 0xA5);
 	put("conn", "sealed_in_the_clear", &p);
 
+	/* DATA, version 5: a document and its frame, a result, one over a viewer-sized limit. */
+	clear(&s);
+	m = data(42, "{\"temp_c\":21.5,\"boxes\":[[1,2,3,4]]}");
+	encode(&s, &m);
+	m = full_frame(1, 42);
+	encode(&s, &m);
+	m = data(42, "{\"result\":\"ok\"}");
+	encode(&s, &m);
+	conn_put("data_with_frame", LIMIT_1000, &s, 3);
+	clear(&s);
+	{
+		static char big[2001];
+
+		memset(big, '7', 2000);
+		m = data(1, big);
+		encode(&s, &m);
+		conn_put("data_over_limit", LIMIT_1000, &s, -1);
+	}
+	clear(&s);
+	m = data(42, "[\"\xc3\xa9\"]");
+	spoil(&s, &m, DATA_DOC + 2, 1, 0xC0, FC_PROTO_E_FIELD);
+	conn_put("data_bad_utf8", LIMIT_1000, &s, -1);
+
 	clear(&s);
 	conn_put("empty", LIMIT_1000, &s, -1);
 	free(s.d);
