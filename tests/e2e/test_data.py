@@ -115,8 +115,8 @@ def test_documents_with_their_frames():
              "each came with a frame that arrived after it was handed in", v)
     fc.check(all(0 <= g["bound_ms"] <= 80 for g in got), "each frame's bound within the budget",
              v)
-    fc.check_speed(all(g["recv_unix_ns"] - sent_at[g["data"]["n"]] < 200e6 for g in got),
-                   "each came within 200 ms (the next frame or so)", v)
+    fc.check_speed(all(g["recv_unix_ns"] - sent_at[g["data"]["n"]] < 1e9 for g in got),
+                   "each came within 1 s (the next frame or so; 33 ms on an idle machine)", v)
 
     # A result for the newest frame goes back to the camera's side.
     last = got[-1]["seq"] if got else 1
