@@ -315,6 +315,8 @@ static void run(struct sender *s, const sigset_t *sigs)
 	uint64_t next_report;
 
 	fc_figures_init(&fig, fc_clock_now_ns(), s->json, s->o->stats_json, s->o->quiet);
+	fig.data = s->data;
+	fig.datain = s->datain;
 	if (s->o->seconds > 0)
 		end_ns = fig.start_ns + (uint64_t)(s->o->seconds * 1e9);
 	next_report = fig.start_ns + every_ns;

@@ -143,10 +143,16 @@ def test_documents_with_their_frames():
     fc.check(all(x["seq"] in recorded for x in side),
              "each document's frame is in the recording (index.csv, by seq)", v)
     sm = v.summary()
-    fc.check(sm["data_frames"] == len(got) and sm["data_rejected"] == 0 and
-             sm["data_out_dropped"] == 0 and sm["data_results"] == 1,
+    # On a busy machine a frame may be late even on loopback: its document is then rejected.
+    fc.check(sm["data_frames"] == len(got) and sm["data_out_dropped"] == 0 and
+             sm["data_results"] == 1,
              f"--stats-json counts them ({sm['data_frames']} frames with a document, "
-             f"{sm['data_results']} result)", v)
+             f"{sm['data_rejected']} with a rejected one, {sm['data_results']} result)", v)
+    din_fig = s.summary().get("data_in", {})
+    fc.check(din_fig.get("docs") == 30 and din_fig.get("refused") == 0 and
+             din_fig.get("sent") == len(got) + sm["data_rejected"] and
+             din_fig.get("results") == 1,
+             f"the sender's --stats-json counts them too ({din_fig})", s)
     fc.check(sm.get("data", {}).get("doc") == got[-1]["data"] if got else False,
              "--stats-json's data is the newest document", v)
     per_second = [x for x in v.stats()[:-1] if "data" in x]
@@ -178,6 +184,8 @@ def test_bad_documents_refused():
     fc.check(v.stop() == 0 and v.summary()["shown"] > 30, "the stream went on all along", v)
     fc.check(s.p.poll() is None, "the sender runs on", s)
     s.stop()
+    fc.check(s.summary().get("data_in", {}).get("refused") == 4,
+             "the sender counts the four refused", s)
 
 
 def test_rejected_frames_carry_no_document():
