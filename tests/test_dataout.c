@@ -169,6 +169,29 @@ static void test_results_back(void **state)
 	assert_false(fc_dataout_result(r->d, &d, buf));
 }
 
+/* For a recording made already, the sidecar goes inside its directory, at the first document
+ * (a recording without any gets none), whatever becomes of the caller's copy of the path. */
+static void test_open_for_recording(void **state)
+{
+	char dir[] = "/tmp/fc-dataout-rec-XXXXXX";
+	char rec[64], side[96], err[512];
+	struct fc_dataout *d;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(rec, sizeof(rec), "%s/", dir);
+	snprintf(side, sizeof(side), "%s/data.jsonl", dir);
+	d = fc_dataout_open(NULL, rec, err, sizeof(err));
+	assert_non_null(d);
+	memset(rec, 'x', sizeof(rec) - 1);
+	assert_int_equal(access(side, F_OK), -1);
+	fc_dataout_frame(d, 3, 1000000, 0, (const uint8_t *)"[3]", 3);
+	fc_dataout_stop(d);
+	assert_int_equal(access(side, F_OK), 0);
+	unlink(side);
+	rmdir(dir);
+}
+
 /* The sidecar's path: inside a directory recording, beside a file one. */
 static void test_sidecar_path(void **state)
 {
@@ -186,6 +209,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_documents_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_results_back, setup, teardown),
+		cmocka_unit_test(test_open_for_recording),
 		cmocka_unit_test(test_sidecar_path),
 	};
 

@@ -40,8 +40,9 @@ struct program {
 
 struct fc_dataout {
 	struct fc_dataout_cfg cfg;
-	int lfd;	   /* the --data-out socket, or -1 */
-	int fifo;	   /* the --data-out FIFO, or -1 */
+	int lfd;		 /* the --data-out socket, or -1 */
+	int fifo;		 /* the --data-out FIFO, or -1 */
+	char sidecar_path[4200]; /* cfg.sidecar's copy: the caller's may not outlive the call */
 	FILE *sidecar;	   /* opened at the first document: a recording of nothing leaves nothing */
 	bool sidecar_said; /* it could not be opened, and that was said */
 	int wake_fd;	   /* eventfd: documents queued, or stop */
@@ -287,6 +288,10 @@ struct fc_dataout *fc_dataout_start(const struct fc_dataout_cfg *cfg, char *err,
 		return NULL;
 	}
 	d->cfg = *cfg;
+	if (cfg->sidecar) {
+		snprintf(d->sidecar_path, sizeof(d->sidecar_path), "%s", cfg->sidecar);
+		d->cfg.sidecar = d->sidecar_path;
+	}
 	d->lfd = d->fifo = -1;
 	for (int i = 0; i < FC_DATAOUT_PROGRAMS; i++)
 		d->prog[i].fd = -1;

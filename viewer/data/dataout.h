@@ -37,8 +37,9 @@
 #define FC_DATAOUT_PROGRAMS 8  /* programs connected to the socket at once */
 
 struct fc_dataout_cfg {
-	const char *path;    /* --data-out: a socket made there, or an existing FIFO; NULL: none */
-	const char *sidecar; /* the recording's JSON Lines file, created; NULL: none */
+	const char *path; /* --data-out: a socket made there, or an existing FIFO; NULL: none. Kept:
+			   * it must live as long as the module (argv does) */
+	const char *sidecar; /* the recording's JSON Lines file, made (copied); NULL: none */
 };
 
 struct fc_dataout;
