@@ -171,7 +171,7 @@ def test_bad_documents_refused():
     feed.send(b"y" * 20000)
     feed.send(b'"\xc3\x28"')
     time.sleep(0.3)
-    feed.send({"ok": 2})
+    feed.send({"ok": 2, "pad": "x" * 4000})  # 4017 bytes compacted: near the limit, and in
     errs = feed.read(1.5)
     fc.check([e.get("line") for e in errs] == [2, 3, 4, 5],
              f"four refusals, each naming its line ({errs})", s)
@@ -179,7 +179,8 @@ def test_bad_documents_refused():
              "missing ','" in errs[1]["error"] and "longer than" in errs[2]["error"] and
              "UTF-8" in errs[3]["error"], "each says why", s)
     got = out.read(1.0)
-    fc.check(got and got[-1]["data"] == {"ok": 2}, f"the next good document goes through", v)
+    fc.check(got and got[-1]["data"] == {"ok": 2, "pad": "x" * 4000},
+             "the next good document, of 4017 bytes, goes through whole", v)
     time.sleep(1.0)
     fc.check(v.stop() == 0 and v.summary()["shown"] > 30, "the stream went on all along", v)
     fc.check(s.p.poll() is None, "the sender runs on", s)
