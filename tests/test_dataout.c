@@ -116,6 +116,9 @@ static void test_documents_out(void **state)
 	assert_non_null(strstr(fc_json_finish(&j), "\"data\":{\"seq\":41"));
 	frame(r, 42, "null");
 	read_line(r, line, sizeof(line));
+	/* Stopping writes what is queued and closes the file: then it is all there. */
+	fc_dataout_stop(r->d);
+	r->d = NULL;
 	f = fopen(r->sidecar, "r");
 	assert_non_null(f);
 	assert_non_null(fgets(line, sizeof(line), f));
