@@ -214,7 +214,7 @@ def test_rejected_frames_carry_no_document():
 
 def test_stdin_and_fifo():
     """--data-in - takes documents on standard input; --data-out to an existing FIFO writes
-    them there"""
+    them there; a video recording gets its documents in FILE.mkv.data.jsonl beside it"""
     fifo = os.path.join(fc.TMP, "out.fifo")
     os.mkfifo(fifo)
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
@@ -225,7 +225,8 @@ def test_stdin_and_fifo():
                          stderr=subprocess.DEVNULL)
     try:
         fc.wait_listening(port)
-        v = fc.viewer(port, "--quiet", "--data-out", fifo, name="fifo-view")
+        mkv = os.path.join(fc.TMP, "fifo.mkv")
+        v = fc.viewer(port, "--quiet", "--data-out", fifo, "--record", mkv, name="fifo-view")
         buf = b""
         for n in range(20):
             s.stdin.write(json.dumps({"from": "stdin", "n": n}).encode() + b"\n")
@@ -239,6 +240,12 @@ def test_stdin_and_fifo():
         fc.check(len(lines) >= 10 and all(x["data"]["from"] == "stdin" for x in lines),
                  f"documents from standard input came out of the FIFO ({len(lines)})", v)
         fc.check(v.stop() == 0, "the viewer exits 0", v)
+        with open(mkv + ".data.jsonl") as f:
+            side = [json.loads(x) for x in f]
+        # The FIFO was read while documents came; the file has those, and any that came after.
+        fc.check([x["seq"] for x in side][:len(lines)] == [x["seq"] for x in lines] and
+                 len(side) >= len(lines) and os.path.getsize(mkv) > 0,
+                 f"the .mkv has its documents beside it ({len(side)} in {mkv}.data.jsonl)", v)
     finally:
         s.kill()
         s.wait()
