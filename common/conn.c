@@ -334,6 +334,13 @@ static int out_room(struct fc_conn *c, size_t len)
 	return 0;
 }
 
+/* The largest message encoded on the stack (a FRAME's JPEG goes out from where it is; a control
+ * list or a still is built in the output buffer): a DATA with the largest document. */
+#define WHOLE_MAX (FC_PROTO_HEADER_SIZE + FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA)
+_Static_assert(WHOLE_MAX >= FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_MAX &&
+		   WHOLE_MAX >= FC_PROTO_HEADER_SIZE + 4 + FC_PROTO_MAX_TEXT,
+	       "a HELLO, BYE or STATUS fits too");
+
 /* Builds the message in the output buffer, seals it there, and sends it. */
 static int send_sealed(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms)
 {
@@ -378,7 +385,7 @@ static int send_sealed(struct fc_conn *c, const struct fc_msg *msg, int timeout_
 
 int fc_conn_send(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms)
 {
-	uint8_t head[FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_TEXT + 64];
+	uint8_t head[WHOLE_MAX];
 	struct iovec iov[2];
 	int n = 1;
 

@@ -120,6 +120,12 @@ void fc_json_bool(struct fc_json *j, const char *key, bool v)
 	add(j, v ? "true" : "false");
 }
 
+void fc_json_raw(struct fc_json *j, const char *key, const uint8_t *json, size_t len)
+{
+	field(j, key);
+	add(j, "%.*s", (int)len, (const char *)json);
+}
+
 const char *fc_json_finish(struct fc_json *j)
 {
 	/* A container left open is a caller bug: refuse the line rather than emit broken JSON. */

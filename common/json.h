@@ -35,6 +35,9 @@ void fc_json_uint(struct fc_json *j, const char *key, uint64_t v);
 void fc_json_num(struct fc_json *j, const char *key, double v, int decimals);
 void fc_json_str(struct fc_json *j, const char *key, const char *s);
 void fc_json_bool(struct fc_json *j, const char *key, bool v);
+/* A value that is JSON already, written as it is: only a checked document (jdoc.h), which
+ * holds no NUL and no line end. */
+void fc_json_raw(struct fc_json *j, const char *key, const uint8_t *json, size_t len);
 /* Closes the top object and adds a newline. Returns the line, or NULL when it overflowed or a
  * nested container was left open. */
 const char *fc_json_finish(struct fc_json *j);

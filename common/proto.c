@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+#include "jdoc.h"
+
+_Static_assert(FC_PROTO_MAX_DATA == FC_JDOC_MAX, "DATA carries one jdoc document");
+
 /* Payload sizes of the fixed-size messages, and the fixed parts of the others. */
 #define HELLO_FIXED  FC_PROTO_HELLO_FIXED /* 18, the nonce, the viewer's floor, station_len */
 #define REQUEST_SIZE 12
@@ -107,6 +111,10 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 	case FC_MSG_SEALED:
 		*min = FC_PROTO_SEALED_MIN;
 		*max = FC_PROTO_SEALED_MAX;
+		return true;
+	case FC_MSG_DATA:
+		*min = FC_PROTO_DATA_FIXED + 1;
+		*max = FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA;
 		return true;
 	case FC_MSG_CONTROL:
 		*min = FC_PROTO_CONTROL_FIXED;
@@ -262,6 +270,12 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 		msg->u.sealed.data = p;
 		msg->u.sealed.size = n;
 		return 0;
+	case FC_MSG_DATA:
+		msg->u.data.seq = get64(&p);
+		msg->u.data.doc = p;
+		msg->u.data.size = n - FC_PROTO_DATA_FIXED;
+		/* The ends embed the document as it is in their JSON Lines: it must be one. */
+		return fc_jdoc_check(p, msg->u.data.size, NULL, 0) == 0 ? 0 : -FC_PROTO_E_FIELD;
 	case FC_MSG_CONTROL:
 		return fc_proto_control_decode(p, n, &msg->u.control);
 	case FC_MSG_CONTROL_RESULT:
@@ -342,6 +356,8 @@ static size_t payload_size(const struct fc_msg *msg)
 		return FC_PROTO_PROOF_SIZE;
 	case FC_MSG_SEALED:
 		return msg->u.sealed.size;
+	case FC_MSG_DATA:
+		return FC_PROTO_DATA_FIXED + (size_t)msg->u.data.size;
 	case FC_MSG_CONTROL:
 		return fc_proto_control_size(&msg->u.control);
 	case FC_MSG_CONTROL_RESULT:
@@ -472,6 +488,10 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		break;
 	case FC_MSG_SEALED:
 		memcpy(p, msg->u.sealed.data, msg->u.sealed.size);
+		break;
+	case FC_MSG_DATA:
+		put64(&p, msg->u.data.seq);
+		memcpy(p, msg->u.data.doc, msg->u.data.size);
 		break;
 	case FC_MSG_CONTROL:
 		return fc_proto_control_put(&msg->u.control, p) ? FC_PROTO_HEADER_SIZE + plen : 0;

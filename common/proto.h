@@ -47,6 +47,8 @@
 #define FC_PROTO_HELLO_FIXED 56 /* HELLO payload before the station and software names */
 /* A HELLO's largest payload: the fixed part and both names. */
 #define FC_PROTO_HELLO_MAX   (FC_PROTO_HELLO_FIXED + FC_PROTO_MAX_STATION + FC_PROTO_MAX_NAME)
+#define FC_PROTO_MAX_DATA    4096 /* DATA: one JSON document, bytes (jdoc.h) */
+#define FC_PROTO_DATA_FIXED  8	  /* DATA payload before the document: the frame's seq */
 #define FC_PROTO_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG)
 #define FC_PROTO_NONCE_SIZE  32 /* HELLO nonce, bytes */
 #define FC_PROTO_PROOF_SIZE  32 /* AUTH proof, bytes */
@@ -76,6 +78,7 @@ enum fc_msg_type {
 	FC_MSG_STATUS = 8,
 	FC_MSG_AUTH = 9,	    /* handshake proof (secure.h), plaintext, once each way */
 	FC_MSG_SEALED = 10,	    /* an encrypted, authenticated message (secure.h) */
+	FC_MSG_DATA = 11,	    /* version 5: a JSON document tied to a frame, either way */
 	FC_MSG_CONTROL = 12,	    /* version 5: a viewer's command (proto_control.h) */
 	FC_MSG_CONTROL_RESULT = 13, /* version 5: the sender's answer to one */
 	FC_MSG_STILL = 14,	    /* version 5: the full picture a still command asked for */
@@ -194,6 +197,16 @@ struct fc_sealed {
 	uint32_t size; /* ciphertext and tag */
 };
 
+/* DATA: a JSON document (jdoc.h: one value, UTF-8, no byte below 0x20, checked by the decoder
+ * and the encoder). Sender to viewer: it rides with the FRAME of seq, which follows it at once;
+ * viewer to sender: a result that answers frame seq. Decoded: doc points into the caller's
+ * buffer. */
+struct fc_data {
+	uint64_t seq;
+	const uint8_t *doc;
+	uint32_t size; /* 1..FC_PROTO_MAX_DATA */
+};
+
 struct fc_msg {
 	uint8_t version; /* from the header; on FC_PROTO_E_VERSION, what the peer speaks */
 	uint8_t type;	 /* enum fc_msg_type */
@@ -207,6 +220,7 @@ struct fc_msg {
 		struct fc_status status;
 		struct fc_auth auth;
 		struct fc_sealed sealed;
+		struct fc_data data;
 		struct fc_control control;
 		struct fc_control_result result;
 		struct fc_still still;

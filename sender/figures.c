@@ -290,6 +290,24 @@ static void emit(struct fc_figures *r, const struct line *l, struct fc_json *j, 
 	}
 }
 
+/* --data-in: the documents in and out, and the results back. */
+static void data_part(const struct fc_figures *r, struct fc_json *j)
+{
+	struct fc_datastore_stats st;
+	struct fc_datain_stats in;
+
+	fc_datastore_stats(r->data, &st);
+	fc_datain_stats(r->datain, &in);
+	fc_json_object(j, "data_in");
+	fc_json_uint(j, "docs", st.docs_in);
+	fc_json_uint(j, "refused", in.refused);
+	fc_json_uint(j, "sent", st.docs_sent);
+	fc_json_uint(j, "results", st.results_in);
+	fc_json_uint(j, "results_dropped", st.results_dropped + in.results_unread);
+	fc_json_uint(j, "programs", in.programs);
+	fc_json_end(j);
+}
+
 void fc_figures_tick(struct fc_figures *r, struct fc_capture *cap, struct fc_server *srv,
 		     struct fc_http *http, bool summary)
 {
@@ -320,6 +338,8 @@ void fc_figures_tick(struct fc_figures *r, struct fc_capture *cap, struct fc_ser
 	fc_json_end(&j);
 	if (http)
 		http_part(r, &l, &j, http, dt, summary);
+	if (r->data && r->datain)
+		data_part(r, &j);
 	r->nprev = nv;
 	for (int i = 0; i < nv; i++)
 		r->prev[i] = (struct fc_figures_prev){ .id = v[i].id,

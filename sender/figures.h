@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "capture.h"
+#include "datain.h"
 #include "http.h"
 #include "json.h"
 #include "server.h"
@@ -48,6 +49,9 @@ struct fc_figures {
 	FILE *json;		       /* --stats-json, or NULL (also once a write to it failed) */
 	const char *json_name;	       /* its name, for the message when a write fails */
 	bool quiet;		       /* no per-second line (the summary still shows) */
+	/* --data-in: the documents' counts (docs/STATS_JSON.md); both NULL without. */
+	struct fc_datastore *data;
+	struct fc_datain *datain;
 };
 
 /* json (named json_name in messages) gets the JSON lines, or NULL. A write to it that fails (a

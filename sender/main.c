@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "capture.h"
+#include "datain.h"
 #include "clock.h"
 #include "json.h"
 #include "log.h"
@@ -95,6 +96,8 @@ struct sender {
 	struct fc_http *http;	       /* --http, or NULL */
 	const uint8_t *http_key;       /* HTTP's key when there is a passphrase, else NULL */
 	struct fc_control_cfg control; /* viewers' camera commands (--allow-control) */
+	struct fc_datastore *data;     /* --data-in: documents for the frames, or NULL */
+	struct fc_datain *datain;
 };
 
 /* Threads inherit this mask, so only the main thread ever takes these signals. */
@@ -161,6 +164,7 @@ static struct fc_session_cfg session_cfg(struct sender *s)
 		.idle_timeout_ms = 5000,
 		.psk = s->psk,
 		.control = &s->control,
+		.data = s->data,
 	};
 
 	s->control =
@@ -280,9 +284,32 @@ static void say_started(const struct sender *s)
 	}
 }
 
+/* --data-in: the local program's documents, for the sessions to send with the frames. */
+static int start_data(struct sender *s)
+{
+	char err[320];
+
+	if (!s->o->data_in)
+		return 0;
+	s->data = fc_datastore_new();
+	if (!s->data) {
+		fc_error("--data-in: %s", strerror(errno));
+		return -1;
+	}
+	s->datain = fc_datain_start(
+	    &(struct fc_datain_cfg){ .path = s->o->data_in, .store = s->data }, err, sizeof(err));
+	if (!s->datain) {
+		fc_error("%s", err);
+		return -1;
+	}
+	fc_info("documents for the frames from %s (JSON Lines)", s->o->data_in);
+	return 0;
+}
+
 static int start(struct sender *s)
 {
-	if (open_json(s) < 0 || start_capture(s) < 0 || start_server(s) < 0 || start_http(s) < 0)
+	if (open_json(s) < 0 || start_capture(s) < 0 || start_data(s) < 0 || start_server(s) < 0 ||
+	    start_http(s) < 0)
 		return -1;
 	say_started(s);
 	return 0;
@@ -297,6 +324,8 @@ static void run(struct sender *s, const sigset_t *sigs)
 	uint64_t next_report;
 
 	fc_figures_init(&fig, fc_clock_now_ns(), s->json, s->o->stats_json, s->o->quiet);
+	fig.data = s->data;
+	fig.datain = s->datain;
 	if (s->o->seconds > 0)
 		end_ns = fig.start_ns + (uint64_t)(s->o->seconds * 1e9);
 	next_report = fig.start_ns + every_ns;
@@ -327,6 +356,8 @@ static void stop(struct sender *s)
 	fc_http_quiesce(s->http);
 	fc_server_stop(s->srv);
 	fc_http_stop(s->http);
+	fc_datain_stop(s->datain);
+	fc_datastore_free(s->data);
 	fc_capture_stop(s->cap);
 	fc_slot_free(s->slot);
 	if (s->json && s->json != stdout)

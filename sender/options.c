@@ -45,6 +45,10 @@ static void usage(FILE *out)
 	    "      --http-root DIR       serve the page's files from DIR instead of the built-in ones\n"
 	    "      --print-http-token    print the token programs send to HTTP when there is a\n"
 	    "                            passphrase (Authorization: Bearer, or ?token=), and exit\n"
+	    "      --data-in PATH|-      JSON documents to send with the frames, one a line: on a\n"
+	    "                            Unix socket made at PATH (viewers' results come back on\n"
+	    "                            it), an existing FIFO, or - (standard input; results to\n"
+	    "                            standard output)\n"
 	    "What it sends:\n"
 	    "  -s, --size WxH            picture size (default 640x480; a camera snaps to its nearest)\n"
 	    "  -r, --fps N               frames per second (default 30; fractions allowed)\n"
@@ -90,12 +94,14 @@ enum {
 	OPT_PRINT_HTTP_TOKEN,
 	OPT_NAME,
 	OPT_ALLOW_CONTROL,
+	OPT_DATA_IN,
 };
 
 static const struct option longopts[] = {
 	{ "device", required_argument, NULL, 'd' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "photo", required_argument, NULL, OPT_PHOTO },
+	{ "data-in", required_argument, NULL, OPT_DATA_IN },
 	{ "list-devices", no_argument, NULL, OPT_LIST_DEVICES },
 	{ "list-formats", optional_argument, NULL, OPT_LIST_FORMATS },
 	{ "listen", required_argument, NULL, 'l' },
@@ -160,6 +166,9 @@ static int source_option(int c, struct parse *p, struct fc_send_options *o)
 		return parse_format(optarg, &o->capture.want, p->err, sizeof(p->err));
 	case OPT_PHOTO:
 		o->capture.photo = optarg;
+		return 0;
+	case OPT_DATA_IN:
+		o->data_in = optarg;
 		return 0;
 	case OPT_LIST_DEVICES:
 		o->list_devices = true;

@@ -33,7 +33,8 @@ struct fc_send_options {
 
 	/* --name: this camera's name in its HELLO (NULL: the host's) */
 	const char *name;
-	bool allow_control; /* viewers may set the camera's controls, take stills */
+	bool allow_control;  /* viewers may set the camera's controls, take stills */
+	const char *data_in; /* --data-in: documents for the frames (datain.h), or NULL */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

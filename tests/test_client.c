@@ -17,6 +17,7 @@
 #include "client.h"
 #include "clock.h"
 #include "conn.h"
+#include "dataout.h"
 #include "frame.h"
 #include "proto.h"
 #include "report.h"
@@ -32,6 +33,7 @@ struct rig {
 	struct fc_slot *slot;
 	struct fc_report *report;
 	struct fc_conn *sender;
+	struct fc_dataout *data; /* the documents of accepted frames: the figures only */
 	/* REQUESTs the fake sender has read and not yet answered, oldest first. */
 	struct fc_request pending[FC_PROTO_MAX_WINDOW * 4];
 	unsigned npending;
@@ -58,6 +60,9 @@ static int setup(void **state)
 	fc_report_init(r->report, BUDGET_NS, fc_clock_now_ns());
 	r->slot = fc_slot_new();
 	assert_non_null(r->slot);
+	r->data = fc_dataout_start(&(struct fc_dataout_cfg){ 0 }, err, sizeof(err));
+	assert_non_null(r->data);
+	cfg.data = r->data;
 	r->sender = fc_conn_new(sv[1], "viewer", FC_PROTO_MAX_MESSAGE, TIMEOUT_MS);
 	r->client =
 	    fc_client_start(&cfg, fc_conn_new(sv[0], "sender", FC_PROTO_MAX_MESSAGE, TIMEOUT_MS),
@@ -72,6 +77,7 @@ static int teardown(void **state)
 	struct rig *r = *state;
 
 	fc_client_stop(r->client);
+	fc_dataout_stop(r->data);
 	fc_conn_free(r->sender);
 	fc_slot_free(r->slot);
 	fc_report_destroy(r->report);
@@ -347,6 +353,79 @@ static void test_sender_bye(void **state)
 	assert_non_null(strstr(fc_client_reason(r->client), "sender shutting down"));
 }
 
+/* The sender's DATA for frame seq, carrying doc. */
+static void send_data(struct rig *r, uint64_t seq, const char *doc)
+{
+	struct fc_msg m = {
+		.type = FC_MSG_DATA,
+		.u.data = { .seq = seq, .doc = (const uint8_t *)doc, .size = (uint32_t)strlen(doc) }
+	};
+
+	assert_int_equal(fc_conn_send(r->sender, &m, TIMEOUT_MS), 0);
+}
+
+/* The figures of the documents, as --stats-json has them. */
+static const char *data_json(struct rig *r, struct fc_json *j)
+{
+	fc_json_begin(j);
+	fc_dataout_json(r->data, j, false);
+	return fc_json_finish(j);
+}
+
+/* A document comes out with its frame when the frame is accepted, and is only counted when the
+ * frame is rejected (it is as stale as the picture). */
+static void test_data_with_its_frame(void **state)
+{
+	struct rig *r = *state;
+	struct fc_json *j = malloc(sizeof(*j));
+
+	assert_non_null(j);
+	send_data(r, 1, "{\"temp\":21.5}");
+	send_frame(r, 0, 1, 0, 0, false);
+	expect_verdict(r, 1, FC_VERDICT_ACCEPTED);
+	assert_non_null(strstr(data_json(r, j), "\"data_frames\":1,\"data_rejected\":0"));
+	assert_non_null(strstr(j->buf, "\"data\":{\"seq\":1,"));
+	assert_non_null(strstr(j->buf, "\"doc\":{\"temp\":21.5}}"));
+	send_data(r, 2, "[2]");
+	send_frame(r, 0, 2, 2 * BUDGET_NS, 0, false);
+	expect_verdict(r, 2, FC_VERDICT_LATE);
+	send_frame(r, 0, 3, 0, 0, false); /* no document: none counted */
+	expect_verdict(r, 3, FC_VERDICT_ACCEPTED);
+	assert_non_null(strstr(data_json(r, j), "\"data_frames\":1,\"data_rejected\":1"));
+	assert_null(strstr(j->buf, "\"data\":{"));
+	free(j);
+}
+
+/* A DATA must be followed by the FRAME of its seq: another frame, or a second DATA, breaks the
+ * protocol; so does a DATA for a frame older than the last. */
+static void test_data_out_of_place(void **state)
+{
+	struct rig *r = *state;
+
+	send_data(r, 5, "1");
+	send_frame(r, 0, 6, 0, 0, false);
+	expect_end(r, FC_BYE_PROTOCOL, "a FRAME 6 after a DATA for frame 5");
+}
+
+static void test_data_twice(void **state)
+{
+	struct rig *r = *state;
+
+	send_data(r, 5, "1");
+	send_data(r, 5, "2");
+	expect_end(r, FC_BYE_PROTOCOL, "a DATA for frame 5 after a DATA for frame 5");
+}
+
+static void test_data_for_old_frame(void **state)
+{
+	struct rig *r = *state;
+
+	send_frame(r, 0, 4, 0, 0, false);
+	expect_verdict(r, 4, FC_VERDICT_ACCEPTED);
+	send_data(r, 4, "1");
+	expect_end(r, FC_BYE_PROTOCOL, "a DATA for frame 4 after frame 4");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +440,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_id_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_backwards_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sender_bye, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_with_its_frame, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_out_of_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_for_old_frame, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -162,6 +162,33 @@ static void test_big_frame(void **state)
 	free(jpeg);
 }
 
+/* The largest DATA (a 4096-byte document) goes out and comes in whole, like any message that is
+ * encoded in one piece. */
+static void test_largest_data(void **state)
+{
+	static uint8_t doc[FC_PROTO_MAX_DATA];
+	struct pair p = make_pair(FC_PROTO_MAX_MESSAGE, 5000);
+	struct fc_conn *rx = fc_conn_new(p.raw, "rx", FC_PROTO_MAX_MESSAGE, 5000);
+	struct fc_msg m = { .type = FC_MSG_DATA,
+			    .u.data = { .seq = 77, .doc = doc, .size = sizeof(doc) } };
+
+	(void)state;
+	memset(doc, ' ', sizeof(doc));
+	doc[0] = '"';
+	memset(doc + 1, 'd', 4000);
+	doc[4001] = '"';
+	assert_int_equal(fc_conn_send(p.c, &m, 5000), 0);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(fc_conn_recv(rx, &m, 5000), 1);
+	assert_int_equal(m.type, FC_MSG_DATA);
+	assert_true(m.u.data.seq == 77);
+	assert_int_equal(m.u.data.size, sizeof(doc));
+	assert_memory_equal(m.u.data.doc, doc, sizeof(doc));
+	fc_conn_free(rx);
+	p.raw = -1;
+	close_pair(&p);
+}
+
 /* Garbage ends the connection with a reason that says what was wrong. */
 static void test_garbage(void **state)
 {
@@ -460,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_message_in_pieces),
 		cmocka_unit_test(test_several_in_one_read),
 		cmocka_unit_test(test_big_frame),
+		cmocka_unit_test(test_largest_data),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_other_version),
 		cmocka_unit_test(test_over_connection_limit),

@@ -232,6 +232,27 @@ static void test_nested_exact(void **state)
 	free(j);
 }
 
+/* A value that is JSON already goes in as it is, with the commas around it like any other. */
+static void test_raw(void **state)
+{
+	static const char doc[] = "{\"t\":[1,\"a\"]}";
+	struct fc_json *j = malloc(sizeof(*j));
+	const char *line;
+
+	(void)state;
+	assert_non_null(j);
+	fc_json_begin(j);
+	fc_json_uint(j, "seq", 7);
+	fc_json_raw(j, "data", (const uint8_t *)doc, strlen(doc));
+	fc_json_array(j, "more");
+	fc_json_raw(j, NULL, (const uint8_t *)"null", 4);
+	fc_json_end(j);
+	line = fc_json_finish(j);
+	assert_string_equal(line, "{\"seq\":7,\"data\":{\"t\":[1,\"a\"]},\"more\":[null]}\n");
+	assert_json_line(line);
+	free(j);
+}
+
 /* The full range of uint64 and negative, rounded decimals are written exactly. */
 static void test_numbers(void **state)
 {
@@ -429,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_checker),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_nested_exact),
+		cmocka_unit_test(test_raw),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_non_finite),
 		cmocka_unit_test(test_escapes),

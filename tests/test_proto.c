@@ -13,6 +13,7 @@
 
 static const uint8_t jpeg_bytes[] = { 0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5, 0xFF, 0xD9 };
 static uint8_t sealed_bytes[FC_PROTO_SEALED_MIN + 5];
+static const uint8_t data_doc[] = "{\"temp\": 21.5, \"boxes\": [[1, 2, 3, 4]]}";
 
 /* One well-formed message of every type, with every field away from zero. */
 static size_t sample_messages(struct fc_msg *out)
@@ -82,6 +83,10 @@ static size_t sample_messages(struct fc_msg *out)
 	out[n++] =
 	    (struct fc_msg){ .type = FC_MSG_SEALED,
 			     .u.sealed = { .data = sealed_bytes, .size = sizeof(sealed_bytes) } };
+	out[n++] = (struct fc_msg){
+		.type = FC_MSG_DATA,
+		.u.data = { .seq = 1ull << 41, .doc = data_doc, .size = sizeof(data_doc) - 1 }
+	};
 	return n;
 }
 
@@ -155,6 +160,11 @@ static void assert_same(const struct fc_msg *a, const struct fc_msg *b)
 	case FC_MSG_SEALED:
 		assert_int_equal(a->u.sealed.size, b->u.sealed.size);
 		assert_memory_equal(a->u.sealed.data, b->u.sealed.data, a->u.sealed.size);
+		break;
+	case FC_MSG_DATA:
+		assert_true(a->u.data.seq == b->u.data.seq);
+		assert_int_equal(a->u.data.size, b->u.data.size);
+		assert_memory_equal(a->u.data.doc, b->u.data.doc, a->u.data.size);
 		break;
 	default:
 		fail_msg("unexpected type %d", a->type);
@@ -256,6 +266,47 @@ static void test_oversized_length_rejected_from_header(void **state)
 	assert_int_equal(fc_proto_decode(hdr, sizeof(hdr), &out, NULL), 0);
 }
 
+/* A DATA carries one JSON document of up to FC_PROTO_MAX_DATA bytes: the largest goes through,
+ * and a document that is not one JSON value (or has a tab, or bad UTF-8) is refused by the
+ * decoder with E_FIELD and by the encoder, which writes nothing. */
+static void test_data_documents(void **state)
+{
+	static uint8_t doc[FC_PROTO_MAX_DATA + 1];
+	static uint8_t buf[FC_PROTO_HEADER_SIZE + FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA + 8];
+	static const char *const bad[] = { "{\"a\":1", "{\"a\":\t1}", "[\"\xc0\x80\"]", "1 2", "" };
+	struct fc_msg m = { .type = FC_MSG_DATA, .u.data = { .seq = 9, .doc = doc } };
+	struct fc_msg out;
+	size_t n;
+
+	(void)state;
+	memset(doc, ' ', sizeof(doc));
+	doc[0] = '[';
+	doc[FC_PROTO_MAX_DATA - 1] = ']';
+	m.u.data.size = FC_PROTO_MAX_DATA;
+	n = fc_proto_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, FC_PROTO_HEADER_SIZE + FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA);
+	assert_int_equal(fc_proto_decode(buf, n, &out, NULL), (ssize_t)n);
+	assert_true(out.u.data.seq == 9 && out.u.data.doc == buf + 16);
+	m.u.data.size = FC_PROTO_MAX_DATA + 1;
+	assert_int_equal(fc_proto_encode(&m, buf, sizeof(buf)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = strlen(bad[i]);
+
+		m.u.data.doc = (const uint8_t *)bad[i];
+		m.u.data.size = (uint32_t)len;
+		assert_int_equal(fc_proto_encode(&m, buf, sizeof(buf)), 0);
+		if (len == 0)
+			continue;
+		/* The same bytes, written past the encoder: the decoder refuses them. */
+		m.u.data.doc = (const uint8_t *)"[0]";
+		m.u.data.size = 3;
+		n = fc_proto_encode(&m, buf, sizeof(buf));
+		buf[7] = (uint8_t)(FC_PROTO_DATA_FIXED + len);
+		memcpy(buf + 16, bad[i], len);
+		assert_int_equal(fc_proto_decode(buf, 16 + len, &out, NULL), -FC_PROTO_E_FIELD);
+	}
+}
+
 /* Fixed-size messages must declare exactly their size; an empty FRAME is refused. */
 static void test_wrong_fixed_lengths_rejected(void **state)
 {
@@ -280,6 +331,8 @@ static void test_wrong_fixed_lengths_rejected(void **state)
 		{ FC_MSG_AUTH, 33 },
 		{ FC_MSG_SEALED, FC_PROTO_SEALED_MIN - 1 },
 		{ FC_MSG_SEALED, FC_PROTO_SEALED_MAX + 1 },
+		{ FC_MSG_DATA, FC_PROTO_DATA_FIXED },
+		{ FC_MSG_DATA, FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA + 1 },
 	};
 
 	(void)state;
@@ -659,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_back_to_back),
 		cmocka_unit_test(test_oversized_length_rejected_from_header),
 		cmocka_unit_test(test_wrong_fixed_lengths_rejected),
+		cmocka_unit_test(test_data_documents),
 		cmocka_unit_test(test_bad_header_bytes),
 		cmocka_unit_test(test_encode_version),
 		cmocka_unit_test(test_bad_fields),

@@ -636,6 +636,42 @@ static void test_sealed_stream(void **state)
 	fc_secure_wipe(&rec.rx);
 }
 
+/* The largest DATA (a 4096-byte document) is sealed whole and opens whole. */
+static void test_sealed_largest_data(void **state)
+{
+	static const uint8_t shello[] = "sender hello bytes", vhello[] = "viewer hello bytes";
+	static uint8_t doc[FC_PROTO_MAX_DATA];
+	struct fc_secure_keys tx, rx;
+	struct fc_conn *a, *b;
+	struct fc_msg m = { .type = FC_MSG_DATA,
+			    .u.data = { .seq = 5, .doc = doc, .size = sizeof(doc) } };
+	int sv[2];
+
+	(void)state;
+	memset(doc, '1', sizeof(doc));
+	assert_int_equal(fc_secure_handshake(psk_right, FC_ROLE_SENDER, shello, sizeof(shello),
+					     vhello, sizeof(vhello), &tx),
+			 0);
+	assert_int_equal(fc_secure_handshake(psk_right_again, FC_ROLE_VIEWER, shello,
+					     sizeof(shello), vhello, sizeof(vhello), &rx),
+			 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	a = fc_conn_new(sv[0], "tx", FC_PROTO_MAX_MESSAGE, STALL_MS);
+	b = fc_conn_new(sv[1], "rx", FC_PROTO_MAX_MESSAGE, STALL_MS);
+	fc_conn_secure(a, &tx);
+	fc_conn_secure(b, &rx);
+	assert_int_equal(fc_conn_send(a, &m, TIMEOUT_MS), 0);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(fc_conn_recv(b, &m, TIMEOUT_MS), 1);
+	assert_int_equal(m.type, FC_MSG_DATA);
+	assert_int_equal(m.u.data.size, sizeof(doc));
+	assert_memory_equal(m.u.data.doc, doc, sizeof(doc));
+	fc_conn_free(a);
+	fc_conn_free(b);
+	fc_secure_wipe(&tx);
+	fc_secure_wipe(&rx);
+}
+
 /* ---- The pure layer. ---- */
 
 /* Keys mirror each other; proofs differ by role; either HELLO changed changes everything. */
@@ -831,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_each_handshake_byte_flipped),
 		cmocka_unit_test(test_replayed_handshake),
 		cmocka_unit_test(test_sealed_stream),
+		cmocka_unit_test(test_sealed_largest_data),
 		cmocka_unit_test(test_handshake_keys),
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_psk_derivation),

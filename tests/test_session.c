@@ -11,6 +11,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -44,8 +45,9 @@ struct opts {
 	uint32_t budget_us;
 	int idle_ms;
 	int max_served;
-	int served; /* already served when this viewer comes */
-	int source; /* the slot's source state before the viewer comes; 0: not set */
+	int served;		   /* already served when this viewer comes */
+	int source;		   /* the slot's source state before the viewer comes; 0: not set */
+	struct fc_datastore *data; /* --data-in's documents (NULL: none) */
 };
 
 /* Starts a session for a viewer with o's window and budget (defaults: 2, 80 ms) and runs the
@@ -68,6 +70,7 @@ static void rig_start(struct rig *r, struct opts o)
 		.idle_timeout_ms = o.idle_ms ? o.idle_ms : 5000,
 		.served = &r->served,
 		.max_served = o.max_served ? o.max_served : 8,
+		.data = o.data,
 	};
 	struct fc_hello theirs;
 	char err[256];
@@ -497,6 +500,72 @@ static void test_served_place_given_back(void **state)
 	rig_stop(&r);
 }
 
+/* ---- data with frames --------------------------------------------------------------------- */
+
+static void put_doc(struct fc_datastore *st, const char *doc)
+{
+	assert_int_equal(fc_datastore_put(st, (const uint8_t *)doc, strlen(doc)), 0);
+}
+
+/* The DATA of frame seq, carrying doc, then that FRAME. */
+static void expect_data_and_frame(struct rig *r, uint64_t seq, const char *doc)
+{
+	struct fc_msg m = expect(r, FC_MSG_DATA);
+
+	assert_true(m.u.data.seq == seq);
+	assert_int_equal(m.u.data.size, strlen(doc));
+	assert_memory_equal(m.u.data.doc, doc, m.u.data.size);
+	m = expect(r, FC_MSG_FRAME);
+	assert_true(m.u.frame.seq == seq && m.u.frame.jpeg_size == JPEG_BYTES);
+}
+
+/* A document goes just before the next frame with a picture, never before a stale notice; of two
+ * put between frames only the newest goes; a result from the viewer reaches the store with its
+ * seq and the viewer's name, and one for a frame never sent ends the connection. */
+static void test_data_with_frames(void **state)
+{
+	struct fc_datastore *st = fc_datastore_new();
+	struct fc_data_result *res;
+	struct rig r;
+	struct fc_msg m;
+
+	(void)state;
+	assert_non_null(st);
+	rig_start(&r, (struct opts){ .data = st });
+	publish(&r, 0);
+	request(&r, 1, 1);
+	m = expect(&r, FC_MSG_FRAME); /* nothing put yet: no DATA */
+	assert_true(m.u.frame.seq == 1);
+	put_doc(st, "{\"n\":1}");
+	publish(&r, 200);
+	request(&r, 2, 2);
+	m = expect(&r, FC_MSG_FRAME); /* a stale notice carries none */
+	assert_true(m.u.frame.seq == 2 && m.u.frame.jpeg_size == 0);
+	publish(&r, 0);
+	request(&r, 3, 3);
+	expect_data_and_frame(&r, 3, "{\"n\":1}");
+	put_doc(st, "{\"n\":2}");
+	put_doc(st, "{\"n\":3}");
+	publish(&r, 0);
+	request(&r, 4, 4);
+	expect_data_and_frame(&r, 4, "{\"n\":3}");
+	send_msg(&r, &(struct fc_msg){
+			 .type = FC_MSG_DATA,
+			 .u.data = { .seq = 3, .doc = (const uint8_t *)"[7]", .size = 3 } });
+	barrier(&r);
+	res = fc_datastore_take_result(st);
+	assert_non_null(res);
+	assert_true(res->seq == 3 && res->size == 3 && memcmp(res->doc, "[7]", 3) == 0);
+	assert_string_equal(res->viewer, "test-viewer");
+	free(res);
+	send_msg(
+	    &r, &(struct fc_msg){ .type = FC_MSG_DATA,
+				  .u.data = { .seq = 5, .doc = (const uint8_t *)"1", .size = 1 } });
+	expect_bye(&r, FC_BYE_PROTOCOL, "a DATA answering frame 5, not sent to it");
+	rig_stop(&r);
+	fc_datastore_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_lost_source_told),
 		cmocka_unit_test(test_full_sender_refuses),
 		cmocka_unit_test(test_served_place_given_back),
+		cmocka_unit_test(test_data_with_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,9 @@ static void usage(FILE *out)
 	    "      --still [PATH.jpg]     save the full-size picture once connected (default\n"
 	    "                             still-SEQ.jpg), with its metadata in PATH.jpg.json; the\n"
 	    "                             window's s key takes one too\n"
+	    "      --data-out PATH        the JSON documents that come with accepted frames, one a\n"
+	    "                             line, on a Unix socket made at PATH (a program there may\n"
+	    "                             write results back for the sender), or an existing FIFO\n"
 	    "  -h, --help                 this text\n"
 	    "  -V, --version              the version and the protocol it speaks\n"
 	    "\n"
@@ -130,6 +133,7 @@ enum {
 	OPT_LIST_CONTROLS,
 	OPT_CONTROL,
 	OPT_STILL,
+	OPT_DATA_OUT,
 };
 
 static const struct option longopts[] = {
@@ -155,6 +159,7 @@ static const struct option longopts[] = {
 	{ "list-controls", no_argument, NULL, OPT_LIST_CONTROLS },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "still", optional_argument, NULL, OPT_STILL },
+	{ "data-out", required_argument, NULL, OPT_DATA_OUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -307,6 +312,9 @@ static int parse_output(int c, const char *arg, struct fc_view_options *o, char 
 		return rc;
 	case OPT_KEEP:
 		return parse_keep(arg, o, err, errlen);
+	case OPT_DATA_OUT:
+		o->data_out = arg;
+		return 0;
 	}
 	return parse_camera(c, arg, o, err, errlen);
 }

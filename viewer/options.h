@@ -46,6 +46,7 @@ struct fc_view_options {
 	enum fc_clock_mode clock; /* --clock: what ages are judged by */
 	double synced_error_ms; /* --clock synced:ERROR_MS: how far apart the wall clocks may be */
 	struct fc_remote_cfg remote; /* --list-controls, --control, --still */
+	const char *data_out;	     /* --data-out: the documents of accepted frames (dataout.h) */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

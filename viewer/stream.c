@@ -11,6 +11,7 @@
 #include "backoff.h"
 #include "client.h"
 #include "clock.h"
+#include "dataout.h"
 #include "decoder.h"
 #include "dial.h"
 #include "hello.h"
@@ -68,6 +69,7 @@ struct fc_stream {
 	bool rec_stop_said;
 	struct fc_stall stall;
 	struct fc_remote *remote; /* camera commands (remote.h); made when the name is known */
+	struct fc_dataout *data;  /* documents of accepted frames (dataout.h); with the recording */
 	uint64_t next_banner_ns;
 	uint64_t lost_ns; /* when the last stream ended (0: none has) */
 };
@@ -250,15 +252,39 @@ static int record_path(const struct fc_stream *s, char *out, size_t outlen)
 	return -1;
 }
 
+/* The documents of accepted frames (dataout.h): --data-out, and beside the recording at
+ * record_path (NULL: none), which is open already. With several senders each has its own:
+ * --data-out PATH becomes PATH-NAME, a socket or FIFO per sender as recordings are named. */
+static bool open_data(struct fc_stream *s, const char *record_path)
+{
+	const char *out = s->env->o->data_out;
+	char safe[FC_PROTO_MAX_STATION + 16];
+	char path[4096];
+	char err[512];
+
+	if (out && s->env->several) {
+		fc_station_file(fc_stream_name(s), safe, sizeof(safe));
+		snprintf(path, sizeof(path), "%s-%s", out, safe);
+		out = path;
+	}
+	s->data = fc_dataout_open(out, record_path, err, sizeof(err));
+	if (!s->data)
+		fc_error("%s%s%s", s->env->several ? fc_stream_name(s) : "",
+			 s->env->several ? ": " : "", err);
+	return s->data != NULL;
+}
+
 bool fc_stream_record(struct fc_stream *s)
 {
 	const struct fc_view_options *o = s->env->o;
 	char err[FC_RECORD_ERR_MAX];
 	char path[4096];
 
-	if (!o->record || s->record_tried)
+	if (s->record_tried)
 		return true;
 	s->record_tried = true;
+	if (!o->record)
+		return open_data(s, NULL);
 	if (!s->env->several) {
 		snprintf(path, sizeof(path), "%s", o->record);
 	} else if (record_path(s, path, sizeof(path)) < 0) {
@@ -278,7 +304,7 @@ bool fc_stream_record(struct fc_stream *s)
 	/* A file-size limit (ulimit -f) then fails a write, which the recorder reports. */
 	signal(SIGXFSZ, SIG_IGN);
 	fc_info("recording %s to %s", fc_stream_name(s), fc_record_describe(s->record));
-	return true;
+	return open_data(s, path);
 }
 
 /* The first HELLO names the stream for good (a sender back after a restart keeps its tile,
@@ -342,6 +368,7 @@ static bool start_stream(struct fc_stream *s, struct fc_conn *conn, char *err, s
 	}
 	ccfg.record = s->record;
 	ccfg.remote = s->remote;
+	ccfg.data = s->data;
 	fc_info("connected to %s (%s, %s): %ux%u at %.3g fps; budget %.1f ms, window %u",
 		fc_conn_peer(conn), fc_stream_name(s), s->sender.name, s->sender.width,
 		s->sender.height, s->sender.fps_milli / 1000.0, o->max_age_ms, o->window);
@@ -541,6 +568,8 @@ void fc_stream_tick(struct fc_stream *s, bool summary)
 	if (!summary && !s->client)
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), " | reconnecting");
 	record_tick(s, summary, line, sizeof(line), &j);
+	if (s->data)
+		fc_dataout_json(s->data, &j, summary);
 	fc_json_str(&j, "sender", fc_stream_name(s));
 	if (!s->env->o->quiet || summary) {
 		if (s->env->several)
@@ -686,6 +715,7 @@ void fc_stream_free(struct fc_stream *s)
 	}
 	finish_recording(s);
 	fc_stream_tick(s, true);
+	fc_dataout_stop(s->data);
 	fc_remote_free(s->remote);
 	fc_report_destroy(&s->report);
 	fc_decoder_free(s->decoder);

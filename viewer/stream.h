@@ -110,9 +110,9 @@ void fc_stream_set_tile(struct fc_stream *s, int tile);
 /* The sender's HELLO (its picture size for the window). */
 const struct fc_hello *fc_stream_sender(const struct fc_stream *s);
 
-/* With one sender: opens --record before any connection, so that a path that cannot be used is
- * said at once. false with the reason said. (With several, each stream opens its own once it
- * knows its sender's name.) */
+/* With one sender: opens --record and --data-out (with the recording's documents, dataout.h)
+ * before any connection, so that a path that cannot be used is said at once. false with the
+ * reason said. (With several, each stream opens its own once it knows its sender's name.) */
 bool fc_stream_record(struct fc_stream *s);
 
 #endif

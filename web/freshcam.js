@@ -30,6 +30,7 @@ export const MSG = {
 	STATUS: 8,
 	AUTH: 9,
 	SEALED: 10,
+	DATA: 11, /* version 5: a JSON document with a frame (docs/PROTOCOL.md, section 10) */
 };
 export const ROLE_SENDER = 1;
 export const ROLE_VIEWER = 2;
@@ -46,6 +47,8 @@ export const MAX_TEXT = 200;
 export const MAX_JPEG = 16 * 1024 * 1024;
 export const MAX_DIM = 16384;
 export const MAX_WINDOW = 16;
+export const MAX_DATA = 4096; /* a DATA's document, bytes */
+const DATA_DEPTH = 32;
 export const HELLO_FULL_ONLY = 0x02;
 
 /* common/age.c */
@@ -81,6 +84,7 @@ const PAYLOAD_BOUNDS = {
 	[MSG.STATUS]: [4, 4 + MAX_TEXT],
 	[MSG.AUTH]: [32, 32],
 	[MSG.SEALED]: [28, 16777301],
+	[MSG.DATA]: [9, 8 + MAX_DATA],
 };
 
 export class ProtoError extends Error {}
@@ -227,6 +231,30 @@ function decodeFrame(p, dv, n) {
 	return f;
 }
 
+/* A DATA: its seq and its document, parsed. The checks are common/jdoc.c's: one JSON value in
+ * UTF-8, no byte below 0x20, nested at most DATA_DEPTH deep. */
+function decodeData(p, dv) {
+	const bytes = p.subarray(8);
+	let depth = 0;
+	let quoted = false;
+	let escaped = false;
+	for (const b of bytes) {
+		if (b < 0x20) throw new ProtoError('a DATA field out of range');
+		if (escaped) escaped = false;
+		else if (quoted && b === 0x5c) escaped = true;
+		else if (b === 0x22) quoted = !quoted;
+		else if (!quoted && (b === 0x5b || b === 0x7b) && ++depth > DATA_DEPTH)
+			throw new ProtoError('a DATA field out of range');
+		else if (!quoted && (b === 0x5d || b === 0x7d)) depth--;
+	}
+	try {
+		const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+		return { seq: dv.getBigUint64(0), text, doc: JSON.parse(text) };
+	} catch {
+		throw new ProtoError('a DATA field out of range');
+	}
+}
+
 /* The fields of one whole payload p (a view of exactly its n bytes). */
 function decodePayload(type, p) {
 	const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
@@ -246,6 +274,8 @@ function decodePayload(type, p) {
 		if (p[0] !== SOURCE_LIVE && p[0] !== SOURCE_LOST)
 			throw new ProtoError('a STATUS field out of range');
 		return { source: p[0], text: decodeText(p, 2, n - 2) };
+	case MSG.DATA:
+		return decodeData(p, dv);
 	default:
 		return {}; /* the Session refuses these from a sender */
 	}
@@ -575,6 +605,7 @@ export class Session {
 		this.out = []; /* unanswered requests, oldest first: { id, v0 } */
 		this.nextId = 1;
 		this.lastSeq = 0n;
+		this.data = null; /* a DATA waiting for the FRAME of its seq, which comes next */
 		this.sender = null; /* its HELLO, once in */
 		this.ended = false;
 		this.counts = { received: 0, accepted: 0, rejected: 0, stale: 0, impossible: 0, restarts: 0 };
@@ -686,6 +717,11 @@ export class Session {
 			if (r.restarted) this.counts.restarts++;
 			return;
 		}
+		case MSG.DATA:
+			if (this.data || m.msg.seq <= this.lastSeq)
+				return this.violation(`a DATA for frame ${m.msg.seq} out of place`);
+			this.data = m.msg;
+			return;
 		case MSG.STATUS:
 			if (this.on.status) this.on.status({ lost: m.msg.source === SOURCE_LOST, text: m.msg.text });
 			return;
@@ -700,6 +736,10 @@ export class Session {
 		if (!o || f.id !== o.id || f.t0 !== o.v0 || f.seq <= this.lastSeq)
 			return this.violation(`FRAME answers request ${f.id}, expected ${o ? o.id : 'none'}`);
 		this.out.shift();
+		const data = this.data;
+		this.data = null;
+		if (data && data.seq !== f.seq)
+			return this.violation(`a FRAME ${f.seq} after a DATA for frame ${data.seq}`);
 		this.lastSeq = f.seq;
 		const r = this.bound.frame(f, o.v0, v3);
 		if (r.status === 'backwards') return this.violation('the sender clock went backwards');
@@ -727,6 +767,8 @@ export class Session {
 				srcHeight: f.srcHeight,
 				quality: f.quality,
 				seq: f.seq,
+				/* The document that came with it: only with an accepted frame (section 10). */
+				data: accepted && data ? data.doc : undefined,
 				boundNs,
 				age: r.age,
 				v3,

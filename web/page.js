@@ -112,6 +112,7 @@ async function decodeAndDraw(f) {
 		interval.bounds.push(ms);
 		if (ms > maxShownBoundMs) maxShownBoundMs = ms;
 		shownAt = performance.now();
+		if (f.data !== undefined) showData(f);
 	} finally {
 		decoding = false;
 		if (pending) {
@@ -120,6 +121,16 @@ async function decodeAndDraw(f) {
 			decodeAndDraw(next);
 		}
 	}
+}
+
+/* The document that came with the frame just drawn (docs/PROTOCOL.md, section 10): shown under
+ * the picture with its frame's number, as sent (at most a few lines of it). */
+const dataLine = document.getElementById('data');
+function showData(f) {
+	const text = JSON.stringify(f.data);
+	figures.data = { seq: Number(f.seq), doc: f.data };
+	dataLine.textContent = `frame ${f.seq}: ${text.length > 400 ? text.slice(0, 400) + '…' : text}`;
+	dataLine.hidden = false;
 }
 
 function onFrame(f) {

@@ -21,9 +21,9 @@
 #define DIAL_BACKOFF_FIRST_NS  FC_NS_PER_S
 #define DIAL_BACKOFF_MAX_NS    (10 * FC_NS_PER_S)
 #define DIAL_BACKOFF_STEADY_NS (3 * FC_NS_PER_S)
-/* A viewer only ever sends small messages (the largest, a BYE, is 212 bytes): never buffer more
- * for one. */
-#define VIEWER_MAX_MESSAGE 1024
+/* A viewer only ever sends small messages (the largest, a DATA with its document, is 4112
+ * bytes): never buffer more for one. */
+#define VIEWER_MAX_MESSAGE (FC_PROTO_HEADER_SIZE + FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA)
 
 struct fc_server {
 	struct fc_server_cfg cfg;

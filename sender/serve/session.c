@@ -69,6 +69,7 @@ struct fc_session {
 	uint64_t wake_ns;	/* the link has room again then: look at the slot (0: no wait) */
 	uint64_t cmd_second_ns; /* camera commands: the second their log lines are counted in */
 	unsigned cmd_said, cmd_unsaid; /* logged in it, and not (a flood says how many) */
+	uint64_t data_last; /* the number of the last document sent with a frame (datastore.h) */
 
 	/* Written by the session thread, read by the main thread. */
 	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us, link_bps, downs, ups;
@@ -173,6 +174,12 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 		.jpeg_size = f ? (uint32_t)f->size : 0,
 	};
 	s->last_seq = head->seq;
+	/* The document goes just before its frame, inside the frame's S2 (its time is the frame's
+	 * age); a stale notice carries none. */
+	if (f && s->cfg.data &&
+	    fc_datastore_send(s->cfg.data, s->conn, &s->data_last, head->seq,
+			      s->cfg.io_timeout_ms) < 0)
+		return -1;
 	if (fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) < 0)
 		return -1;
 	s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
@@ -393,6 +400,17 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 			return 0;
 		return closing(s);
 	case FC_MSG_PONG:
+		return 0;
+	case FC_MSG_DATA:
+		/* A result answers a frame this viewer was sent (or skipped); none without --data-in
+		 * is delivered anywhere. */
+		if (m->u.data.seq == 0 || m->u.data.seq > s->last_seq) {
+			snprintf(why, sizeof(why), "a DATA answering frame %llu, not sent to it",
+				 (unsigned long long)m->u.data.seq);
+			goto violation;
+		}
+		if (s->cfg.data)
+			(void)fc_datastore_result(s->cfg.data, s->peer, &m->u.data);
 		return 0;
 	case FC_MSG_CONTROL:
 		return command(s, &m->u.control);

@@ -25,6 +25,7 @@
 
 #include "conn.h"
 #include "control.h"
+#include "datastore.h"
 #include "ladder.h"
 #include "proto.h"
 #include "secure.h"
@@ -48,6 +49,8 @@ struct fc_session_cfg {
 	bool dialled;
 	struct fc_throttle *throttle;
 	const struct fc_control_cfg *control; /* camera commands (control.h); NULL: refused */
+	/* --data-in: documents to send with frames and where viewers' results go (NULL: none). */
+	struct fc_datastore *data;
 };
 
 struct fc_session_stats {

@@ -74,10 +74,10 @@ static bool same_big(const struct fc_msg *x, const struct fc_msg *y, size_t n)
 /* What the connection handed out is what the decoder finds at the same place. */
 static void check_message(struct run *r, const struct fc_msg *m)
 {
-	/* Room for the largest message re-encoded whole (a HELLO with its name, a BYE or STATUS
-	 * with its text) and for a FRAME's head; a FRAME's JPEG and a SEALED record are compared
+	/* Room for the largest message re-encoded whole (a DATA with its document) and for a
+	 * FRAME's head; a FRAME's JPEG and a SEALED record are compared
 	 * where they are. */
-	static uint8_t a[FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_MAX + FC_PROTO_MAX_TEXT];
+	static uint8_t a[FC_PROTO_HEADER_SIZE + FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA];
 	static uint8_t b[sizeof(a)];
 	struct fc_msg want;
 	ssize_t n = fc_proto_decode(r->stream + r->off, r->written - r->off, &want, NULL);

@@ -60,17 +60,16 @@ static void check_prefixes(const uint8_t *in, size_t len, ssize_t r)
 /* What decoded as m from in[0..n) encodes back to the same bytes. */
 static void check_round_trip(const struct fc_msg *m, const uint8_t *in, size_t n)
 {
-	/* Room for the largest message encoded whole (a HELLO with its name, a BYE or STATUS with
-	 * its text) and for a FRAME's head. */
-	/* The larger of a HELLO with its station and software names and a CONTROL_RESULT with
-	 * its text. */
+	/* Room for the largest message encoded whole but a STILL (a CONTROL_RESULT with its text,
+	 * larger than a DATA's document or a HELLO's names) and for a FRAME's head. */
 	static uint8_t
-	    again[FC_PROTO_HEADER_SIZE + (FC_PROTO_RESULT_FIXED + FC_PROTO_MAX_RESULT_TEXT >
-						  FC_PROTO_HELLO_MAX + FC_PROTO_MAX_TEXT
-					      ? FC_PROTO_RESULT_FIXED + FC_PROTO_MAX_RESULT_TEXT
-					      : FC_PROTO_HELLO_MAX + FC_PROTO_MAX_TEXT)];
+	    again[FC_PROTO_HEADER_SIZE + FC_PROTO_RESULT_FIXED + FC_PROTO_MAX_RESULT_TEXT];
 	size_t head;
 
+	_Static_assert(FC_PROTO_RESULT_FIXED + FC_PROTO_MAX_RESULT_TEXT >=
+			       FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA &&
+			   FC_PROTO_RESULT_FIXED + FC_PROTO_MAX_RESULT_TEXT >= FC_PROTO_HELLO_MAX,
+		       "a CONTROL_RESULT is the largest message encoded whole here");
 	if (m->type == FC_MSG_STILL) { /* up to 16 MiB: encoded whole, in a buffer of its size */
 		uint8_t *whole = malloc(n);
 

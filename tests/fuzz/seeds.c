@@ -45,6 +45,9 @@
 #define FRAME_QUALITY	  44
 #define VERDICT_KIND	  16
 #define STATUS_RESERVED	  1
+#define DATA_DOC	  8
+/* A message type that no version defines. */
+#define TYPE_UNKNOWN 0xEE
 
 /* A growing byte string: a message, a stream of them, or a harness's input program. */
 struct bytes {
@@ -339,6 +342,15 @@ static struct fc_msg sealed(uint32_t size)
 				.u.sealed = { .data = sealed_bytes, .size = size } };
 }
 
+/* A DATA: a document for frame seq (or a result answering it). */
+static struct fc_msg data(uint64_t seq, const char *doc)
+{
+	return (struct fc_msg){
+		.type = FC_MSG_DATA,
+		.u.data = { .seq = seq, .doc = (const uint8_t *)doc, .size = (uint32_t)strlen(doc) }
+	};
+}
+
 /* One message of every kind a viewer sends, then every kind a sender sends. */
 static void all_messages(struct bytes *b)
 {
@@ -459,6 +471,29 @@ static void control_seeds(void)
 	free(b.d);
 }
 
+/* The DATA seeds: documents each way, the largest, and the ways a document is refused. */
+static void data_seeds(struct bytes *b)
+{
+	static char largest[FC_PROTO_MAX_DATA + 1];
+
+	one("data_to_viewer", data(42, "{\"temp_c\":21.5,\"pose\":[0.1,-2,3e-2],\"ok\":true}"));
+	one("data_result", data(42, "{\"boxes\":[{\"x\":10,\"y\":20,\"label\":\"caf\\u00e9\"}]}"));
+	one("data_utf8", data(7, "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x93\xb7\",null]"));
+	memset(largest, 'a', FC_PROTO_MAX_DATA);
+	largest[0] = largest[FC_PROTO_MAX_DATA - 1] = '"';
+	one("data_largest", data(1, largest));
+	bad("data_tab", data(42, "{\"a\": 1}"), DATA_DOC + 5, 1, '\t');
+	bad("data_not_json", data(42, "{\"a\":1}"), DATA_DOC + 6, 1, ',');
+	bad("data_bad_utf8", data(42, "[\"\xc3\xa9\"]"), DATA_DOC + 2, 1, 0xC0);
+	clear(b);
+	raw_header(b, FC_PROTO_VERSION, FC_MSG_DATA, FC_PROTO_DATA_FIXED);
+	add_fill(b, FC_PROTO_DATA_FIXED, 0);
+	put("proto", "data_empty", b);
+	clear(b);
+	raw_header(b, FC_PROTO_VERSION, FC_MSG_DATA, FC_PROTO_DATA_FIXED + FC_PROTO_MAX_DATA + 1);
+	put("proto", "data_oversized", b);
+}
+
 static void proto_seeds(void)
 {
 	struct bytes b = { 0 };
@@ -520,7 +555,7 @@ static void proto_seeds(void)
 	raw_header(&b, FC_PROTO_VERSION, FC_MSG_FRAME, 0xFFFFFFFF);
 	put("proto", "oversized_frame", &b);
 	clear(&b);
-	raw_header(&b, FC_PROTO_VERSION, FC_MSG_STILL + 1, 0);
+	raw_header(&b, FC_PROTO_VERSION, TYPE_UNKNOWN, 0);
 	put("proto", "unknown_type", &b);
 	clear(&b);
 	raw_header(&b, FC_PROTO_VERSION, FC_MSG_VERDICT, 17); /* protocol 2's VERDICT length */
@@ -546,6 +581,7 @@ static void proto_seeds(void)
 	encode(&b, &m);
 	b.n -= 9;
 	put("proto", "truncated_frame", &b);
+	data_seeds(&b);
 	free(b.d);
 }
 
@@ -708,7 +744,7 @@ static void conn_seeds(void)
 	raw_header(&s, FC_PROTO_VERSION, FC_MSG_FRAME, 0xFFFFFFFF);
 	conn_put("oversized_length", LIMIT_1000, &s, -1);
 	clear(&s);
-	raw_header(&s, FC_PROTO_VERSION, FC_MSG_STILL + 1, 0);
+	raw_header(&s, FC_PROTO_VERSION, TYPE_UNKNOWN, 0);
 	conn_put("unknown_type", LIMIT_1000, &s, -1);
 	clear(&s);
 	m = viewer_hello(0);
@@ -741,6 +777,29 @@ static void conn_seeds(void)
 	c_bytes(&p, &s);
 	c_fill(&p, 768, 0xA5);
 	put("conn", "sealed_in_the_clear", &p);
+
+	/* DATA, version 5: a document and its frame, a result, one over a viewer-sized limit. */
+	clear(&s);
+	m = data(42, "{\"temp_c\":21.5,\"boxes\":[[1,2,3,4]]}");
+	encode(&s, &m);
+	m = full_frame(1, 42);
+	encode(&s, &m);
+	m = data(42, "{\"result\":\"ok\"}");
+	encode(&s, &m);
+	conn_put("data_with_frame", LIMIT_1000, &s, 3);
+	clear(&s);
+	{
+		static char big[2001];
+
+		memset(big, '7', 2000);
+		m = data(1, big);
+		encode(&s, &m);
+		conn_put("data_over_limit", LIMIT_1000, &s, -1);
+	}
+	clear(&s);
+	m = data(42, "[\"\xc3\xa9\"]");
+	spoil(&s, &m, DATA_DOC + 2, 1, 0xC0, FC_PROTO_E_FIELD);
+	conn_put("data_bad_utf8", LIMIT_1000, &s, -1);
 
 	clear(&s);
 	conn_put("empty", LIMIT_1000, &s, -1);

@@ -5,16 +5,18 @@
  * stale notices are counted as rejected and answered, and that the stream reassembles however it
  * is cut. Run by ctest as `node test_freshcam.mjs BINDIR`.
  */
+import net from 'node:net';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as fc from '../../web/freshcam.js';
-import { check, checkSpeed, connect, freePort, main, percentile, sender, sleep, viewer, waitListening } from './harness.mjs';
+import { TMP, check, checkSpeed, connect, freePort, main, percentile, sender, sleep, viewer, waitListening } from './harness.mjs';
 
 const nowNs = () => BigInt(Math.round(performance.now() * 1e6));
 
 /* A Session over TCP for `seconds`; what it saw. */
 async function runSession(port, { budgetMs = 80, seconds = 4, grainNs = 1000n } = {}) {
 	const sock = await connect(port);
-	const seen = { bounds: [], chunks: [], ended: null, hello: null, stale: 0 };
+	const seen = { bounds: [], chunks: [], ended: null, hello: null, stale: 0, data: [] };
 	const s = new fc.Session({
 		send: (b) => sock.write(b),
 		now: nowNs,
@@ -24,6 +26,7 @@ async function runSession(port, { budgetMs = 80, seconds = 4, grainNs = 1000n } 
 			hello: (h) => (seen.hello = h),
 			frame: (f) => {
 				if (f.accepted) seen.bounds.push(Number(f.boundNs) / 1e6);
+				if (f.data !== undefined) seen.data.push({ seq: f.seq, doc: f.data, accepted: f.accepted });
 			},
 			end: (e) => (seen.ended = e),
 		},
@@ -158,4 +161,33 @@ async function test_worked_example() {
 	check(bad, 'another version is refused at its third byte, naming it');
 }
 
-main(test_worked_example, test_bounds_like_freshcam_view, test_stale_notices);
+/* Documents handed to the sender's --data-in come to the page with accepted frames, each once and
+ * in order, parsed (docs/PROTOCOL.md, section 10), and the sender keeps the page's session. */
+async function test_data_with_frames() {
+	const port = await freePort();
+	const sock = path.join(TMP, 'page-data.sock');
+	const snd = sender(port, ['--size', '320x240', '--data-in', sock]);
+	await waitListening(port);
+	let feed = null;
+	for (let i = 0; i < 50 && !feed; i++) {
+		feed = await new Promise((resolve) => {
+			const c = net.connect({ path: sock }, () => resolve(c));
+			c.on('error', () => resolve(null));
+		});
+		if (!feed) await sleep(100);
+	}
+	check(feed !== null, 'the --data-in socket takes a connection', snd);
+	let n = 0;
+	const timer = setInterval(() => feed && feed.write(JSON.stringify({ n: n++, caf\u00e9: [1, 2] }) + '\n'), 100);
+	const js = await runSession(port, { seconds: 3 });
+	clearInterval(timer);
+	if (feed) feed.end();
+	const ns = js.data.map((d) => d.doc.n);
+	check(js.endedBefore === null, 'the sender kept the session', snd);
+	check(js.data.length >= 10 && js.data.every((d) => d.accepted), `documents with accepted frames: ${js.data.length}`, snd);
+	check(ns.every((x, i) => i === 0 || x > ns[i - 1]), 'each once, in order', snd);
+	check(js.data.every((d) => d.doc['caf\u00e9'][1] === 2), 'each parsed as sent', snd);
+	await snd.stop();
+}
+
+main(test_worked_example, test_bounds_like_freshcam_view, test_stale_notices, test_data_with_frames);

@@ -45,6 +45,11 @@ struct fc_client {
 	unsigned reported_window; /* the last window told to the report */
 	bool impossible_said;
 	bool restart_said;
+	/* A DATA waiting for its FRAME, which comes next (docs/PROTOCOL.md, section 10). */
+	bool data_pending;
+	uint64_t data_seq;
+	struct fc_data data_msg;	     /* its doc points at data_doc */
+	uint8_t data_doc[FC_PROTO_MAX_DATA]; /* also a result's bytes on their way out */
 };
 
 static int send_request(struct fc_client *c)
@@ -201,6 +206,61 @@ static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint
 	return fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms);
 }
 
+/* A DATA from the sender: kept for the FRAME of its seq, which must come next. */
+static int on_data(struct fc_client *c, const struct fc_data *d)
+{
+	char why[160];
+
+	if (!c->data_pending && d->seq > c->last_seq) {
+		c->data_pending = true;
+		c->data_msg =
+		    (struct fc_data){ .seq = d->seq, .doc = c->data_doc, .size = d->size };
+		memcpy(c->data_doc, d->doc, d->size);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "a DATA for frame %llu after %s %llu",
+		 (unsigned long long)d->seq, c->data_pending ? "a DATA for frame" : "frame",
+		 (unsigned long long)(c->data_pending ? c->data_msg.seq : c->last_seq));
+	fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
+	end(c, false, "sender broke the protocol: %s", why);
+	return -1;
+}
+
+/* The document that came with frame fm goes out with it when it was accepted, and nowhere when
+ * not (it is as stale as the picture). -1 when the frame is not the document's. */
+static int data_judged(struct fc_client *c, const struct fc_frame_msg *fm, bool accepted,
+		       uint64_t bound_ns, uint64_t v3_real)
+{
+	char why[160];
+
+	c->data_pending = false;
+	if (fm->seq != c->data_msg.seq) {
+		snprintf(why, sizeof(why), "a FRAME %llu after a DATA for frame %llu",
+			 (unsigned long long)fm->seq, (unsigned long long)c->data_msg.seq);
+		fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
+		end(c, false, "sender broke the protocol: %s", why);
+		return -1;
+	}
+	if (c->cfg.data && accepted)
+		fc_dataout_frame(c->cfg.data, fm->seq, bound_ns, v3_real, c->data_doc,
+				 c->data_msg.size);
+	else if (c->cfg.data)
+		fc_dataout_rejected(c->cfg.data);
+	return 0;
+}
+
+/* Results from the local program (dataout.h) to the sender, as DATA. -1 on a socket error. */
+static int send_results(struct fc_client *c)
+{
+	struct fc_msg m = { .type = FC_MSG_DATA };
+
+	while (!c->data_pending && c->cfg.data &&
+	       fc_dataout_result(c->cfg.data, &m.u.data, c->data_doc))
+		if (fc_conn_send(c->conn, &m, c->cfg.io_timeout_ms) < 0)
+			return -1;
+	return 0;
+}
+
 /* A FRAME (or stale notice) in at v3 (v3_real on the wall clock): its bound, its verdict, the
  * next requests. 0 to go on, -1 when the connection is over (reason set). */
 static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3,
@@ -232,6 +292,8 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	/* A stale notice carries no picture: rejected, whatever its numbers say. */
 	if (fm->jpeg_size == 0)
 		accepted = false;
+	if (c->data_pending && data_judged(c, fm, accepted, age.bound_ns, v3_real) < 0)
+		return -1;
 	/* Ask before the copy and the VERDICT, so the sender's wait overlaps our work on this. */
 	if (ask_more(c, accepted, v3) < 0)
 		goto io_error;
@@ -264,6 +326,8 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now,
 	switch (m->type) {
 	case FC_MSG_FRAME:
 		return on_frame(c, &m->u.frame, now, now_real);
+	case FC_MSG_DATA:
+		return on_data(c, &m->u.data);
 	case FC_MSG_PING:
 		reply.u.ping.token = m->u.ping.token;
 		reply.u.ping.clock_ns = now;
@@ -361,8 +425,9 @@ static void *client_main(void *arg)
 			fc_conn_bye(c->conn, FC_BYE_TIMEOUT, "nothing heard for too long");
 			break;
 		}
-		if (c->cfg.remote &&
-		    fc_remote_send(c->cfg.remote, c->conn, c->cfg.io_timeout_ms) < 0) {
+		if ((c->cfg.remote &&
+		     fc_remote_send(c->cfg.remote, c->conn, c->cfg.io_timeout_ms) < 0) ||
+		    send_results(c) < 0) {
 			end(c, false, "connection to the sender failed: %s",
 			    fc_conn_error(c->conn));
 			break;

@@ -28,6 +28,7 @@
 
 #include "bound.h"
 #include "conn.h"
+#include "dataout.h"
 #include "record.h"
 #include "remote.h"
 #include "report.h"
@@ -42,6 +43,9 @@ struct fc_client_cfg {
 	enum fc_clock_mode clock; /* --clock: what ages are judged by (viewer/net/bound.h) */
 	uint64_t synced_error_ns; /* --clock synced: how far apart the wall clocks may be */
 	struct fc_remote *remote; /* camera commands (remote.h), sent and answered here; or NULL */
+	/* Where the documents of accepted frames go, and results for the sender come from
+	 * (dataout.h); NULL: documents are dropped. */
+	struct fc_dataout *data;
 };
 
 struct fc_client;
