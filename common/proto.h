@@ -1,5 +1,5 @@
 /*
- * proto: the freshcam wire format, version 3, as pure encode and decode over byte buffers.
+ * proto: the freshcam wire format, version 5, as pure encode and decode over byte buffers.
  *
  * No I/O, no allocation, no globals: every prefix of every message is a unit test and the decoder
  * is a fuzz target (docs/STYLE.md, 8). docs/PROTOCOL.md is the reference for the bytes; this header is
@@ -19,6 +19,11 @@
  * carries (its size, the captured picture's size, its JPEG quality), a VERDICT says how long
  * the frame took to arrive, and a viewer's HELLO says what it will not go below (or that it
  * wants the full picture only).
+ *
+ * Version 4 relates the two clocks (a FRAME carries the sender's send time, a PONG its clock).
+ * Version 5 is for robots and labs: the HELLO carries the sender's station name, DATA carries a
+ * JSON document tied to a frame either way, and CONTROL, CONTROL_RESULT and STILL carry camera
+ * commands, their answers and full-size stills (proto_control.h).
  */
 #ifndef FC_PROTO_H
 #define FC_PROTO_H
@@ -30,7 +35,7 @@
 
 #include "proto_control.h"
 
-#define FC_PROTO_VERSION     4
+#define FC_PROTO_VERSION     5
 #define FC_PROTO_HEADER_SIZE 8
 
 /* Limits. A peer that exceeds one is cut off; none is negotiable. */
