@@ -113,6 +113,13 @@ async function test_page_shows_the_stream() {
 		      `no frame shown over the budget (largest bound ${fig.maxShownBoundMs} ms of ${fig.budgetMs})`, ...ps);
 		checkSpeed(fig.shownOverBudget === 0,
 			   `none crossed the budget while being drawn (${fig.shownOverBudget} of ${fig.shown})`, ...ps);
+		/* The true age (sender on this host: one wall clock) against the bound: each drawn
+		 * frame's bound is at least its true age when its last byte came, so their p50s are
+		 * too (the same frames); and the moments come in order. */
+		const ta = fig.trueAge;
+		check(ta && ta.arrivedP50Ms <= fig.boundP50Ms && ta.atSendP50Ms <= ta.arrivedP50Ms &&
+		      ta.arrivedP50Ms <= ta.decodedP50Ms && ta.decodedP50Ms <= ta.drawnP50Ms,
+		      `the true age is below the bound and in order: ${JSON.stringify(ta)}`, ...ps);
 		check(/shown .* fps, rejected .* fps \| age bound p50/.test(await page.locator('#figures').innerText()),
 		      'the figures line is up', ...ps);
 		/* A budget no frame can meet: every one is a stale notice, and the banner says why. */
