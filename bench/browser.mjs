@@ -38,7 +38,10 @@ function skip(why) {
 /* createImageBitmap on the sender's snapshot, 20 times one after another, in the page. */
 async function decodeAlone(page) {
 	return page.evaluate(async () => {
-		const blob = await (await fetch('/snapshot')).blob();
+		let res;
+		for (let i = 0; i < 5 && !(res && res.ok); i++) res = await fetch('/snapshot');
+		if (!res.ok) return { error: `/snapshot: ${res.status} ${await res.text()}` };
+		const blob = await res.blob();
 		const ms = [];
 		for (let i = 0; i < 20; i++) {
 			const t = performance.now();

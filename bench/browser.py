@@ -19,7 +19,8 @@ configuration in turn, so a slow spell of a shared machine lands in one round of
 rounds of one. The 1-minute load average is taken at each run's start.
 
 Usage: bench/browser.py [--build DIR] [--runs N] [--seconds N] [--warm-up N]
-                        [--sizes 1280x720,640x480] [--update-doc docs/BENCHMARKS.md]
+                        [--sizes 1280x720,640x480] [--adapt off|on]
+                        [--update-doc docs/BENCHMARKS.md]
 It times things, so it is not part of tools/check. Needs node, /usr/bin/chromium and
 playwright-core (cd tests/web && npm ci --ignore-scripts); exits 77 without them."""
 import argparse
@@ -62,11 +63,12 @@ def start_page(hport, seconds, out):
     return start_node("chromium", f"http://127.0.0.1:{hport}/", seconds, out)
 
 
-def probe(mode, target, seconds, a, path):
+def probe(mode, target, seconds, a, path, procs):
     """freshcam.js in node alone on the sender: the p50s of the moments it takes from the capture
     (at send, last byte in node, send to last byte) over the seconds after the warm-up."""
     with open(path, "w") as out:
         p = start_node(mode, target, seconds, out)
+        procs.append(p)
         t0 = time.time()
         finish_page(p, f"{mode} probe")
     rows = [json.loads(l) for l in open(path) if l.strip()]
@@ -97,8 +99,8 @@ def page_figures(path, lo, hi):
     out["clock_max"] = max((f["trueAge"]["clockMaxMs"] for f in body), default=float("nan"))
     out["transit_min"] = min((f["trueAge"]["transitMinMs"] for f in body), default=float("nan"))
     out["grain_us"] = median([f["trueAge"]["grainUs"] for f in body])
-    out["page_full"] = all(f["width"] == f["srcWidth"] for f in body)
-    out["decode_alone_p50"] = decode["p50Ms"]
+    out["page_full"] = sum(f["width"] == f["srcWidth"] for f in body) / max(1, len(body))
+    out["decode_alone_p50"] = decode.get("p50Ms", nan)  # nan: the snapshot failed (see its error)
     return out, len(body)
 
 
@@ -115,47 +117,59 @@ def finish_page(p, what):
         raise SystemExit(f"{what}: bench/browser.mjs failed:\n{err.decode()}")
 
 
+def together(a, hport, vport, vjs, pjs, procs):
+    """The viewer and the page at once; only the seconds both saw are kept."""
+    span = a.warm_up + a.seconds
+    with open(pjs, "w") as out:
+        # Chromium takes a second or two to start: the page first, the viewer 3 s later.
+        page = start_page(hport, span + 6, out)
+        procs.append(page)
+        time.sleep(3)
+        t0 = time.time()
+        view = start_view(a, vport, vjs, span + 1)
+        procs.append(view)
+        view.wait(span + 20)
+        finish_page(page, "together")
+    lo, hi = t0 + a.warm_up, t0 + span + 1
+    return view_figures(vjs, t0, lo, hi), page_figures(pjs, lo, hi)
+
+
+def alone(a, hport, vport, vjs, pjs, procs):
+    """The viewer, then the page, then the node probes over TCP and over the WebSocket."""
+    span = a.warm_up + a.seconds
+    t0 = time.time()
+    view = start_view(a, vport, vjs, span + 1)
+    procs.append(view)
+    view.wait(span + 20)
+    with open(pjs, "w") as out:
+        page = start_page(hport, span + 3, out)
+        procs.append(page)
+        t1 = time.time()
+        finish_page(page, "alone")
+    p = page_figures(pjs, t1 + a.warm_up + 2, t1 + span + 3)
+    p[0].update(probe("tcp", f"127.0.0.1:{vport}", span, a, pjs + ".tcp", procs))
+    p[0].update(probe("ws", f"ws://127.0.0.1:{hport}/ws", span, a, pjs + ".ws", procs))
+    return view_figures(vjs, t0, t0 + a.warm_up, t0 + span + 1), p
+
+
 def one_run(a, size, mode, tmp, rnd):
     hport, vport = free_port(), free_port()
     tag = f"{size}-{mode}-{rnd}"
     sjs = os.path.join(tmp, f"send-{tag}.jsonl")
     send = subprocess.Popen([os.path.join(a.build, "freshcam-send"), "--size", size, "--fps", "30",
                              "--listen", f"127.0.0.1:{vport}", "--http", f"127.0.0.1:{hport}",
-                             "--stats-json", sjs, "--quiet"],
+                             "--stats-json", sjs, "--quiet", "--adapt", a.adapt],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = []
     try:
         wait_listening(hport)
         wait_listening(vport)
         load = os.getloadavg()[0]
-        vjs = os.path.join(tmp, f"view-{tag}.jsonl")
-        pjs = os.path.join(tmp, f"page-{tag}.jsonl")
-        span = a.warm_up + a.seconds
-        with open(pjs, "w") as out:
-            if mode == "together":
-                # Chromium takes a second or two to start: the page first, the viewer once it shows
-                # frames, and only the seconds both saw are kept.
-                page = start_page(hport, span + 6, out)
-                time.sleep(3)
-                t0 = time.time()
-                view = start_view(a, vport, vjs, span + 1)
-                view.wait(span + 20)
-                finish_page(page, tag)
-                lo, hi = t0 + a.warm_up, t0 + span + 1
-                v, nv = view_figures(vjs, t0, lo, hi)
-                p, np_ = page_figures(pjs, lo, hi)
-            else:
-                t0 = time.time()
-                view = start_view(a, vport, vjs, span + 1)
-                view.wait(span + 20)
-                v, nv = view_figures(vjs, t0, t0 + a.warm_up, t0 + span + 1)
-                page = start_page(hport, span + 3, out)
-                t1 = time.time()
-                finish_page(page, tag)
-                p, np_ = page_figures(pjs, t1 + a.warm_up + 2, t1 + span + 3)
-                p.update(probe("tcp", f"127.0.0.1:{vport}", span, a, pjs + ".tcp"))
-                p.update(probe("ws", f"ws://127.0.0.1:{hport}/ws", span, a, pjs + ".ws"))
+        paths = (os.path.join(tmp, f"view-{tag}.jsonl"), os.path.join(tmp, f"page-{tag}.jsonl"))
+        run = together if mode == "together" else alone
+        (v, nv), (p, np_) = run(a, hport, vport, *paths, procs)
     finally:
-        stop([send])
+        stop(procs + [send])
     if nv < a.seconds // 2 or np_ < a.seconds // 2:
         raise SystemExit(f"{tag}: too few seconds measured (viewer {nv}, page {np_}); see {tmp}")
     r = {"size": size, "mode": mode, "load": load, **v, **p}
@@ -168,7 +182,8 @@ def one_run(a, size, mode, tmp, rnd):
 def table(a, rows, rev):
     loads = ", ".join(f"{r['load']:.1f}" for r in rows["all"])
     out = [f"Machine: {machine()}; the test pattern at 30 fps; medians of {a.runs} rounds, "
-           f"{a.seconds:g} s measured per run after {a.warm_up:g} s of warm-up (at {rev}); "
+           f"{a.seconds:g} s measured per run after {a.warm_up:g} s of warm-up, the sender's "
+           f"--adapt {a.adapt} (at {rev}); "
            f"1-minute load average at the runs' starts: {loads}.", "",
            "| picture | viewers | freshcam-view true age p50 / p95 | page true age, drawn, "
            "p50 / p95 | page ÷ view p50 / p95 | view bound p50 / p95 | page bound p50 / p95 "
@@ -206,8 +221,8 @@ def table(a, rows, rev):
             f"{max(r['clock_max'] for r in al):.2f}] ms in every run (the page's wall clock is "
             f"the host's); least FRAME send_real_ns to its last message in the page "
             f"{min(r['transit_min'] for r in al):.2f} ms (never negative: the two clocks agree); "
-            f"the page had the full picture in "
-            f"{sum(1 for r in al if r['page_full'])} of {len(al)} runs."]
+            f"the sender's --adapt {a.adapt}: the page had the full picture in "
+            f"{100 * sum(r['page_full'] for r in al) / len(al):.0f}% of its seconds."]
     return "\n".join(out).replace("nan", "-")
 
 
@@ -218,6 +233,9 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--warm-up", type=int, default=3)
     ap.add_argument("--sizes", default="1280x720,640x480")
+    ap.add_argument("--adapt", default="off", choices=("on", "off"),
+                    help="the sender's --adapt: off (the default) sends both viewers the full "
+                    "picture, so that they see the same frames")
     ap.add_argument("--update-doc", help="replace the bench/browser section of this Markdown file")
     a = ap.parse_args()
     sizes = a.sizes.split(",")
@@ -232,14 +250,17 @@ def main():
                     runs[(s, m)].append(r)
     med = []
     for key, rs in runs.items():
-        row = {k: median([r[k] for r in rs]) for k in rs[0] if k not in ("size", "mode", "page_full")}
+        row = {k: median([r[k] for r in rs]) for k in rs[0] if k not in ("size", "mode")}
         med.append({"size": key[0], "mode": key[1], **row})
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                          cwd=HERE).stdout.strip() or "?"
     text = table(a, {"median": med, "all": [r for rs in runs.values() for r in rs]}, rev)
     print(text)
     if a.update_doc:
-        update_doc(a.update_doc, text, MARK_BEGIN, MARK_END)
+        # Each --adapt has its own section: off (the same frames to both) and on (as served).
+        tag = "" if a.adapt == "off" else ", adapt on"
+        update_doc(a.update_doc, text, MARK_BEGIN.replace(":", tag + ":"),
+                   MARK_END.replace(":", tag + ":"))
 
 
 if __name__ == "__main__":

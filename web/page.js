@@ -53,7 +53,7 @@ const $ = (id) => document.getElementById(id);
  * headless figure nor this one). Each moment is a performance.now() reading, coarsened by the
  * browser (grainUs, measured at load: 100 us in Chromium unless cross-origin isolated, then 5);
  * clockMinMs/clockMaxMs are the least and most of (timeOrigin + now) - Date.now() seen: within
- * [0, 1) ms, less a grain, when the page's wall clock is the host's (Date.now() is whole ms).
+ * [0, 1) ms, and a grain, when the page's wall clock is the host's (Date.now() is whole ms).
  */
 const trueAge = { first: [], arrived: [], decoded: [], drawn: [], transit: [], atSend: [] };
 const clockSeen = { min: Infinity, max: -Infinity };
@@ -69,10 +69,14 @@ const grainUs = (() => {
 })();
 let chunkAt = 0; /* performance.now() when the latest WebSocket message came */
 
+/* A reading between two equal Date.now()s: a thread preempted between the reads (ms on a busy
+ * machine) would change the second one, and the sample is dropped rather than taken for skew. */
 function checkClock() {
-	const d = performance.timeOrigin + performance.now() - Date.now();
-	clockSeen.min = Math.min(clockSeen.min, d);
-	clockSeen.max = Math.max(clockSeen.max, d);
+	const before = Date.now();
+	const real = performance.timeOrigin + performance.now();
+	if (Date.now() !== before) return;
+	clockSeen.min = Math.min(clockSeen.min, real - before);
+	clockSeen.max = Math.max(clockSeen.max, real - before);
 }
 
 /* Notes a drawn frame's moments (performance.now() readings) from its capture. */
