@@ -142,7 +142,8 @@ async function probe() {
 }
 
 function openWs(receive) {
-	if (typeof WebSocket === 'undefined') skip('node has no WebSocket (node --experimental-websocket, node 20.10 or later)');
+	if (typeof WebSocket === 'undefined')
+		skip('node has no WebSocket (node --experimental-websocket, node 20.10 or later)');
 	return new Promise((resolve, reject) => {
 		const ws = new WebSocket(target, 'freshcam');
 		ws.binaryType = 'arraybuffer';
