@@ -772,6 +772,11 @@ export class Session {
 				boundNs,
 				age: r.age,
 				v3,
+				/* For a true age on the sender's own host only (page.js's trueAge, like
+				 * freshcam-view's --check-stamps): never part of the bound. */
+				sendRealNs: f.sendRealNs,
+				ageAtSendNs: f.age,
+				firstNs: m.firstNs,
 			});
 		if (this.ended) return;
 		const first = m.firstNs && m.firstNs < v3 ? m.firstNs : v3;

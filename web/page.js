@@ -7,7 +7,9 @@
  * banner (viewer/show/stall.c's rule and words), and reconnects with backoff when the sender goes.
  *
  * The figures, once a second, are freshcam-view's console line, and window.freshcam.figures
- * holds them for programs and tests (tests/web/test_page.mjs).
+ * holds them for programs and tests (tests/web/test_page.mjs). figures.trueAge is a measurement
+ * that holds only with the sender on this host (see "the true age" below): never shown, never a
+ * judge of any frame.
  *
  * With a passphrase on the sender, the page asks for it in a form and proves it (auth.js) before
  * it connects; the banner says why nothing shows meanwhile (window.freshcam.figures.auth too).
@@ -36,6 +38,59 @@ const BACKOFF_MAX_MS = 2000;
 
 const nowNs = () => BigInt(Math.round(performance.now() * 1e6));
 const $ = (id) => document.getElementById(id);
+
+/* ---- the true age, with the sender on this host only ------------------------------------ */
+
+/*
+ * The bound is the page's promise and holds on any host. Beside it, for bench/browser.py, the page
+ * measures the true age of each frame it draws, as freshcam-view's --check-stamps does, which is
+ * right only when the sender runs on this host: the capture on the sender's CLOCK_REALTIME is the
+ * FRAME's send_real_ns less its age_at_send, and this browser's performance.timeOrigin +
+ * performance.now() is read on the same wall clock (across hosts it would be off by the clocks'
+ * offset: meaningless, hence not on screen). Taken from the capture at: the FRAME's first and
+ * last chunk handed to the page (its WebSocket messages), decoded (createImageBitmap done) and
+ * drawn (drawImage returned; on screen at the next paint, which is in neither freshcam-view's
+ * headless figure nor this one). Each moment is a performance.now() reading, coarsened by the
+ * browser (grainUs, measured at load: 100 us in Chromium unless cross-origin isolated, then 5);
+ * clockMinMs/clockMaxMs are the least and most of (timeOrigin + now) - Date.now() seen: within
+ * [0, 1) ms, and a grain, when the page's wall clock is the host's (Date.now() is whole ms).
+ */
+const trueAge = { first: [], arrived: [], decoded: [], drawn: [], transit: [], atSend: [] };
+const clockSeen = { min: Infinity, max: -Infinity };
+const grainUs = (() => {
+	let step = Infinity;
+	const end = performance.now() + 2;
+	for (let t = performance.now(), i = 0; t < end && i < 1e6; i++) {
+		const u = performance.now();
+		if (u > t && u - t < step) step = u - t;
+		t = u;
+	}
+	return step * 1000;
+})();
+let chunkAt = 0; /* performance.now() when the latest WebSocket message came */
+
+/* A reading between two equal Date.now()s: a thread preempted between the reads (ms on a busy
+ * machine) would change the second one, and the sample is dropped rather than taken for skew. */
+function checkClock() {
+	const before = Date.now();
+	const real = performance.timeOrigin + performance.now();
+	if (Date.now() !== before) return;
+	clockSeen.min = Math.min(clockSeen.min, real - before);
+	clockSeen.max = Math.max(clockSeen.max, real - before);
+}
+
+/* Notes a drawn frame's moments (performance.now() readings) from its capture. */
+function noteTrueAge(f, decodedAt, drawnAt) {
+	if (!f.sendRealNs) return; /* the sender does not know its wall clock */
+	const sendMs = Number(f.sendRealNs) / 1e6;
+	const capture = Number(f.sendRealNs - f.ageAtSendNs) / 1e6 - performance.timeOrigin;
+	trueAge.atSend.push(Number(f.ageAtSendNs) / 1e6);
+	trueAge.first.push(f.firstAt - capture);
+	trueAge.arrived.push(f.arrivedAt - capture);
+	trueAge.decoded.push(decodedAt - capture);
+	trueAge.drawn.push(drawnAt - capture);
+	trueAge.transit.push(performance.timeOrigin + f.arrivedAt - sendMs);
+}
 
 /* Everything the page counts; `interval` is reset each second for the rates. */
 const counts = {
@@ -89,6 +144,7 @@ async function decodeAndDraw(f) {
 			counts.corrupt++;
 			return;
 		}
+		const decodedAt = performance.now();
 		if (bmp.width !== f.width || bmp.height !== f.height) {
 			counts.corrupt++;
 			bmp.close();
@@ -104,6 +160,7 @@ async function decodeAndDraw(f) {
 			canvas.height = f.srcHeight;
 		}
 		ctx2d.drawImage(bmp, 0, 0, f.srcWidth, f.srcHeight);
+		noteTrueAge(f, decodedAt, performance.now());
 		bmp.close();
 		if (!within(f)) counts.shownOverBudget++;
 		counts.shown++;
@@ -145,6 +202,8 @@ function onFrame(f) {
 		interval.rejected++;
 		return;
 	}
+	f.arrivedAt = chunkAt;
+	f.firstAt = f.firstNs ? Number(f.firstNs - GRAIN_NS) / 1e6 : chunkAt; /* the raw reading */
 	if (decoding) {
 		if (pending) counts.lateAtDisplay++; /* replaced by a newer one before its turn */
 		pending = f;
@@ -195,7 +254,10 @@ function connect() {
 		opened = true;
 		s.start();
 	};
-	ws.onmessage = (e) => s.receive(new Uint8Array(e.data));
+	ws.onmessage = (e) => {
+		chunkAt = performance.now();
+		s.receive(new Uint8Array(e.data));
+	};
 	ws.onclose = (e) => {
 		s.lost(`WebSocket closed (${e.code}${e.reason ? ': ' + e.reason : ''})`);
 		if (socket !== ws) return;
@@ -316,6 +378,31 @@ function percentile(xs, p) {
 	return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
+/* The last second's true-age figures (see the top), or null when no drawn frame had them. */
+function trueAgeFigures() {
+	const t = trueAge;
+	if (!t.drawn.length) return null;
+	const out = {
+		frames: t.drawn.length,
+		atSendP50Ms: percentile(t.atSend, 50),
+		firstP50Ms: percentile(t.first, 50),
+		arrivedP50Ms: percentile(t.arrived, 50),
+		arrivedP95Ms: percentile(t.arrived, 95),
+		decodedP50Ms: percentile(t.decoded, 50),
+		decodedP95Ms: percentile(t.decoded, 95),
+		drawnP50Ms: percentile(t.drawn, 50),
+		drawnP95Ms: percentile(t.drawn, 95),
+		drawnMaxMs: Math.max(...t.drawn),
+		transitP50Ms: percentile(t.transit, 50),
+		transitMinMs: Math.min(...t.transit),
+		clockMinMs: clockSeen.min,
+		clockMaxMs: clockSeen.max,
+		grainUs,
+	};
+	for (const k of Object.keys(t)) t[k] = [];
+	return out;
+}
+
 function updateFigures(now) {
 	const secs = (now - interval.t0) / 1000;
 	const f = lastFrame;
@@ -333,6 +420,7 @@ function updateFigures(now) {
 		srcHeight: f ? f.srcHeight : 0,
 		quality: f ? f.quality : 0,
 		kbPerFrame: interval.frames ? interval.bytes / interval.frames / 1000 : 0,
+		trueAge: trueAgeFigures(),
 		...counts,
 	});
 	const q = f && f.quality ? ` q${f.quality}` : '';
@@ -352,6 +440,7 @@ begin();
 setInterval(() => {
 	const now = performance.now();
 	if (session) session.tick();
+	checkClock();
 	showStall(now);
 	if (now - interval.t0 >= 1000) updateFigures(now);
 }, 50);

@@ -98,6 +98,13 @@ function speed(fig, ps) {
 	checkSpeed(crossed <= MAX_CROSSED_PCT,
 		   `at most ${MAX_CROSSED_PCT}% crossed the budget while being drawn: ${fig.shownOverBudget} of ` +
 		   `${fig.shown} (${crossed.toFixed(1)}%; more means drawImage itself was held up)`, ...ps);
+	/* The true age (sender on this host: one wall clock) against the bound: each drawn frame's
+	 * bound is at least its true age when its last byte came, so their p50s are too (the same
+	 * frames); and the moments come in order. */
+	const ta = fig.trueAge;
+	check(ta && ta.arrivedP50Ms <= fig.boundP50Ms && ta.atSendP50Ms <= ta.arrivedP50Ms &&
+	      ta.arrivedP50Ms <= ta.decodedP50Ms && ta.decodedP50Ms <= ta.drawnP50Ms,
+	      `the true age is below the bound and in order: ${JSON.stringify(ta)}`, ...ps);
 }
 
 /* A budget no frame can meet: every one is a stale notice, and the banner says why. */
