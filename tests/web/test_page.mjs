@@ -159,7 +159,7 @@ async function test_page_with_passphrase() {
 	const proc = start('send-pass', [path.join(BIN, 'freshcam-send'), '--size', '640x360', '--listen',
 					 `127.0.0.1:${tcp}`, '--http', `127.0.0.1:${http}`],
 			   { ...process.env, FRESHCAM_PASSPHRASE: PASS });
-	await waitListening(http);
+	await waitListening(http, 30000); /* it derives two keys first: seconds on a busy machine */
 	const url = `http://127.0.0.1:${http}/`;
 	const ctx = await browser();
 	try {
