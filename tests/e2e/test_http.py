@@ -4,6 +4,7 @@ the limits (a silent client, 200 clients at once, one more than the server takes
 beside a fast one, and who may watch (loopback by default, a warning beyond it; with a
 passphrase, only programs with the token and pages that proved it, wrong tries slowed down).
 docs/HTTP.md says what each promises."""
+import functools
 import hashlib
 import hmac
 import json
@@ -27,7 +28,9 @@ def http_sender(*extra, name="send-http", env=None, size="320x240"):
     args = [os.path.join(fc.BIN, "freshcam-send"), "--listen", f"127.0.0.1:{fc.free_port()}",
             "--http", str(port), "--size", size, "--stats-json", path] + list(extra)
     p = fc.Proc(name, args, path, env=env)
-    fc.wait_listening(port)
+    # With a passphrase it first derives two keys (Argon2id and PBKDF2, a second or two under a
+    # sanitizer): on a busy machine that is more than fc.wait_listening's 5 s.
+    fc.wait_listening(port, timeout=30)
     return p, port
 
 
@@ -163,16 +166,21 @@ def test_snapshot_and_state():
     s, port = http_sender(size="320x240")
     vport = int(s.args[s.args.index("--listen") + 1].split(":")[1])
     fc.wait_listening(vport)
-    v = fc.viewer(vport, "--seconds", "6", name="view-http")
+    v = fc.viewer(vport, "--seconds", "20", name="view-http")
     for path in ("/snapshot", "/?action=snapshot"):
         code, h, body = get(port, path)
         fc.check(code == 200 and h.get("content-type") == "image/jpeg"
                  and jpeg_size(body) == (320, 240),
                  f"{path}: a 320x240 JPEG ({code}, {h.get('content-type')}, "
                  f"{jpeg_size(body) if code == 200 else body[:80]})", s)
-    time.sleep(2)
-    code, h, body = get(port, "/state")
-    st = json.loads(body)
+    # Until the viewer has been sent frames (at most 10 s), then /state is read as it stands.
+    end = time.monotonic() + 10
+    while True:
+        code, h, body = get(port, "/state")
+        st = json.loads(body)
+        if any(x.get("sent", 0) > 0 for x in st.get("viewers", [])) or time.monotonic() > end:
+            break
+        time.sleep(0.1)
     fc.check(code == 200 and h.get("content-type") == "application/json",
              f"/state is JSON ({code})", s)
     src = st.get("source", {})
@@ -191,7 +199,7 @@ def test_snapshot_and_state():
              and {"id", "peer", "accepted", "late", "too_old", "last_bound_ms", "width",
                   "link_mbps"} <= viewers[0].keys(),
              f"/state: the protocol viewer with its figures ({viewers})", s)
-    v.wait(20)
+    v.stop()
     s.stop()
 
 
@@ -385,6 +393,7 @@ def pass_env():
     return dict(os.environ, FRESHCAM_PASSPHRASE=PASS)
 
 
+@functools.cache  # checked once, used by three tests
 def token():
     """The token freshcam-send prints, checked against PBKDF2 computed here (docs/HTTP.md's
     derivation, which the page repeats with WebCrypto)."""

@@ -129,7 +129,7 @@ def test_dialling_sender_redials():
     port = fc.free_port()
     args = [VIEW, "--headless", "--listen", f"127.0.0.1:{port}"]
     v1 = fc.Proc("view-listen1", args + ["--seconds", "30"])
-    time.sleep(0.5)
+    fc.wait_listening(port)
     s = fc.sender("--connect", f"127.0.0.1:{port}", json=False)
     time.sleep(2.0)
     v1.stop(signal.SIGKILL)

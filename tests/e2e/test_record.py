@@ -92,25 +92,28 @@ def jpeg_info(data):
     return (*size, quality) if size else (0, 0, None)
 
 
-def decode_gray(path):
-    """The luma of one JPEG file, decoded by ffmpeg at its own size."""
-    args = ["ffmpeg", "-v", "error", "-i", path, "-fps_mode", "passthrough", "-f", "rawvideo",
-            "-pix_fmt", "gray", "-"]  # each stored frame once, whatever its timing
-    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
-    assert p.returncode == 0, f"ffmpeg cannot decode {path}: {p.stderr.decode(errors='replace')}"
-    return p.stdout
+def decode_gray(paths, w, h):
+    """The luma of JPEG files of one size w x h, decoded by ffmpeg, one bytes object per file.
+
+    One ffmpeg reads them all (its concat demuxer, each file one frame): an ffmpeg per frame cost
+    more CPU than the recording it checks. A file that does not decode to exactly one w x h
+    picture makes the count or the length differ, and the whole batch fails."""
+    listing = os.path.join(fc.TMP, "decode.txt")
+    with open(listing, "w") as f:
+        f.writelines(f"file '{p}'\n" for p in paths)
+    args = ["ffmpeg", "-v", "error", "-f", "concat", "-safe", "0", "-i", listing, "-fps_mode",
+            "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-"]  # each stored frame once
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0, f"ffmpeg cannot decode {paths}: {p.stderr.decode(errors='replace')}"
+    assert len(p.stdout) == len(paths) * w * h, \
+        f"ffmpeg decoded {len(p.stdout)} bytes from {len(paths)} {w}x{h} JPEGs"
+    return [p.stdout[i * w * h:(i + 1) * w * h] for i in range(len(paths))]
 
 
-def stamp_of(path, w, h):
-    """The stamped sequence number of a w x h rendition of the W x H picture; None when it has
-    no readable stamp, "small" when its cells are under 4 pixels (a quarter or an eighth of each
-    side: common/stamp.h says JPEG blurs those), which is not checked here."""
+def stamp_in(raw, w):
+    """The stamped sequence number in the luma raw of a w-wide rendition of the W x H picture
+    (each side divided by 1 or 2), or None when it has no readable stamp."""
     f = W // w
-    if f not in (1, 2) or w * f != W:
-        return "small"
-    raw = decode_gray(path)
-    if len(raw) != w * h:
-        return None
     # The stamp's band, scaled back to the full picture's cells (nearest neighbour).
     band = 2 * CELL
     rows = bytearray()
@@ -120,21 +123,35 @@ def stamp_of(path, w, h):
     return (read_stamp(bytes(rows), W, band) or (None,))[0]
 
 
+def stamps_of(files):
+    """The stamped sequence number of each (path, w, h): a w x h rendition of the W x H picture;
+    None when it has no readable stamp, "small" when its cells are under 4 pixels (a quarter or
+    an eighth of each side: common/stamp.h says JPEG blurs those), which is not checked here."""
+    out = ["small"] * len(files)
+    sizes = {(w, h) for _, w, h in files if W // w in (1, 2) and w * (W // w) == W}
+    for w, h in sizes:
+        at = [i for i, (_, fw, fh) in enumerate(files) if (fw, fh) == (w, h)]
+        for i, raw in zip(at, decode_gray([files[i][0] for i in at], w, h)):
+            out[i] = stamp_in(raw, w)
+    return out
+
+
 def check_frames(files, rows, v, what):
     """Each file (a recorded JPEG, read back) against its index row (or its expected seq and
     size): a whole JPEG of the size and quality listed, whose stamp is the sequence number
     listed. Returns how many were of each size."""
-    bad_size, bad_stamp, sizes = [], [], {}
+    bad_size, bad_stamp, sizes, own = [], [], {}, []
     for path, r in zip(files, rows):
         with open(path, "rb") as f:
             data = f.read()
         w, h, q = jpeg_info(data)
+        own.append((path, w, h))
         sizes[(w, h)] = sizes.get((w, h), 0) + 1
         listed_q = int(r["quality"]) if "quality" in r else q
         if (w, h) != (int(r["width"]), int(r["height"])) or (listed_q and q != listed_q):
             bad_size.append((os.path.basename(path), (w, h, q), r["width"], r["height"],
                              r.get("quality")))
-        seq = stamp_of(path, w, h)
+    for (path, _, _), r, seq in zip(own, rows, stamps_of(own)):
         if seq != "small" and seq != int(r["seq"]):
             bad_stamp.append((os.path.basename(path), r["seq"], seq))
     fc.check(not bad_size, f"{what}: each JPEG's own size and quality are the ones listed "
@@ -262,7 +279,8 @@ def test_mkv_sigterm():
         fc.check((st[0]["width"], st[0]["height"]) == (w, h),
                  f"the stream's header gives the first frame's own size ({w}x{h}), as ffmpeg "
                  f"needs (docs/RECORDING.md)", v)
-    seqs = [{"seq": str(stamp_of(f, *jpeg_info(open(f, "rb").read())[:2]))} for f in files]
+    seqs = [{"seq": str(x)} for x in
+            stamps_of([(f, *jpeg_info(open(f, "rb").read())[:2]) for f in files])]
     stamped = [int(x["seq"]) for x in seqs if x["seq"] not in ("small", "None")]
     fc.check("None" not in [x["seq"] for x in seqs] and len(stamped) >= 0.9 * len(files)
              and all(b > a for a, b in zip(stamped, stamped[1:])),

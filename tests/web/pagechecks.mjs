@@ -182,7 +182,7 @@ export async function pageWithPassphrase(open, name) {
 			   { ...process.env, FRESHCAM_PASSPHRASE: PASS });
 	/* The sender derives its keys from the passphrase on purpose slowly (seconds on a busy
 	 * machine) before it listens: the browser starts meanwhile. */
-	const [browser] = await Promise.all([open(), waitListening(http, 20000)]);
+	const [browser] = await Promise.all([open(), waitListening(http, 30000)]);
 	try {
 		const page = await browser.newPage();
 		await page.goto(`http://127.0.0.1:${http}/`);
