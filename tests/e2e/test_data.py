@@ -281,7 +281,51 @@ def test_hostile_data_from_a_viewer():
     s.stop()
 
 
+def test_each_sender_its_own_documents():
+    """with several senders each has its own --data-out socket (PATH-NAME) and its own
+    data.jsonl in its own recording, and a document never comes out with another sender's
+    frames"""
+    rec = os.path.join(fc.TMP, "fleet-rec") + "/"
+    dout = os.path.join(fc.TMP, "fleet-out.sock")
+    senders, feeds, ports = [], {}, []
+    for name in ("cam-a", "cam-b"):
+        din = os.path.join(fc.TMP, f"{name}-in.sock")
+        port = fc.free_port()
+        senders.append(fc.sender("--size", "320x240", "--quiet", "--name", name, "--data-in", din,
+                                 port=port, name=f"{name}-send"))
+        fc.wait_listening(port)
+        feeds[name] = Lines(din)
+        ports.append(port)
+    v = fc.viewer(ports[0], f"127.0.0.1:{ports[1]}", "--quiet", "--data-out", dout, "--record",
+                  rec, name="fleet-view")
+    outs = {name: Lines(f"{dout}-{name}") for name in feeds}
+    got = {name: [] for name in feeds}
+    for n in range(20):
+        for name, feed in feeds.items():
+            feed.send({"from": name, "n": n})
+        for name, out in outs.items():
+            got[name] += out.read(0.05)
+    for name, out in outs.items():
+        got[name] += out.read(0.5)
+        out.close()
+    for name in feeds:
+        fc.check(len(got[name]) >= 10 and all(g["data"]["from"] == name for g in got[name]),
+                 f"{name}'s socket has {name}'s documents only ({len(got[name])} of 20)", v)
+    fc.check(v.stop() == 0, "the viewer exits 0", v)
+    for name, feed in feeds.items():
+        feed.close()
+    for s in senders:
+        s.stop()
+    for name in feeds:
+        with open(os.path.join(rec, name, "data.jsonl")) as f:
+            side = [json.loads(x) for x in f]
+        fc.check(side and all(x["data"]["from"] == name for x in side) and
+                 {x["seq"] for x in side} <= index_seqs(os.path.join(rec, name)),
+                 f"{name}'s recording keeps its own documents, with its recorded frames", v)
+
+
 if __name__ == "__main__":
     fc.main(test_documents_with_their_frames, test_bad_documents_refused,
             test_rejected_frames_carry_no_document, test_stdin_and_fifo,
-            test_hostile_data_from_a_viewer)
+            test_hostile_data_from_a_viewer,
+            test_each_sender_its_own_documents)
