@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <turbojpeg.h>
 
+#include "../dgramtest.h"
 #include "proto.h"
 
 /* Payload offsets of the fields the bad-field seeds spoil (docs/PROTOCOL.md, section 3). */
@@ -1224,6 +1225,93 @@ static void scale_seeds(void)
 	free(real.d);
 }
 
+/* ---- The UDP transport's datagrams, as fuzz_dgram reads them: [u8 time step][u16 length]
+ * [datagram] records, each datagram made by dgram.c's encoder. ---- */
+
+#define DG_TOTAL 3000 /* a frame of three chunks at FC_DGRAM_CHUNK */
+
+static uint8_t dg_frame[DG_TOTAL];
+
+static void dg_record(struct bytes *b, uint8_t step, const uint8_t *d, size_t n)
+{
+	add8(b, step);
+	add8(b, (uint8_t)(n >> 8));
+	add8(b, (uint8_t)n);
+	add(b, d, n);
+}
+
+/* Chunk index of frame seq (DG_TOTAL bytes, its fixed part a FRAME's), one record. */
+static void dg_chunk(struct bytes *b, uint8_t step, uint64_t seq, uint16_t index)
+{
+	struct fc_frame_msg f = {
+		.id = (uint32_t)seq, .t0_ns = 1000000000, .age_ns = 5000000, .seq = seq
+	};
+	uint8_t out[FC_DGRAM_MAX_SIZE];
+	struct fc_dgram d;
+	size_t n;
+
+	if (fc_test_dgram_frame(dg_frame, DG_TOTAL, f) < 0)
+		die("dgram seeds: the FRAME head does not encode");
+	d = fc_test_dgram_chunk(dg_frame, DG_TOTAL, seq, index);
+	n = fc_dgram_encode(&d, out, sizeof(out));
+	if (n == 0)
+		die("dgram seeds: chunk %u does not encode", index);
+	dg_record(b, step, out, n);
+}
+
+static void dg_control(struct bytes *b, uint8_t step, const struct fc_dgram *d)
+{
+	uint8_t out[FC_DGRAM_MAX_SIZE];
+	size_t n = fc_dgram_encode(d, out, sizeof(out));
+
+	if (n == 0)
+		die("dgram seeds: a control datagram does not encode");
+	dg_record(b, step, out, n);
+}
+
+static void dgram_seeds(void)
+{
+	struct bytes b = { 0 };
+	struct fc_dgram nack = { .type = FC_DGRAM_T_NACK, .conn = 7, .seq = 1 };
+	struct fc_dgram giveup = {
+		.type = FC_DGRAM_T_GIVEUP, .conn = 7, .seq = 1, .u.reason = FC_GIVEUP_LATE
+	};
+	static const uint8_t junk[] = { 'F', 'D', 1, 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 5 };
+
+	for (uint16_t i = 0; i < 3; i++)
+		dg_chunk(&b, 1, 1, i);
+	put("dgram", "in_order", &b);
+	clear(&b);
+	dg_chunk(&b, 0, 1, 2);
+	dg_chunk(&b, 1, 1, 0);
+	dg_chunk(&b, 0, 1, 2);
+	dg_chunk(&b, 1, 1, 1);
+	put("dgram", "shuffled_duplicated", &b);
+	clear(&b);
+	dg_chunk(&b, 4, 1, 0);
+	dg_chunk(&b, 4, 1, 2);
+	dg_chunk(&b, 200, 1, 1); /* the repair, 50 ms on */
+	dg_chunk(&b, 4, 2, 0);
+	dg_chunk(&b, 255, 2, 2); /* too late: given up */
+	dg_chunk(&b, 255, 2, 1);
+	put("dgram", "repair_and_giveup", &b);
+	clear(&b);
+	for (uint16_t i = 0; i < 3; i++)
+		dg_chunk(&b, 1, 2, i);
+	for (uint16_t i = 0; i < 3; i++)
+		dg_chunk(&b, 1, 1, i);
+	put("dgram", "older_after_newer", &b);
+	clear(&b);
+	nack.u.nack.n = 2;
+	nack.u.nack.r[0] = (struct fc_dgram_range){ 0, 1 };
+	nack.u.nack.r[1] = (struct fc_dgram_range){ 2, 1 };
+	dg_control(&b, 1, &nack);
+	dg_control(&b, 1, &giveup);
+	dg_record(&b, 1, junk, sizeof(junk));
+	put("dgram", "control_and_junk", &b);
+	free(b.d);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--check") == 0) {
@@ -1240,6 +1328,7 @@ int main(int argc, char **argv)
 	proto_seeds();
 	conn_seeds();
 	secure_seeds();
+	dgram_seeds();
 	if (checking) {
 		if (differ)
 			fprintf(stderr,

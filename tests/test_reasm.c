@@ -1,0 +1,260 @@
+/* Tests of viewer/net/reasm.c: frames from chunks, the repair deadline, bounded assembly. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "dgramtest.h"
+#include "reasm.h"
+
+#define MS	1000000ull
+#define TOTAL	3000 /* three chunks: 1200, 1200, 600 */
+#define BUDGET	(80 * MS)
+#define RTT	(40 * MS)
+#define REORDER (2 * MS)
+#define MAXF	(1u << 20)
+
+static uint8_t frames[8][TOTAL];
+static uint8_t wire[8][3][FC_DGRAM_MAX_SIZE];
+
+/* Frame seq (1..7): a FRAME payload whose fixed part has t0 0, held 0 and the age given, and
+ * its three chunks encoded and decoded back into d[0..3), as a viewer would get them. */
+static void make(uint64_t seq, uint64_t age_ns, struct fc_dgram d[3])
+{
+	struct fc_frame_msg f = { .id = (uint32_t)seq, .age_ns = age_ns, .seq = seq };
+
+	assert_int_equal(fc_test_dgram_frame(frames[seq], TOTAL, f), 0);
+	for (uint16_t i = 0; i < 3; i++) {
+		struct fc_dgram c = fc_test_dgram_chunk(frames[seq], TOTAL, seq, i);
+		size_t n = fc_dgram_encode(&c, wire[seq][i], sizeof(wire[seq][i]));
+
+		assert_int_equal(fc_dgram_decode(wire[seq][i], n, &d[i]), 0);
+	}
+}
+
+static struct fc_reasm *new_reasm(unsigned n)
+{
+	char err[200];
+	struct fc_reasm *r = fc_reasm_new(n, MAXF, err, sizeof(err));
+
+	assert_non_null(r);
+	return r;
+}
+
+/* Chunks in any order, duplicated, make the frame only once all are in; what comes out is the
+ * whole FRAME message, byte for byte, and a chunk of it after that is old. */
+static void test_any_order_whole_once(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3];
+	const uint8_t *out = NULL;
+	size_t len = 0;
+	struct fc_msg m;
+	struct fc_reasm_stats st;
+
+	(void)state;
+	make(1, 5 * MS, d);
+	assert_int_equal(fc_reasm_add(r, &d[2], 1 * MS, &out, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &d[2], 1 * MS, &out, &len), FC_REASM_DUPLICATE);
+	assert_int_equal(fc_reasm_add(r, &d[0], 2 * MS, &out, &len), FC_REASM_STORED);
+	assert_null(out);
+	assert_int_equal(fc_reasm_add(r, &d[1], 3 * MS, &out, &len), FC_REASM_COMPLETE);
+	assert_int_equal(len, FC_PROTO_HEADER_SIZE + TOTAL);
+	assert_int_equal(fc_proto_decode(out, len, &m, NULL), (ssize_t)len);
+	assert_int_equal(m.type, FC_MSG_FRAME);
+	assert_int_equal(m.u.frame.seq, 1);
+	assert_memory_equal(out + FC_PROTO_HEADER_SIZE, frames[1], TOTAL);
+	assert_int_equal(fc_reasm_add(r, &d[1], 4 * MS, &out, &len), FC_REASM_OLD);
+	assert_int_equal(fc_reasm_pending(r), 0);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.complete, 1);
+	assert_int_equal(st.duplicate, 1);
+	assert_int_equal(st.old, 1);
+	fc_reasm_free(r);
+}
+
+/* Never out of order: when a newer frame completes, an older one in assembly is given up (a
+ * GIVEUP for the sender) and its later chunks are dropped. */
+static void test_never_out_of_order(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram a[3], b[3], out[4];
+	const uint8_t *f;
+	size_t len;
+
+	(void)state;
+	make(1, 0, a);
+	make(2, 0, b);
+	assert_int_equal(fc_reasm_add(r, &a[0], 0, &f, &len), FC_REASM_STORED);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(fc_reasm_add(r, &b[i], 0, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &b[2], 0, &f, &len), FC_REASM_COMPLETE);
+	assert_int_equal(fc_reasm_add(r, &a[1], 0, &f, &len), FC_REASM_OLD);
+	assert_int_equal(fc_reasm_add(r, &a[2], 0, &f, &len), FC_REASM_OLD);
+	assert_int_equal(fc_reasm_poll(r, 1 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP);
+	assert_int_equal(out[0].seq, 1);
+	assert_int_equal(out[0].u.reason, FC_GIVEUP_EVICTED);
+	fc_reasm_free(r);
+}
+
+/* At most N frames in assembly: a newer frame pushes out the oldest, which is given up for
+ * good (its later chunks dropped); a frame older than all in assembly is not taken. */
+static void test_bounded_oldest_first(void **state)
+{
+	struct fc_reasm *r = new_reasm(2);
+	struct fc_dgram a[3], b[3], c[3], out[4];
+	const uint8_t *f;
+	size_t len;
+
+	(void)state;
+	make(1, 0, a);
+	make(2, 0, b);
+	make(3, 0, c);
+	assert_int_equal(fc_reasm_add(r, &b[0], 0, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &c[0], 0, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &a[0], 0, &f, &len), FC_REASM_OLD);
+	make(4, 0, a);
+	assert_int_equal(fc_reasm_add(r, &a[0], 0, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_pending(r), 2);
+	assert_int_equal(fc_reasm_add(r, &b[1], 0, &f, &len), FC_REASM_OLD);
+	assert_int_equal(fc_reasm_poll(r, 0, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].seq, 2);
+	assert_int_equal(out[0].u.reason, FC_GIVEUP_EVICTED);
+	fc_reasm_free(r);
+}
+
+/* The repair deadline. Frame: t0 0, held 0, age 10 ms, budget 80 ms: whole by 70 ms or never.
+ * Chunk 1 lost at 20 ms: a NACK at 21 ms (its answer due at 61 ms <= 70), none again while
+ * it may come, and at 62 ms, still missing, a repair asked then would come at 102 ms: given up
+ * at once, and its later chunks are old. */
+static void test_repair_deadline(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], out[4];
+	const uint8_t *f;
+	size_t len;
+
+	(void)state;
+	make(1, 10 * MS, d);
+	fc_reasm_add(r, &d[0], 20 * MS, &f, &len);
+	fc_reasm_add(r, &d[2], 20 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 21 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_NACK);
+	assert_int_equal(out[0].u.nack.n, 1);
+	assert_int_equal(out[0].u.nack.r[0].first, 1);
+	assert_int_equal(out[0].u.nack.r[0].len, 1);
+	assert_int_equal(fc_reasm_next_ns(r, BUDGET, REORDER), 61 * MS);
+	assert_int_equal(fc_reasm_poll(r, 40 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_poll(r, 62 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP);
+	assert_int_equal(out[0].u.reason, FC_GIVEUP_LATE);
+	assert_int_equal(fc_reasm_add(r, &d[1], 63 * MS, &f, &len), FC_REASM_OLD);
+	assert_int_equal(fc_reasm_next_ns(r, BUDGET, REORDER), UINT64_MAX);
+
+	/* The same loss with the repair in time: whole at 55 ms. */
+	make(2, 10 * MS, d);
+	fc_reasm_add(r, &d[0], 20 * MS, &f, &len);
+	fc_reasm_add(r, &d[2], 20 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 21 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(fc_reasm_add(r, &d[1], 55 * MS, &f, &len), FC_REASM_COMPLETE);
+	fc_reasm_free(r);
+}
+
+/* A loss that no repair can fix in time is given up the moment it is seen, not at the
+ * deadline: age 50 ms leaves until 30 ms, and a round trip of 40 ms cannot make it. */
+static void test_hopeless_given_up_at_once(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], out[4];
+	const uint8_t *f;
+	size_t len;
+
+	(void)state;
+	make(1, 50 * MS, d);
+	fc_reasm_add(r, &d[0], 5 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 5 * MS, BUDGET, RTT, REORDER, out, 4),
+			 0); /* no loss yet */
+	fc_reasm_add(r, &d[2], 6 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 6 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP);
+	assert_int_equal(out[0].u.reason, FC_GIVEUP_LATE);
+	fc_reasm_free(r);
+}
+
+/* The last chunks: nothing later reveals their loss, so they count as lost only after the
+ * reorder wait; and without chunk 0 the deadline is the first arrival plus the budget. With a
+ * 10 ms round trip: chunk 1 alone at 10 ms, chunk 0 (below it) asked at 11 ms, the tail too
+ * once its answer was due, and the frame given up when a repair could no longer come by
+ * 10 + 80 = 90 ms. */
+static void test_tail_and_no_first_chunk(void **state)
+{
+	const uint64_t rtt = 10 * MS;
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], out[4];
+	const uint8_t *f;
+	size_t len;
+
+	(void)state;
+	make(1, 0, d);
+	fc_reasm_add(r, &d[1], 10 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 11 * MS, BUDGET, rtt, REORDER, out, 4), 1);
+	assert_int_equal(out[0].u.nack.n, 1);
+	assert_int_equal(out[0].u.nack.r[0].first, 0);
+	assert_int_equal(out[0].u.nack.r[0].len, 1);
+	assert_int_equal(fc_reasm_poll(r, 20 * MS, BUDGET, rtt, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_poll(r, 21 * MS, BUDGET, rtt, REORDER, out, 4), 1);
+	assert_int_equal(out[0].u.nack.n, 2); /* now the tail too: 0 and 2 */
+	assert_int_equal(out[0].u.nack.r[1].first, 2);
+	assert_int_equal(fc_reasm_poll(r, 80 * MS, BUDGET, rtt, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_NACK); /* 80 + 10 <= 90: still worth asking */
+	assert_int_equal(fc_reasm_poll(r, 90 * MS, BUDGET, rtt, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP);
+	fc_reasm_free(r);
+}
+
+/* Chunks that disagree with their frame, and frames over the size taken, are refused. */
+static void test_conflict_and_too_large(void **state)
+{
+	char err[200];
+	struct fc_reasm *r = new_reasm(4), *small;
+	struct fc_dgram d[3], other;
+	const uint8_t *f;
+	size_t len;
+	struct fc_reasm_stats st;
+
+	(void)state;
+	make(1, 0, d);
+	assert_int_equal(fc_reasm_add(r, &d[0], 0, &f, &len), FC_REASM_STORED);
+	other = d[1];
+	other.u.chunk.count = 2;
+	other.u.chunk.total = 2400;
+	assert_int_equal(fc_reasm_add(r, &other, 0, &f, &len), FC_REASM_CONFLICT);
+	small = fc_reasm_new(4, 2000, err, sizeof(err));
+	assert_non_null(small);
+	assert_int_equal(fc_reasm_add(small, &d[0], 0, &f, &len), FC_REASM_TOO_LARGE);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.conflict, 1);
+	assert_null(fc_reasm_new(0, MAXF, err, sizeof(err)));
+	assert_null(fc_reasm_new(4, FC_DGRAM_MAX_FRAME + 1, err, sizeof(err)));
+	fc_reasm_free(small);
+	fc_reasm_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_any_order_whole_once),
+		cmocka_unit_test(test_never_out_of_order),
+		cmocka_unit_test(test_bounded_oldest_first),
+		cmocka_unit_test(test_repair_deadline),
+		cmocka_unit_test(test_hopeless_given_up_at_once),
+		cmocka_unit_test(test_tail_and_no_first_chunk),
+		cmocka_unit_test(test_conflict_and_too_large),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
