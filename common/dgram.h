@@ -5,9 +5,9 @@
  *
  * A frame travels as the payload of its FRAME message (docs/PROTOCOL.md, section 3: the 61-byte
  * fixed part, then the JPEG) cut into chunks of one size but the last, each small enough for a
- * path MTU (FC_DGRAM_CHUNK bytes by default, as QUIC assumes 1200). Chunk 0 starts with the fixed
- * part, so the first chunk to arrive that is chunk 0 tells the viewer everything the age bound
- * needs; the decoder checks those fields by proto.c's own rules.
+ * path MTU (FC_DGRAM_CHUNK bytes by default). Chunk 0 starts with the fixed part, so it alone
+ * tells the viewer everything the age bound needs; the decoder checks those fields by proto.c's
+ * own rules.
  *
  * Every datagram stands alone: the decoder judges it whole, and a header that lies (an index
  * past the count, an offset past the length or off its place, a size other than the chunk
@@ -25,8 +25,9 @@
 #define FC_DGRAM_VERSION    1  /* of this layout; the transport is chosen in the HELLO exchange */
 #define FC_DGRAM_HEAD	    16 /* magic, version, type, connection id, frame seq */
 #define FC_DGRAM_CHUNK_HEAD (FC_DGRAM_HEAD + 14) /* and index, count, total, offset, size */
-/* A chunk's payload by default: 1200 bytes, so that a chunk with its headers (28 + 8 UDP + 40
- * IPv6, and 40 more when sealed) stays under the 1280 bytes every IPv6 path carries. */
+/* A chunk's payload by default: with its 30-byte header a datagram of 1230 bytes, within the
+ * 1232 bytes of UDP payload every IPv6 path carries (1280 - 40 - 8), the size QUIC assumes.
+ * Sealed datagrams (24 bytes more, docs/UDP.md) are cut at 1176. */
 #define FC_DGRAM_CHUNK 1200
 /* Chunk sizes a frame may be cut to: all chunks but the last have this size. Below the least,
  * a 16 MiB frame would make a viewer keep a map of millions of chunks; above the most, no

@@ -149,7 +149,8 @@ static void test_single_and_other_sizes(void **state)
 	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
 }
 
-/* NACKs and GIVEUPs come back as they went; malformed ones are refused. */
+/* NACKs and GIVEUPs come back as they went, no prefix of one passes, and malformed ones are
+ * refused. */
 static void test_control_datagrams(void **state)
 {
 	uint8_t buf[FC_DGRAM_MAX_SIZE];
@@ -165,6 +166,8 @@ static void test_control_datagrams(void **state)
 	assert_int_equal(fc_dgram_decode(buf, n, &back), 0);
 	assert_int_equal(back.u.nack.n, 2);
 	assert_int_equal(back.u.nack.r[1].first, 5);
+	for (size_t k = 0; k < n; k++)
+		assert_true(fc_dgram_decode(buf, k, &back) < 0);
 	assert_int_equal(fc_dgram_decode(buf, n - 1, &back), -FC_DGRAM_E_LENGTH);
 	d.u.nack.r[1].first = 2; /* touches the first range: not compact */
 	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
@@ -180,6 +183,8 @@ static void test_control_datagrams(void **state)
 	assert_int_equal(n, FC_DGRAM_HEAD + 1);
 	assert_int_equal(fc_dgram_decode(buf, n, &back), 0);
 	assert_int_equal(back.u.reason, FC_GIVEUP_LATE);
+	for (size_t k = 0; k < n; k++)
+		assert_true(fc_dgram_decode(buf, k, &back) < 0);
 	buf[FC_DGRAM_HEAD] = 9;
 	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_REASON);
 	assert_int_equal(fc_dgram_decode(buf, n + 1, &back), -FC_DGRAM_E_LENGTH);
