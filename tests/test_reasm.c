@@ -216,6 +216,26 @@ static void test_tail_and_no_first_chunk(void **state)
 	fc_reasm_free(r);
 }
 
+/* A round trip estimate of 0 (loopback) does not make a NACK at every poll: one a millisecond
+ * at most. */
+static void test_renack_spacing(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], out[4];
+	const uint8_t *f;
+	size_t len;
+	int nacks = 0;
+
+	(void)state;
+	make(1, 0, d);
+	fc_reasm_add(r, &d[0], 0, &f, &len);
+	fc_reasm_add(r, &d[2], 0, &f, &len);
+	for (uint64_t t = 0; t < 10 * MS; t += MS / 10)
+		nacks += (int)fc_reasm_poll(r, t, BUDGET, 0, REORDER, out, 4);
+	assert_int_equal(nacks, 10);
+	fc_reasm_free(r);
+}
+
 /* Chunks that disagree with their frame, and frames over the size taken, are refused. */
 static void test_conflict_and_too_large(void **state)
 {
@@ -253,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_repair_deadline),
 		cmocka_unit_test(test_hopeless_given_up_at_once),
 		cmocka_unit_test(test_tail_and_no_first_chunk),
+		cmocka_unit_test(test_renack_spacing),
 		cmocka_unit_test(test_conflict_and_too_large),
 	};
 

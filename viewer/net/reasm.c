@@ -10,6 +10,9 @@
  * newest complete seq, enough to refuse the stragglers of the last few frames. */
 #define GONE	64
 #define NOTICES 32 /* GIVEUPs waiting for the next poll; older ones are dropped */
+/* NACKs for one frame are at least this far apart, whatever the round trip estimate says (an
+ * estimate of 0 on loopback must not make a NACK at every poll). */
+#define MIN_RENACK_NS 1000000ull
 
 struct slot {
 	bool used;
@@ -325,7 +328,7 @@ static int judge(struct slot *s, uint64_t now_ns, uint64_t budget_ns, uint64_t r
 		return -1; /* a repair asked now would come too late */
 	out->type = FC_DGRAM_T_NACK;
 	out->seq = s->seq;
-	s->nack_due = sat_add(now_ns, rtt_ns);
+	s->nack_due = sat_add(now_ns, rtt_ns > MIN_RENACK_NS ? rtt_ns : MIN_RENACK_NS);
 	return 1;
 }
 

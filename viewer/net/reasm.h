@@ -16,8 +16,8 @@
  *   t0 + B + held - age                (the age bound of chunk 0's FRAME fields reaches B)
  * A chunk is lost when a later chunk of its frame has come, or, for the last ones, when nothing
  * came for `reorder`. A NACK for the lost chunks goes while now + rtt <= deadline (its answer
- * can still come in time), again each rtt while some are still missing; when lost chunks cannot
- * come back in time, or the deadline passed, the frame is given up.
+ * can still come in time), again each rtt (at least 1 ms) while some are still missing; when lost
+ * chunks cannot come back in time, or the deadline passed, the frame is given up.
  *
  * No sockets and no clock of its own: every time is the caller's (the viewer's CLOCK_MONOTONIC,
  * ns). Never prints. One struct fc_reasm belongs to one thread (the stream's network thread).
