@@ -212,7 +212,10 @@ def test_v4l2ctl_streams_mjpeg():
             frames, rest = gray_frames(one, w, h)
             st = read_stamp(frames[0], w, h) if len(frames) == 1 and not rest else None
             seqs.append(st and st[0])
-    fc.check(seqs == [0, n - 1], f"first and last JPEG decode at {w}x{h} with stamps {seqs}", r)
+    # The camera runs in real time: a reader held up under load misses frames, which the
+    # sequence counts (as V4L2's does), so the last one's is at least n - 1.
+    fc.check(len(seqs) == 2 and seqs[0] == 0 and seqs[1] is not None and seqs[1] >= n - 1,
+             f"first and last JPEG decode at {w}x{h} with stamps {seqs} (0, then n - 1 or more)", r)
 
 
 # ---- ffmpeg ----
