@@ -11,10 +11,11 @@ picture, in the built-in font, read back here glyph by glyph (viewer/show/font.c
 - the d key turns the overlay off and on again;
 - two senders in one window, only one of them with documents: its tile shows its document at
   the smaller scale of a tile, the other tile shows none;
-- without --data-overlay nothing is drawn, though the documents arrive (--stats-json counts them).
+- without --data-overlay nothing is drawn, though the documents arrive (--stats-json counts
+  them).
 
-Needs Xvfb (xvfb), xwd (x11-apps), xwininfo and xprop (x11-utils), and xdotool for the key; tools/check
-installs them. Without the first four the script exits 77 (ctest's skip), not a pass."""
+Needs Xvfb (xvfb), xwd (x11-apps), xwininfo and xprop (x11-utils), and xdotool for the key;
+tools/check installs them. Without the first four the script exits 77 (ctest's skip), not a pass."""
 import contextlib
 import json
 import os

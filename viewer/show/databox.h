@@ -1,9 +1,10 @@
 /*
  * databox: the JSON document that came with the frame on a tile, drawn small at the bottom left
- * of the tile's picture on a translucent box (--data-overlay, or the window's d key; README, "Data with
- * frames"). The text is datatext.h's layout: compact as it came, a few lines at most, cut with
- * an ellipsis, '?' for what the font lacks; at scale 2 on a tile 480 pixels wide or more, else
- * at scale 1, and never taller than a third of the tile.
+ * of the tile's picture on a translucent box (--data-overlay, or the window's d key; README,
+ * "Data with frames"). The text is datatext.h's layout: compact as it came, three lines at
+ * most, cut with an ellipsis, '?' for what the font lacks; at scale 2 on a picture 480 pixels
+ * wide or more, else at scale 1, and never taller than a third of the picture. Under a stall
+ * banner (display.c) no document is drawn: the picture is old, and so is its document.
  *
  * The document is the frame's own: display.c sets it with the frame's picture, so the tile never
  * shows a newer document whose frame it does not show, nor an older one; a frame that came
