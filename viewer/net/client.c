@@ -81,10 +81,12 @@ static void end(struct fc_client *c, bool clean, const char *fmt, ...)
 }
 
 /* Publishes an accepted frame for the display and the recorder: the one copy the viewer makes,
- * shared by both. */
-static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3, uint64_t bound)
+ * shared by both; with its document (doc_size bytes of data_doc, 0 for none) after the JPEG, so
+ * that the window shows each frame's own (databox.h). */
+static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3, uint64_t bound,
+		    size_t doc_size)
 {
-	struct fc_frame *f = fc_frame_get(c->pool, fm->jpeg_size);
+	struct fc_frame *f = fc_frame_get(c->pool, fm->jpeg_size + doc_size);
 
 	if (!f) {
 		fc_warn("out of memory for a %u-byte frame; skipping it", fm->jpeg_size);
@@ -94,6 +96,8 @@ static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	}
 	memcpy(f->data, fm->jpeg, fm->jpeg_size);
 	f->size = fm->jpeg_size;
+	memcpy(f->data + f->size, c->data_doc, doc_size);
+	f->doc_size = doc_size;
 	f->seq = fm->seq;
 	f->width = fm->width;
 	f->height = fm->height;
@@ -270,6 +274,7 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	struct fc_bound_news news;
 	struct fc_age age;
 	bool accepted = false;
+	size_t doc_size = c->data_pending ? c->data_msg.size : 0; /* data_judged clears it */
 
 	if (take_in_order(c, fm, &o) < 0)
 		return -1;
@@ -298,7 +303,7 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	if (ask_more(c, accepted, v3) < 0)
 		goto io_error;
 	if (accepted)
-		publish(c, fm, v3, age.bound_ns);
+		publish(c, fm, v3, age.bound_ns, doc_size);
 	fc_report_arrival(c->report,
 			  &(struct fc_report_frame){ .bytes = fm->jpeg_size,
 						     .width = fm->width,

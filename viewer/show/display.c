@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "databox.h"
 #include "font.h"
 #include "grid.h"
 #include "overlay.h"
@@ -38,6 +39,7 @@ struct tile {
 	/* Several senders: the line across the tile's top (its name and live figures). */
 	char label[LABEL_MAX];
 	struct text_tex label_tex;
+	struct fc_databox data; /* the document of the frame in texture (databox.h) */
 };
 
 struct fc_display {
@@ -51,6 +53,7 @@ struct fc_display {
 	uint8_t *grey; /* a neutral chroma row for grey pictures */
 	size_t grey_size;
 	struct fc_overlay help; /* the keys' help, over the picture (fc_display_help) */
+	bool data_on;		/* each tile's document is drawn (fc_display_data_overlay) */
 	int keys[16]; /* keys pressed that the caller handles (fc_display_key), in order */
 	unsigned nkeys;
 	char failed[256];    /* the attempts at a window that failed (make_window) */
@@ -252,6 +255,7 @@ static void drop_tile(struct tile *t)
 		SDL_DestroyTexture(t->banner_tex.tex);
 	if (t->label_tex.tex)
 		SDL_DestroyTexture(t->label_tex.tex);
+	fc_databox_free(&t->data);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -581,8 +585,11 @@ static void draw_tile(struct fc_display *d, int i)
 		dst = fit(area, t->pic_w, t->pic_h);
 		SDL_RenderCopy(d->renderer, t->texture, NULL, &dst);
 	}
+	/* Under a banner the picture is old, and so is its document: only the banner says. */
 	if (t->banner[0])
 		draw_banner(d, t, area, t->texture ? &dst : NULL);
+	else if (d->data_on && t->texture)
+		fc_databox_draw(&t->data, d->renderer, dst);
 	if (d->labels)
 		draw_label(d, t, area);
 }
@@ -705,4 +712,21 @@ const char *fc_display_renderer(struct fc_display *d)
 void fc_display_title(struct fc_display *d, const char *title)
 {
 	SDL_SetWindowTitle(d->window, title);
+}
+
+void fc_display_tile_data(struct fc_display *d, int tile, const uint8_t *doc, size_t size)
+{
+	if (tile >= 0 && tile < FC_DISPLAY_MAX_TILES)
+		fc_databox_set(&d->tiles[tile].data, doc, size);
+}
+
+void fc_display_data_overlay(struct fc_display *d, bool on)
+{
+	d->data_on = on;
+	fc_display_present(d);
+}
+
+bool fc_display_data_overlay_on(const struct fc_display *d)
+{
+	return d->data_on;
 }
