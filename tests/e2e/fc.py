@@ -122,13 +122,15 @@ class Proc:
             return f.read()
 
     def stats(self):
-        """All JSON lines written so far (the last one is the summary once it has exited)."""
+        """All JSON lines written so far (the last one is the summary once it has exited). A
+        line still being written (no newline yet) is left for the next call, so a test may poll
+        this while the program runs."""
         if not self.json_path or not os.path.exists(self.json_path):
             return []
         out = []
         with open(self.json_path) as f:
             for line in f:
-                if line.strip():
+                if line.strip() and line.endswith("\n"):
                     out.append(json.loads(line))
         return out
 
