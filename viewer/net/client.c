@@ -297,7 +297,8 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	/* A stale notice carries no picture: rejected, whatever its numbers say. */
 	if (fm->jpeg_size == 0)
 		accepted = false;
-	if (c->data_pending && data_judged(c, fm, accepted, age.bound_ns, v3_real) < 0)
+	if (c->data_pending &&
+	    data_judged(c, fm, accepted, age.bound_ns, v3_real ? v3_real : fc_clock_real_ns()) < 0)
 		return -1;
 	/* Ask before the copy and the VERDICT, so the sender's wait overlaps our work on this. */
 	if (ask_more(c, accepted, v3) < 0)
@@ -408,9 +409,10 @@ static void *client_main(void *arg)
 	}
 	while (!atomic_load(&c->stop)) {
 		int rc = fc_conn_recv(c->conn, &m, 100);
-		uint64_t now = fc_clock_now_ns();
-		uint64_t now_real = fc_clock_real_ns();
+		uint64_t now, now_real;
 
+		/* V3 and our wall clock as one moment; 0 when they could not be read so (bound.h). */
+		fc_clock_pair(&now, &now_real);
 		if (rc < 0) {
 			end(c, false, "connection to the sender lost: %s", fc_conn_error(c->conn));
 			/* Tell a live sender what was wrong; to a closed one this is a no-op. */
