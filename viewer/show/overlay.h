@@ -4,8 +4,8 @@
  * document at a tile's bottom left, databox.h: unlike the stall banner they say nothing about
  * whether the stream is live).
  *
- * The text is rendered with the built-in font (font.h) into a texture that is kept until the
- * text or the renderer changes. Main (display) thread only, like the rest of the window.
+ * The text is rendered with the built-in font into a texture kept until the text changes
+ * (textex.h). Main (display) thread only, like the rest of the window.
  */
 #ifndef FC_OVERLAY_H
 #define FC_OVERLAY_H
@@ -13,15 +13,14 @@
 #include <SDL2/SDL.h>
 #include <stdbool.h>
 
-#define FC_OVERLAY_MAX 512 /* bytes of text */
+#include "textex.h"
+
+#define FC_OVERLAY_MAX FC_TEXTEX_MAX /* bytes of text */
 
 struct fc_overlay {
-	char text[FC_OVERLAY_MAX];  /* what to draw; empty: nothing */
-	char drawn[FC_OVERLAY_MAX]; /* the text in tex */
-	int scale;		    /* the font's (0: 2, the keys' help) */
-	int drawn_scale;	    /* the scale of tex */
-	SDL_Texture *tex;
-	int w, h;
+	char text[FC_OVERLAY_MAX]; /* what to draw; empty: nothing */
+	int scale;		   /* the font's (0: 2, the keys' help) */
+	struct fc_textex tex;	   /* the text as drawn */
 };
 
 /* Draws o->text (if any) at the top left of r's output. */
