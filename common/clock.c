@@ -42,3 +42,21 @@ int fc_clock_ms_until(uint64_t deadline_ns)
 	ms = (deadline_ns - now + FC_NS_PER_MS - 1) / FC_NS_PER_MS;
 	return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
+
+bool fc_clock_pair(uint64_t *mono, uint64_t *real)
+{
+	for (int i = 0; i < FC_CLOCK_PAIR_TRIES; i++) {
+		uint64_t before = fc_clock_now_ns();
+		uint64_t wall = fc_clock_real_ns();
+		uint64_t after = fc_clock_now_ns();
+
+		*mono = before;
+		if (after - before <= FC_CLOCK_PAIR_SLACK_NS) {
+			*real = wall;
+			return true;
+		}
+	}
+	*mono = fc_clock_now_ns();
+	*real = 0;
+	return false;
+}

@@ -86,7 +86,7 @@ struct fc_frame *fc_frame_get(struct fc_frame_pool *pool, size_t cap)
 		f->cap = cap;
 	}
 	f->pool = pool;
-	f->size = 0;
+	f->size = f->doc_size = 0;
 	f->seq = f->capture_ns = f->recv_ns = f->bound_ns = 0;
 	f->width = f->height = f->src_width = f->src_height = 0;
 	f->quality = 0;

@@ -48,6 +48,9 @@ struct fc_frame {
 	 * clock) and its age bound then. */
 	uint64_t recv_ns;
 	uint64_t bound_ns;
+	/* Viewer side only: the JSON document that came with the frame (docs/PROTOCOL.md, section
+	 * 10), after the JPEG at data[size..size + doc_size); 0: none. */
+	size_t doc_size;
 };
 
 /* A pool that keeps up to `keep` idle frames for reuse. */

@@ -407,6 +407,7 @@ static void open_window(struct viewer *v, int width, int height)
 		return;
 	}
 	fc_display_tiles(v->env.display, v->nstreams, v->env.several);
+	fc_display_data_overlay(v->env.display, v->o.data_overlay);
 	fc_info("window open (SDL renderer %s): f for fullscreen, q or Esc to quit%s",
 		fc_display_renderer(v->env.display),
 		v->env.several ? ", 1-9 or a click for one sender alone, 0 for all" : "");

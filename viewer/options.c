@@ -75,6 +75,9 @@ static void usage(FILE *out)
 	    "      --data-out PATH        the JSON documents that come with accepted frames, one a\n"
 	    "                             line, on a Unix socket made at PATH (a program there may\n"
 	    "                             write results back for the sender), or an existing FIFO\n"
+	    "      --data-overlay         draw each shown frame's document small at the bottom of\n"
+	    "                             its picture (a few lines, cut with ...); the window's d\n"
+	    "                             key turns it on and off\n"
 	    "  -h, --help                 this text\n"
 	    "  -V, --version              the version and the protocol it speaks\n"
 	    "\n"
@@ -134,6 +137,7 @@ enum {
 	OPT_CONTROL,
 	OPT_STILL,
 	OPT_DATA_OUT,
+	OPT_DATA_OVERLAY,
 };
 
 static const struct option longopts[] = {
@@ -160,6 +164,7 @@ static const struct option longopts[] = {
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "still", optional_argument, NULL, OPT_STILL },
 	{ "data-out", required_argument, NULL, OPT_DATA_OUT },
+	{ "data-overlay", no_argument, NULL, OPT_DATA_OVERLAY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -314,6 +319,9 @@ static int parse_output(int c, const char *arg, struct fc_view_options *o, char 
 		return parse_keep(arg, o, err, errlen);
 	case OPT_DATA_OUT:
 		o->data_out = arg;
+		return 0;
+	case OPT_DATA_OVERLAY:
+		o->data_overlay = true;
 		return 0;
 	}
 	return parse_camera(c, arg, o, err, errlen);

@@ -47,6 +47,7 @@ struct fc_view_options {
 	double synced_error_ms; /* --clock synced:ERROR_MS: how far apart the wall clocks may be */
 	struct fc_remote_cfg remote; /* --list-controls, --control, --still */
 	const char *data_out;	     /* --data-out: the documents of accepted frames (dataout.h) */
+	bool data_overlay;	     /* --data-overlay: each frame's document over it (databox.h) */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

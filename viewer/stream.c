@@ -507,6 +507,8 @@ static void show(struct fc_stream *s, struct fc_frame *f)
 		fc_warn("%s; this sender's tile stays as it was", err);
 		d = NULL;
 	}
+	if (d) /* with its picture: the tile shows this frame's document or none */
+		fc_display_tile_data(d, s->tile, f->data + f->size, f->doc_size);
 	now = fc_clock_now_ns();
 	if (!fc_age_within(f->bound_ns, f->recv_ns, now, budget)) {
 		fc_report_dropped(&s->report, FC_DROP_LATE_AT_DISPLAY);

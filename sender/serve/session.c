@@ -153,10 +153,13 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 {
 	struct fc_msg m = { .type = FC_MSG_FRAME };
 	struct pending *p = &s->queue[s->qhead];
-	uint64_t now = fc_clock_now_ns();
-	/* A capture time after now (a driver glitch) must not wrap into a huge age. */
-	uint64_t age = now > head->capture_ns ? now - head->capture_ns : 0;
+	uint64_t now, real, age;
 
+	/* S2 and the wall clock read as one moment, or the wall clock not sent (0): a viewer told
+	 * the clocks are synced narrows its bound by the pair (PROTOCOL.md, "Synced clocks"). */
+	fc_clock_pair(&now, &real);
+	/* A capture time after now (a driver glitch) must not wrap into a huge age. */
+	age = now > head->capture_ns ? now - head->capture_ns : 0;
 	m.u.frame = (struct fc_frame_msg){
 		.id = p->id,
 		.t0_ns = p->t0_ns,
@@ -169,7 +172,7 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 		.src_height = head->src_height,
 		.quality = f ? f->quality : 0,
 		.send_ns = now,
-		.send_real_ns = fc_clock_real_ns(),
+		.send_real_ns = real,
 		.jpeg = f ? f->data : NULL,
 		.jpeg_size = f ? (uint32_t)f->size : 0,
 	};

@@ -66,8 +66,9 @@ def test_mjpeg_without_huffman_tables():
     """a camera that omits the Huffman tables: the sender inserts them, the viewer decodes all"""
     s, v = stream_through("mjpeg", "nodht", FAKECAM_NO_DHT=1)
     sm = v.summary()
-    fc.check(sm["shown"] > 60 and sm["corrupt"] == 0,
+    fc.check(sm["shown"] >= 10 and sm["corrupt"] == 0,
              f"no-DHT: {sm['shown']} shown, {sm['corrupt']} corrupt", v, s)
+    fc.check_speed(sm["shown"] > 60, f"no-DHT: more than 60 shown ({sm['shown']})", v, s)
 
 
 def test_broken_mjpeg_dropped():
@@ -76,8 +77,9 @@ def test_broken_mjpeg_dropped():
     sm = v.summary()
     broken = max(l["broken"] for l in s.stats())
     fc.check(broken > 5, f"corrupt: the sender dropped and counted {broken} broken frames", s)
-    fc.check(sm["corrupt"] == 0 and sm["shown"] > 40,
+    fc.check(sm["corrupt"] == 0 and sm["shown"] >= 10,
              f"corrupt: the viewer saw none of them ({sm['shown']} shown)", v)
+    fc.check_speed(sm["shown"] > 40, f"corrupt: more than 40 shown ({sm['shown']})", v)
     said = [l for l in s.output().splitlines() if "broken frame dropped" in l]
     # The first is said at once with its reason; the rest at most once every ten seconds.
     fc.check(said and "no end-of-image marker (frame cut short)" in said[0] and len(said) <= 2,

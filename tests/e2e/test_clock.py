@@ -12,7 +12,7 @@ LAGPROXY = os.path.join(fc.BIN, "tools", "lagproxy", "lagproxy")
 BUDGET_MS = 80
 
 
-def pair(name, clock, seconds=3, shim=None, delay_ms=0):
+def pair(name, clock, seconds=3, shim=None, delay_ms=0, viewer_args=()):
     """640x480 at 30 fps from a sender (its clocks skewed by shim: FC_CLOCKSHIM_* settings) to a
     viewer judging by --clock clock, through a lagproxy adding delay_ms each way if not 0.
     Returns (sender, viewer, viewer summary)."""
@@ -34,7 +34,7 @@ def pair(name, clock, seconds=3, shim=None, delay_ms=0):
         fc.wait_listening(rport)
         port = rport
     v = fc.viewer(port, "--seconds", str(seconds), "--clock", clock, "--check-stamps",
-                  name=f"{name}-view")
+                  *viewer_args, name=f"{name}-view")
     fc.check(v.wait(seconds + 15) == 0, f"{name}: the viewer exits 0 after --seconds", v, s)
     if relay:
         relay.stop()
@@ -59,10 +59,14 @@ def test_synced_true_clocks():
     fc.check(sm["stamp_over_budget"] == 0, "synced: no shown frame truly too old", v)
     fc.check("do not agree" not in v.output(), "synced: nothing refuted", v)
     s, v, sm = pair("synced-local", "synced:1")
-    fc.check(sm["synced_frames"] == 0 and sm["clock"] == "synced" and sm["shown"] > 30,
-             f"synced on one host: the proven interval (width {sm['offset_width_ms_p50']:.2f} "
-             f"ms) is tighter than 1 ms, so no frame leans on the wall clocks "
-             f"({sm['synced_frames']})", v)
+    # The interval is wider than 1 ms only while an exchange was held up (a busy CPU delaying a
+    # PONG): then, and only then, the wall clocks may narrow a frame's bound. 2 of ~150 frames
+    # were seen so with the sanitizer builds compiling beside the test.
+    fc.check(sm["synced_frames"] <= 0.05 * sm["received"] and sm["clock"] == "synced"
+             and sm["shown"] > 30,
+             f"synced on one host: the proven interval (width p50 "
+             f"{sm['offset_width_ms_p50']:.2f} ms) is tighter than 1 ms, so hardly a frame leans "
+             f"on the wall clocks ({sm['synced_frames']} of {sm['received']})", v)
 
 
 def test_false_wall_clock():
@@ -70,7 +74,20 @@ def test_false_wall_clock():
     for no frame, and goes on showing frames by the proven bound"""
     for off in (30, -30):
         name = f"wall{off:+d}"
-        s, v, sm = pair(name, "synced:1", shim={"FC_CLOCKSHIM_REAL_MS": off})
+        # The exchanges refute the lie at every frame only while the interval they prove is
+        # narrower than it (less the 1 ms vouched for): a loaded machine can make the first
+        # trips slow and the interval wide, and a frame inside it rightly leans on the wall
+        # clocks (PROTOCOL.md, "Synced clocks"). Such a run proves nothing: run again, 3 times
+        # at most.
+        for attempt in range(3):
+            s, v, sm = pair(name, "synced:1", shim={"FC_CLOCKSHIM_REAL_MS": off})
+            if sm["offset_width_ms_max"] < abs(off) - 2:
+                break
+            print(f"note: {name}: the proven interval was {sm['offset_width_ms_max']:.1f} ms "
+                  f"wide at a frame, too wide to refute {abs(off)} ms; once more")
+        fc.check(sm["offset_width_ms_max"] < abs(off) - 2,
+                 f"{name}: the exchanges prove the offset to within {abs(off) - 2} ms "
+                 f"({sm['offset_width_ms_max']:.1f} ms at the widest)", v)
         out = v.output()
         fc.check(out.count("--clock synced: the wall clocks do not agree to within 1 ms") == 1,
                  f"{name}: the viewer says once that the clocks are not synced", v)
@@ -79,6 +96,25 @@ def test_false_wall_clock():
         fc.check(sm["shown"] > 30 and sm["stamp_over_budget"] == 0,
                  f"{name}: frames still shown by the proven bound ({sm['shown']}), none too old",
                  v)
+
+
+def test_preempted_clock_reads():
+    """true wall clocks, the sender's read of its wall clock held up 15 ms every other time (a
+    preemption on a loaded machine), 20 ms each way, budget 40 ms: the held-up reads are never
+    paired with S2, so no frame's bound comes out low and none shown is too old"""
+    # Paired with S2, a read 15 ms late makes the sender's wall clock look 15 ms late: inside
+    # the 40 ms the trips leave the proven interval, so --clock synced believed it and bounded
+    # such frames 14 ms below their age; frames 40 to 54 ms old were shown (the sender's
+    # wall clock was read after S2 with nothing between: a wall-30 run once leaned on a clock
+    # 30 ms behind that way, under load). Now each side reads it between two monotonic readings
+    # 20 us apart at most, or sends 0.
+    s, v, sm = pair("stall", "synced:1", seconds=4, shim={"FC_CLOCKSHIM_STALL_MS": 15},
+                    delay_ms=20, viewer_args=("--max-age", "40"))
+    fc.check(sm["shown"] > 0 and sm["stamped"] == sm["shown"] and sm["stamp_over_budget"] == 0,
+             f"stall: no shown frame older than 40 ms ({sm['stamp_over_budget']} of "
+             f"{sm['shown']} shown, {sm['rejected']} rejected)", v, s)
+    fc.check(sm["synced_frames"] > 0 and sm["clock"] == "synced",
+             f"stall: the wall clocks still narrow the bound ({sm['synced_frames']} frames)", v)
 
 
 def test_drift_beyond_allowance():
@@ -105,5 +141,5 @@ if __name__ == "__main__":
     if not os.path.exists(SHIM):
         print(f"skipped: {SHIM} is not built (sanitizer builds cannot preload it)")
         sys.exit(77)
-    fc.main(test_synced_true_clocks, test_false_wall_clock, test_drift_beyond_allowance,
-            test_bad_clock_option)
+    fc.main(test_synced_true_clocks, test_false_wall_clock, test_preempted_clock_reads,
+            test_drift_beyond_allowance, test_bad_clock_option)

@@ -189,8 +189,11 @@ def test_v4l2ctl_streams_yuyv():
         fc.check(all(s[1] == b[1] * 1000 for s, b in zip(stamps, bufs)),
                  "stamp capture time = buffer timestamp (to the microsecond)", r)
         gaps = [(b[1] - a[1]) / 1000 for a, b in zip(bufs, bufs[1:])]
-        fc.check(all(33.0 <= g <= 33.7 for g in gaps),
-                 f"timestamps 1/30 s apart ({min(gaps):.3f}..{max(gaps):.3f} ms)", r)
+        fc.check(all(g > 0 for g in gaps), "timestamps increase", r)
+        # The camera's thread stamps a frame when it wakes to make it: a loaded machine wakes
+        # it late, so the spacing is a speed figure.
+        fc.check_speed(all(33.0 <= g <= 33.7 for g in gaps),
+                       f"timestamps 1/30 s apart ({min(gaps):.3f}..{max(gaps):.3f} ms)", r)
     fc.check("ts-monotonic, ts-src-soe" in r.out + r.err, "monotonic start-of-frame timestamps", r)
 
 
@@ -212,7 +215,12 @@ def test_v4l2ctl_streams_mjpeg():
             frames, rest = gray_frames(one, w, h)
             st = read_stamp(frames[0], w, h) if len(frames) == 1 and not rest else None
             seqs.append(st and st[0])
-    fc.check(seqs == [0, n - 1], f"first and last JPEG decode at {w}x{h} with stamps {seqs}", r)
+    # The camera goes on while a late reader holds its buffers, as a real one does, and the
+    # stamps skip the frames it dropped (v4l2-ctl says "dropped buffers"): none is dropped only
+    # on a machine that is not loaded, a speed figure.
+    fc.check(len(seqs) == 2 and seqs[0] == 0 and seqs[1] is not None and seqs[1] >= n - 1,
+             f"first and last JPEG decode at {w}x{h} with stamps {seqs}", r)
+    fc.check_speed(seqs == [0, n - 1], f"no frame dropped (stamps {seqs})", r)
 
 
 # ---- ffmpeg ----

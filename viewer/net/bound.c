@@ -70,8 +70,8 @@ static bool narrow_by_wall_clocks(struct fc_bound *b, const struct fc_frame_msg 
 	const uint64_t big = (uint64_t)1 << 62;
 	int64_t claim, slack;
 
-	if (!b->synced || fm->send_real_ns == 0 || fm->send_ns >= big || v3 >= big ||
-	    fm->send_real_ns >= big || v3_real >= big || b->error_ns >= big / 4)
+	if (!b->synced || fm->send_real_ns == 0 || v3_real == 0 || fm->send_ns >= big ||
+	    v3 >= big || fm->send_real_ns >= big || v3_real >= big || b->error_ns >= big / 4)
 		return false;
 	claim = sdiff(fm->send_ns, v3) - sdiff(fm->send_real_ns, v3_real);
 	slack = (int64_t)(b->error_ns + 2 * FC_BOUND_READ_SLACK_NS +

@@ -72,7 +72,8 @@ uint64_t fc_bound_ping(struct fc_bound *b, uint64_t v0);
 enum fc_bound_status fc_bound_pong(struct fc_bound *b, const struct fc_ping *pong, uint64_t v3,
 				   struct fc_bound_news *news);
 
-/* A FRAME answering the request sent at v0 arrived whole at v3 (v3_real: our wall clock then).
+/* A FRAME answering the request sent at v0 arrived whole at v3 (v3_real: our wall clock then,
+ * read with v3 by fc_clock_pair; 0 when not known, and the wall clocks are not used).
  * Fills age (bound_ns UINT64_MAX unless FC_BOUND_OK). */
 enum fc_bound_status fc_bound_frame(struct fc_bound *b, const struct fc_frame_msg *fm, uint64_t v0,
 				    uint64_t v3, uint64_t v3_real, struct fc_age *age,

@@ -81,10 +81,12 @@ static void end(struct fc_client *c, bool clean, const char *fmt, ...)
 }
 
 /* Publishes an accepted frame for the display and the recorder: the one copy the viewer makes,
- * shared by both. */
-static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3, uint64_t bound)
+ * shared by both; with its document (doc_size bytes of data_doc, 0 for none) after the JPEG, so
+ * that the window shows each frame's own (databox.h). */
+static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3, uint64_t bound,
+		    size_t doc_size)
 {
-	struct fc_frame *f = fc_frame_get(c->pool, fm->jpeg_size);
+	struct fc_frame *f = fc_frame_get(c->pool, fm->jpeg_size + doc_size);
 
 	if (!f) {
 		fc_warn("out of memory for a %u-byte frame; skipping it", fm->jpeg_size);
@@ -94,6 +96,8 @@ static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	}
 	memcpy(f->data, fm->jpeg, fm->jpeg_size);
 	f->size = fm->jpeg_size;
+	memcpy(f->data + f->size, c->data_doc, doc_size);
+	f->doc_size = doc_size;
 	f->seq = fm->seq;
 	f->width = fm->width;
 	f->height = fm->height;
@@ -270,6 +274,7 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	struct fc_bound_news news;
 	struct fc_age age;
 	bool accepted = false;
+	size_t doc_size = c->data_pending ? c->data_msg.size : 0; /* data_judged clears it */
 
 	if (take_in_order(c, fm, &o) < 0)
 		return -1;
@@ -292,13 +297,14 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	/* A stale notice carries no picture: rejected, whatever its numbers say. */
 	if (fm->jpeg_size == 0)
 		accepted = false;
-	if (c->data_pending && data_judged(c, fm, accepted, age.bound_ns, v3_real) < 0)
+	if (c->data_pending &&
+	    data_judged(c, fm, accepted, age.bound_ns, v3_real ? v3_real : fc_clock_real_ns()) < 0)
 		return -1;
 	/* Ask before the copy and the VERDICT, so the sender's wait overlaps our work on this. */
 	if (ask_more(c, accepted, v3) < 0)
 		goto io_error;
 	if (accepted)
-		publish(c, fm, v3, age.bound_ns);
+		publish(c, fm, v3, age.bound_ns, doc_size);
 	fc_report_arrival(c->report,
 			  &(struct fc_report_frame){ .bytes = fm->jpeg_size,
 						     .width = fm->width,
@@ -403,9 +409,10 @@ static void *client_main(void *arg)
 	}
 	while (!atomic_load(&c->stop)) {
 		int rc = fc_conn_recv(c->conn, &m, 100);
-		uint64_t now = fc_clock_now_ns();
-		uint64_t now_real = fc_clock_real_ns();
+		uint64_t now, now_real;
 
+		/* V3 and our wall clock as one moment; 0 when they could not be read so (bound.h). */
+		fc_clock_pair(&now, &now_real);
 		if (rc < 0) {
 			end(c, false, "connection to the sender lost: %s", fc_conn_error(c->conn));
 			/* Tell a live sender what was wrong; to a closed one this is a no-op. */

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "databox.h"
 #include "font.h"
 #include "grid.h"
 #include "overlay.h"
+#include "textex.h"
 
 #define BANNER_MAX    256
 #define BANNER_RGB    0xffd200 /* the banner's text: yellow, legible on any dimmed picture */
@@ -15,15 +17,6 @@
 #define BANNER_SCALES 8	       /* the largest scale of the font */
 #define LABEL_MAX     192
 #define LABEL_RGB     0xffffff /* a tile's name and figures: white on a dark band */
-
-/* Text drawn once into a texture, kept until the text or its scale changes. */
-struct text_tex {
-	SDL_Texture *tex;
-	char drawn[BANNER_MAX];
-	int scale;
-	int w;
-	int h;
-};
 
 /* One sender's picture: a single one fills the window; several share it as a grid (grid.h). */
 struct tile {
@@ -34,10 +27,11 @@ struct tile {
 	int pic_h;
 	/* The stall banner: its text (empty when live), and the texture it was last drawn into. */
 	char banner[BANNER_MAX];
-	struct text_tex banner_tex;
+	struct fc_textex banner_tex;
 	/* Several senders: the line across the tile's top (its name and live figures). */
 	char label[LABEL_MAX];
-	struct text_tex label_tex;
+	struct fc_textex label_tex;
+	struct fc_databox data; /* the document of the frame in texture (databox.h) */
 };
 
 struct fc_display {
@@ -51,6 +45,7 @@ struct fc_display {
 	uint8_t *grey; /* a neutral chroma row for grey pictures */
 	size_t grey_size;
 	struct fc_overlay help; /* the keys' help, over the picture (fc_display_help) */
+	bool data_on;		/* each tile's document is drawn (fc_display_data_overlay) */
 	int keys[16]; /* keys pressed that the caller handles (fc_display_key), in order */
 	unsigned nkeys;
 	char failed[256];    /* the attempts at a window that failed (make_window) */
@@ -248,10 +243,9 @@ static void drop_tile(struct tile *t)
 {
 	if (t->texture)
 		SDL_DestroyTexture(t->texture);
-	if (t->banner_tex.tex)
-		SDL_DestroyTexture(t->banner_tex.tex);
-	if (t->label_tex.tex)
-		SDL_DestroyTexture(t->label_tex.tex);
+	fc_textex_free(&t->banner_tex);
+	fc_textex_free(&t->label_tex);
+	fc_databox_free(&t->data);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -474,57 +468,16 @@ static int banner_scale(const char *text, int ww, int wh)
 	return scale;
 }
 
-/* Draws text into tt (rgb on transparent) when it changed. */
-static int text_texture(struct fc_display *d, struct text_tex *tt, const char *text, int scale,
-			uint32_t rgb)
-{
-	uint8_t *mask = NULL;
-	uint32_t *px = NULL;
-	int w, h;
-	int rc = -1;
-
-	if (tt->tex && tt->scale == scale && strcmp(tt->drawn, text) == 0)
-		return 0;
-	fc_font_measure(text, scale, &w, &h);
-	if (w <= 0 || h <= 0)
-		return -1;
-	mask = SDL_malloc((size_t)w * (size_t)h);
-	px = SDL_malloc((size_t)w * (size_t)h * sizeof(*px));
-	if (!mask || !px || fc_font_render(text, scale, mask, (size_t)w, w, h) < 0)
-		goto out;
-	for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
-		px[i] = mask[i] ? 0xff000000u | rgb : 0;
-	if (!tt->tex || tt->w != w || tt->h != h) {
-		if (tt->tex)
-			SDL_DestroyTexture(tt->tex);
-		tt->tex = SDL_CreateTexture(d->renderer, SDL_PIXELFORMAT_ARGB8888,
-					    SDL_TEXTUREACCESS_STATIC, w, h);
-		if (!tt->tex)
-			goto out;
-		SDL_SetTextureBlendMode(tt->tex, SDL_BLENDMODE_BLEND);
-		tt->w = w;
-		tt->h = h;
-	}
-	if (SDL_UpdateTexture(tt->tex, NULL, px, w * (int)sizeof(*px)) < 0)
-		goto out;
-	snprintf(tt->drawn, sizeof(tt->drawn), "%s", text);
-	tt->scale = scale;
-	rc = 0;
-out:
-	SDL_free(mask);
-	SDL_free(px);
-	return rc;
-}
-
 /* The picture dimmed, a dark band across the middle of its area, the banner's text on it. */
 static void draw_banner(struct fc_display *d, struct tile *t, SDL_Rect area,
 			const SDL_Rect *picture)
 {
-	struct text_tex *tt = &t->banner_tex;
+	struct fc_textex *tt = &t->banner_tex;
 	int pad;
 	SDL_Rect band, text;
 
-	if (text_texture(d, tt, t->banner, banner_scale(t->banner, area.w, area.h), BANNER_RGB) < 0)
+	if (fc_textex_draw(tt, d->renderer, t->banner, banner_scale(t->banner, area.w, area.h),
+			   BANNER_RGB) < 0)
 		return;
 	pad = 3 * tt->scale;
 	SDL_SetRenderDrawBlendMode(d->renderer, SDL_BLENDMODE_BLEND);
@@ -544,7 +497,7 @@ static void draw_banner(struct fc_display *d, struct tile *t, SDL_Rect area,
  * 2), and a thin frame between tiles. */
 static void draw_label(struct fc_display *d, struct tile *t, SDL_Rect area)
 {
-	struct text_tex *tt = &t->label_tex;
+	struct fc_textex *tt = &t->label_tex;
 	int w, h;
 	int scale = 2;
 	SDL_Rect band, text;
@@ -552,7 +505,7 @@ static void draw_label(struct fc_display *d, struct tile *t, SDL_Rect area)
 	fc_font_measure(t->label, scale, &w, &h);
 	if (w > area.w - 8)
 		scale = 1;
-	if (!t->label[0] || text_texture(d, tt, t->label, scale, LABEL_RGB) < 0)
+	if (!t->label[0] || fc_textex_draw(tt, d->renderer, t->label, scale, LABEL_RGB) < 0)
 		return;
 	SDL_SetRenderDrawBlendMode(d->renderer, SDL_BLENDMODE_BLEND);
 	band = (SDL_Rect){ area.x, area.y, area.w, tt->h + 8 };
@@ -581,8 +534,11 @@ static void draw_tile(struct fc_display *d, int i)
 		dst = fit(area, t->pic_w, t->pic_h);
 		SDL_RenderCopy(d->renderer, t->texture, NULL, &dst);
 	}
+	/* Under a banner the picture is old, and so is its document: only the banner says. */
 	if (t->banner[0])
 		draw_banner(d, t, area, t->texture ? &dst : NULL);
+	else if (d->data_on && t->texture)
+		fc_databox_draw(&t->data, d->renderer, dst);
 	if (d->labels)
 		draw_label(d, t, area);
 }
@@ -705,4 +661,21 @@ const char *fc_display_renderer(struct fc_display *d)
 void fc_display_title(struct fc_display *d, const char *title)
 {
 	SDL_SetWindowTitle(d->window, title);
+}
+
+void fc_display_tile_data(struct fc_display *d, int tile, const uint8_t *doc, size_t size)
+{
+	if (tile >= 0 && tile < FC_DISPLAY_MAX_TILES)
+		fc_databox_set(&d->tiles[tile].data, doc, size);
+}
+
+void fc_display_data_overlay(struct fc_display *d, bool on)
+{
+	d->data_on = on;
+	fc_display_present(d);
+}
+
+bool fc_display_data_overlay_on(const struct fc_display *d)
+{
+	return d->data_on;
 }

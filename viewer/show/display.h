@@ -62,6 +62,13 @@ void fc_display_tile_remove(struct fc_display *d, int tile);
 void fc_display_tile_banner(struct fc_display *d, int tile, const char *text);
 /* The tile's name and live figures (its label; with one tile, the window's title instead). */
 void fc_display_tile_label(struct fc_display *d, int tile, const char *name, const char *text);
+/* The JSON document that came with the frame just uploaded to the tile (doc[0..size), copied;
+ * size 0: it came without one), drawn at the tile's bottom while the data overlay is on
+ * (databox.h): a tile shows its own frame's document, never another's. */
+void fc_display_tile_data(struct fc_display *d, int tile, const uint8_t *doc, size_t size);
+/* Turns the data overlay on or off (--data-overlay, the d key), and says whether it is on. */
+void fc_display_data_overlay(struct fc_display *d, bool on);
+bool fc_display_data_overlay_on(const struct fc_display *d);
 
 /* Puts the last uploaded picture on screen. Split from the upload so that the caller can check
  * the frame's age at the last moment before it is seen. */
