@@ -69,9 +69,7 @@
 /* HELLO flags. */
 #define FC_HELLO_PASSPHRASE  0x01 /* this side has a passphrase: AUTH follows, then SEALED only */
 #define FC_HELLO_FULL_ONLY   0x02 /* a viewer: the full picture always, never a smaller rendition */
-/* Version 6: this side speaks the UDP transport (docs/PROTOCOL.md, section 13): its udp_port
- * (and a sender's conn) are set. Frames go over UDP when both HELLOs have it. */
-#define FC_HELLO_UDP	     0x04
+#define FC_HELLO_UDP	     0x04 /* version 6: UDP offered (sender) or wanted (viewer), section 13 */
 #define FC_HELLO_FLAGS	     (FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY | FC_HELLO_UDP)
 #define FC_PROTO_MAX_QUALITY 100 /* JPEG quality, 1..100; 0 in a FRAME: not known (a camera's) */
 

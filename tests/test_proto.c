@@ -420,7 +420,7 @@ static void test_bad_fields(void **state)
 	buf[8 + 17] = (uint8_t)(buf[8 + 17] - 1); /* name length disagrees with the payload */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
-	buf[8 + 62] = '\x1b'; /* an escape character in the station (after the floor, the UDP fields) */
+	buf[8 + 62] = '\x1b'; /* an escape character in the station (after the UDP fields) */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
 	buf[len - 1] = '\x7f'; /* a control character in the software name, the last byte */
