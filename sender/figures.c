@@ -162,6 +162,23 @@ static void departed(struct line *l, struct fc_json *j, struct fc_server *srv)
 		add(l, "; %u other connection%s (never a viewer)", others, others == 1 ? "" : "s");
 }
 
+/* A UDP viewer's datagrams (docs/STATS_JSON.md, "udp" of a viewer). */
+static void udp_json(struct fc_json *j, const struct fc_udpsend_stats *u)
+{
+	fc_json_object(j, "udp");
+	fc_json_uint(j, "frames", u->frames);
+	fc_json_uint(j, "datagrams", u->datagrams);
+	fc_json_uint(j, "bytes", u->bytes);
+	fc_json_uint(j, "dropped", u->dropped);
+	fc_json_uint(j, "nacks", u->nacks);
+	fc_json_uint(j, "repaired", u->repaired);
+	fc_json_uint(j, "forgotten", u->forgotten);
+	fc_json_uint(j, "giveups", u->giveups);
+	fc_json_uint(j, "refused", u->refused);
+	fc_json_uint(j, "moved", u->moved);
+	fc_json_end(j);
+}
+
 void fc_figures_session_json(struct fc_json *j, const struct fc_session_stats *s)
 {
 	fc_json_uint(j, "sent", s->sent);
@@ -179,6 +196,8 @@ void fc_figures_session_json(struct fc_json *j, const struct fc_session_stats *s
 	fc_json_bool(j, "link_lower_bound", s->link_lower);
 	fc_json_uint(j, "steps_down", s->downs);
 	fc_json_uint(j, "steps_up", s->ups);
+	if (s->udp)
+		udp_json(j, &s->udp_stats);
 }
 
 /* A viewer's totals at the last tick (all 0 for a new one). */

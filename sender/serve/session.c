@@ -76,7 +76,11 @@ struct fc_session {
 	/* Written by the session thread, read by the main thread. */
 	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us, link_bps, downs, ups;
 	atomic_bool link_lower;
-	_Atomic uint64_t shape;	    /* the latest rendition: width, height, quality, packed */
+	_Atomic uint64_t shape; /* the latest rendition: width, height, quality, packed */
+	/* The datagrams' counts (udpsend.h), copied after each turn: a lock for the copy only. */
+	pthread_mutex_t udp_lock;
+	struct fc_udpsend_stats udp_stats;
+	atomic_bool udp_on;
 	_Atomic uint32_t src_shape; /* and its picture's size */
 };
 
@@ -503,6 +507,9 @@ static int udp_turn(struct fc_session *s, short revents, uint64_t *until_ns)
 	next = fc_udpsend_tick(s->udp, now, s->budget_ns);
 	if (next < *until_ns)
 		*until_ns = next;
+	pthread_mutex_lock(&s->udp_lock);
+	fc_udpsend_stats(s->udp, &s->udp_stats);
+	pthread_mutex_unlock(&s->udp_lock);
 	return 0;
 }
 
@@ -645,6 +652,7 @@ static void udp_settle(struct fc_session *s)
 			     err, sizeof(err)) == 0) {
 		fc_info("viewer %s: frames over UDP (port %u to its %u)", s->peer,
 			fc_udpsend_port(s->udp), s->viewer.udp_port);
+		atomic_store(&s->udp_on, true);
 		return;
 	}
 	if (s->udp && (s->viewer.flags & FC_HELLO_UDP))
@@ -713,6 +721,7 @@ struct fc_session *fc_session_start(const struct fc_session_cfg *cfg, struct fc_
 	s->conn = conn;
 	s->id = id;
 	snprintf(s->peer, sizeof(s->peer), "%s", fc_conn_peer(conn));
+	pthread_mutex_init(&s->udp_lock, NULL);
 	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->wake_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -758,6 +767,7 @@ void fc_session_free(struct fc_session *s)
 	pthread_join(s->thread, NULL);
 	close(s->wake_fd);
 	fc_udpsend_free(s->udp);
+	pthread_mutex_destroy(&s->udp_lock);
 	fc_conn_free(s->conn);
 	free(s);
 }
@@ -782,6 +792,10 @@ void fc_session_stats(struct fc_session *s, struct fc_session_stats *out)
 	out->link_lower = atomic_load(&s->link_lower);
 	out->downs = atomic_load(&s->downs);
 	out->ups = atomic_load(&s->ups);
+	out->udp = atomic_load(&s->udp_on);
+	pthread_mutex_lock(&s->udp_lock);
+	out->udp_stats = s->udp_stats;
+	pthread_mutex_unlock(&s->udp_lock);
 }
 
 unsigned fc_session_id(const struct fc_session *s)

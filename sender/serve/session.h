@@ -31,6 +31,7 @@
 #include "secure.h"
 #include "slot.h"
 #include "throttle.h"
+#include "udpsend.h"
 
 struct fc_session_cfg {
 	struct fc_slot *slot;
@@ -76,6 +77,9 @@ struct fc_session_stats {
 	bool link_lower; /* link_bps is only a lower bound: every frame came too quickly to time */
 	uint64_t downs;	 /* steps to a smaller rendition */
 	uint64_t ups;	 /* and back up */
+	/* Frames over UDP (udpsend.h): the counts of this viewer's datagrams; all 0 over TCP. */
+	bool udp;
+	struct fc_udpsend_stats udp_stats;
 };
 
 struct fc_session;
