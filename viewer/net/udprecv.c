@@ -37,8 +37,8 @@ struct ftime {
 	uint32_t id;  /* the request its chunk 0 answers; 0 until chunk 0 came */
 	uint64_t first_ns;
 	uint64_t last_ns;
-	uint64_t gap_ns; /* the longest silence between two of its chunks */
-	bool nacked;	 /* a NACK went for it: its chunks from now on are repairs */
+	uint64_t gap_ns;	    /* the longest silence between two of its chunks */
+	struct fc_dgram_nack asked; /* the chunks its last NACK asked for (n 0: none) */
 };
 
 struct fc_udprecv {
@@ -185,7 +185,10 @@ static void timed(struct fc_udprecv *u, const struct fc_dgram *d, uint64_t now_n
 	t->last_ns = now_ns;
 	if (d->u.chunk.index == 0)
 		t->id = d->u.chunk.fixed.id;
-	u->st.repaired += t->nacked;
+	for (int i = 0; i < t->asked.n; i++)
+		if (d->u.chunk.index >= t->asked.r[i].first &&
+		    d->u.chunk.index - t->asked.r[i].first < t->asked.r[i].len)
+			u->st.repaired++;
 }
 
 /* A whole frame out of the reassembler, decoded into *m. 1, or 0 when it does not decode. */
@@ -291,7 +294,7 @@ size_t fc_udprecv_poll(struct fc_udprecv *u, uint64_t now_ns, uint64_t budget_ns
 			struct ftime *t = timing(u, out[i].seq, false);
 
 			if (out[i].type == FC_DGRAM_T_NACK && t)
-				t->nacked = true;
+				t->asked = out[i].u.nack;
 			if (out[i].type == FC_DGRAM_T_GIVEUP && lost < cap)
 				gave[lost++] = (struct fc_udprecv_lost){ .seq = out[i].seq,
 									 .id = t ? t->id : 0 };
