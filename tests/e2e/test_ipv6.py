@@ -127,6 +127,19 @@ def test_sender_dials_listening_viewer():
     s.stop()
 
 
+def test_udp_over_v6():
+    """--transport udp over ::1: the datagrams' socket takes the connection's family"""
+    port = v6_port()
+    s = send("udp-send", "--listen", f"[::1]:{port}", "--transport", "udp")
+    wait_listening_v6(port)
+    v = view("udp-view", f"[::1]:{port}", "--seconds", "2", "--transport", "udp")
+    streamed("udp", v, s, f"[::1]:{port}")
+    udp = v.summary().get("udp")
+    fc.check(udp is not None and udp["frames_whole"] >= 10,
+             f"udp: the frames came as datagrams over ::1 ({udp})", v)
+    s.stop()
+
+
 def test_bare_address_needs_a_port():
     """--listen ::1 and the sender's --connect ::1 are refused, saying how to add the port"""
     for args in ([VIEW, "--listen", "::1"], [SEND, "--connect", "::1"], [SEND, "--listen", "::1"]):
@@ -144,4 +157,4 @@ if __name__ == "__main__":
         print("skipped: no IPv6 loopback here (::1)")
         sys.exit(77)
     fc.main(test_dial_bracketed, test_any_address_takes_v6, test_bare_default_port,
-            test_sender_dials_listening_viewer, test_bare_address_needs_a_port)
+            test_sender_dials_listening_viewer, test_udp_over_v6, test_bare_address_needs_a_port)
