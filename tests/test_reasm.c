@@ -213,6 +213,33 @@ static void test_hopeless_tail_waits(void **state)
 	fc_reasm_free(r);
 }
 
+/* The sender's GIVEUP (forgotten) gives a frame in assembly up at once, as late, and its
+ * stragglers are old; a seq not in assembly changes nothing. */
+static void test_forget(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], out[4];
+	const uint8_t *f;
+	size_t len;
+	struct fc_reasm_stats st;
+
+	(void)state;
+	make(1, 0, d);
+	fc_reasm_add(r, &d[0], 1 * MS, &f, &len);
+	fc_reasm_forget(r, 9);
+	assert_int_equal(fc_reasm_pending(r), 1);
+	fc_reasm_forget(r, 1);
+	assert_int_equal(fc_reasm_pending(r), 0);
+	assert_int_equal(fc_reasm_poll(r, 2 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP);
+	assert_int_equal(out[0].seq, 1);
+	assert_int_equal(out[0].u.reason, FC_GIVEUP_LATE);
+	assert_int_equal(fc_reasm_add(r, &d[1], 3 * MS, &f, &len), FC_REASM_OLD);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.late, 1);
+	fc_reasm_free(r);
+}
+
 /* The last chunks: nothing later reveals their loss, so they count as lost only after the
  * reorder wait; and without chunk 0 the deadline is the first arrival plus the budget. With a
  * 10 ms round trip: chunk 1 alone at 10 ms, chunk 0 (below it) asked at 11 ms, the tail too
@@ -301,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_repair_deadline),
 		cmocka_unit_test(test_hopeless_given_up_at_once),
 		cmocka_unit_test(test_hopeless_tail_waits),
+		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_tail_and_no_first_chunk),
 		cmocka_unit_test(test_renack_spacing),
 		cmocka_unit_test(test_conflict_and_too_large),

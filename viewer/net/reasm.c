@@ -372,6 +372,14 @@ size_t fc_reasm_poll(struct fc_reasm *r, uint64_t now_ns, uint64_t budget_ns, ui
 	return n;
 }
 
+void fc_reasm_forget(struct fc_reasm *r, uint64_t seq)
+{
+	struct slot *s = find(r, seq);
+
+	if (s)
+		release(r, s, FC_GIVEUP_LATE);
+}
+
 uint64_t fc_reasm_next_ns(const struct fc_reasm *r, uint64_t budget_ns, uint64_t reorder_ns)
 {
 	uint64_t next = UINT64_MAX;

@@ -85,6 +85,11 @@ int fc_reasm_add(struct fc_reasm *r, const struct fc_dgram *d, uint64_t now_ns,
 size_t fc_reasm_poll(struct fc_reasm *r, uint64_t now_ns, uint64_t budget_ns, uint64_t rtt_ns,
 		     uint64_t reorder_ns, struct fc_dgram *out, size_t cap);
 
+/* The sender no longer keeps frame seq (its GIVEUP, forgotten): no repair will come, so the
+ * frame is given up now if it is in assembly (a GIVEUP late at the next fc_reasm_poll, as for
+ * one given up by the rule), instead of at its deadline. */
+void fc_reasm_forget(struct fc_reasm *r, uint64_t seq);
+
 /* The earliest time fc_reasm_poll may have something new to say (a deadline, a NACK's answer
  * due, the reorder wait of a frame's tail), for the caller's poll timeout; UINT64_MAX when no
  * frame is in assembly. */

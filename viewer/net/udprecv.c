@@ -234,8 +234,10 @@ static int take(struct fc_udprecv *u, size_t n, const struct fc_udp_peer *from, 
 		u->st.moved++;
 	}
 	u->st.keepalives += d.type == FC_DGRAM_T_KEEPALIVE;
-	/* The reassembler has no word for "the sender forgot it": its deadline gives it up. */
-	u->st.forgotten += d.type == FC_DGRAM_T_GIVEUP;
+	if (d.type == FC_DGRAM_T_GIVEUP) {
+		u->st.forgotten++;
+		fc_reasm_forget(u->reasm, d.seq);
+	}
 	if (d.type != FC_DGRAM_T_CHUNK)
 		return 0;
 	rc = fc_reasm_add(u->reasm, &d, now_ns, &frame, &len);
