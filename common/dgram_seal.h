@@ -88,7 +88,8 @@ struct fc_dseal {
 	struct fc_dseal_rx rx;
 };
 
-/* Sets s up with this side's keys (fc_secure_dgram_keys): numbers from 0, an empty window. */
+/* Sets s up with this side's keys (fc_secure_dgram_keys, which libsodium was initialised for:
+ * fc_secure_init): numbers from 0, an empty window. */
 void fc_dseal_init(struct fc_dseal *s, const uint8_t tx_key[FC_DSEAL_KEY_SIZE],
 		   const uint8_t rx_key[FC_DSEAL_KEY_SIZE]);
 
