@@ -200,6 +200,33 @@ ssize_t fc_dseal_open(struct fc_dseal_rx *rx, uint8_t *buf, size_t len, uint64_t
 	return (ssize_t)(FC_DGRAM_HEAD + body);
 }
 
+size_t fc_dseal_encode(struct fc_dseal *s, const struct fc_dgram *d, uint8_t *buf, size_t cap)
+{
+	size_t n = fc_dgram_encode(d, buf, cap);
+	ssize_t sealed;
+
+	if (n == 0 || !s)
+		return n;
+	sealed = fc_dseal_seal(&s->tx, buf, n, cap);
+	return sealed > 0 ? (size_t)sealed : 0;
+}
+
+int fc_dseal_receive(struct fc_dseal *s, uint8_t *buf, size_t *len, bool *newest)
+{
+	uint64_t pn;
+	ssize_t n;
+
+	*newest = true;
+	if (!s)
+		return 0;
+	n = fc_dseal_open(&s->rx, buf, *len, &pn);
+	if (n < 0)
+		return (int)n;
+	*len = (size_t)n;
+	*newest = pn == s->rx.top;
+	return 0;
+}
+
 const char *fc_dseal_strerror(int error)
 {
 	static const char *const why[] = {

@@ -118,6 +118,18 @@ ssize_t fc_dseal_seal_to(struct fc_dseal_tx *tx, const uint8_t *in, size_t len, 
  */
 ssize_t fc_dseal_open(struct fc_dseal_rx *rx, uint8_t *buf, size_t len, uint64_t *pn);
 
+/* For the transport's two sides, which may or may not seal (a private stream or not): encodes
+ * d (fc_dgram_encode) into buf[0..cap) and, with s not NULL, seals it. The bytes to send, or 0
+ * when d does not encode or fit, or this direction's numbers are spent. */
+size_t fc_dseal_encode(struct fc_dseal *s, const struct fc_dgram *d, uint8_t *buf, size_t cap);
+
+/* Takes the datagram buf[0..*len) as it came: with s not NULL, opened in place (fc_dseal_open;
+ * *len becomes the plain datagram's length), *newest saying whether its number is the highest
+ * taken yet; without s, as it is, *newest true. Only a newest datagram may move where the peer
+ * is thought to be (a NAT's rebinding): an older one may be a copy sent from elsewhere first.
+ * 0, or a negated enum fc_dseal_error. */
+int fc_dseal_receive(struct fc_dseal *s, uint8_t *buf, size_t *len, bool *newest);
+
 const char *fc_dseal_strerror(int error);
 
 #endif

@@ -457,6 +457,43 @@ static void test_refusals_named(void **state)
 	assert_string_equal(fc_dseal_strerror(0), "unknown sealing error");
 }
 
+/* The transport's helpers: without a state a datagram goes and comes plain, always "newest";
+ * with one it is sealed, opened, and only the highest number yet is newest (so only it may move
+ * the peer's address); a refusal comes back with its reason. */
+static void test_encode_and_receive(void **state)
+{
+	struct fc_dgram g = { .type = FC_DGRAM_T_GIVEUP, .conn = 7, .seq = 9, .u.reason = 1 };
+	uint8_t a[64], b[64];
+	size_t na, nb, n;
+	bool newest = false;
+
+	(void)state;
+	na = fc_dseal_encode(NULL, &g, a, sizeof(a));
+	assert_int_equal(na, FC_DGRAM_HEAD + 1);
+	assert_int_equal(fc_dseal_receive(NULL, a, &na, &newest), 0);
+	assert_true(newest);
+	assert_int_equal(na, FC_DGRAM_HEAD + 1);
+	assert_int_equal(fc_dseal_encode(&snd, &g, a, FC_DGRAM_HEAD + 1), 0); /* no room */
+	na = fc_dseal_encode(&snd, &g, a, sizeof(a));
+	nb = fc_dseal_encode(&snd, &g, b, sizeof(b));
+	assert_int_equal(na, FC_DGRAM_HEAD + 1 + FC_DSEAL_OVERHEAD);
+	n = nb;
+	assert_int_equal(fc_dseal_receive(&vwr, b, &n, &newest), 0);
+	assert_true(newest);
+	assert_int_equal(n, FC_DGRAM_HEAD + 1);
+	n = na;
+	assert_int_equal(fc_dseal_receive(&vwr, a, &n, &newest), 0);
+	assert_false(newest); /* number 0 after 1: taken, but not the newest */
+	nb = fc_dseal_encode(&snd, &g, b, sizeof(b));
+	memcpy(a, b, nb);
+	n = nb;
+	assert_int_equal(fc_dseal_receive(&vwr, a, &n, &newest), 0);
+	n = nb;
+	assert_int_equal(fc_dseal_receive(&vwr, b, &n, &newest), -FC_DSEAL_E_REPLAY);
+	n = FC_DGRAM_HEAD + 1;
+	assert_int_equal(fc_dseal_receive(&vwr, a, &n, &newest), -FC_DSEAL_E_SHORT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup(test_forgery_moves_nothing, fresh),
 		cmocka_unit_test_setup(test_numbers_spent_refuse_to_seal, fresh),
 		cmocka_unit_test_setup(test_refusals_named, fresh),
+		cmocka_unit_test_setup(test_encode_and_receive, fresh),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
