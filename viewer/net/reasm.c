@@ -324,8 +324,16 @@ static int judge(struct slot *s, uint64_t now_ns, uint64_t budget_ns, uint64_t r
 	lost(s, now_ns, reorder_ns, &out->u.nack, asked);
 	if (out->u.nack.n == 0 || now_ns < s->nack_due)
 		return 0; /* nothing lost yet, or the last NACK's answer may still come */
+	/* A repair asked now would come too late: the frame is hopeless once a chunk is surely lost,
+	 * a hole below one that came. A tail that has not come yet may only be late (a paced
+	 * sender, a busy host on the way): it waits for the deadline. */
+	if (sat_add(now_ns, rtt_ns) > dl && out->u.nack.n == 1 &&
+	    out->u.nack.r[0].first == s->highest) {
+		s->nack_due = dl;
+		return 0;
+	}
 	if (sat_add(now_ns, rtt_ns) > dl)
-		return -1; /* a repair asked now would come too late */
+		return -1;
 	out->type = FC_DGRAM_T_NACK;
 	out->seq = s->seq;
 	s->nack_due = sat_add(now_ns, rtt_ns > MIN_RENACK_NS ? rtt_ns : MIN_RENACK_NS);
@@ -379,7 +387,8 @@ uint64_t fc_reasm_next_ns(const struct fc_reasm *r, uint64_t budget_ns, uint64_t
 		t = deadline(s, budget_ns);
 		if (s->have < s->highest || s->nack_due != 0)
 			t = s->nack_due < t ? s->nack_due : t;
-		if (s->highest < s->count && sat_add(s->last_ns, reorder_ns) < t)
+		if (s->highest < s->count && s->nack_due == 0 &&
+		    sat_add(s->last_ns, reorder_ns) < t)
 			t = sat_add(s->last_ns, reorder_ns);
 		if (t < next)
 			next = t;
