@@ -125,6 +125,14 @@ static int authenticate(struct fc_conn *c, const struct fc_hello_auth *auth, int
 	if (rc == 0)
 		fc_conn_secure(c, &k);
 	fc_secure_wipe(&k);
+	if (rc == 0 && auth->dgram_keys &&
+	    fc_secure_dgram_keys(auth->psk, role, sender ? mine : theirs,
+				 sender ? mine_len : theirs_len, sender ? theirs : mine,
+				 sender ? theirs_len : mine_len, auth->dgram_keys[0],
+				 auth->dgram_keys[1]) < 0) {
+		snprintf(err, errlen, "%s: cannot derive the datagrams' keys", fc_conn_peer(c));
+		return -1;
+	}
 	return rc;
 }
 

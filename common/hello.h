@@ -44,6 +44,10 @@ struct fc_hello_auth {
 	 * may be stopped meanwhile passes a wait that ends early. NULL: sleeps. */
 	void (*hold)(void *arg, uint64_t ns);
 	void *hold_arg;
+	/* With a passphrase and not NULL: set to the UDP transport's datagram keys, from the same
+	 * HELLOs (fc_secure_dgram_keys): [0] seals what this side sends, [1] opens. The caller
+	 * wipes them. */
+	uint8_t (*dgram_keys)[FC_SECURE_KEY_SIZE];
 };
 
 /* Sends mine, receives theirs (mine's flags and nonce are set here). 0 on success; -1 with the

@@ -18,6 +18,8 @@
 
 /* Subkeys of one connection's seed (crypto_kdf ids). */
 enum { KEY_S2V = 1, KEY_V2S = 2, KEY_SENDER_PROOF = 3, KEY_VIEWER_PROOF = 4 };
+/* And of the UDP transport's sealed datagrams, one key each way (docs/UDP.md). */
+enum { KEY_DGRAM_S2V = 5, KEY_DGRAM_V2S = 6 };
 
 struct fc_secure_psk {
 	uint8_t key[FC_SECURE_KEY_SIZE];
@@ -232,11 +234,31 @@ static void hash_part(crypto_generichash_state *st, const uint8_t *p, size_t n)
 	crypto_generichash_update(st, p, n);
 }
 
+/* The transcript T of a connection's two HELLOs and its seed S (docs/PROTOCOL.md, section 8). */
+static void connection_seed(const struct fc_secure_psk *psk, const uint8_t *sender_hello,
+			    size_t sender_len, const uint8_t *viewer_hello, size_t viewer_len,
+			    uint8_t transcript[crypto_generichash_BYTES],
+			    uint8_t seed[crypto_kdf_KEYBYTES])
+{
+	crypto_generichash_state st;
+
+	/* The transcript: both HELLOs, each with its side's nonce, in a fixed order (by role, so
+	 * that who dialled does not matter), each length-prefixed so no two pairs hash alike. */
+	crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES);
+	hash_part(&st, (const uint8_t *)TRANSCRIPT_LABEL, strlen(TRANSCRIPT_LABEL));
+	hash_part(&st, sender_hello, sender_len);
+	hash_part(&st, viewer_hello, viewer_len);
+	crypto_generichash_final(&st, transcript, crypto_generichash_BYTES);
+	/* This connection's seed: keyed by the passphrase key, so only its holders get it. */
+	crypto_generichash(seed, crypto_kdf_KEYBYTES, transcript, crypto_generichash_BYTES,
+			   psk->key, sizeof(psk->key));
+	sodium_memzero(&st, sizeof(st));
+}
+
 int fc_secure_handshake(const struct fc_secure_psk *psk, int my_role, const uint8_t *sender_hello,
 			size_t sender_len, const uint8_t *viewer_hello, size_t viewer_len,
 			struct fc_secure_keys *out)
 {
-	crypto_generichash_state st;
 	uint8_t transcript[crypto_generichash_BYTES];
 	uint8_t seed[crypto_kdf_KEYBYTES];
 	uint8_t sender_proof_key[crypto_auth_KEYBYTES];
@@ -247,16 +269,7 @@ int fc_secure_handshake(const struct fc_secure_psk *psk, int my_role, const uint
 	if (sender_len > FC_PROTO_MAX_RECORD || viewer_len > FC_PROTO_MAX_RECORD ||
 	    (my_role != FC_ROLE_SENDER && my_role != FC_ROLE_VIEWER))
 		return -1;
-	/* The transcript: both HELLOs, each with its side's nonce, in a fixed order (by role, so
-	 * that who dialled does not matter), each length-prefixed so no two pairs hash alike. */
-	crypto_generichash_init(&st, NULL, 0, sizeof(transcript));
-	hash_part(&st, (const uint8_t *)TRANSCRIPT_LABEL, strlen(TRANSCRIPT_LABEL));
-	hash_part(&st, sender_hello, sender_len);
-	hash_part(&st, viewer_hello, viewer_len);
-	crypto_generichash_final(&st, transcript, sizeof(transcript));
-	/* This connection's seed: keyed by the passphrase key, so only its holders get it. */
-	crypto_generichash(seed, sizeof(seed), transcript, sizeof(transcript), psk->key,
-			   sizeof(psk->key));
+	connection_seed(psk, sender_hello, sender_len, viewer_hello, viewer_len, transcript, seed);
 	crypto_kdf_derive_from_key(sender ? out->tx : out->rx, FC_SECURE_KEY_SIZE, KEY_S2V,
 				   KDF_CONTEXT, seed);
 	crypto_kdf_derive_from_key(sender ? out->rx : out->tx, FC_SECURE_KEY_SIZE, KEY_V2S,
@@ -273,6 +286,28 @@ int fc_secure_handshake(const struct fc_secure_psk *psk, int my_role, const uint
 	sodium_memzero(seed, sizeof(seed));
 	sodium_memzero(sender_proof_key, sizeof(sender_proof_key));
 	sodium_memzero(viewer_proof_key, sizeof(viewer_proof_key));
+	return 0;
+}
+
+int fc_secure_dgram_keys(const struct fc_secure_psk *psk, int my_role, const uint8_t *sender_hello,
+			 size_t sender_len, const uint8_t *viewer_hello, size_t viewer_len,
+			 uint8_t tx[FC_SECURE_KEY_SIZE], uint8_t rx[FC_SECURE_KEY_SIZE])
+{
+	uint8_t transcript[crypto_generichash_BYTES];
+	uint8_t seed[crypto_kdf_KEYBYTES];
+	bool sender = my_role == FC_ROLE_SENDER;
+
+	if (sender_len > FC_PROTO_MAX_RECORD || viewer_len > FC_PROTO_MAX_RECORD ||
+	    (my_role != FC_ROLE_SENDER && my_role != FC_ROLE_VIEWER))
+		return -1;
+	connection_seed(psk, sender_hello, sender_len, viewer_hello, viewer_len, transcript, seed);
+	/* Keys of their own, apart from the stream's: datagram numbers and the stream's message
+	 * counter then never form one nonce under one key. */
+	crypto_kdf_derive_from_key(sender ? tx : rx, FC_SECURE_KEY_SIZE, KEY_DGRAM_S2V, KDF_CONTEXT,
+				   seed);
+	crypto_kdf_derive_from_key(sender ? rx : tx, FC_SECURE_KEY_SIZE, KEY_DGRAM_V2S, KDF_CONTEXT,
+				   seed);
+	sodium_memzero(seed, sizeof(seed));
 	return 0;
 }
 

@@ -104,6 +104,15 @@ int fc_secure_handshake(const struct fc_secure_psk *psk, int my_role, const uint
 			size_t sender_len, const uint8_t *viewer_hello, size_t viewer_len,
 			struct fc_secure_keys *out);
 
+/*
+ * The keys of the UDP transport's sealed datagrams (common/dgram_seal.c, docs/UDP.md), one each
+ * way, from the same seed as fc_secure_handshake's, given the same HELLOs: tx seals what this
+ * side sends, rx opens what it receives. The caller wipes them. 0, or -1 as fc_secure_handshake.
+ */
+int fc_secure_dgram_keys(const struct fc_secure_psk *psk, int my_role, const uint8_t *sender_hello,
+			 size_t sender_len, const uint8_t *viewer_hello, size_t viewer_len,
+			 uint8_t tx[FC_SECURE_KEY_SIZE], uint8_t rx[FC_SECURE_KEY_SIZE]);
+
 /* Whether the peer's AUTH proof is the one expected (compared in constant time). */
 bool fc_secure_proof_ok(const struct fc_secure_keys *k, const uint8_t proof[FC_PROTO_PROOF_SIZE]);
 

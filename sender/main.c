@@ -436,14 +436,6 @@ int main(int argc, char **argv)
 		status = print_http_token(psk, http_key);
 		goto out;
 	}
-	if (psk && o.udp) {
-		/* Never frames in the clear on a private stream: datagrams are not sealed yet. */
-		fc_error("--transport udp cannot be used with a passphrase yet: datagrams are not "
-			 "sealed (docs/UDP.md, \"Private streams over UDP\"); use --transport tcp "
-			 "for a private stream");
-		status = 2;
-		goto out;
-	}
 	check_http(&o, psk);
 	if (!psk && !o.dial && !o.insecure &&
 	    fc_secure_exposed_warning(

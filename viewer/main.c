@@ -334,13 +334,6 @@ static int setup_security(struct viewer *v)
 	}
 	if (warn[0])
 		fc_warn("%s", warn);
-	if (v->psk && v->o.udp) {
-		/* Never frames in the clear on a private stream: datagrams are not sealed yet. */
-		fc_error("--transport udp cannot be used with a passphrase yet: datagrams are not "
-			 "sealed (docs/UDP.md, \"Private streams over UDP\"); use --transport tcp "
-			 "for a private stream");
-		return -1;
-	}
 	if (v->o.listen && v->psk) {
 		v->throttle = fc_throttle_new();
 		if (!v->throttle) {

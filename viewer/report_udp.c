@@ -5,6 +5,7 @@
 void fc_report_udp_json(struct fc_json *j, const struct fc_udprecv_stats *s)
 {
 	fc_json_object(j, "udp");
+	fc_json_bool(j, "sealed", s->sealed);
 	fc_json_uint(j, "datagrams", s->datagrams);
 	fc_json_uint(j, "bytes", s->bytes);
 	fc_json_object(j, "refused");
@@ -13,6 +14,8 @@ void fc_report_udp_json(struct fc_json *j, const struct fc_udprecv_stats *s)
 	fc_json_uint(j, "wrong_type", s->refused_type);
 	fc_json_uint(j, "bad_frame", s->refused_frame);
 	fc_json_uint(j, "conflicting", s->conflicts);
+	fc_json_uint(j, "not_opened", s->refused_unopened);
+	fc_json_uint(j, "replayed", s->refused_replayed);
 	fc_json_end(j);
 	fc_json_uint(j, "duplicates", s->duplicates);
 	fc_json_uint(j, "old", s->old);
@@ -31,7 +34,8 @@ void fc_report_udp_json(struct fc_json *j, const struct fc_udprecv_stats *s)
 
 void fc_report_udp_text(const struct fc_udprecv_stats *s, char *line, size_t len, int *n)
 {
-	uint64_t refused = s->refused_bad + s->refused_conn + s->refused_type + s->refused_frame;
+	uint64_t refused = s->refused_bad + s->refused_conn + s->refused_type + s->refused_frame +
+			   s->refused_unopened + s->refused_replayed;
 
 	if (*n < 0 || (size_t)*n >= len)
 		return;

@@ -589,17 +589,22 @@ static void hold(void *arg, uint64_t ns)
  * failed proofs first (hello.h). */
 static int greet(struct fc_session *s)
 {
+	uint8_t keys[2][FC_SECURE_KEY_SIZE]; /* a private stream's datagram keys (docs/UDP.md) */
 	struct fc_hello_auth auth = { .psk = s->cfg.psk,
 				      .dialled = s->cfg.dialled,
 				      .throttle = s->cfg.throttle,
 				      .hold = hold,
-				      .hold_arg = s };
+				      .hold_arg = s,
+				      .dgram_keys = s->udp ? keys : NULL };
 	char err[320];
 	int rc = fc_hello_exchange_auth(s->conn, &s->cfg.hello, &auth, &s->viewer, HELLO_TIMEOUT_MS,
 					err, sizeof(err));
 
 	if (rc < 0)
 		fc_warn("viewer %s", err); /* err names the peer */
+	if (rc == 0 && s->udp && s->cfg.psk)
+		fc_udpsend_seal(s->udp, keys[0], keys[1]);
+	explicit_bzero(keys, sizeof(keys));
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "dgram.h"
+#include "dgram_seal.h"
 #include "resend.h"
 #include "udp.h"
 
@@ -44,9 +45,12 @@ struct fc_udpsend {
 	uint8_t *msg; /* one FRAME message encoded, grown to the largest and kept */
 	size_t msg_cap;
 	uint8_t dg[BURST][SLOT]; /* a burst of datagrams on their way out */
-	uint8_t in[FC_DGRAM_MAX_SIZE + 1];
+	uint8_t in[FC_DSEAL_MAX_SIZE + 1];
 	uint64_t last_out_ns; /* the last datagram sent, for the keep-alive */
 	struct fc_udpsend_stats st;
+	bool sealed;	      /* a private stream: every datagram sealed both ways */
+	struct fc_dseal seal; /* its keys, numbers and replay window */
+	uint32_t chunk;	      /* the chunk size: FC_DGRAM_CHUNK, FC_DSEAL_CHUNK sealed */
 };
 
 struct fc_udpsend *fc_udpsend_new(int tcp_fd, char *err, size_t errlen)
@@ -58,6 +62,7 @@ struct fc_udpsend *fc_udpsend_new(int tcp_fd, char *err, size_t errlen)
 		return NULL;
 	}
 	u->fd = -1;
+	u->chunk = FC_DGRAM_CHUNK;
 	u->fd = fc_udp_open(tcp_fd, 0, &u->port, err, errlen);
 	if (u->fd < 0)
 		goto fail;
@@ -83,6 +88,7 @@ void fc_udpsend_free(struct fc_udpsend *u)
 		close(u->fd);
 	fc_resend_free(u->rs);
 	free(u->msg);
+	fc_dseal_wipe(&u->seal);
 	free(u);
 }
 
@@ -99,6 +105,19 @@ uint32_t fc_udpsend_conn(const struct fc_udpsend *u)
 int fc_udpsend_fd(const struct fc_udpsend *u)
 {
 	return u->fd;
+}
+
+void fc_udpsend_seal(struct fc_udpsend *u, const uint8_t tx[FC_DSEAL_KEY_SIZE],
+		     const uint8_t rx[FC_DSEAL_KEY_SIZE])
+{
+	fc_dseal_init(&u->seal, tx, rx);
+	u->sealed = true;
+	u->chunk = FC_DSEAL_CHUNK; /* a sealed datagram is as large as a plain one at 1200 */
+}
+
+static struct fc_dseal *seal_of(struct fc_udpsend *u)
+{
+	return u->sealed ? &u->seal : NULL;
 }
 
 /* Sends the first n datagrams of the burst buffer. -1 with err on a socket error. */
@@ -129,7 +148,7 @@ static int flush(struct fc_udpsend *u, const size_t *lens, unsigned n, uint64_t 
 static int send_one(struct fc_udpsend *u, const struct fc_dgram *d, uint64_t now_ns, char *err,
 		    size_t errlen)
 {
-	size_t len = fc_dgram_encode(d, u->dg[0], SLOT);
+	size_t len = fc_dseal_encode(seal_of(u), d, u->dg[0], SLOT);
 
 	return len ? flush(u, &len, 1, now_ns, err, errlen) : 0;
 }
@@ -195,7 +214,7 @@ static int send_chunks(struct fc_udpsend *u, uint64_t seq, const uint8_t *frame,
 			.data = frame + off,
 			.size = total - off < chunk_size ? total - off : chunk_size,
 		};
-		lens[n] = fc_dgram_encode(&d, u->dg[n], SLOT);
+		lens[n] = fc_dseal_encode(seal_of(u), &d, u->dg[n], SLOT);
 		bytes += lens[n];
 		if (lens[n] && ++n < burst && i + 1 < count)
 			continue;
@@ -232,12 +251,12 @@ int fc_udpsend_frame(struct fc_udpsend *u, const struct fc_msg *m, double rate, 
 	}
 	len -= FC_PROTO_HEADER_SIZE;
 	u->st.frames++;
-	if (send_chunks(u, m->u.frame.seq, u->msg + FC_PROTO_HEADER_SIZE, (uint32_t)len,
-			FC_DGRAM_CHUNK, rate, err, errlen) < 0)
+	if (send_chunks(u, m->u.frame.seq, u->msg + FC_PROTO_HEADER_SIZE, (uint32_t)len, u->chunk,
+			rate, err, errlen) < 0)
 		return -1;
 	/* Not kept (too large for the store): sent once, and a NACK for it gets a GIVEUP. */
 	(void)fc_resend_keep(u->rs, m->u.frame.seq, u->msg + FC_PROTO_HEADER_SIZE, (uint32_t)len,
-			     FC_DGRAM_CHUNK, now_ns, m->u.frame.age_ns);
+			     u->chunk, now_ns, m->u.frame.age_ns);
 	return 0;
 }
 
@@ -268,7 +287,7 @@ static int answer_nack(struct fc_udpsend *u, const struct fc_dgram *k, uint64_t 
 			if (rc < 0)
 				return 0;
 			d.conn = u->conn;
-			lens[n] = fc_dgram_encode(&d, u->dg[n], SLOT);
+			lens[n] = fc_dseal_encode(seal_of(u), &d, u->dg[n], SLOT);
 			if (!lens[n])
 				continue;
 			u->st.repaired++;
@@ -289,6 +308,8 @@ int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t er
 		struct fc_udp_peer from;
 		struct fc_dgram d;
 		long n = fc_udp_recv(u->fd, u->in, sizeof(u->in) - 1, &from);
+		size_t len = n > 0 ? (size_t)n : 0;
+		bool newest;
 
 		if (n < 0) {
 			snprintf(err, errlen, "UDP: %s", strerror(errno));
@@ -296,12 +317,16 @@ int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t er
 		}
 		if (n == 0)
 			return 0;
-		if (!u->started || fc_dgram_decode(u->in, (size_t)n, &d) < 0 || d.conn != u->conn ||
+		if (u->started && fc_dseal_receive(seal_of(u), u->in, &len, &newest) < 0) {
+			u->st.unopened++; /* anyone can send one: counted, never fatal */
+			continue;
+		}
+		if (!u->started || fc_dgram_decode(u->in, len, &d) < 0 || d.conn != u->conn ||
 		    d.type == FC_DGRAM_T_CHUNK) {
 			u->st.refused++;
 			continue;
 		}
-		if (!fc_udp_same(&from, &u->peer)) {
+		if (newest && !fc_udp_same(&from, &u->peer)) {
 			u->peer = from;
 			u->st.moved++;
 		}

@@ -35,6 +35,8 @@ struct fc_udpsend_stats {
 	uint64_t giveups;   /* GIVEUPs in: frames the viewer gave up */
 	uint64_t refused;   /* datagrams in that were not this connection's, or not valid */
 	uint64_t moved;	    /* times the viewer's address changed (a NAT rebinding) */
+	uint64_t unopened;  /* a private stream: datagrams in that did not open (forged, changed,
+			     * replayed, unsealed) */
 };
 
 struct fc_udpsend;
@@ -48,6 +50,10 @@ void fc_udpsend_free(struct fc_udpsend *u);
 uint16_t fc_udpsend_port(const struct fc_udpsend *u);
 uint32_t fc_udpsend_conn(const struct fc_udpsend *u);
 int fc_udpsend_fd(const struct fc_udpsend *u);
+
+/* A private stream: from now on every datagram is sealed with tx and every one in opened with rx
+ * (fc_secure_dgram_keys, copied), and frames are cut at FC_DSEAL_CHUNK. Before the first frame. */
+void fc_udpsend_seal(struct fc_udpsend *u, const uint8_t tx[32], const uint8_t rx[32]);
 
 /* The viewer asked for UDP and listens on port (at the TCP peer's address): the first KEEPALIVE
  * goes now. -1 with err when the address cannot be had. */

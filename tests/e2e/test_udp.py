@@ -3,8 +3,8 @@ both sides streams frames as datagrams, with the same promise (no shown frame ov
 by the stamps: both processes share a clock here); a sender that dials a --listen viewer does too;
 junk datagrams sent to the viewer's --udp-port (random bytes, a valid datagram with a wrong
 conn) are refused and counted while the stream goes on; a viewer that asks a TCP-only sender
-gets frames over TCP and says so; a passphrase with --transport udp is refused at start on both
-sides, with a message that says why."""
+gets frames over TCP and says so. A private stream over UDP (sealed datagrams) is
+test_udp_secure.py's."""
 import os
 import random
 import socket
@@ -126,19 +126,6 @@ def test_tcp_only_sender():
     fc.check("asked for UDP" in s.output(), "the sender says the viewer asked for UDP", s)
 
 
-def test_passphrase_refused():
-    """--transport udp with a passphrase is refused at start on both sides, saying why"""
-    env = dict(os.environ, FRESHCAM_PASSPHRASE="correct horse battery staple")
-    for prog, extra in ((SEND, ["--listen", f"127.0.0.1:{fc.free_port()}"]),
-                        (VIEW, ["--headless", f"127.0.0.1:{fc.free_port()}"])):
-        p = fc.subprocess.run([prog, "--transport", "udp"] + extra, env=env, timeout=20,
-                              stdout=fc.subprocess.PIPE, stderr=fc.subprocess.STDOUT, text=True)
-        name = os.path.basename(prog)
-        fc.check(p.returncode != 0 and "--transport udp cannot be used with a passphrase" in
-                 p.stdout and "not sealed" in p.stdout,
-                 f"{name} refuses a passphrase with udp (exit {p.returncode}): {p.stdout.strip()!r}")
-
-
 if __name__ == "__main__":
     fc.main(test_udp_loopback, test_udp_sender_dials, test_junk_datagrams_refused,
-            test_tcp_only_sender, test_passphrase_refused)
+            test_tcp_only_sender)

@@ -1068,6 +1068,98 @@ static void secure_seeds(void)
 	free(p.d);
 }
 
+/* ---- dgram_seal: a program (fuzz_dgram_seal.c's header), bytes the fuzzer reads. ---- */
+
+enum { D_DELIVER = 0x80, D_FLIP, D_CUT, D_SKIP, D_REFLECT, D_RAW, D_CHUNK, D_END };
+
+/* Seals a GIVEUP of reason 1 (its type and one byte of body). */
+static void d_giveup(struct bytes *p)
+{
+	add8(p, 1);
+	add8(p, 3);
+	add8(p, 1);
+}
+
+static void d_op(struct bytes *p, uint8_t op, uint8_t k)
+{
+	add8(p, op);
+	add8(p, k);
+}
+
+static void dseal_seeds(void)
+{
+	struct bytes p = { 0 };
+	static const uint8_t stranger[] = { 'F', 'D', 1,   0x81, 0,   0,   0,  7,  0,  0, 0, 0,
+					    0,	 0,   0,   1,	 0,   0,   0,  0,  0,  0, 0, 9,
+					    'f', 'o', 'r', 'g',	 'e', 'd', 1,  2,  3,  4, 5, 6,
+					    7,	 8,   9,   10,	 11,  12,  13, 14, 15, 16 };
+
+	for (int i = 0; i < 3; i++)
+		d_giveup(&p);
+	for (uint8_t k = 0; k < 3; k++)
+		d_op(&p, D_DELIVER, k);
+	put("dgram_seal", "round_trip", &p);
+	clear(&p);
+	for (uint8_t k = 0; k < 3; k++)
+		d_op(&p, D_CHUNK, k);
+	d_op(&p, D_DELIVER, 2);
+	d_op(&p, D_DELIVER, 0);
+	d_op(&p, D_DELIVER, 1);
+	put("dgram_seal", "chunks_reordered", &p);
+	clear(&p);
+	d_giveup(&p);
+	d_op(&p, D_DELIVER, 0);
+	d_op(&p, D_DELIVER, 0);
+	put("dgram_seal", "replay", &p);
+	clear(&p);
+	/* 0, then 1023 (1022 skipped), 0 within the window; 1025 and 1026, then 0 older than it. */
+	d_giveup(&p);
+	d_op(&p, D_SKIP, 3);
+	add8(&p, 0xfd);
+	d_giveup(&p);
+	d_op(&p, D_DELIVER, 1);
+	d_op(&p, D_DELIVER, 0);
+	d_op(&p, D_SKIP, 0);
+	add8(&p, 0);
+	d_giveup(&p);
+	d_giveup(&p);
+	d_op(&p, D_DELIVER, 3);
+	d_op(&p, D_DELIVER, 0);
+	d_op(&p, D_DELIVER, 2);
+	put("dgram_seal", "window", &p);
+	clear(&p);
+	d_op(&p, D_CHUNK, 0);
+	d_op(&p, D_FLIP, 0);
+	add8(&p, 3);
+	add8(&p, 0x80);
+	d_op(&p, D_FLIP, 0);
+	add8(&p, 30);
+	add8(&p, 0x01);
+	d_op(&p, D_CUT, 0);
+	add8(&p, 100);
+	d_op(&p, D_DELIVER, 0);
+	put("dgram_seal", "flip_and_cut", &p);
+	clear(&p);
+	d_giveup(&p);
+	d_op(&p, D_REFLECT, 0);
+	d_op(&p, D_DELIVER, 0);
+	add8(&p, D_RAW);
+	add8(&p, sizeof(stranger));
+	add(&p, stranger, sizeof(stranger));
+	put("dgram_seal", "reflected_and_stranger", &p);
+	clear(&p);
+	add8(&p, D_END);
+	d_giveup(&p);
+	d_giveup(&p);
+	add8(&p, 1);
+	add8(&p, 0x83); /* a type with the sealed bit: not sealed again */
+	add8(&p, 1);
+	d_op(&p, D_DELIVER, 0);
+	d_op(&p, D_DELIVER, 1);
+	put("dgram_seal", "numbers_spent", &p);
+	free(p.d);
+}
+
 /* ---- scale: a camera's JPEG, any bytes. ---- */
 
 /* A w x h RGB picture with gradients and noise (every Huffman table busy), compressed. */
@@ -1342,6 +1434,7 @@ int main(int argc, char **argv)
 	proto_seeds();
 	conn_seeds();
 	secure_seeds();
+	dseal_seeds();
 	dgram_seeds();
 	if (checking) {
 		if (differ)

@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "dgram.h"
+#include "dgram_seal.h"
 #include "reasm.h"
 #include "udp.h"
 
@@ -54,7 +55,9 @@ struct fc_udprecv {
 	uint64_t last_out_ns;
 	uint64_t spacing_ns; /* the usual time between two chunks of a frame (a moving average) */
 	struct fc_udprecv_stats st;
-	uint8_t in[FC_DGRAM_MAX_SIZE + 1];
+	bool sealed;	      /* a private stream: every datagram sealed both ways */
+	struct fc_dseal seal; /* its keys, numbers and replay window */
+	uint8_t in[FC_DSEAL_MAX_SIZE + 1];
 };
 
 struct fc_udprecv *fc_udprecv_new(int tcp_fd, uint16_t port, char *err, size_t errlen)
@@ -85,6 +88,7 @@ void fc_udprecv_free(struct fc_udprecv *u)
 	if (u->fd >= 0)
 		close(u->fd);
 	fc_reasm_free(u->reasm);
+	fc_dseal_wipe(&u->seal);
 	free(u);
 }
 
@@ -98,17 +102,22 @@ int fc_udprecv_fd(const struct fc_udprecv *u)
 	return u->fd;
 }
 
+static struct fc_dseal *seal_of(struct fc_udprecv *u)
+{
+	return u->sealed ? &u->seal : NULL;
+}
+
 /* Sends n datagrams, their conn set here; a loss on the way out is one more loss. */
 static void send_out(struct fc_udprecv *u, struct fc_dgram *d, size_t n, uint64_t now_ns)
 {
-	uint8_t buf[OUT_BATCH][FC_DGRAM_HEAD + 1 + 4 * FC_DGRAM_MAX_RANGES];
+	uint8_t buf[OUT_BATCH][FC_DGRAM_HEAD + 1 + 4 * FC_DGRAM_MAX_RANGES + FC_DSEAL_OVERHEAD];
 	uint8_t *bufs[OUT_BATCH];
 	size_t lens[OUT_BATCH];
 	unsigned k = 0;
 
 	for (size_t i = 0; i < n && k < OUT_BATCH; i++) {
 		d[i].conn = u->conn;
-		lens[k] = fc_dgram_encode(&d[i], buf[k], sizeof(buf[k]));
+		lens[k] = fc_dseal_encode(seal_of(u), &d[i], buf[k], sizeof(buf[k]));
 		bufs[k] = buf[k];
 		k += lens[k] > 0;
 	}
@@ -135,6 +144,8 @@ int fc_udprecv_greet(struct fc_conn *conn, const struct fc_hello *mine,
 {
 	struct fc_hello hello = *mine;
 	struct fc_udprecv *u = fc_udprecv_new(fc_conn_fd(conn), port, err, errlen);
+	struct fc_hello_auth sealing = *auth;
+	uint8_t keys[2][FC_SECURE_KEY_SIZE];
 	int rc;
 
 	*udp = NULL;
@@ -142,7 +153,14 @@ int fc_udprecv_greet(struct fc_conn *conn, const struct fc_hello *mine,
 		return -1;
 	hello.flags |= FC_HELLO_UDP;
 	hello.udp_port = u->port;
-	rc = fc_hello_exchange_auth(conn, &hello, auth, theirs, timeout_ms, err, errlen);
+	/* A private stream's datagrams are sealed, with keys from the same HELLOs (docs/UDP.md). */
+	sealing.dgram_keys = auth->psk ? keys : NULL;
+	rc = fc_hello_exchange_auth(conn, &hello, &sealing, theirs, timeout_ms, err, errlen);
+	if (rc == 0 && auth->psk) {
+		fc_dseal_init(&u->seal, keys[0], keys[1]);
+		u->sealed = true;
+	}
+	explicit_bzero(keys, sizeof(keys));
 	if (rc < 0 || !(theirs->flags & FC_HELLO_UDP)) {
 		fc_udprecv_free(u);
 		return rc;
@@ -213,10 +231,18 @@ static int take(struct fc_udprecv *u, size_t n, const struct fc_udp_peer *from, 
 	struct fc_dgram d;
 	const uint8_t *frame;
 	size_t len;
+	bool newest = true;
 	int rc;
 
 	u->st.datagrams++;
 	u->st.bytes += n;
+	rc = u->started ? fc_dseal_receive(seal_of(u), u->in, &n, &newest) : 0;
+	if (rc < 0) {
+		/* Anyone can send a datagram: one that does not open is counted, never fatal. */
+		u->st.refused_unopened += rc != -FC_DSEAL_E_REPLAY && rc != -FC_DSEAL_E_OLD;
+		u->st.refused_replayed += rc == -FC_DSEAL_E_REPLAY || rc == -FC_DSEAL_E_OLD;
+		return 0;
+	}
 	if (fc_dgram_decode(u->in, n, &d) < 0) {
 		u->st.refused_bad++;
 		return 0;
@@ -229,7 +255,7 @@ static int take(struct fc_udprecv *u, size_t n, const struct fc_udp_peer *from, 
 		u->st.refused_type++;
 		return 0;
 	}
-	if (!fc_udp_same(from, &u->peer)) {
+	if (newest && !fc_udp_same(from, &u->peer)) {
 		u->peer = *from;
 		u->st.moved++;
 	}
@@ -333,6 +359,7 @@ void fc_udprecv_stats(const struct fc_udprecv *u, struct fc_udprecv_stats *out)
 
 	fc_reasm_stats(u->reasm, &r);
 	*out = u->st;
+	out->sealed = u->sealed;
 	out->duplicates = r.duplicate;
 	out->old = r.old;
 	out->conflicts = r.conflict;

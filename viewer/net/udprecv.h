@@ -18,6 +18,7 @@
 #ifndef FC_UDPRECV_H
 #define FC_UDPRECV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,10 @@ struct fc_udprecv_stats {
 	uint64_t datagrams;	   /* datagrams in, whatever they were */
 	uint64_t bytes;		   /* their bytes */
 	uint64_t refused_bad;	   /* not a valid datagram (fc_dgram_decode refused it) */
+	uint64_t refused_unopened; /* a private stream: did not open (forged, changed, cut, another
+				    * key's) or not sealed (dgram_seal.h) */
+	uint64_t refused_replayed; /* a private stream: opened, but its number was taken already or
+				    * is older than the replay window */
 	uint64_t refused_conn;	   /* valid, with another connection's id */
 	uint64_t refused_type;	   /* a type a viewer does not take (a NACK) */
 	uint64_t refused_frame;	   /* chunks of a frame over the size a viewer takes, or whose
@@ -46,6 +51,7 @@ struct fc_udprecv_stats {
 	uint64_t keepalives; /* KEEPALIVEs in */
 	uint64_t moved;	     /* times the sender's address changed */
 	uint64_t rtt_us;     /* the round-trip estimate the repair rule uses now */
+	bool sealed;	     /* a private stream: its datagrams are sealed (dgram_seal.h) */
 };
 
 struct fc_udprecv;
