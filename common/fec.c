@@ -21,6 +21,8 @@ struct fc_fec {
 	uint8_t *src[FC_FEC_MAX_BLOCK], *dst[FC_FEC_MAX_BLOCK];
 	uint8_t lost[FC_FEC_MAX_BLOCK], used[FC_FEC_MAX_BLOCK]; /* places in a group */
 	uint8_t pad[FC_DGRAM_MAX_CHUNK]; /* the last data chunk, padded, for the encoder */
+	uint8_t inverse[256];		 /* 1/x in GF(2^8): ISA-L's gf_inv is a loop */
+	uint8_t col[FC_FEC_MAX_BLOCK];	 /* one data place's coefficients in the parity used */
 };
 
 static unsigned ceil_div(unsigned a, unsigned b)
@@ -50,6 +52,8 @@ struct fc_fec *fc_fec_new(char *err, size_t errlen)
 		free(f);
 		return NULL;
 	}
+	for (int x = 1; x < 256; x++)
+		f->inverse[x] = gf_inv((uint8_t)x);
 	return f;
 }
 
@@ -68,9 +72,9 @@ static unsigned members(unsigned n, unsigned g, unsigned j)
 }
 
 /* The coefficient of data place a in parity place b of a group of kj data chunks (fec.h). */
-static uint8_t coef(unsigned kj, unsigned b, unsigned a)
+static uint8_t coef(const struct fc_fec *f, unsigned kj, unsigned b, unsigned a)
 {
-	return gf_inv((uint8_t)((kj + b) ^ a));
+	return f->inverse[(kj + b) ^ a];
 }
 
 static bool bit(const uint8_t *map, unsigned i)
@@ -100,7 +104,7 @@ int fc_fec_encode(struct fc_fec *f, const uint8_t *frame, uint32_t total, uint32
 		for (unsigned b = 0; b < mj; b++) {
 			f->dst[b] = parity + (size_t)(j + b * g) * cs;
 			for (unsigned a = 0; a < kj; a++)
-				f->coef[b * kj + a] = coef(kj, b, a);
+				f->coef[b * kj + a] = coef(f, kj, b, a);
 		}
 		ec_init_tables((int)kj, (int)mj, f->coef, f->tables);
 		ec_encode_data((int)cs, (int)kj, (int)mj, f->tables, f->src, f->dst);
@@ -137,18 +141,20 @@ static int rebuild_group(struct fc_fec *f, uint8_t *buf, uint32_t cs, unsigned k
 
 	for (unsigned r = 0; r < e; r++)
 		for (unsigned c = 0; c < e; c++)
-			f->sq[r * e + c] = coef(kj, f->used[r], f->lost[c]);
+			f->sq[r * e + c] = coef(f, kj, f->used[r], f->lost[c]);
 	if (gf_invert_matrix(f->sq, f->inv, (int)e) != 0)
 		return -1; /* never for a Cauchy matrix: every square part is invertible */
 	for (unsigned a = 0; a < kj; a++) {
 		if (!bit(have_data, j + a * g))
 			continue;
 		f->src[s] = buf + (size_t)(j + a * g) * cs;
+		for (unsigned c = 0; c < e; c++)
+			f->col[c] = coef(f, kj, f->used[c], a);
 		for (unsigned r = 0; r < e; r++) {
 			uint8_t v = 0;
 
 			for (unsigned c = 0; c < e; c++)
-				v ^= gf_mul(f->inv[r * e + c], coef(kj, f->used[c], a));
+				v ^= gf_mul(f->inv[r * e + c], f->col[c]);
 			f->coef[r * kj + s] = v;
 		}
 		s++;
