@@ -50,6 +50,9 @@ enum fc_dgram_type {
 	FC_DGRAM_T_NACK = 2,   /* viewer -> sender: these chunks of frame seq are missing */
 	FC_DGRAM_T_GIVEUP = 3, /* either way: frame seq will not be completed (reason says why) */
 	FC_DGRAM_T_PARITY = 4, /* sender -> viewer: a parity chunk of frame seq (fec.h) */
+	/* Either way, the header alone: opens and keeps a NAT's mapping, and tells the peer the
+	 * address this side's datagrams come from (docs/PROTOCOL.md, section 13). */
+	FC_DGRAM_T_KEEPALIVE = 5,
 };
 
 /* Why a frame is given up. */
