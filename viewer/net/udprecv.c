@@ -178,7 +178,7 @@ static void timed(struct fc_udprecv *u, const struct fc_dgram *d, uint64_t now_n
 	if (now_ns - t->last_ns > t->gap_ns)
 		t->gap_ns = now_ns - t->last_ns;
 	t->last_ns = now_ns;
-	if (d->u.chunk.index == 0)
+	if (d->type == FC_DGRAM_T_CHUNK && d->u.chunk.index == 0)
 		t->id = d->u.chunk.fixed.id;
 	u->st.repaired += t->nacked;
 }
@@ -228,7 +228,7 @@ static int take(struct fc_udprecv *u, size_t n, const struct fc_udp_peer *from, 
 	u->st.keepalives += d.type == FC_DGRAM_T_KEEPALIVE;
 	/* The reassembler has no word for "the sender forgot it": its deadline gives it up. */
 	u->st.forgotten += d.type == FC_DGRAM_T_GIVEUP;
-	if (d.type != FC_DGRAM_T_CHUNK)
+	if (d.type != FC_DGRAM_T_CHUNK && d.type != FC_DGRAM_T_PARITY)
 		return 0;
 	rc = fc_reasm_add(u->reasm, &d, now_ns, &frame, &len);
 	if (rc == FC_REASM_STORED || rc == FC_REASM_COMPLETE)
@@ -324,5 +324,8 @@ void fc_udprecv_stats(const struct fc_udprecv *u, struct fc_udprecv_stats *out)
 	out->given_up_evicted = r.evicted;
 	out->nacks = r.nacks;
 	out->asked = r.asked;
+	out->parity = r.parity;
+	out->rebuilt = r.rebuilt;
+	out->rebuilt_chunks = r.rebuilt_chunks;
 	out->rtt_us = rtt_now(u) / 1000;
 }
