@@ -55,6 +55,7 @@ def run(a, link, name, sender_extra, viewer_extra, tmp):
     fig["rebuilt"] = udp.get("frames_rebuilt", 0)
     fig["given_up"] = udp.get("given_up_late", 0) + udp.get("given_up_evicted", 0)
     fig["whole"] = udp.get("frames_whole", 0)
+    fig["parity_per_frame"] = udp.get("parity_chunks", 0) / max(1, fig["whole"] + fig["given_up"])
     return fig
 
 
@@ -97,13 +98,16 @@ def main():
                 fig.update(link=label, way=way)
                 results.append(fig)
                 print(json.dumps({k: fig[k] for k in ("link", "way", "shown_fps", "rebuilt",
-                                                      "given_up", "bound_p50", "bound_p99",
+                                                      "given_up", "parity_per_frame", "bound_p50", "bound_p99",
                                                       "over_budget", "load")}), flush=True)
-    print("| link | way | shown fps | rebuilt | given up | bound p50/p99 ms | over budget | load |")
-    print("|------|-----|----------:|--------:|---------:|-----------------:|------------:|-----:|")
+    print("| link | way | shown fps | rebuilt | given up | parity a frame | bound p50/p99 ms "
+          "| over budget | load |")
+    print("|------|-----|----------:|--------:|---------:|---------------:|-----------------:"
+          "|------------:|-----:|")
     for r in results:
         print(f"| {r['link']} | {r['way']} | {r['shown_fps']:.1f} | {r['rebuilt']} | "
-              f"{r['given_up']} | {r['bound_p50']:.0f}/{r['bound_p99']:.0f} | "
+              f"{r['given_up']} | {r['parity_per_frame']:.1f} | "
+              f"{r['bound_p50']:.0f}/{r['bound_p99']:.0f} | "
               f"{r['over_budget']} | {r['load']:.1f} |")
     return 0
 

@@ -136,6 +136,19 @@ static int decode_parity(const uint8_t *p, size_t len, struct fc_dgram_parity *q
 	return len == FC_DGRAM_PARITY_HEAD + (size_t)q->chunk_size ? 0 : -FC_DGRAM_E_OFFSET;
 }
 
+/* A LOSS is 12 bytes after the header, its counts consistent with each other. */
+static int decode_loss(const uint8_t *p, size_t len, struct fc_dgram_loss *l)
+{
+	if (len != FC_DGRAM_HEAD + 12)
+		return len < FC_DGRAM_HEAD + 12 ? -FC_DGRAM_E_SHORT : -FC_DGRAM_E_LENGTH;
+	l->chunks = get(p, 4);
+	l->lost = get(p + 4, 4);
+	l->runs = get(p + 8, 4);
+	if (l->lost > l->chunks || l->runs > l->lost || (l->lost > 0 && l->runs == 0))
+		return -FC_DGRAM_E_LOSS;
+	return 0;
+}
+
 int fc_dgram_decode(const uint8_t *buf, size_t len, struct fc_dgram *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -172,6 +185,8 @@ int fc_dgram_decode(const uint8_t *buf, size_t len, struct fc_dgram *d)
 		return d->u.reason >= FC_GIVEUP_LATE && d->u.reason <= FC_GIVEUP_FORGOTTEN
 			   ? 0
 			   : -FC_DGRAM_E_REASON;
+	case FC_DGRAM_T_LOSS:
+		return decode_loss(buf + FC_DGRAM_HEAD, len, &d->u.loss);
 	case FC_DGRAM_T_KEEPALIVE:
 		/* The header alone; its seq is any (the newest frame its side knew of, 0: none). */
 		return len == FC_DGRAM_HEAD ? 0 : -FC_DGRAM_E_LENGTH;
@@ -198,6 +213,8 @@ static size_t encoded_size(const struct fc_dgram *d)
 			   : 0;
 	case FC_DGRAM_T_KEEPALIVE:
 		return FC_DGRAM_HEAD;
+	case FC_DGRAM_T_LOSS:
+		return FC_DGRAM_HEAD + 12;
 	default:
 		return 0;
 	}
@@ -245,6 +262,10 @@ size_t fc_dgram_encode(const struct fc_dgram *d, uint8_t *buf, size_t cap)
 		encode_parity(&d->u.parity, p);
 	} else if (d->type == FC_DGRAM_T_GIVEUP) {
 		*p = d->u.reason;
+	} else if (d->type == FC_DGRAM_T_LOSS) {
+		p = put(p, d->u.loss.chunks, 4);
+		p = put(p, d->u.loss.lost, 4);
+		put(p, d->u.loss.runs, 4);
 	}
 	/* Never put on the wire what our own decoder refuses (docs/PROTOCOL.md, section 2). */
 	return fc_dgram_decode(buf, n, &back) == 0 ? n : 0;
@@ -267,8 +288,10 @@ const char *fc_dgram_strerror(int error)
 		[FC_DGRAM_E_RANGES] = "NACK ranges empty, unordered, overlapping or out of bounds",
 		[FC_DGRAM_E_REASON] = "unknown give-up reason",
 		[FC_DGRAM_E_PARITY] = "parity index or parity count out of bounds",
+		[FC_DGRAM_E_LOSS] =
+		    "loss report with more lost than chunks or runs that do not fit",
 	};
 	int e = error < 0 ? -error : error;
 
-	return e > 0 && e <= FC_DGRAM_E_PARITY ? why[e] : "unknown datagram error";
+	return e > 0 && e <= FC_DGRAM_E_LOSS ? why[e] : "unknown datagram error";
 }

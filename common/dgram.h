@@ -53,6 +53,7 @@ enum fc_dgram_type {
 	/* Either way, the header alone: opens and keeps a NAT's mapping, and tells the peer the
 	 * address this side's datagrams come from (docs/PROTOCOL.md, section 13). */
 	FC_DGRAM_T_KEEPALIVE = 5,
+	FC_DGRAM_T_LOSS = 6, /* viewer -> sender: the chunks lost lately, for the parity count */
 };
 
 /* Why a frame is given up. */
@@ -78,6 +79,7 @@ enum fc_dgram_error {
 	FC_DGRAM_E_RANGES = 12, /* a NACK's ranges are empty, unordered, overlapping or too far */
 	FC_DGRAM_E_REASON = 13, /* a GIVEUP's reason is unknown */
 	FC_DGRAM_E_PARITY = 14, /* a parity index not below m, or m not 1..min(k, 255) */
+	FC_DGRAM_E_LOSS = 15,	/* a LOSS with more lost than chunks, or runs that do not fit */
 };
 
 /* Chunks first .. first + len - 1, len >= 1. */
@@ -109,6 +111,14 @@ struct fc_dgram_parity {
 	const uint8_t *data; /* decoded: points into the caller's buffer; encoded: copied */
 };
 
+/* Of the data chunks of the frames that left the viewer's assembly since its last LOSS: how
+ * many, how many were missing then (rebuilt from parity, or never in), in how many runs. */
+struct fc_dgram_loss {
+	uint32_t chunks;
+	uint32_t lost; /* <= chunks */
+	uint32_t runs; /* 0 when lost is 0, else 1..lost */
+};
+
 struct fc_dgram_nack {
 	uint8_t n; /* 1 .. FC_DGRAM_MAX_RANGES, ascending, not touching, below 65536 */
 	struct fc_dgram_range r[FC_DGRAM_MAX_RANGES];
@@ -122,6 +132,7 @@ struct fc_dgram {
 		struct fc_dgram_chunk chunk;
 		struct fc_dgram_nack nack;
 		struct fc_dgram_parity parity;
+		struct fc_dgram_loss loss;
 		uint8_t reason; /* GIVEUP: enum fc_dgram_giveup */
 	} u;
 };

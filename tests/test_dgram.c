@@ -297,6 +297,37 @@ static void test_keepalive(void **state)
 	assert_int_equal(fc_dgram_encode(&d, buf, FC_DGRAM_HEAD - 1), 0);
 }
 
+/* A LOSS report round-trips, no prefix or longer datagram passes, and counts that contradict
+ * each other are refused. */
+static void test_loss(void **state)
+{
+	struct fc_dgram d = { .type = FC_DGRAM_T_LOSS, .conn = 3, .seq = 0 }, back;
+	uint8_t buf[FC_DGRAM_MAX_SIZE];
+	size_t n;
+
+	(void)state;
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 2520, .lost = 75, .runs = 25 };
+	n = fc_dgram_encode(&d, buf, sizeof(buf));
+	assert_int_equal(n, FC_DGRAM_HEAD + 12);
+	assert_int_equal(fc_dgram_decode(buf, n, &back), 0);
+	assert_int_equal(back.u.loss.chunks, 2520);
+	assert_int_equal(back.u.loss.lost, 75);
+	assert_int_equal(back.u.loss.runs, 25);
+	for (size_t k = 0; k < n; k++)
+		assert_true(fc_dgram_decode(buf, k, &back) < 0);
+	assert_int_equal(fc_dgram_decode(buf, n + 1, &back), -FC_DGRAM_E_LENGTH);
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 10, .lost = 11, .runs = 1 };
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 10, .lost = 2, .runs = 3 };
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 10, .lost = 2, .runs = 0 };
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 10, .lost = 0, .runs = 0 };
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), FC_DGRAM_HEAD + 12);
+	buf[FC_DGRAM_HEAD + 7] = 11; /* lost 11 of 10 */
+	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_LOSS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_control_datagrams),
 		cmocka_unit_test(test_bit_flips_refused_or_consistent),
 		cmocka_unit_test(test_parity),
+		cmocka_unit_test(test_loss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -421,6 +421,9 @@ static void test_parity_duplicated_reordered(void **state)
 	assert_int_equal(st.duplicate, 2);
 	assert_int_equal(st.parity, 2);
 	assert_int_equal(st.rebuilt_chunks, 2);
+	assert_int_equal(st.frame_chunks, 3); /* the loss a viewer reports: 2 of 3, one run */
+	assert_int_equal(st.lost_chunks, 2);
+	assert_int_equal(st.lost_runs, 1);
 	fc_reasm_free(r);
 }
 

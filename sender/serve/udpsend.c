@@ -31,6 +31,8 @@
  * most this share of chunks (docs/UDP.md, "Choosing m"). */
 #define FEC_TARGET	 0.99
 #define FEC_MAX_OVERHEAD 0.25
+/* The viewer's LOSS reports the estimate spans: 2 s at its one every 250 ms. */
+#define LOSS_WINDOW 8
 
 struct fc_udpsend {
 	int fd;
@@ -48,6 +50,8 @@ struct fc_udpsend {
 	struct fc_fec *fec;   /* scratch for computing parity */
 	uint8_t *parity;      /* a frame's parity chunks, FC_FEC_MAX_PARITY of FC_DGRAM_CHUNK */
 	double loss, burst;   /* the viewer's reported loss rate and mean burst (auto) */
+	struct fc_dgram_loss window[LOSS_WINDOW]; /* its latest reports, a ring */
+	unsigned window_at;
 	struct fc_udpsend_stats st;
 };
 
@@ -335,6 +339,22 @@ static int answer_nack(struct fc_udpsend *u, const struct fc_dgram *k, uint64_t 
 	return n ? flush(u, lens, n, now_ns, err, errlen) : 0;
 }
 
+/* A LOSS report from the viewer: the loss and its mean burst over the latest few (fec.h). */
+static void take_loss(struct fc_udpsend *u, const struct fc_dgram_loss *l)
+{
+	uint64_t chunks = 0, lost = 0, runs = 0;
+
+	u->window[u->window_at++ % LOSS_WINDOW] = *l;
+	for (unsigned i = 0; i < LOSS_WINDOW; i++) {
+		chunks += u->window[i].chunks;
+		lost += u->window[i].lost;
+		runs += u->window[i].runs;
+	}
+	u->loss = chunks ? (double)lost / (double)chunks : 0;
+	u->burst = runs ? (double)lost / (double)runs : 1;
+	u->st.loss_ppm = (uint32_t)(u->loss * 1e6);
+}
+
 int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t errlen)
 {
 	/* A bounded batch: a flood of datagrams must not keep the session from its TCP side. */
@@ -364,6 +384,8 @@ int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t er
 			u->st.giveups++;
 			fc_resend_forget(u->rs, d.seq);
 		}
+		if (d.type == FC_DGRAM_T_LOSS)
+			take_loss(u, &d.u.loss);
 	}
 	return 0;
 }

@@ -39,6 +39,7 @@ struct fc_udpsend_stats {
 	uint64_t moved;	    /* times the viewer's address changed (a NAT rebinding) */
 	uint64_t parity;    /* parity chunks sent (fec.h) */
 	uint32_t fec_m;	    /* parity chunks of the latest frame */
+	uint32_t loss_ppm;  /* the chunk loss the viewer reports lately, per million */
 };
 
 struct fc_udpsend;

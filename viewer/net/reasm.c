@@ -109,12 +109,30 @@ static bool is_gone(const struct fc_reasm *r, uint64_t seq)
 	return false;
 }
 
+static bool has(const struct slot *s, uint32_t i)
+{
+	return s->map[i / 8] & (1u << (i % 8));
+}
+
+/* The data chunks of s as it leaves assembly, for the loss the viewer reports (LOSS): how many,
+ * how many were not in (rebuilt from parity, or never came), in how many runs. */
+static void count_loss(struct fc_reasm *r, const struct slot *s)
+{
+	r->st.frame_chunks += s->count;
+	if (s->have == s->count)
+		return;
+	r->st.lost_chunks += s->count - s->have;
+	for (uint32_t i = 0; i < s->count; i++)
+		r->st.lost_runs += !has(s, i) && (i == 0 || has(s, i - 1));
+}
+
 /* Frees s, remembering its seq so that its stragglers are dropped; reason 0 for a frame that
  * completed (nothing to tell), else a GIVEUP for the next poll. */
 static void release(struct fc_reasm *r, struct slot *s, uint8_t reason)
 {
 	struct fc_dgram *g;
 
+	count_loss(r, s);
 	s->used = false;
 	if (reason == 0)
 		return;
@@ -255,11 +273,6 @@ static void finish(struct fc_reasm *r, struct slot *s, const uint8_t **frame, si
 	for (unsigned i = 0; i < r->n; i++)
 		if (r->slots[i].used && r->slots[i].seq < r->done)
 			release(r, &r->slots[i], FC_GIVEUP_EVICTED);
-}
-
-static bool has(const struct slot *s, uint32_t i)
-{
-	return s->map[i / 8] & (1u << (i % 8));
 }
 
 static bool has_parity(const struct slot *s, uint32_t p)
