@@ -1367,6 +1367,15 @@ static void dgram_seeds(void)
 	dg_parity(&b, 1, 1, 2, 1);
 	dg_chunk(&b, 40, 1, 1);
 	put("dgram", "parity_and_nack", &b);
+	clear(&b);
+	{
+		struct fc_dgram loss = { .type = FC_DGRAM_T_LOSS, .conn = 7 };
+
+		loss.u.loss = (struct fc_dgram_loss){ .chunks = 252, .lost = 8, .runs = 3 };
+		dg_control(&b, 1, &loss);
+		dg_chunk(&b, 1, 1, 0);
+		put("dgram", "loss_report", &b);
+	}
 	free(b.d);
 }
 
