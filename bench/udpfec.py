@@ -97,9 +97,9 @@ def main():
                     fig["load"] = float(f.read().split()[0])
                 fig.update(link=label, way=way)
                 results.append(fig)
-                print(json.dumps({k: fig[k] for k in ("link", "way", "shown_fps", "rebuilt",
-                                                      "given_up", "parity_per_frame", "bound_p50", "bound_p99",
-                                                      "over_budget", "load")}), flush=True)
+                keys = ("link", "way", "shown_fps", "rebuilt", "given_up", "parity_per_frame",
+                        "bound_p50", "bound_p99", "over_budget", "load")
+                print(json.dumps({k: fig[k] for k in keys}), flush=True)
     print("| link | way | shown fps | rebuilt | given up | parity a frame | bound p50/p99 ms "
           "| over budget | load |")
     print("|------|-----|----------:|--------:|---------:|---------------:|-----------------:"

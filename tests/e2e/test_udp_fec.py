@@ -16,7 +16,8 @@ SECONDS = 6
 
 
 def stream(sender_extra):
-    """One sender and one viewer over the lossy link: the viewer's last stats line."""
+    """One sender and one viewer over the lossy link: the viewer's last stats line, its udp
+    figures, and whether both programs ended well (a sanitizer's report ends them with 1)."""
     path = os.path.join(fc.TMP, f"view-{'-'.join(sender_extra)}.jsonl")
     with linkns.Link(LINKEMU, a2b="rate=100mbit delay=20ms loss=5%", b2a="delay=20ms",
                      logdir=fc.TMP) as link:
@@ -27,11 +28,13 @@ def stream(sender_extra):
         v = link.popen("b", [os.path.join(fc.BIN, "freshcam-view"), "--headless", "--quiet",
                              f"{link.addr('a')}:{PORT}", "--transport", "udp", "--seconds",
                              str(SECONDS), "--check-stamps", "--stats-json", path], "view")
-        v.wait(SECONDS + 20)
-        s.stop()
+        ended = v.wait(SECONDS + 20) == 0
+        ended = s.stop() == 0 and ended
     with open(path) as f:
         lines = [json.loads(line) for line in f if line.startswith("{")]
-    last = next((line for line in reversed(lines) if line.get("summary")), lines[-1] if lines else {})
+    last = next((line for line in reversed(lines) if line.get("summary")),
+                lines[-1] if lines else {})
+    last["ended_well"] = ended
     return last, last.get("udp", {})
 
 
@@ -40,7 +43,8 @@ def test_fixed_parity_rebuilds():
     sm, udp = stream(["--fec", "10"])
     fc.check(sm.get("shown", 0) > 0 and udp.get("frames_rebuilt", 0) > 0
              and udp.get("chunks_rebuilt", 0) >= udp.get("frames_rebuilt", 0)
-             and sm.get("stamp_over_budget", 1) == 0 and udp.get("refused", {}).get("invalid") == 0,
+             and sm.get("stamp_over_budget", 1) == 0 and sm["ended_well"]
+             and udp.get("refused", {}).get("invalid") == 0,
              f"--fec 10 at 5% loss: {sm.get('shown')} shown, {udp.get('frames_rebuilt')} frames "
              f"rebuilt ({udp.get('chunks_rebuilt')} chunks), {sm.get('stamp_over_budget')} "
              f"over budget")
@@ -51,7 +55,7 @@ def test_off_sends_no_parity():
     sm, udp = stream(["--fec", "off"])
     fc.check(sm.get("shown", 0) > 0 and udp.get("parity_chunks", 1) == 0
              and udp.get("frames_rebuilt", 1) == 0 and udp.get("given_up_late", 0) > 0
-             and sm.get("stamp_over_budget", 1) == 0,
+             and sm.get("stamp_over_budget", 1) == 0 and sm["ended_well"],
              f"--fec off at 5% loss: {sm.get('shown')} shown, {udp.get('parity_chunks')} parity, "
              f"{udp.get('given_up_late')} given up")
 
@@ -60,7 +64,7 @@ def test_auto_follows_the_loss():
     """--fec auto: the viewer's LOSS reports make the sender send parity, which rebuilds frames"""
     sm, udp = stream(["--fec", "auto"])
     fc.check(sm.get("shown", 0) > 0 and udp.get("frames_rebuilt", 0) > 0
-             and sm.get("stamp_over_budget", 1) == 0,
+             and sm.get("stamp_over_budget", 1) == 0 and sm["ended_well"],
              f"--fec auto at 5% loss: {sm.get('shown')} shown, {udp.get('parity_chunks')} parity "
              f"taken, {udp.get('frames_rebuilt')} frames rebuilt")
 
