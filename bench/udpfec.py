@@ -100,9 +100,9 @@ def main():
                 keys = ("link", "way", "shown_fps", "rebuilt", "given_up", "parity_per_frame",
                         "bound_p50", "bound_p99", "over_budget", "load")
                 print(json.dumps({k: fig[k] for k in keys}), flush=True)
-    print("| link | way | shown fps | rebuilt | given up | parity a frame | bound p50/p99 ms "
+    print("| link | way | shown fps | rebuilt | given up | parity used a frame | bound p50/p99 ms "
           "| over budget | load |")
-    print("|------|-----|----------:|--------:|---------:|---------------:|-----------------:"
+    print("|------|-----|----------:|--------:|---------:|--------------------:|-----------------:"
           "|------------:|-----:|")
     for r in results:
         print(f"| {r['link']} | {r['way']} | {r['shown_fps']:.1f} | {r['rebuilt']} | "
