@@ -223,6 +223,34 @@ static void test_hopeless_given_up_at_once(void **state)
 	fc_reasm_free(r);
 }
 
+/* A tail that stalls (nothing came for the reorder wait, no later chunk) when no repair could
+ * come in time may only be late, a paced sender or a busy host on the way: it is waited for until
+ * the deadline, not given up at once, and the frame completes if it comes; the wait asks for no
+ * busy polling. Age 50 ms leaves until 30 ms; a round trip of 40 ms cannot make it. */
+static void test_hopeless_tail_waits(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], out[4];
+	const uint8_t *f;
+	size_t len;
+
+	(void)state;
+	make(1, 50 * MS, d);
+	fc_reasm_add(r, &d[0], 5 * MS, &f, &len);
+	fc_reasm_add(r, &d[1], 6 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 20 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_next_ns(r, BUDGET, REORDER), 30 * MS);
+	assert_int_equal(fc_reasm_add(r, &d[2], 25 * MS, &f, &len), FC_REASM_COMPLETE);
+	/* Never whole: given up at its deadline, t0 0 + 80 ms (age 0). */
+	make(2, 0, d);
+	fc_reasm_add(r, &d[0], 35 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 50 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_poll(r, 79 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_poll(r, 80 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP);
+	fc_reasm_free(r);
+}
+
 /* The last chunks: nothing later reveals their loss, so they count as lost only after the
  * reorder wait; and without chunk 0 the deadline is the first arrival plus the budget. With a
  * 10 ms round trip: chunk 1 alone at 10 ms, chunk 0 (below it) asked at 11 ms, the tail too
@@ -507,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_bounded_oldest_first),
 		cmocka_unit_test(test_repair_deadline),
 		cmocka_unit_test(test_hopeless_given_up_at_once),
+		cmocka_unit_test(test_hopeless_tail_waits),
 		cmocka_unit_test(test_tail_and_no_first_chunk),
 		cmocka_unit_test(test_renack_spacing),
 		cmocka_unit_test(test_conflict_and_too_large),

@@ -18,13 +18,16 @@ uint64_t fc_bound_ping(struct fc_bound *b, uint64_t v0)
 	return v0;
 }
 
-/* The sender's clock readings arrive in the order it took them (one connection, one writer):
- * an earlier one after a later one is a broken sender, and every interval built on it void. */
-static bool forward(struct fc_bound *b, uint64_t s)
+/* The sender's clock readings arrive in the order it took them (one connection, one writer; with
+ * frames over UDP, one order per path): an earlier one after a later one is a broken sender, and
+ * every interval built on it void. */
+static bool forward(struct fc_bound *b, uint64_t s, bool pong)
 {
-	if (s < b->last_send_ns)
+	uint64_t *last = b->split && pong ? &b->last_pong_ns : &b->last_send_ns;
+
+	if (s < *last)
 		return false;
-	b->last_send_ns = s;
+	*last = s;
 	return true;
 }
 
@@ -39,7 +42,7 @@ enum fc_bound_status fc_bound_pong(struct fc_bound *b, const struct fc_ping *pon
 				   struct fc_bound_news *news)
 {
 	memset(news, 0, sizeof(*news));
-	if (!forward(b, pong->clock_ns))
+	if (!forward(b, pong->clock_ns, true))
 		return FC_BOUND_BACKWARDS;
 	for (size_t i = 0; i < sizeof(b->pings) / sizeof(b->pings[0]); i++) {
 		if (b->pings[i] && b->pings[i] == pong->token && pong->token <= v3) {
@@ -101,7 +104,7 @@ enum fc_bound_status fc_bound_frame(struct fc_bound *b, const struct fc_frame_ms
 
 	memset(news, 0, sizeof(*news));
 	*age = (struct fc_age){ .bound_ns = UINT64_MAX };
-	if (!forward(b, fm->send_ns))
+	if (!forward(b, fm->send_ns, false))
 		return FC_BOUND_BACKWARDS;
 	if (!fc_age_compute(v0, v3, fm->held_ns, fm->age_ns, age)) {
 		*age = (struct fc_age){ .bound_ns = UINT64_MAX };

@@ -43,7 +43,12 @@ struct fc_bound {
 	bool synced;	       /* the user vouched for the wall clocks, and nothing refuted it */
 	uint64_t error_ns;     /* how far apart the user says the wall clocks may be */
 	uint64_t last_send_ns; /* the sender's clock in its latest FRAME or PONG: never backwards */
-	uint64_t pings[4];     /* our clock when we sent the latest PINGs: their tokens */
+	/* Frames over UDP (set by the caller): FRAMEs and PONGs take two paths, each in order but not
+	 * with each other (a PONG held by TCP's repair comes after frames sent later), so each path's
+	 * clock readings must go forward on their own; last_send_ns is then the FRAMEs'. */
+	bool split;
+	uint64_t last_pong_ns;
+	uint64_t pings[4]; /* our clock when we sent the latest PINGs: their tokens */
 	unsigned next_ping;
 };
 

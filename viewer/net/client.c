@@ -632,6 +632,7 @@ struct fc_client *fc_client_start(const struct fc_client_cfg *cfg, struct fc_con
 			  ? FC_CLOCK_PROVEN
 			  : cfg->clock,
 		      cfg->synced_error_ns);
+	c->bound.split = cfg->udp != NULL;
 	c->conn = conn;
 	c->slot = slot;
 	c->report = report;

@@ -486,8 +486,17 @@ static int judge(const struct fc_reasm *r, struct slot *s, uint64_t now_ns, uint
 	lost(r, s, now_ns, reorder_ns, &out->u.nack, asked);
 	if (out->u.nack.n == 0 || now_ns < s->nack_due)
 		return 0; /* nothing lost (or parity covers it), or the last NACK's answer may come */
+	/* A repair asked now would come too late: the frame is hopeless once a chunk is surely lost,
+	 * a hole below one that came. A tail that has not come yet may only be late (a paced
+	 * sender, a busy host on the way): it waits for the deadline. Not once parity came: the
+	 * data went before it, so a data tail missing then is lost. */
+	if (sat_add(now_ns, rtt_ns) > dl && out->u.nack.n == 1 && s->phave == 0 &&
+	    out->u.nack.r[0].first == s->highest) {
+		s->nack_due = dl;
+		return 0;
+	}
 	if (sat_add(now_ns, rtt_ns) > dl)
-		return -1; /* a repair asked now would come too late */
+		return -1;
 	out->type = FC_DGRAM_T_NACK;
 	out->seq = s->seq;
 	s->nack_due = sat_add(now_ns, rtt_ns > MIN_RENACK_NS ? rtt_ns : MIN_RENACK_NS);

@@ -26,7 +26,8 @@
  * A chunk is lost when a later chunk of its frame has come, or, for the last ones, when nothing
  * came for `reorder`. A NACK for the lost chunks goes while now + rtt <= deadline (its answer
  * can still come in time), again each rtt (at least 1 ms) while some are still missing; when lost
- * chunks cannot come back in time, or the deadline passed, the frame is given up.
+ * chunks cannot come back in time, or the deadline passed, the frame is given up (a tail that
+ * has not come, which may only be late, is waited for until the deadline).
  *
  * No sockets and no clock of its own: every time is the caller's (the viewer's CLOCK_MONOTONIC,
  * ns). Never prints. One struct fc_reasm belongs to one thread (the stream's network thread).

@@ -18,8 +18,10 @@
 /* Frames whose timing is kept: those in assembly and a few just done. */
 #define TIMES 32
 /* How long the last chunks of a frame may lag before they count as lost: reordering on a path is
- * a millisecond or two (docs/UDP.md, "When a chunk is lost"). */
-#define REORDER_NS (3 * FC_NS_PER_MS)
+ * a millisecond or two (docs/UDP.md, "When a chunk is lost"), and a sender pacing a slow link
+ * spaces its chunks out: three times the usual spacing of a frame's chunks, within these. */
+#define REORDER_MIN_NS (3 * FC_NS_PER_MS)
+#define REORDER_MAX_NS (15 * FC_NS_PER_MS)
 /* The round trip before any frame measured one: NACKs go no more often than this. */
 #define RTT_FIRST_NS (20 * FC_NS_PER_MS)
 /* Round trips remembered for the least. */
@@ -54,6 +56,7 @@ struct fc_udprecv {
 	uint64_t last_out_ns;
 	uint64_t loss_ns;	       /* the last LOSS report */
 	struct fc_dgram_loss reported; /* the reassembler's loss counts it covered */
+	uint64_t spacing_ns; /* the usual time between two chunks of a frame (a moving average) */
 	struct fc_udprecv_stats st;
 	uint8_t in[FC_DGRAM_MAX_SIZE + 1];
 };
@@ -179,6 +182,8 @@ static void timed(struct fc_udprecv *u, const struct fc_dgram *d, uint64_t now_n
 
 	if (!t->first_ns)
 		t->first_ns = t->last_ns = now_ns;
+	else
+		u->spacing_ns = (7 * u->spacing_ns + (now_ns - t->last_ns)) / 8;
 	if (now_ns - t->last_ns > t->gap_ns)
 		t->gap_ns = now_ns - t->last_ns;
 	t->last_ns = now_ns;
@@ -259,6 +264,13 @@ int fc_udprecv_read(struct fc_udprecv *u, struct fc_msg *m, uint64_t *first_ns, 
 	return 0;
 }
 
+static uint64_t reorder(const struct fc_udprecv *u)
+{
+	uint64_t r = 3 * u->spacing_ns;
+
+	return r < REORDER_MIN_NS ? REORDER_MIN_NS : r > REORDER_MAX_NS ? REORDER_MAX_NS : r;
+}
+
 /* The least of the recent round trips: a repair can take no less. */
 static uint64_t rtt_now(const struct fc_udprecv *u)
 {
@@ -298,7 +310,7 @@ size_t fc_udprecv_poll(struct fc_udprecv *u, uint64_t now_ns, uint64_t budget_ns
 	size_t n, lost = 0;
 
 	do {
-		n = fc_reasm_poll(u->reasm, now_ns, budget_ns, rtt_now(u), REORDER_NS, out,
+		n = fc_reasm_poll(u->reasm, now_ns, budget_ns, rtt_now(u), reorder(u), out,
 				  OUT_BATCH);
 		for (size_t i = 0; i < n; i++) {
 			struct ftime *t = timing(u, out[i].seq, false);
@@ -322,7 +334,7 @@ size_t fc_udprecv_poll(struct fc_udprecv *u, uint64_t now_ns, uint64_t budget_ns
 
 uint64_t fc_udprecv_next_ns(const struct fc_udprecv *u, uint64_t budget_ns)
 {
-	uint64_t next = fc_reasm_next_ns(u->reasm, budget_ns, REORDER_NS);
+	uint64_t next = fc_reasm_next_ns(u->reasm, budget_ns, reorder(u));
 	uint64_t keep = u->last_out_ns + KEEPALIVE_NS, loss = u->loss_ns + LOSS_EVERY_NS;
 
 	if (fc_reasm_pending(u->reasm) > 0 && loss < keep)
