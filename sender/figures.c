@@ -176,6 +176,10 @@ static void udp_json(struct fc_json *j, const struct fc_udpsend_stats *u)
 	fc_json_uint(j, "giveups", u->giveups);
 	fc_json_uint(j, "refused", u->refused);
 	fc_json_uint(j, "moved", u->moved);
+	fc_json_uint(j, "not_opened", u->unopened);
+	fc_json_uint(j, "parity", u->parity);
+	fc_json_uint(j, "parity_per_frame", u->fec_m);
+	fc_json_num(j, "loss_reported", (double)u->loss_ppm / 1e6, 6);
 	fc_json_end(j);
 }
 

@@ -23,6 +23,8 @@
 
 /* A KEEPALIVE goes when nothing went for this long (NAT mappings of UDP live 30 s and more). */
 #define FC_UDPSEND_KEEPALIVE_NS (15ull * 1000000000ull)
+/* fc_udpsend_fec: as many parity chunks as the viewer's measured loss needs (fec.h). */
+#define FC_UDPSEND_FEC_AUTO (-1)
 
 struct fc_udpsend_stats {
 	uint64_t frames;    /* frames sent as datagrams */
@@ -37,6 +39,9 @@ struct fc_udpsend_stats {
 	uint64_t moved;	    /* times the viewer's address changed (a NAT rebinding) */
 	uint64_t unopened;  /* a private stream: datagrams in that did not open (forged, changed,
 			     * replayed, unsealed) */
+	uint64_t parity;    /* parity chunks sent (fec.h) */
+	uint32_t fec_m;	    /* parity chunks of the latest frame */
+	uint32_t loss_ppm;  /* the chunk loss the viewer reports lately, per million */
 };
 
 struct fc_udpsend;
@@ -54,6 +59,10 @@ int fc_udpsend_fd(const struct fc_udpsend *u);
 /* A private stream: from now on every datagram is sealed with tx and every one in opened with rx
  * (fc_secure_dgram_keys, copied), and frames are cut at FC_DSEAL_CHUNK. Before the first frame. */
 void fc_udpsend_seal(struct fc_udpsend *u, const uint8_t tx[32], const uint8_t rx[32]);
+/* Parity chunks after each frame's chunks (forward error correction, fec.h): n (1..255, at
+ * most one a data chunk), FC_UDPSEND_FEC_AUTO (what the viewer's reported loss needs), or 0:
+ * none. Auto until set. */
+void fc_udpsend_fec(struct fc_udpsend *u, int n);
 
 /* The viewer asked for UDP and listens on port (at the TCP peer's address): the first KEEPALIVE
  * goes now. -1 with err when the address cannot be had. */
