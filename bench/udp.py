@@ -51,13 +51,13 @@ LINKS = {
     "5%": ("loss=5%", "5% random loss each way"),
     "bursty": (BURSTY, "3% bursty loss each way (ge=0.773%,25%: bursts of 4 on average)"),
 }
-# What the viewer's per-stream "udp" object may call the counters the table shows (the first
-# present is taken): the UDP transport is being wired as this is written, so its names are read
-# leniently and every counter it has is kept in the JSON output.
+# The viewer's per-stream "udp" object (docs/STATS_JSON.md) for the table's three columns, each
+# the sum of the counters named that are present (FEC's name is not settled as this is written);
+# every counter the object has is kept in the JSON output.
 UDP_FIELDS = {
-    "given_up": ("given_up", "giveups", "frames_given_up"),
-    "repaired": ("repaired", "chunks_repaired", "nacked_repaired"),
-    "rebuilt": ("rebuilt", "fec_rebuilt", "chunks_rebuilt"),
+    "given_up": ("given_up_late", "given_up_evicted"),
+    "repaired": ("chunks_repaired",),
+    "rebuilt": ("chunks_rebuilt", "fec_rebuilt", "rebuilt"),
 }
 
 
@@ -89,8 +89,8 @@ def udp_counters(sm):
     udp = udp if isinstance(udp, dict) else {}
     out = {}
     for field, names in UDP_FIELDS.items():
-        out[field] = next((udp[n] for n in names if isinstance(udp.get(n), (int, float))),
-                          float("nan"))
+        vals = [udp[n] for n in names if isinstance(udp.get(n), (int, float))]
+        out[field] = sum(vals) if vals else float("nan")
     return out, udp
 
 

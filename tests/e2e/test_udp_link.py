@@ -130,6 +130,18 @@ def udp_of(sm):
     return udp
 
 
+def run_on(name, a2b, b2a, during=None):
+    """A sender and a viewer over a link shaped a2b/b2a, during(link) called while they run:
+    (viewer's summary, its per-second lines, the accepted seqs, the recorded files, linkemu's
+    counters, the viewer's udp counters, what during returned)."""
+    with link(a2b=a2b, b2a=b2a) as l:
+        s, v, vj, rec = start(l, name)
+        extra = during(l) if during else None
+        sm, per_second, seqs, files = finish(s, v, vj, rec, name)
+        st = l.stats()
+    return sm, per_second, seqs, files, st, udp_of(sm), extra, v
+
+
 def check_frames(name, sm, per_second, seqs, v, decode=True):
     """What holds on any link: frames shown, none over the budget, none twice or out of order,
     each whole (djpeg decodes it without a warning), and frames still shown at the end."""
@@ -165,11 +177,7 @@ def undecodable(files):
 def test_loss5():
     """5% random loss each way, 40 ms round trip, 100 Mbit/s: frames shown, none over budget"""
     spec = "delay=20ms loss=5%"
-    with link(a2b=f"rate=100mbit {spec}", b2a=spec) as l:
-        s, v, vj, rec = start(l, "loss5")
-        sm, per_second, seqs, files = finish(s, v, vj, rec, "loss5")
-        st = l.stats()
-    udp = udp_of(sm)
+    sm, per_second, seqs, files, st, udp, _, v = run_on("loss5", f"rate=100mbit {spec}", spec)
     print(f"loss5: {sm.get('shown_fps')} fps shown, age bound p50/p99 "
           f"{sm.get('age_bound_ms_p50')}/{sm.get('age_bound_ms_p99')} ms; udp {udp}; linkemu "
           f"lost {st['a2b']['dropped_loss']} of {st['a2b']['received_packets']} a->b")
@@ -185,11 +193,9 @@ def test_loss5():
 def test_dup_reorder_truncate():
     """dup, reorder and truncate on the link: copies dropped, cut datagrams refused, each counted;
     no frame twice, out of order, over budget or with a missing chunk; the stream goes on"""
-    with link(a2b="delay=10ms jitter=2ms reorder=5% dup=5% truncate=3%", b2a="delay=10ms") as l:
-        s, v, vj, rec = start(l, "mangled")
-        sm, per_second, seqs, files = finish(s, v, vj, rec, "mangled")
-        st = l.stats()["a2b"]
-    udp = udp_of(sm)
+    sm, per_second, seqs, files, st, udp, _, v = run_on(
+        "mangled", "delay=10ms jitter=2ms reorder=5% dup=5% truncate=3%", "delay=10ms")
+    st = st["a2b"]
     print(f"mangled: {sm.get('shown_fps')} fps; linkemu duplicated {st['duplicated']}, "
           f"reordered {st['reordered']}, truncated {st['truncated']}; udp {udp}")
     check_frames("mangled", sm, per_second, seqs, v)
@@ -236,8 +242,7 @@ def forgeries(conn, seq):
 def test_forged_and_corrupt():
     """corrupt on the link, and forged datagrams from a third socket to the viewer's UDP port:
     refused and counted; no frame twice, out of order or over budget; the stream goes on"""
-    with link(a2b="delay=10ms corrupt=2%", b2a="delay=10ms") as l:
-        s, v, vj, rec = start(l, "forged")
+    def forge(l):
         port = viewer_udp_port(l)
         rc, out = l.run("b", ["python3", "-c", SNIFF, str(port)], timeout=10)
         if rc != 0 or len(out.split()) != 2:
@@ -245,12 +250,14 @@ def test_forged_and_corrupt():
         conn, seq = (int(x) for x in out.split())
         kinds = forgeries(conn, seq)
         time.sleep(2)
-        for what, grams in kinds:
+        for _, grams in kinds:
             l.run("a", ["python3", "-c", FORGE, l.addr("b"), str(port),
                         *(g.hex() for g in grams)], timeout=20)
-        sm, per_second, seqs, files = finish(s, v, vj, rec, "forged")
-        st = l.stats()["a2b"]
-    udp = udp_of(sm)
+        return conn, seq, kinds
+
+    sm, per_second, seqs, files, st, udp, (conn, seq, kinds), v = run_on(
+        "forged", "delay=10ms corrupt=2%", "delay=10ms", forge)
+    st = st["a2b"]
     print(f"forged: conn {conn:#x} read on the path at seq {seq}; {sm.get('shown_fps')} fps; "
           f"linkemu corrupted {st['corrupted']}; udp {udp}")
     check_frames("forged", sm, per_second, seqs, v)
