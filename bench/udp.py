@@ -97,7 +97,9 @@ def udp_counters(sm):
 def run_one(a, link, name, transport, tmp):
     """One sender and one viewer over `link` for a.seconds: the viewer's figures."""
     port = 7373
-    extra = ("--transport", transport) if transport == "udp" else ()
+    extra = ("--transport", "udp") if transport.startswith("udp") else ()
+    if transport.endswith("-full"):
+        extra += ("--adapt", "off")  # the full picture whatever the link, as the issue's figures
     sj = os.path.join(tmp, f"{name}-{transport}-send.jsonl")
     vj = os.path.join(tmp, f"{name}-{transport}-view.jsonl")
     s = link.popen("a", links.sender_args(a.build, port, sj, extra), f"{name}-{transport}-send")
@@ -145,7 +147,7 @@ def table(results, transports):
                 rows.append(f"| {LINKS[name][1]} | {t} | failed: "
                             f"{r.get('error', 'no run')[:60]} | | | | | | | | | |")
                 continue
-            udp = t == "udp"
+            udp = t.startswith("udp")
             rows.append(
                 f"| {LINKS[name][1]} | {t} | {f(r['shown_fps'])} | {f(r['rejected_pct'])}% | "
                 f"{f(r['bound_p50'])} / {f(r['bound_p99'])} | {f(r['true_p50'])} / "
@@ -192,7 +194,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--only", default="", help="comma-separated links: " + ", ".join(LINKS))
-    ap.add_argument("--transports", default="tcp,udp")
+    ap.add_argument("--transports", default="tcp,udp",
+                    help="comma-separated: tcp, udp, and tcp-full, udp-full for the full "
+                    "picture (--adapt off on both programs)")
     ap.add_argument("--out")
     ap.add_argument("--update-doc")
     a = ap.parse_args()
@@ -202,8 +206,8 @@ def main():
         raise SystemExit(f"bench/udp.py: {why}")
     transports = [t for t in a.transports.split(",") if t]
     note = ""
-    if "udp" in transports and not has_udp(a.build):
-        transports.remove("udp")
+    if any(t.startswith("udp") for t in transports) and not has_udp(a.build):
+        transports = [t for t in transports if not t.startswith("udp")]
         note = ("This build has no `--transport udp` yet (freshcam-send --help does not name "
                 "it): TCP only.")
         log(note)
