@@ -122,12 +122,39 @@ def finish(s, v, vj, rec, name, seconds=SECONDS):
     return sm or {}, [x for x in lines if not x.get("summary")], seqs, files
 
 
-def udp_of(sm):
-    """The viewer's "udp" counters (docs/STATS_JSON.md), refusals flattened: refused_invalid..."""
-    udp = dict(sm.get("udp") or {})
+def flat_udp(line):
+    """One line's "udp" counters (docs/STATS_JSON.md), the refusals flattened: refused_invalid..."""
+    udp = dict(line.get("udp") or {})
     for k, n in (udp.pop("refused", None) or {}).items():
         udp[f"refused_{k}"] = n
     return udp
+
+
+def udp_of(lines):
+    """The viewer's UDP counters over the whole run. They count per connection (a reconnection
+    starts them again), so each counter is summed over the connections: the last value before
+    each fall, and the last one."""
+    total, last = {}, {}
+    for line in lines:
+        for k, n in flat_udp(line).items():
+            if not isinstance(n, int):
+                continue
+            if n < last.get(k, 0):
+                total[k] = total.get(k, 0) + last[k]
+            last[k] = n
+    return {k: total.get(k, 0) + n for k, n in last.items()}
+
+
+class Done:
+    """A process of a link that has been closed, for fc.check's report: its name, its command
+    line and what it said (its log stays in fc.TMP)."""
+
+    def __init__(self, proc):
+        self.name, self.args, self.log_path = proc.name, proc.args, proc.log_path
+
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
 
 
 def run_on(name, a2b, b2a, during=None):
@@ -139,7 +166,7 @@ def run_on(name, a2b, b2a, during=None):
         extra = during(l) if during else None
         sm, per_second, seqs, files = finish(s, v, vj, rec, name)
         st = l.stats()
-    return sm, per_second, seqs, files, st, udp_of(sm), extra, v
+    return sm, per_second, seqs, files, st, udp_of(per_second + [sm]), extra, Done(v)
 
 
 def check_frames(name, sm, per_second, seqs, v, decode=True):
@@ -157,6 +184,9 @@ def check_frames(name, sm, per_second, seqs, v, decode=True):
     backwards = [(a, b) for a, b in zip(seqs, seqs[1:]) if b <= a]
     fc.check(not backwards, f"{name}: no frame shown twice or out of order ({len(seqs)} seqs; "
              f"{backwards[:3]} not increasing)", v)
+    said = [x for x in v.output().splitlines() if "reconnecting" in x]
+    fc.check(not said, f"{name}: one connection all along ({len(said)} reconnections; the "
+             f"first: {said[0].strip() if said else '-'})", v)
     tail = per_second[-2:]
     fc.check(len(tail) == 2 and all(x.get("shown_fps", 0) > 0 for x in tail),
              f"{name}: the stream goes on (shown fps in the last two seconds: "
