@@ -80,18 +80,26 @@ def load():
         return float(f.read().split()[0])
 
 
-def udp_counters(sm):
-    """The viewer's UDP counters from its summary: the table's three, and the whole object."""
-    udp = sm.get("udp")
-    if udp is None:
-        streams = sm.get("streams") or []
-        udp = streams[0].get("udp") if streams and isinstance(streams[0], dict) else None
-    udp = udp if isinstance(udp, dict) else {}
+def udp_counters(lines):
+    """The viewer's UDP counters over the run, from its --stats-json lines: they count per
+    connection (a reconnection starts them again), so each is summed over the connections (the
+    last value before each fall, and the last one). The table's three, and all of them."""
+    total, last = {}, {}
+    for line in lines:
+        udp = dict(line.get("udp") or {})
+        for k, n in (udp.pop("refused", None) or {}).items():
+            udp[f"refused_{k}"] = n
+        for k, n in udp.items():
+            if isinstance(n, int):
+                if n < last.get(k, 0):
+                    total[k] = total.get(k, 0) + last[k]
+                last[k] = n
+    raw = {k: total.get(k, 0) + n for k, n in last.items()}
     out = {}
     for field, names in UDP_FIELDS.items():
-        vals = [udp[n] for n in names if isinstance(udp.get(n), (int, float))]
+        vals = [raw[n] for n in names if n in raw]
         out[field] = sum(vals) if vals else float("nan")
-    return out, udp
+    return out, raw
 
 
 def run_one(a, link, name, transport, tmp):
@@ -108,11 +116,14 @@ def run_one(a, link, name, transport, tmp):
                    f"{name}-{transport}-view")
     v.wait(a.seconds + 20)
     s.stop()
-    sm = links.summary(links.read_jsonl(vj))
+    lines = links.read_jsonl(vj)
+    sm = links.summary(lines)
     if not sm:
         raise RuntimeError(f"{name} {transport}: the viewer wrote no summary:\n{v.output()}")
     out = links.viewer_figures(sm, RATE)
-    counters, raw = udp_counters(sm)
+    # A connection the viewer ended and made again: its UDP counters start again too.
+    out["reconnections"] = v.output().count("reconnecting")
+    counters, raw = udp_counters(lines)
     out.update(counters)
     out["udp_raw"] = raw
     return out
@@ -137,15 +148,15 @@ def one_link(a, name, transports, tmp):
 def table(results, transports):
     rows = ["| link | transport | shown fps | rejected | age bound p50 / p99 ms | true age p50 / "
             "p99 ms | shown over 80 ms | frames given up | chunks repaired | chunks rebuilt | "
-            "renditions (share of frames) | KB/frame |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+            "renditions (share of frames) | KB/frame | reconnections |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
     f = links.fmt
     for name, progs in results.items():
         for t in transports:
             r = progs.get(t, {})
             if not r or "error" in r:
                 rows.append(f"| {LINKS[name][1]} | {t} | failed: "
-                            f"{r.get('error', 'no run')[:60]} | | | | | | | | | |")
+                            f"{r.get('error', 'no run')[:60]} | | | | | | | | | | |")
                 continue
             udp = t.startswith("udp")
             rows.append(
@@ -154,7 +165,7 @@ def table(results, transports):
                 f"{f(r['true_p99'])} | {r['over_budget']:.0f} | "
                 f"{f(r['given_up'], 0) if udp else '-'} | {f(r['repaired'], 0) if udp else '-'} | "
                 f"{f(r['rebuilt'], 0) if udp else '-'} | {links.mix_text(r['mix'])} | "
-                f"{f(r['kb_per_frame'])} |")
+                f"{f(r['kb_per_frame'])} | {f(r.get('reconnections'), 0)} |")
     return "\n".join(rows)
 
 
