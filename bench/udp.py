@@ -145,8 +145,14 @@ def one_link(a, name, transports, tmp):
     return out
 
 
+def spread(r):
+    """ (lowest-highest) of the rounds' shown fps, when there were several."""
+    runs = r.get("fps_runs") or []
+    return f" ({min(runs):.1f}-{max(runs):.1f})" if len(runs) > 1 else ""
+
+
 def table(results, transports):
-    rows = ["| link | transport | shown fps | rejected | age bound p50 / p99 ms | true age p50 / "
+    rows = ["| link | transport | shown fps (rounds' range) | rejected | age bound p50 / p99 ms | true age p50 / "
             "p99 ms | shown over 80 ms | frames given up | chunks repaired | chunks rebuilt | "
             "renditions (share of frames) | KB/frame | reconnections |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
@@ -160,7 +166,8 @@ def table(results, transports):
                 continue
             udp = t.startswith("udp")
             rows.append(
-                f"| {LINKS[name][1]} | {t} | {f(r['shown_fps'])} | {f(r['rejected_pct'])}% | "
+                f"| {LINKS[name][1]} | {t} | {f(r['shown_fps'])}{spread(r)} | "
+                f"{f(r['rejected_pct'])}% | "
                 f"{f(r['bound_p50'])} / {f(r['bound_p99'])} | {f(r['true_p50'])} / "
                 f"{f(r['true_p99'])} | {r['over_budget']:.0f} | "
                 f"{f(r['given_up'], 0) if udp else '-'} | {f(r['repaired'], 0) if udp else '-'} | "
@@ -196,6 +203,7 @@ def merge(runs):
     """Medians field by field over the rounds (links.merge_runs), the raw UDP objects kept."""
     out = links.merge_runs([{k: v for k, v in r.items() if k != "udp_raw"} for r in runs])
     out["udp_raw"] = [r.get("udp_raw", {}) for r in runs]
+    out["fps_runs"] = [r.get("shown_fps") for r in runs if "shown_fps" in r]
     return out
 
 
