@@ -3,8 +3,10 @@
  * sockets (docs/UDP.md, "What it costs"): a frame of 100 KB (the 1280x720 test pattern's size)
  * cut into 1200-byte chunks, each chunk encoded (dgram.c), decoded and added to a reassembler
  * (reasm.c) in order, in a shuffled order with a tenth sent twice, and with one chunk in ten
- * lost and repaired; the sender's side kept and served again (resend.c). Prints one line per
- * case: ns per chunk and us per frame, the best of five runs (a shared machine's noise only
+ * lost and repaired; the sender's side kept and served again (resend.c); and forward error
+ * correction (fec.c) with m = 4, 7, 10 parity chunks: the sender's encode, the rebuilding of m
+ * lost data chunks alone, and the viewer's whole path for a frame with m chunks lost (decode,
+ * reassemble, rebuild). Prints one line per case: ns per chunk and us per frame, the best of five runs (a shared machine's noise only
  * ever adds). Not installed, not tested: a measuring tool.
  *
  * Usage: fc-benchreasm [FRAMES]   (default 2000 frames a run)
@@ -16,6 +18,7 @@
 
 #include "clock.h"
 #include "dgram.h"
+#include "fec.h"
 #include "reasm.h"
 #include "resend.h"
 
@@ -185,6 +188,113 @@ static uint64_t send_run(struct fc_resend *rs, uint32_t count, unsigned frames, 
 	return fc_clock_now_ns() - t0;
 }
 
+#define MAX_M 10
+
+static uint8_t parity[MAX_M * FC_DGRAM_CHUNK];
+static uint8_t pwire[MAX_M][FC_DGRAM_MAX_SIZE];
+static size_t pwire_len[MAX_M];
+
+/* out: the best of RUNS runs of `frames` calls of what, in ns a call. */
+#define BEST(out, frames, what)                                                                    \
+	do {                                                                                       \
+		uint64_t best_ = UINT64_MAX;                                                       \
+		for (int run_ = 0; run_ < RUNS; run_++) {                                          \
+			uint64_t t0_ = fc_clock_now_ns();                                          \
+			for (unsigned k_ = 0; k_ < (frames); k_++)                                 \
+				what;                                                              \
+			t0_ = fc_clock_now_ns() - t0_;                                             \
+			best_ = t0_ < best_ ? t0_ : best_;                                         \
+		}                                                                                  \
+		(out) = (double)best_ / (frames);                                                  \
+	} while (0)
+
+/* Frame seq's m parity chunks on the wire, from the payload make_wire made. */
+static void make_parity_wire(struct fc_fec *f, uint32_t count, unsigned m)
+{
+	if (fc_fec_encode(f, payload, FRAME_BYTES, FC_DGRAM_CHUNK, m, parity) != 0)
+		abort();
+	for (unsigned i = 0; i < m; i++) {
+		struct fc_dgram d = { .type = FC_DGRAM_T_PARITY, .conn = 1, .seq = 1 };
+
+		d.u.parity =
+		    (struct fc_dgram_parity){ .index = (uint16_t)i,
+					      .m = (uint16_t)m,
+					      .k = (uint16_t)count,
+					      .total = FRAME_BYTES,
+					      .chunk_size = FC_DGRAM_CHUNK,
+					      .data = parity + (size_t)i * FC_DGRAM_CHUNK };
+		pwire_len[i] = fc_dgram_encode(&d, pwire[i], sizeof(pwire[i]));
+		if (pwire_len[i] == 0)
+			abort();
+	}
+}
+
+/* The viewer's path for one frame with m data chunks lost (spread over the frame) and its m
+ * parity chunks in: each decoded and added, the frame rebuilt. */
+static void lossy_fec_frame(struct fc_reasm *r, uint32_t count, unsigned m, uint64_t *seq)
+{
+	struct fc_dgram d;
+	const uint8_t *f;
+	size_t len;
+	int res = 0;
+
+	++*seq;
+	for (uint32_t i = 0; i < count; i++) {
+		if (i % (count / m) == 1 && i / (count / m) < m)
+			continue; /* lost */
+		for (int b = 0; b < 8; b++)
+			wire[i][8 + b] = (uint8_t)(*seq >> (56 - 8 * b));
+		if (fc_dgram_decode(wire[i], wire_len[i], &d) != 0)
+			abort();
+		fc_reasm_add(r, &d, 1000000, &f, &len);
+	}
+	for (unsigned p = 0; p < m; p++) {
+		for (int b = 0; b < 8; b++)
+			pwire[p][8 + b] = (uint8_t)(*seq >> (56 - 8 * b));
+		if (fc_dgram_decode(pwire[p], pwire_len[p], &d) != 0)
+			abort();
+		res = fc_reasm_add(r, &d, 1000000, &f, &len);
+	}
+	if (res != FC_REASM_COMPLETE)
+		abort();
+}
+
+/* Forward error correction with m = 4, 7, 10: encode, rebuild alone, the viewer's path. */
+static void fec_cases(struct fc_reasm *r, uint32_t count, unsigned frames, uint64_t *seq)
+{
+	static const unsigned ms[] = { 4, 7, MAX_M };
+	static uint8_t buf[(FRAME_BYTES / FC_DGRAM_CHUNK + 1) * FC_DGRAM_CHUNK];
+	uint8_t have[(FRAME_BYTES / FC_DGRAM_CHUNK + 1 + 7) / 8], have_p[2] = { 0xFF, 0xFF };
+	char err[200];
+	struct fc_fec *f = fc_fec_new(err, sizeof(err));
+
+	if (!f)
+		abort();
+	memcpy(buf, payload, FRAME_BYTES);
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		unsigned m = ms[i];
+		double enc, reb, path;
+
+		memset(have, 0xFF, sizeof(have));
+		for (unsigned j = 0; j < m; j++) /* m lost, spread over the frame */
+			have[(j * (count / m) + 1) / 8] &=
+			    (uint8_t) ~(1u << ((j * (count / m) + 1) % 8));
+		make_parity_wire(f, count, m);
+		BEST(enc, frames,
+		     fc_fec_encode(f, payload, FRAME_BYTES, FC_DGRAM_CHUNK, m, parity));
+		BEST(reb, frames,
+		     fc_fec_rebuild(f, buf, FRAME_BYTES, FC_DGRAM_CHUNK, m, have, parity, have_p));
+		if (memcmp(buf, payload, FRAME_BYTES) != 0)
+			abort();
+		BEST(path, frames, lossy_fec_frame(r, count, m, seq));
+		printf(
+		    "fec m = %2u: sender encode %6.1f us, rebuild %2u chunks %6.1f us, viewer path "
+		    "with %u lost %6.1f us a frame\n",
+		    m, enc / 1000, m, reb / 1000, m, path / 1000);
+	}
+	fc_fec_free(f);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const name[] = { "in order", "shuffled, a tenth twice",
@@ -225,6 +335,7 @@ int main(int argc, char **argv)
 		       (double)best / ((double)frames * (count + count / 10)),
 		       (double)best / frames / 1000.0);
 	}
+	fec_cases(r, count, frames, &seq);
 	fc_reasm_free(r);
 	fc_resend_free(rs);
 	return 0;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "fec.h"
+
 #define MAGIC0 0x46 /* 'F' */
 #define MAGIC1 0x44 /* 'D': a datagram, where a stream's header says 'C' */
 
@@ -113,6 +115,40 @@ static int decode_nack(const uint8_t *p, size_t len, struct fc_dgram_nack *k)
 	return 0;
 }
 
+/* A parity chunk proves its geometry as a chunk does: k follows from the total and the chunk
+ * size, m and the index fit it (fc_fec_groups), and the datagram is exactly chunk_size long. */
+static int decode_parity(const uint8_t *p, size_t len, struct fc_dgram_parity *q)
+{
+	if (len < FC_DGRAM_PARITY_HEAD + 1)
+		return -FC_DGRAM_E_SHORT;
+	q->index = (uint16_t)get(p, 2);
+	q->m = (uint16_t)get(p + 2, 2);
+	q->k = (uint16_t)get(p + 4, 2);
+	q->total = get(p + 6, 4);
+	q->chunk_size = (uint16_t)get(p + 10, 2);
+	q->data = p + 12;
+	if (q->total < FC_PROTO_FRAME_FIXED || q->total > FC_DGRAM_MAX_FRAME)
+		return -FC_DGRAM_E_TOTAL;
+	if (q->k == 0 || fc_dgram_count(q->total, q->chunk_size) != q->k)
+		return -FC_DGRAM_E_COUNT;
+	if (fc_fec_groups(q->k, q->m) == 0 || q->index >= q->m)
+		return -FC_DGRAM_E_PARITY;
+	return len == FC_DGRAM_PARITY_HEAD + (size_t)q->chunk_size ? 0 : -FC_DGRAM_E_OFFSET;
+}
+
+/* A LOSS is 12 bytes after the header, its counts consistent with each other. */
+static int decode_loss(const uint8_t *p, size_t len, struct fc_dgram_loss *l)
+{
+	if (len != FC_DGRAM_HEAD + 12)
+		return len < FC_DGRAM_HEAD + 12 ? -FC_DGRAM_E_SHORT : -FC_DGRAM_E_LENGTH;
+	l->chunks = get(p, 4);
+	l->lost = get(p + 4, 4);
+	l->runs = get(p + 8, 4);
+	if (l->lost > l->chunks || l->runs > l->lost || (l->lost > 0 && l->runs == 0))
+		return -FC_DGRAM_E_LOSS;
+	return 0;
+}
+
 int fc_dgram_decode(const uint8_t *buf, size_t len, struct fc_dgram *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -136,6 +172,10 @@ int fc_dgram_decode(const uint8_t *buf, size_t len, struct fc_dgram *d)
 		if (d->seq == 0)
 			return -FC_DGRAM_E_SEQ;
 		return decode_nack(buf + FC_DGRAM_HEAD, len, &d->u.nack);
+	case FC_DGRAM_T_PARITY:
+		if (d->seq == 0)
+			return -FC_DGRAM_E_SEQ;
+		return decode_parity(buf + FC_DGRAM_HEAD, len, &d->u.parity);
 	case FC_DGRAM_T_GIVEUP:
 		if (len != FC_DGRAM_HEAD + 1)
 			return len < FC_DGRAM_HEAD + 1 ? -FC_DGRAM_E_SHORT : -FC_DGRAM_E_LENGTH;
@@ -145,6 +185,8 @@ int fc_dgram_decode(const uint8_t *buf, size_t len, struct fc_dgram *d)
 		return d->u.reason >= FC_GIVEUP_LATE && d->u.reason <= FC_GIVEUP_FORGOTTEN
 			   ? 0
 			   : -FC_DGRAM_E_REASON;
+	case FC_DGRAM_T_LOSS:
+		return decode_loss(buf + FC_DGRAM_HEAD, len, &d->u.loss);
 	case FC_DGRAM_T_KEEPALIVE:
 		/* The header alone; its seq is any (the newest frame its side knew of, 0: none). */
 		return len == FC_DGRAM_HEAD ? 0 : -FC_DGRAM_E_LENGTH;
@@ -165,11 +207,27 @@ static size_t encoded_size(const struct fc_dgram *d)
 							  : 0;
 	case FC_DGRAM_T_GIVEUP:
 		return FC_DGRAM_HEAD + 1;
+	case FC_DGRAM_T_PARITY:
+		return d->u.parity.chunk_size <= FC_DGRAM_MAX_CHUNK
+			   ? FC_DGRAM_PARITY_HEAD + (size_t)d->u.parity.chunk_size
+			   : 0;
 	case FC_DGRAM_T_KEEPALIVE:
 		return FC_DGRAM_HEAD;
+	case FC_DGRAM_T_LOSS:
+		return FC_DGRAM_HEAD + 12;
 	default:
 		return 0;
 	}
+}
+
+static void encode_parity(const struct fc_dgram_parity *q, uint8_t *p)
+{
+	p = put(p, q->index, 2);
+	p = put(p, q->m, 2);
+	p = put(p, q->k, 2);
+	p = put(p, q->total, 4);
+	p = put(p, q->chunk_size, 2);
+	memmove(p, q->data, q->chunk_size);
 }
 
 size_t fc_dgram_encode(const struct fc_dgram *d, uint8_t *buf, size_t cap)
@@ -178,7 +236,8 @@ size_t fc_dgram_encode(const struct fc_dgram *d, uint8_t *buf, size_t cap)
 	struct fc_dgram back;
 	uint8_t *p = buf;
 
-	if (n == 0 || n > cap || (d->type == FC_DGRAM_T_CHUNK && !d->u.chunk.data))
+	if (n == 0 || n > cap || (d->type == FC_DGRAM_T_CHUNK && !d->u.chunk.data) ||
+	    (d->type == FC_DGRAM_T_PARITY && !d->u.parity.data))
 		return 0;
 	*p++ = MAGIC0;
 	*p++ = MAGIC1;
@@ -199,8 +258,14 @@ size_t fc_dgram_encode(const struct fc_dgram *d, uint8_t *buf, size_t cap)
 			p = put(p, d->u.nack.r[i].first, 2);
 			p = put(p, d->u.nack.r[i].len, 2);
 		}
+	} else if (d->type == FC_DGRAM_T_PARITY) {
+		encode_parity(&d->u.parity, p);
 	} else if (d->type == FC_DGRAM_T_GIVEUP) {
 		*p = d->u.reason;
+	} else if (d->type == FC_DGRAM_T_LOSS) {
+		p = put(p, d->u.loss.chunks, 4);
+		p = put(p, d->u.loss.lost, 4);
+		put(p, d->u.loss.runs, 4);
 	}
 	/* Never put on the wire what our own decoder refuses (docs/PROTOCOL.md, section 2). */
 	return fc_dgram_decode(buf, n, &back) == 0 ? n : 0;
@@ -222,8 +287,11 @@ const char *fc_dgram_strerror(int error)
 		[FC_DGRAM_E_FIXED] = "first chunk's frame fields out of range",
 		[FC_DGRAM_E_RANGES] = "NACK ranges empty, unordered, overlapping or out of bounds",
 		[FC_DGRAM_E_REASON] = "unknown give-up reason",
+		[FC_DGRAM_E_PARITY] = "parity index or parity count out of bounds",
+		[FC_DGRAM_E_LOSS] =
+		    "loss report with more lost than chunks or runs that do not fit",
 	};
 	int e = error < 0 ? -error : error;
 
-	return e > 0 && e <= FC_DGRAM_E_REASON ? why[e] : "unknown datagram error";
+	return e > 0 && e <= FC_DGRAM_E_LOSS ? why[e] : "unknown datagram error";
 }

@@ -1,7 +1,8 @@
 /*
  * dgram: the datagrams of the UDP transport (docs/UDP.md), as pure encode and decode over byte
  * buffers: a frame's chunks, and the two control datagrams its repair needs (a NACK listing the
- * chunks of one frame still missing, and a GIVEUP saying a frame will not be completed).
+ * chunks of one frame still missing, and a GIVEUP saying a frame will not be completed); and
+ * a frame's parity chunks, from which a viewer rebuilds lost chunks without a round trip (fec.h).
  *
  * A frame travels as the payload of its FRAME message (docs/PROTOCOL.md, section 3: the 61-byte
  * fixed part, then the JPEG) cut into chunks of one size but the last, each small enough for a
@@ -22,9 +23,10 @@
 
 #include "proto.h"
 
-#define FC_DGRAM_VERSION    1  /* of this layout; the transport is chosen in the HELLO exchange */
-#define FC_DGRAM_HEAD	    16 /* magic, version, type, connection id, frame seq */
-#define FC_DGRAM_CHUNK_HEAD (FC_DGRAM_HEAD + 14) /* and index, count, total, offset, size */
+#define FC_DGRAM_VERSION     1	/* of this layout; the transport is chosen in the HELLO exchange */
+#define FC_DGRAM_HEAD	     16 /* magic, version, type, connection id, frame seq */
+#define FC_DGRAM_CHUNK_HEAD  (FC_DGRAM_HEAD + 14) /* and index, count, total, offset, size */
+#define FC_DGRAM_PARITY_HEAD (FC_DGRAM_HEAD + 12) /* and index, m, k, total, chunk size */
 /* A chunk's payload by default: with its 30-byte header a datagram of 1230 bytes, within the
  * 1232 bytes of UDP payload every IPv6 path carries (1280 - 40 - 8), the size QUIC assumes.
  * Sealed datagrams (24 bytes more, docs/UDP.md) are cut at 1176. */
@@ -47,10 +49,11 @@ enum fc_dgram_type {
 	FC_DGRAM_T_CHUNK = 1,  /* sender -> viewer: a piece of a frame */
 	FC_DGRAM_T_NACK = 2,   /* viewer -> sender: these chunks of frame seq are missing */
 	FC_DGRAM_T_GIVEUP = 3, /* either way: frame seq will not be completed (reason says why) */
-	/* 4 is left to parity chunks (forward error correction, docs/UDP.md). */
+	FC_DGRAM_T_PARITY = 4, /* sender -> viewer: a parity chunk of frame seq (fec.h) */
 	/* Either way, the header alone: opens and keeps a NAT's mapping, and tells the peer the
 	 * address this side's datagrams come from (docs/PROTOCOL.md, section 13). */
 	FC_DGRAM_T_KEEPALIVE = 5,
+	FC_DGRAM_T_LOSS = 6, /* viewer -> sender: the chunks lost lately, for the parity count */
 };
 
 /* Why a frame is given up. */
@@ -75,6 +78,8 @@ enum fc_dgram_error {
 	FC_DGRAM_E_FIXED = 11,	/* chunk 0's FRAME fields are out of range (proto.c's rules) */
 	FC_DGRAM_E_RANGES = 12, /* a NACK's ranges are empty, unordered, overlapping or too far */
 	FC_DGRAM_E_REASON = 13, /* a GIVEUP's reason is unknown */
+	FC_DGRAM_E_PARITY = 14, /* a parity index not below m, or m not 1..min(k, 255) */
+	FC_DGRAM_E_LOSS = 15,	/* a LOSS with more lost than chunks, or runs that do not fit */
 };
 
 /* Chunks first .. first + len - 1, len >= 1. */
@@ -95,6 +100,25 @@ struct fc_dgram_chunk {
 	struct fc_frame_msg fixed; /* chunk 0 only, decoded: the FRAME's fixed fields (no JPEG) */
 };
 
+/* A parity chunk: the index-th of m, computed over the k data chunks of a frame of total bytes
+ * cut at chunk_size (fec.h). Every parity chunk is chunk_size bytes. */
+struct fc_dgram_parity {
+	uint16_t index;	     /* 0 .. m - 1 */
+	uint16_t m;	     /* parity chunks of the frame: 1 .. min(k, FC_FEC_MAX_PARITY) */
+	uint16_t k;	     /* data chunks of the frame: ceil(total / chunk_size) */
+	uint32_t total;	     /* the frame's bytes, as its chunks say */
+	uint16_t chunk_size; /* as its chunks say, and this chunk's size */
+	const uint8_t *data; /* decoded: points into the caller's buffer; encoded: copied */
+};
+
+/* Of the data chunks of the frames that left the viewer's assembly since its last LOSS: how
+ * many, how many were missing then (rebuilt from parity, or never in), in how many runs. */
+struct fc_dgram_loss {
+	uint32_t chunks;
+	uint32_t lost; /* <= chunks */
+	uint32_t runs; /* 0 when lost is 0, else 1..lost */
+};
+
 struct fc_dgram_nack {
 	uint8_t n; /* 1 .. FC_DGRAM_MAX_RANGES, ascending, not touching, below 65536 */
 	struct fc_dgram_range r[FC_DGRAM_MAX_RANGES];
@@ -107,6 +131,8 @@ struct fc_dgram {
 	union {
 		struct fc_dgram_chunk chunk;
 		struct fc_dgram_nack nack;
+		struct fc_dgram_parity parity;
+		struct fc_dgram_loss loss;
 		uint8_t reason; /* GIVEUP: enum fc_dgram_giveup */
 	} u;
 };

@@ -166,6 +166,7 @@ static struct fc_session_cfg session_cfg(struct sender *s)
 		.control = &s->control,
 		.data = s->data,
 		.udp = s->o->udp,
+		.fec = s->o->fec,
 	};
 
 	s->control =

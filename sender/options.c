@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "encoder.h"
+#include "fec.h"
 #include "opt.h"
 #include "proto.h"
 #include "server.h"
 #include "station.h"
+#include "udpsend.h"
 
 static void usage(FILE *out)
 {
@@ -35,6 +37,10 @@ static void usage(FILE *out)
 	    "                            ask for it get (freshcam-view --transport udp): a lost\n"
 	    "                            packet costs one frame, not every frame behind it. The\n"
 	    "                            handshake stays on TCP (default tcp: TCP only)\n"
+	    "      --fec auto|off|N      udp: N parity chunks after each frame's chunks, so that the\n"
+	    "                            viewer rebuilds up to N lost ones without a round trip\n"
+	    "                            (1..255, at most one a data chunk); auto (the default):\n"
+	    "                            as many as the viewer's measured loss needs\n"
 	    "      --passphrase-file FILE  a private stream: only viewers with the same passphrase\n"
 	    "                            watch, and the wire is encrypted (or FRESHCAM_PASSPHRASE;\n"
 	    "                            never on the command line)\n"
@@ -100,6 +106,7 @@ enum {
 	OPT_ALLOW_CONTROL,
 	OPT_DATA_IN,
 	OPT_TRANSPORT,
+	OPT_FEC,
 };
 
 static const struct option longopts[] = {
@@ -113,6 +120,7 @@ static const struct option longopts[] = {
 	{ "connect", required_argument, NULL, 'c' },
 	{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "fec", required_argument, NULL, OPT_FEC },
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -162,6 +170,21 @@ static int parse_format(const char *text, enum fc_v4l2_want *want, char *err, si
 }
 
 /* What it captures: the camera, its format, a photo, or the listings. */
+/* --fec auto|off|N: parity chunks a frame over UDP (udpsend.h). */
+static int fec_option(struct parse *p, struct fc_send_options *o)
+{
+	long n;
+	int rc;
+
+	if (strcmp(optarg, "auto") == 0 || strcmp(optarg, "off") == 0) {
+		o->fec = optarg[0] == 'a' ? FC_UDPSEND_FEC_AUTO : 0;
+		return 0;
+	}
+	rc = fc_opt_int("--fec", optarg, 1, FC_FEC_MAX_PARITY, &n, p->err, sizeof(p->err));
+	o->fec = (int)n;
+	return rc;
+}
+
 static int source_option(int c, struct parse *p, struct fc_send_options *o)
 {
 	switch (c) {
@@ -183,6 +206,8 @@ static int source_option(int c, struct parse *p, struct fc_send_options *o)
 		}
 		o->udp = strcmp(optarg, "udp") == 0;
 		return 0;
+	case OPT_FEC:
+		return fec_option(p, o);
 	case OPT_LIST_DEVICES:
 		o->list_devices = true;
 		return 0;
@@ -378,6 +403,7 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 			     .renditions = true },
 		.max_viewers = 8,
 		.stats_every = 1,
+		.fec = FC_UDPSEND_FEC_AUTO,
 	};
 	while ((c = getopt_long(argc, argv, "d:f:l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
 		int rc = source_option(c, &p, o);

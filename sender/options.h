@@ -36,6 +36,7 @@ struct fc_send_options {
 	bool allow_control;  /* viewers may set the camera's controls, take stills */
 	const char *data_in; /* --data-in: documents for the frames (datain.h), or NULL */
 	bool udp;	     /* --transport udp: frames over datagrams offered (udpsend.h) */
+	int fec;	     /* --fec: parity chunks a frame over UDP, FC_UDPSEND_FEC_AUTO, or 0 */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

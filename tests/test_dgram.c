@@ -217,6 +217,68 @@ static void test_bit_flips_refused_or_consistent(void **state)
 	assert_true(refused > 100);
 }
 
+/* A parity chunk comes back as it went, no prefix of it passes, and every lie about its
+ * geometry is refused with its reason: the index, m (0, over k, over FC_FEC_MAX_PARITY), k
+ * against the total, the total, a size other than the chunk size. */
+static void test_parity(void **state)
+{
+	uint8_t buf[FC_DGRAM_MAX_SIZE], data[FC_DGRAM_CHUNK];
+	struct fc_dgram d = { .type = FC_DGRAM_T_PARITY, .conn = 5, .seq = 42 }, back;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	d.u.parity = (struct fc_dgram_parity){ .index = 1,
+					       .m = 2,
+					       .k = 3,
+					       .total = TOTAL,
+					       .chunk_size = FC_DGRAM_CHUNK,
+					       .data = data };
+	n = fc_dgram_encode(&d, buf, sizeof(buf));
+	assert_int_equal(n, FC_DGRAM_PARITY_HEAD + FC_DGRAM_CHUNK);
+	assert_int_equal(fc_dgram_decode(buf, n, &back), 0);
+	assert_int_equal(back.type, FC_DGRAM_T_PARITY);
+	assert_int_equal(back.seq, 42);
+	assert_int_equal(back.u.parity.index, 1);
+	assert_int_equal(back.u.parity.m, 2);
+	assert_int_equal(back.u.parity.k, 3);
+	assert_int_equal(back.u.parity.total, TOTAL);
+	assert_memory_equal(back.u.parity.data, data, FC_DGRAM_CHUNK);
+	for (size_t k = 0; k < n; k++)
+		assert_true(fc_dgram_decode(buf, k, &back) < 0);
+	assert_int_equal(fc_dgram_decode(buf, n + 1, &back), -FC_DGRAM_E_OFFSET);
+	buf[17] = 2; /* index 2 of 2 */
+	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_PARITY);
+	buf[17] = 1, buf[19] = 0; /* m 0 */
+	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_PARITY);
+	buf[19] = 4; /* m 4 over k 3 */
+	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_PARITY);
+	buf[19] = 2, buf[21] = 4; /* k 4 for 3000 bytes at 1200 */
+	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_COUNT);
+	buf[21] = 3, buf[22] = 0x02; /* total 32 MiB */
+	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_TOTAL);
+	buf[22] = 0, buf[27] = 0xB1; /* chunk size 1201: k still 3, but the size is not it */
+	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_OFFSET);
+	buf[27] = 0xB0, buf[12] = buf[13] = buf[14] = buf[15] = 0; /* seq 0 */
+	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_SEQ);
+	buf[15] = 42;
+	assert_int_equal(fc_dgram_decode(buf, n, &back), 0); /* all put back: good again */
+	assert_string_equal(fc_dgram_strerror(-FC_DGRAM_E_PARITY),
+			    "parity index or parity count out of bounds");
+	/* 300 data chunks of 512 take 255 parity, not 256; the encoder refuses a lie. */
+	d.u.parity = (struct fc_dgram_parity){
+		.m = 255, .k = 300, .total = 300 * 512, .chunk_size = 512, .data = data
+	};
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), FC_DGRAM_PARITY_HEAD + 512);
+	d.u.parity.m = 256;
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
+	d.u.parity.m = 2, d.u.parity.k = 299;
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
+	d.u.parity.k = 300, d.u.parity.data = NULL;
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
+}
+
 /* A KEEPALIVE is the 16-byte header alone, any seq (0 included): it round-trips, and a byte
  * more or less is refused. */
 static void test_keepalive(void **state)
@@ -235,6 +297,37 @@ static void test_keepalive(void **state)
 	assert_int_equal(fc_dgram_encode(&d, buf, FC_DGRAM_HEAD - 1), 0);
 }
 
+/* A LOSS report round-trips, no prefix or longer datagram passes, and counts that contradict
+ * each other are refused. */
+static void test_loss(void **state)
+{
+	struct fc_dgram d = { .type = FC_DGRAM_T_LOSS, .conn = 3, .seq = 0 }, back;
+	uint8_t buf[FC_DGRAM_MAX_SIZE];
+	size_t n;
+
+	(void)state;
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 2520, .lost = 75, .runs = 25 };
+	n = fc_dgram_encode(&d, buf, sizeof(buf));
+	assert_int_equal(n, FC_DGRAM_HEAD + 12);
+	assert_int_equal(fc_dgram_decode(buf, n, &back), 0);
+	assert_int_equal(back.u.loss.chunks, 2520);
+	assert_int_equal(back.u.loss.lost, 75);
+	assert_int_equal(back.u.loss.runs, 25);
+	for (size_t k = 0; k < n; k++)
+		assert_true(fc_dgram_decode(buf, k, &back) < 0);
+	assert_int_equal(fc_dgram_decode(buf, n + 1, &back), -FC_DGRAM_E_LENGTH);
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 10, .lost = 11, .runs = 1 };
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 10, .lost = 2, .runs = 3 };
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 10, .lost = 2, .runs = 0 };
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), 0);
+	d.u.loss = (struct fc_dgram_loss){ .chunks = 10, .lost = 0, .runs = 0 };
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), FC_DGRAM_HEAD + 12);
+	buf[FC_DGRAM_HEAD + 7] = 11; /* lost 11 of 10 */
+	assert_int_equal(fc_dgram_decode(buf, n, &back), -FC_DGRAM_E_LOSS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +337,8 @@ int main(void)
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_control_datagrams),
 		cmocka_unit_test(test_bit_flips_refused_or_consistent),
+		cmocka_unit_test(test_parity),
+		cmocka_unit_test(test_loss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dgramtest.h"
+#include "fec.h"
 #include "reasm.h"
 
 #define MS	1000000ull
@@ -33,6 +34,43 @@ static void make(uint64_t seq, uint64_t age_ns, struct fc_dgram d[3])
 
 		assert_int_equal(fc_dgram_decode(wire[seq][i], n, &d[i]), 0);
 	}
+}
+
+/* Parity chunks 0..m-1 (m <= 3) of frame seq, made by make() first, into p[], as a viewer
+ * would get them; of the frame's bytes with byte at (if not 0) set to val, for lies. */
+static uint8_t pwire[8][3][FC_DGRAM_MAX_SIZE];
+
+static void make_parity_of(uint64_t seq, unsigned m, size_t at, uint8_t val, struct fc_dgram *p)
+{
+	static uint8_t parity[3 * FC_DGRAM_CHUNK], bytes[TOTAL];
+	char err[100];
+	struct fc_fec *f = fc_fec_new(err, sizeof(err));
+
+	assert_non_null(f);
+	memcpy(bytes, frames[seq], TOTAL);
+	if (at != 0)
+		bytes[at] = val;
+	assert_int_equal(fc_fec_encode(f, bytes, TOTAL, FC_DGRAM_CHUNK, m, parity), 0);
+	for (uint16_t i = 0; i < m; i++) {
+		struct fc_dgram d = { .type = FC_DGRAM_T_PARITY, .conn = 7, .seq = seq };
+		size_t n;
+
+		d.u.parity =
+		    (struct fc_dgram_parity){ .index = i,
+					      .m = (uint16_t)m,
+					      .k = 3,
+					      .total = TOTAL,
+					      .chunk_size = FC_DGRAM_CHUNK,
+					      .data = parity + (size_t)i * FC_DGRAM_CHUNK };
+		n = fc_dgram_encode(&d, pwire[seq][i], sizeof(pwire[seq][i]));
+		assert_int_equal(fc_dgram_decode(pwire[seq][i], n, &p[i]), 0);
+	}
+	fc_fec_free(f);
+}
+
+static void make_parity(uint64_t seq, unsigned m, struct fc_dgram *p)
+{
+	make_parity_of(seq, m, 0, 0, p);
 }
 
 static struct fc_reasm *new_reasm(unsigned n)
@@ -264,6 +302,203 @@ static void test_conflict_and_too_large(void **state)
 	fc_reasm_free(r);
 }
 
+/* Every pattern of lost chunks among a frame's 3 data and 2 parity chunks, all sent in order:
+ * with up to 2 lost the frame comes out whole with exactly its bytes, rebuilt when data was
+ * lost; with 3 lost it does not, and the NACK asks for just the one chunk parity cannot cover
+ * (the lowest lost), whose repair makes the frame whole. */
+static void test_parity_every_pattern(void **state)
+{
+	unsigned whole = 0, repaired = 0;
+
+	(void)state;
+	for (unsigned set = 0; set < 32; set++) {
+		struct fc_reasm *r = new_reasm(4);
+		struct fc_dgram d[3], p[2], out[4];
+		const uint8_t *f = NULL;
+		size_t len = 0;
+		int lost = __builtin_popcount(set), res = 0,
+		    data_lost = __builtin_popcount(set & 7);
+		struct fc_reasm_stats st;
+
+		if (lost > 3)
+			goto next;
+		make(1, 0, d);
+		make_parity(1, 2, p);
+		for (unsigned i = 0; i < 5; i++)
+			if (!(set & (1u << i)))
+				res = fc_reasm_add(r, i < 3 ? &d[i] : &p[i - 3], 1 * MS, &f, &len);
+		fc_reasm_stats(r, &st);
+		if (lost <= 2) {
+			assert_non_null(f);
+			assert_int_equal(len, FC_PROTO_HEADER_SIZE + TOTAL);
+			assert_memory_equal(f + FC_PROTO_HEADER_SIZE, frames[1], TOTAL);
+			assert_int_equal(st.rebuilt, data_lost > 0);
+			assert_int_equal(st.rebuilt_chunks, data_lost);
+			whole++;
+			goto next;
+		}
+		assert_int_not_equal(res, FC_REASM_COMPLETE);
+		assert_int_equal(fc_reasm_poll(r, 4 * MS, BUDGET, 10 * MS, REORDER, out, 4), 1);
+		assert_int_equal(out[0].type, FC_DGRAM_T_NACK);
+		assert_int_equal(out[0].u.nack.n, 1);
+		assert_int_equal(out[0].u.nack.r[0].len, 1);
+		assert_int_equal(out[0].u.nack.r[0].first, __builtin_ctz(set));
+		assert_int_equal(fc_reasm_add(r, &d[out[0].u.nack.r[0].first], 14 * MS, &f, &len),
+				 FC_REASM_COMPLETE);
+		assert_memory_equal(f + FC_PROTO_HEADER_SIZE, frames[1], TOTAL);
+		repaired++;
+	next:
+		fc_reasm_free(r);
+	}
+	assert_int_equal(whole, 1 + 5 + 10);
+	assert_int_equal(repaired, 10);
+}
+
+/* Parity that lies: another m than the frame's first parity said, another geometry than its
+ * chunks', and bytes that would rebuild chunk 0 into FRAME fields proto.c refuses (a rendition
+ * wider than its picture): refused and counted, the last frame given up, never handed out. */
+static void test_parity_lies_refused(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], p[3], other, out[4];
+	const uint8_t *f = NULL;
+	size_t len = 0;
+	struct fc_reasm_stats st;
+
+	(void)state;
+	make(1, 0, d);
+	make_parity(1, 2, p);
+	assert_int_equal(fc_reasm_add(r, &p[1], 0, &f, &len), FC_REASM_STORED);
+	make_parity(1, 3, p);
+	assert_int_equal(fc_reasm_add(r, &p[0], 0, &f, &len), FC_REASM_CONFLICT); /* m 3, not 2 */
+	other = p[0];
+	other.u.parity.m = 2;
+	other.u.parity.k = 2;
+	other.u.parity.total = 2400;
+	assert_int_equal(fc_reasm_add(r, &other, 0, &f, &len), FC_REASM_CONFLICT);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.conflict, 2);
+	fc_reasm_free(r);
+
+	r = new_reasm(4);
+	make(2, 0, d);
+	make_parity_of(2, 1, 36, 0x7F, p); /* parity of the frame with its width a lie */
+	assert_int_equal(fc_reasm_add(r, &d[1], 0, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &d[2], 0, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &p[0], 0, &f, &len), FC_REASM_CONFLICT);
+	assert_null(f);
+	assert_int_equal(fc_reasm_add(r, &d[0], 0, &f, &len), FC_REASM_OLD); /* given up */
+	assert_int_equal(fc_reasm_poll(r, 1 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP);
+	assert_int_equal(out[0].seq, 2);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.conflict, 1);
+	assert_int_equal(st.complete, 0);
+	fc_reasm_free(r);
+}
+
+/* Parity before the data, twice, in any order: duplicates are counted and dropped, and the
+ * frame is whole (rebuilt) as soon as 3 of its 5 chunks are in. */
+static void test_parity_duplicated_reordered(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], p[2];
+	const uint8_t *f = NULL;
+	size_t len = 0;
+	struct fc_reasm_stats st;
+
+	(void)state;
+	make(1, 0, d);
+	make_parity(1, 2, p);
+	assert_int_equal(fc_reasm_add(r, &p[1], 0, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &p[1], 0, &f, &len), FC_REASM_DUPLICATE);
+	assert_int_equal(fc_reasm_add(r, &d[2], 0, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &d[2], 0, &f, &len), FC_REASM_DUPLICATE);
+	assert_int_equal(fc_reasm_add(r, &p[0], 0, &f, &len), FC_REASM_COMPLETE);
+	assert_memory_equal(f + FC_PROTO_HEADER_SIZE, frames[1], TOTAL);
+	assert_int_equal(fc_reasm_add(r, &d[0], 0, &f, &len), FC_REASM_OLD);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.duplicate, 2);
+	assert_int_equal(st.parity, 2);
+	assert_int_equal(st.rebuilt_chunks, 2);
+	assert_int_equal(st.frame_chunks, 3); /* the loss a viewer reports: 2 of 3, one run */
+	assert_int_equal(st.lost_chunks, 2);
+	assert_int_equal(st.lost_runs, 1);
+	fc_reasm_free(r);
+}
+
+/* The repair rule with parity. Once frames carry parity (m = 2), a hole is not asked for while
+ * the parity to come could cover it, and the parity then rebuilds the frame; two data chunks
+ * and the first parity lost, with the second parity in, leave one uncovered: just that one is
+ * asked for at once; and a frame whose data tail and parity never come is asked for in full
+ * once the reorder wait is over. */
+static void test_nack_waits_for_parity(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], p[2], out[4];
+	const uint8_t *f = NULL;
+	size_t len = 0;
+
+	(void)state;
+	make(1, 0, d);
+	make_parity(1, 2, p);
+	fc_reasm_add(r, &d[0], 0, &f, &len);
+	fc_reasm_add(r, &d[1], 0, &f, &len);
+	assert_int_equal(fc_reasm_add(r, &p[0], 0, &f, &len), FC_REASM_COMPLETE); /* m known */
+
+	make(2, 0, d);
+	make_parity(2, 2, p);
+	fc_reasm_add(r, &d[0], 20 * MS, &f, &len);
+	fc_reasm_add(r, &d[2], 20 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 21 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_next_ns(r, BUDGET, REORDER), 22 * MS); /* the tail's wait */
+	assert_int_equal(fc_reasm_add(r, &p[1], 21 * MS, &f, &len), FC_REASM_COMPLETE);
+	assert_memory_equal(f + FC_PROTO_HEADER_SIZE, frames[2], TOTAL);
+
+	make(3, 0, d);
+	make_parity(3, 2, p);
+	fc_reasm_add(r, &d[2], 20 * MS, &f, &len);
+	fc_reasm_add(r, &p[1], 20 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 20 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_NACK);
+	assert_int_equal(out[0].u.nack.n, 1);
+	assert_int_equal(out[0].u.nack.r[0].first, 0);
+	assert_int_equal(out[0].u.nack.r[0].len, 1);
+	assert_int_equal(fc_reasm_add(r, &d[0], 60 * MS, &f, &len), FC_REASM_COMPLETE);
+	assert_memory_equal(f + FC_PROTO_HEADER_SIZE, frames[3], TOTAL);
+
+	make(4, 0, d);
+	fc_reasm_add(r, &d[0], 20 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 21 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_poll(r, 22 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].u.nack.n, 1);
+	assert_int_equal(out[0].u.nack.r[0].first, 1);
+	assert_int_equal(out[0].u.nack.r[0].len, 2);
+	fc_reasm_free(r);
+}
+
+/* One loss more than the parity, when the repair of the one uncovered chunk cannot come in
+ * time (age 10 ms: whole by 70 ms; at 31 ms a round trip of 40 is too long), is given up at
+ * once, as a loss without parity is. */
+static void test_parity_short_given_up(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], p[2], out[4];
+	const uint8_t *f = NULL;
+	size_t len = 0;
+
+	(void)state;
+	make(1, 10 * MS, d);
+	make_parity(1, 2, p);
+	fc_reasm_add(r, &d[0], 20 * MS, &f, &len);
+	fc_reasm_add(r, &p[1], 20 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 31 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP);
+	assert_int_equal(out[0].u.reason, FC_GIVEUP_LATE);
+	assert_int_equal(fc_reasm_add(r, &d[1], 32 * MS, &f, &len), FC_REASM_OLD);
+	fc_reasm_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +510,11 @@ int main(void)
 		cmocka_unit_test(test_tail_and_no_first_chunk),
 		cmocka_unit_test(test_renack_spacing),
 		cmocka_unit_test(test_conflict_and_too_large),
+		cmocka_unit_test(test_parity_every_pattern),
+		cmocka_unit_test(test_parity_lies_refused),
+		cmocka_unit_test(test_parity_duplicated_reordered),
+		cmocka_unit_test(test_nack_waits_for_parity),
+		cmocka_unit_test(test_parity_short_given_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,9 @@ void fc_report_udp_json(struct fc_json *j, const struct fc_udprecv_stats *s)
 	fc_json_uint(j, "nacks_sent", s->nacks);
 	fc_json_uint(j, "chunks_asked", s->asked);
 	fc_json_uint(j, "chunks_repaired", s->repaired);
+	fc_json_uint(j, "parity_chunks", s->parity);
+	fc_json_uint(j, "frames_rebuilt", s->rebuilt);
+	fc_json_uint(j, "chunks_rebuilt", s->rebuilt_chunks);
 	fc_json_uint(j, "keepalives", s->keepalives);
 	fc_json_uint(j, "sender_moved", s->moved);
 	fc_json_num(j, "repair_rtt_ms", (double)s->rtt_us / 1e3, 3);
@@ -35,9 +38,11 @@ void fc_report_udp_text(const struct fc_udprecv_stats *s, char *line, size_t len
 
 	if (*n < 0 || (size_t)*n >= len)
 		return;
-	*n += snprintf(line + *n, len - (size_t)*n,
-		       " | udp %llu whole, %llu given up, %llu repaired, %llu refused",
-		       (unsigned long long)s->whole,
-		       (unsigned long long)(s->given_up_late + s->given_up_evicted),
-		       (unsigned long long)s->repaired, (unsigned long long)refused);
+	*n +=
+	    snprintf(line + *n, len - (size_t)*n,
+		     " | udp %llu whole, %llu given up, %llu repaired, %llu rebuilt, %llu refused",
+		     (unsigned long long)s->whole,
+		     (unsigned long long)(s->given_up_late + s->given_up_evicted),
+		     (unsigned long long)s->repaired, (unsigned long long)s->rebuilt,
+		     (unsigned long long)refused);
 }

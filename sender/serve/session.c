@@ -629,6 +629,7 @@ static void udp_offer(struct fc_session *s)
 	s->udp = fc_udpsend_new(fc_conn_fd(s->conn), err, sizeof(err));
 	if (!s->udp)
 		return;
+	fc_udpsend_fec(s->udp, s->cfg.fec);
 	s->cfg.hello.flags |= FC_HELLO_UDP;
 	s->cfg.hello.udp_port = fc_udpsend_port(s->udp);
 	s->cfg.hello.conn = fc_udpsend_conn(s->udp);

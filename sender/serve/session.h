@@ -52,6 +52,7 @@ struct fc_session_cfg {
 	/* --data-in: documents to send with frames and where viewers' results go (NULL: none). */
 	struct fc_datastore *data;
 	bool udp; /* --transport udp: frames over datagrams offered to IP viewers (udpsend.h) */
+	int fec;  /* --fec: parity chunks a frame, FC_UDPSEND_FEC_AUTO, or 0 (udpsend.h) */
 };
 
 struct fc_session_stats {

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "dgram.h"
+#include "fec.h"
 #include "resend.h"
 #include "udp.h"
 
@@ -26,6 +27,12 @@
  * frame is too old to be of use anyway, and the estimate is what is wrong. */
 #define PACE_MAX_NS (50 * FC_NS_PER_MS)
 #define SLOT	    (FC_DGRAM_CHUNK_HEAD + FC_DGRAM_CHUNK) /* one datagram's room */
+/* --fec auto: parity for this share of frames whole at the viewer's reported loss, adding at
+ * most this share of chunks (docs/UDP.md, "Choosing m"). */
+#define FEC_TARGET	 0.99
+#define FEC_MAX_OVERHEAD 0.25
+/* The viewer's LOSS reports the estimate spans: 2 s at its one every 250 ms. */
+#define LOSS_WINDOW 8
 
 struct fc_udpsend {
 	int fd;
@@ -39,6 +46,12 @@ struct fc_udpsend {
 	uint8_t dg[BURST][SLOT]; /* a burst of datagrams on their way out */
 	uint8_t in[FC_DGRAM_MAX_SIZE + 1];
 	uint64_t last_out_ns; /* the last datagram sent, for the keep-alive */
+	int fec_mode;	      /* parity chunks a frame, FC_UDPSEND_FEC_AUTO, or 0 */
+	struct fc_fec *fec;   /* scratch for computing parity */
+	uint8_t *parity;      /* a frame's parity chunks, FC_FEC_MAX_PARITY of FC_DGRAM_CHUNK */
+	double loss, burst;   /* the viewer's reported loss rate and mean burst (auto) */
+	struct fc_dgram_loss window[LOSS_WINDOW]; /* its latest reports, a ring */
+	unsigned window_at;
 	struct fc_udpsend_stats st;
 };
 
@@ -57,6 +70,13 @@ struct fc_udpsend *fc_udpsend_new(int tcp_fd, char *err, size_t errlen)
 	u->rs = fc_resend_new(RESEND_BYTES, RESEND_FRAMES, err, errlen);
 	if (!u->rs)
 		goto fail;
+	u->fec_mode = FC_UDPSEND_FEC_AUTO;
+	u->fec = fc_fec_new(err, errlen);
+	u->parity = malloc((size_t)FC_FEC_MAX_PARITY * FC_DGRAM_CHUNK);
+	if (!u->fec || !u->parity) {
+		snprintf(err, errlen, "out of memory for parity chunks");
+		goto fail;
+	}
 	/* Random, so that a stale datagram of an earlier connection to the same ports, or a
 	 * guess, is not taken as this one's; 0 is not an id. */
 	while (u->conn == 0)
@@ -75,6 +95,8 @@ void fc_udpsend_free(struct fc_udpsend *u)
 	if (u->fd >= 0)
 		close(u->fd);
 	fc_resend_free(u->rs);
+	fc_fec_free(u->fec);
+	free(u->parity);
 	free(u->msg);
 	free(u);
 }
@@ -156,42 +178,88 @@ static void pace(uint64_t start_ns, uint64_t bytes, double rate)
 		;
 }
 
+void fc_udpsend_fec(struct fc_udpsend *u, int n)
+{
+	u->fec_mode = n;
+}
+
+/* Parity chunks for a frame of count data chunks, computed into u->parity: the fixed number, or
+ * (auto) what the viewer's reported loss needs (fec.h); at most one a data chunk. */
+static uint32_t make_parity(struct fc_udpsend *u, const uint8_t *frame, uint32_t total,
+			    uint32_t chunk_size, uint32_t count)
+{
+	uint32_t m = u->fec_mode == FC_UDPSEND_FEC_AUTO
+			 ? fc_fec_choose(count, u->loss, u->burst, FEC_TARGET, FEC_MAX_OVERHEAD)
+			 : (uint32_t)u->fec_mode;
+
+	if (m > count)
+		m = count;
+	if (m > 0 && fc_fec_encode(u->fec, frame, total, chunk_size, m, u->parity) < 0)
+		m = 0;
+	u->st.fec_m = m;
+	return m;
+}
+
+/* Datagram i of a frame of count data chunks and m parity chunks: a CHUNK, then the PARITYs. */
+static struct fc_dgram frame_dgram(const struct fc_udpsend *u, uint64_t seq, const uint8_t *frame,
+				   uint32_t total, uint32_t chunk_size, uint32_t count, uint32_t m,
+				   uint32_t i)
+{
+	uint32_t off = i * chunk_size;
+	struct fc_dgram d = { .type = FC_DGRAM_T_CHUNK, .conn = u->conn, .seq = seq };
+
+	if (i >= count) {
+		d.type = FC_DGRAM_T_PARITY;
+		d.u.parity = (struct fc_dgram_parity){
+			.index = (uint16_t)(i - count),
+			.m = (uint16_t)m,
+			.k = (uint16_t)count,
+			.total = total,
+			.chunk_size = (uint16_t)chunk_size,
+			.data = u->parity + (size_t)(i - count) * chunk_size,
+		};
+		return d;
+	}
+	d.u.chunk = (struct fc_dgram_chunk){
+		.index = (uint16_t)i,
+		.count = (uint16_t)count,
+		.total = total,
+		.offset = off,
+		.chunk_size = (uint16_t)chunk_size,
+		.data = frame + off,
+		.size = total - off < chunk_size ? total - off : chunk_size,
+	};
+	return d;
+}
+
 /*
  * One frame's chunks: the FRAME payload frame[0..total) of frame seq, cut at chunk_size, in index
- * order (the viewer takes a gap before a later chunk for a loss), in bursts paced at rate. This
- * is where forward error correction adds its parity chunks, after the data chunks. -1 with err
- * on a socket error.
+ * order (the viewer takes a gap before a later chunk for a loss), then its parity chunks (fec.h),
+ * all in bursts paced at rate. -1 with err on a socket error.
  */
 static int send_chunks(struct fc_udpsend *u, uint64_t seq, const uint8_t *frame, uint32_t total,
 		       uint32_t chunk_size, double rate, char *err, size_t errlen)
 {
 	uint32_t count = fc_dgram_count(total, chunk_size);
+	uint32_t all = count + make_parity(u, frame, total, chunk_size, count);
 	uint64_t start = fc_clock_now_ns();
 	uint64_t bytes = 0;
 	size_t lens[BURST];
 	unsigned n = 0;
 
-	for (uint32_t i = 0; i < count; i++) {
-		uint32_t off = i * chunk_size;
-		struct fc_dgram d = { .type = FC_DGRAM_T_CHUNK, .conn = u->conn, .seq = seq };
+	for (uint32_t i = 0; i < all; i++) {
+		struct fc_dgram d =
+		    frame_dgram(u, seq, frame, total, chunk_size, count, all - count, i);
 
-		d.u.chunk = (struct fc_dgram_chunk){
-			.index = (uint16_t)i,
-			.count = (uint16_t)count,
-			.total = total,
-			.offset = off,
-			.chunk_size = (uint16_t)chunk_size,
-			.data = frame + off,
-			.size = total - off < chunk_size ? total - off : chunk_size,
-		};
 		lens[n] = fc_dgram_encode(&d, u->dg[n], SLOT);
 		bytes += lens[n];
-		if (lens[n] && ++n < BURST && i + 1 < count)
+		u->st.parity += i >= count && lens[n];
+		if (lens[n] && ++n < BURST && i + 1 < all)
 			continue;
 		if (flush(u, lens, n, fc_clock_now_ns(), err, errlen) < 0)
 			return -1;
 		n = 0;
-		if (i + 1 < count)
+		if (i + 1 < all)
 			pace(start, bytes, rate);
 	}
 	return 0;
@@ -271,6 +339,22 @@ static int answer_nack(struct fc_udpsend *u, const struct fc_dgram *k, uint64_t 
 	return n ? flush(u, lens, n, now_ns, err, errlen) : 0;
 }
 
+/* A LOSS report from the viewer: the loss and its mean burst over the latest few (fec.h). */
+static void take_loss(struct fc_udpsend *u, const struct fc_dgram_loss *l)
+{
+	uint64_t chunks = 0, lost = 0, runs = 0;
+
+	u->window[u->window_at++ % LOSS_WINDOW] = *l;
+	for (unsigned i = 0; i < LOSS_WINDOW; i++) {
+		chunks += u->window[i].chunks;
+		lost += u->window[i].lost;
+		runs += u->window[i].runs;
+	}
+	u->loss = chunks ? (double)lost / (double)chunks : 0;
+	u->burst = runs ? (double)lost / (double)runs : 1;
+	u->st.loss_ppm = (uint32_t)(u->loss * 1e6);
+}
+
 int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t errlen)
 {
 	/* A bounded batch: a flood of datagrams must not keep the session from its TCP side. */
@@ -300,6 +384,8 @@ int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t er
 			u->st.giveups++;
 			fc_resend_forget(u->rs, d.seq);
 		}
+		if (d.type == FC_DGRAM_T_LOSS)
+			take_loss(u, &d.u.loss);
 	}
 	return 0;
 }

@@ -23,6 +23,8 @@
 
 /* A KEEPALIVE goes when nothing went for this long (NAT mappings of UDP live 30 s and more). */
 #define FC_UDPSEND_KEEPALIVE_NS (15ull * 1000000000ull)
+/* fc_udpsend_fec: as many parity chunks as the viewer's measured loss needs (fec.h). */
+#define FC_UDPSEND_FEC_AUTO (-1)
 
 struct fc_udpsend_stats {
 	uint64_t frames;    /* frames sent as datagrams */
@@ -35,6 +37,9 @@ struct fc_udpsend_stats {
 	uint64_t giveups;   /* GIVEUPs in: frames the viewer gave up */
 	uint64_t refused;   /* datagrams in that were not this connection's, or not valid */
 	uint64_t moved;	    /* times the viewer's address changed (a NAT rebinding) */
+	uint64_t parity;    /* parity chunks sent (fec.h) */
+	uint32_t fec_m;	    /* parity chunks of the latest frame */
+	uint32_t loss_ppm;  /* the chunk loss the viewer reports lately, per million */
 };
 
 struct fc_udpsend;
@@ -48,6 +53,11 @@ void fc_udpsend_free(struct fc_udpsend *u);
 uint16_t fc_udpsend_port(const struct fc_udpsend *u);
 uint32_t fc_udpsend_conn(const struct fc_udpsend *u);
 int fc_udpsend_fd(const struct fc_udpsend *u);
+
+/* Parity chunks after each frame's chunks (forward error correction, fec.h): n (1..255, at
+ * most one a data chunk), FC_UDPSEND_FEC_AUTO (what the viewer's reported loss needs), or 0:
+ * none. Auto until set. */
+void fc_udpsend_fec(struct fc_udpsend *u, int n);
 
 /* The viewer asked for UDP and listens on port (at the TCP peer's address): the first KEEPALIVE
  * goes now. -1 with err when the address cannot be had. */

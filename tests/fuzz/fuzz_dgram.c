@@ -5,8 +5,8 @@
  * the last record cut short where the input ends. Beyond never a crash or a read past the input:
  *   - a datagram that decodes re-encodes to the very same bytes, and no shorter prefix of it
  *     decodes (a truncated datagram never passes);
- *   - a frame comes out of reassembly only whole: a FRAME message that proto.c decodes, of the
- *     length its chunks announced, with the seq they carried; each seq at most once and in
+ *   - a frame comes out of reassembly only whole (its chunks in, or rebuilt from its PARITY
+ *     chunks): a FRAME message that proto.c decodes, of the length its chunks announced, with the seq they carried; each seq at most once and in
  *     increasing order (never a frame twice, never an older one after a newer one);
  *   - what the reassembler asks to send (NACKs, GIVEUPs) are datagrams the encoder takes.
  * Built with libFuzzer by -DFC_FUZZ=ON (clang); replayed over tests/fuzz/corpus/dgram as an
@@ -76,9 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		check_datagram(in, n, &d);
-		if (d.type == FC_DGRAM_T_CHUNK &&
+		if ((d.type == FC_DGRAM_T_CHUNK || d.type == FC_DGRAM_T_PARITY) &&
 		    fc_reasm_add(r, &d, now, &frame, &len) == FC_REASM_COMPLETE) {
-			if (len != FC_PROTO_HEADER_SIZE + (size_t)d.u.chunk.total ||
+			uint32_t total =
+			    d.type == FC_DGRAM_T_CHUNK ? d.u.chunk.total : d.u.parity.total;
+
+			if (len != FC_PROTO_HEADER_SIZE + (size_t)total ||
 			    fc_proto_decode(frame, len, &m, NULL) != (ssize_t)len ||
 			    m.type != FC_MSG_FRAME || d.seq <= last_seq)
 				abort();

@@ -31,6 +31,7 @@
 #include <turbojpeg.h>
 
 #include "../dgramtest.h"
+#include "fec.h"
 #include "proto.h"
 
 /* Payload offsets of the fields the bad-field seeds spoil (docs/PROTOCOL.md, section 3). */
@@ -1273,6 +1274,35 @@ static void dg_chunk(struct bytes *b, uint8_t step, uint64_t seq, uint16_t index
 	dg_record(b, step, out, n);
 }
 
+/* Parity chunk index of m of frame seq (as dg_chunk makes it), one record. */
+static void dg_parity(struct bytes *b, uint8_t step, uint64_t seq, unsigned m, uint16_t index)
+{
+	static uint8_t parity[3 * FC_DGRAM_CHUNK];
+	struct fc_frame_msg f = {
+		.id = (uint32_t)seq, .t0_ns = 1000000000, .age_ns = 5000000, .seq = seq
+	};
+	uint8_t out[FC_DGRAM_MAX_SIZE];
+	struct fc_dgram d = { .type = FC_DGRAM_T_PARITY, .conn = 7, .seq = seq };
+	char err[100];
+	struct fc_fec *fec = fc_fec_new(err, sizeof(err));
+	size_t n;
+
+	if (!fec || fc_test_dgram_frame(dg_frame, DG_TOTAL, f) < 0 ||
+	    fc_fec_encode(fec, dg_frame, DG_TOTAL, FC_DGRAM_CHUNK, m, parity) < 0)
+		die("dgram seeds: parity of frame %llu does not encode", (unsigned long long)seq);
+	fc_fec_free(fec);
+	d.u.parity = (struct fc_dgram_parity){ .index = index,
+					       .m = (uint16_t)m,
+					       .k = 3,
+					       .total = DG_TOTAL,
+					       .chunk_size = FC_DGRAM_CHUNK,
+					       .data = parity + (size_t)index * FC_DGRAM_CHUNK };
+	n = fc_dgram_encode(&d, out, sizeof(out));
+	if (n == 0)
+		die("dgram seeds: parity %u does not encode", index);
+	dg_record(b, step, out, n);
+}
+
 static void dg_control(struct bytes *b, uint8_t step, const struct fc_dgram *d)
 {
 	uint8_t out[FC_DGRAM_MAX_SIZE];
@@ -1323,6 +1353,29 @@ static void dgram_seeds(void)
 	dg_control(&b, 1, &giveup);
 	dg_record(&b, 1, junk, sizeof(junk));
 	put("dgram", "control_and_junk", &b);
+	clear(&b);
+	dg_chunk(&b, 1, 1, 0); /* chunk 1 lost: rebuilt from the parity */
+	dg_chunk(&b, 1, 1, 2);
+	dg_parity(&b, 1, 1, 2, 1);
+	dg_parity(&b, 0, 1, 2, 1);
+	dg_chunk(&b, 1, 2, 2); /* chunks 0 and 1 lost: chunk 0 rebuilt, FRAME fields and all */
+	dg_parity(&b, 1, 2, 2, 0);
+	dg_parity(&b, 1, 2, 2, 1);
+	put("dgram", "parity_rebuild", &b);
+	clear(&b);
+	dg_chunk(&b, 1, 1, 0); /* two lost, one parity: the NACK asks for one */
+	dg_parity(&b, 1, 1, 2, 1);
+	dg_chunk(&b, 40, 1, 1);
+	put("dgram", "parity_and_nack", &b);
+	clear(&b);
+	{
+		struct fc_dgram loss = { .type = FC_DGRAM_T_LOSS, .conn = 7 };
+
+		loss.u.loss = (struct fc_dgram_loss){ .chunks = 252, .lost = 8, .runs = 3 };
+		dg_control(&b, 1, &loss);
+		dg_chunk(&b, 1, 1, 0);
+		put("dgram", "loss_report", &b);
+	}
 	free(b.d);
 }
 

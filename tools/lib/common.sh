@@ -38,7 +38,7 @@ fc_ensure_packages() {
 FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-dev
 	libsdl2-dev libcmocka-dev python3
 	linux-libc-dev libsodium-dev zlib1g-dev libavformat-dev libavcodec-dev libavutil-dev
-	libwebsockets-dev)
+	libwebsockets-dev libisal-dev)
 # What the tests add: real V4L2 clients that prove the fake camera (tools/fakecam), and setpriv
 # (util-linux) for the permission test, tcpdump to prove private streams unreadable on the wire,
 # iproute2 (ip, tc) for the shaped link between network namespaces, a virtual X server with

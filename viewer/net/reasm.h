@@ -4,11 +4,20 @@
  * holes (a NACK) only while the repaired frame could still be within the budget, and the frame
  * given up the moment it could not.
  *
- * What it guarantees: a frame comes out only with every one of its chunks (never a hole, never
- * a grey band), at most once, and never after a newer one (a frame older than the newest
- * complete one is dropped, and so are late chunks of a frame given up). At most `frames` frames
- * are in assembly, the oldest given up first, each at most max_frame bytes: the memory is
- * frames x (max_frame + its chunk map), allocated as frames arrive and kept (docs/STYLE.md, 6).
+ * What it guarantees: a frame comes out only with every one of its chunks, in or rebuilt
+ * (never a hole, never a grey band), at most once, and never after a newer one (a frame older
+ * than the newest complete one is dropped, and so are late chunks of a frame given up). At
+ * most `frames` frames are in assembly, the oldest given up first, each at most max_frame
+ * bytes: the memory is frames x (max_frame, a chunk of padding, its chunk map, and its parity:
+ * at most one parity chunk a data chunk, so another max_frame and chunk), allocated as frames
+ * arrive and kept (docs/STYLE.md, 6).
+ *
+ * Parity (fec.h): a frame's PARITY chunks are kept with it, and once its data and parity
+ * chunks in reach its data count (in every group), the missing data chunks are rebuilt and the
+ * frame is whole; a parity chunk that disagrees with its frame's geometry or m is refused, and
+ * a rebuilt frame whose FRAME fields proto.c refuses is given up: never a wrong picture from a
+ * lie about the geometry. While the parity still to come could cover what is lost, no NACK
+ * goes (the parity comes right behind the data); a NACK asks only for what it cannot cover.
  *
  * The repair rule, with B the budget and rtt the round trip estimate (docs/UDP.md has the
  * arithmetic): a frame must be whole by its deadline, the earlier of
@@ -54,6 +63,12 @@ struct fc_reasm_stats {
 	uint64_t evicted;   /* frames given up for newer ones (assembly full, or one completed) */
 	uint64_t nacks;	    /* NACKs asked for */
 	uint64_t asked;	    /* chunks those NACKs listed */
+	uint64_t parity;    /* parity chunks taken (stored, completing) */
+	uint64_t rebuilt;   /* frames made whole from their parity */
+	uint64_t rebuilt_chunks; /* data chunks those frames had missing, rebuilt */
+	uint64_t frame_chunks;	 /* data chunks of the frames that left assembly (whole or not) */
+	uint64_t lost_chunks;	 /* of them, not in when their frame left (rebuilt or never in) */
+	uint64_t lost_runs;	 /* the runs those made, each frame's counted apart */
 };
 
 struct fc_reasm;
@@ -65,10 +80,11 @@ struct fc_reasm *fc_reasm_new(unsigned frames, uint32_t max_frame, char *err, si
 void fc_reasm_free(struct fc_reasm *r);
 
 /*
- * Takes one decoded chunk (d->type FC_DGRAM_T_CHUNK) that arrived at now_ns. On
- * FC_REASM_COMPLETE, *frame and *len hold the whole FRAME message (its 8-byte header and
- * payload, for fc_proto_decode), valid until the next call on r; V3 is now_ns. Returns an enum
- * fc_reasm_result, or -1 when memory for a new frame could not be had (the chunk is dropped).
+ * Takes one decoded chunk (d->type FC_DGRAM_T_CHUNK, or FC_DGRAM_T_PARITY for a parity chunk)
+ * that arrived at now_ns. On FC_REASM_COMPLETE, *frame and *len hold the whole FRAME message
+ * (its 8-byte header and payload, for fc_proto_decode), valid until the next call on r; V3 is
+ * now_ns. Returns an enum fc_reasm_result, or -1 when memory for a new frame could not be had
+ * (the chunk is dropped).
  */
 int fc_reasm_add(struct fc_reasm *r, const struct fc_dgram *d, uint64_t now_ns,
 		 const uint8_t **frame, size_t *len);

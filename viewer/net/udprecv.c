@@ -25,6 +25,8 @@
 /* Round trips remembered for the least. */
 #define RTT_SAMPLES  16
 #define KEEPALIVE_NS (15ull * FC_NS_PER_S)
+/* A LOSS report goes this often while frames come, for the sender's parity count (fec.h). */
+#define LOSS_EVERY_NS (250 * FC_NS_PER_MS)
 /* Datagrams read in one call, at most: the TCP side must not wait behind a flood. */
 #define READ_BATCH 256
 #define OUT_BATCH  16
@@ -50,6 +52,8 @@ struct fc_udprecv {
 	uint64_t rtt[RTT_SAMPLES];
 	unsigned nrtt, rtt_next;
 	uint64_t last_out_ns;
+	uint64_t loss_ns;	       /* the last LOSS report */
+	struct fc_dgram_loss reported; /* the reassembler's loss counts it covered */
 	struct fc_udprecv_stats st;
 	uint8_t in[FC_DGRAM_MAX_SIZE + 1];
 };
@@ -178,7 +182,7 @@ static void timed(struct fc_udprecv *u, const struct fc_dgram *d, uint64_t now_n
 	if (now_ns - t->last_ns > t->gap_ns)
 		t->gap_ns = now_ns - t->last_ns;
 	t->last_ns = now_ns;
-	if (d->u.chunk.index == 0)
+	if (d->type == FC_DGRAM_T_CHUNK && d->u.chunk.index == 0)
 		t->id = d->u.chunk.fixed.id;
 	u->st.repaired += t->nacked;
 }
@@ -228,7 +232,7 @@ static int take(struct fc_udprecv *u, size_t n, const struct fc_udp_peer *from, 
 	u->st.keepalives += d.type == FC_DGRAM_T_KEEPALIVE;
 	/* The reassembler has no word for "the sender forgot it": its deadline gives it up. */
 	u->st.forgotten += d.type == FC_DGRAM_T_GIVEUP;
-	if (d.type != FC_DGRAM_T_CHUNK)
+	if (d.type != FC_DGRAM_T_CHUNK && d.type != FC_DGRAM_T_PARITY)
 		return 0;
 	rc = fc_reasm_add(u->reasm, &d, now_ns, &frame, &len);
 	if (rc == FC_REASM_STORED || rc == FC_REASM_COMPLETE)
@@ -266,6 +270,27 @@ static uint64_t rtt_now(const struct fc_udprecv *u)
 	return u->nrtt ? least : RTT_FIRST_NS;
 }
 
+/* Every LOSS_EVERY_NS while frames leave assembly: their data chunks since the last report, the
+ * ones lost and their runs (reasm.h), so that the sender's --fec auto sizes the parity. */
+static void report_loss(struct fc_udprecv *u, uint64_t now_ns)
+{
+	struct fc_dgram d = { .type = FC_DGRAM_T_LOSS };
+	struct fc_reasm_stats r;
+
+	if (!u->started || now_ns - u->loss_ns < LOSS_EVERY_NS)
+		return;
+	fc_reasm_stats(u->reasm, &r);
+	d.u.loss = (struct fc_dgram_loss){ (uint32_t)r.frame_chunks - u->reported.chunks,
+					   (uint32_t)r.lost_chunks - u->reported.lost,
+					   (uint32_t)r.lost_runs - u->reported.runs };
+	u->loss_ns = now_ns;
+	if (d.u.loss.chunks == 0)
+		return;
+	u->reported = (struct fc_dgram_loss){ (uint32_t)r.frame_chunks, (uint32_t)r.lost_chunks,
+					      (uint32_t)r.lost_runs };
+	send_out(u, &d, 1, now_ns);
+}
+
 size_t fc_udprecv_poll(struct fc_udprecv *u, uint64_t now_ns, uint64_t budget_ns,
 		       struct fc_udprecv_lost *gave, size_t cap)
 {
@@ -291,14 +316,17 @@ size_t fc_udprecv_poll(struct fc_udprecv *u, uint64_t now_ns, uint64_t budget_ns
 
 		send_out(u, &k, 1, now_ns);
 	}
+	report_loss(u, now_ns);
 	return lost;
 }
 
 uint64_t fc_udprecv_next_ns(const struct fc_udprecv *u, uint64_t budget_ns)
 {
 	uint64_t next = fc_reasm_next_ns(u->reasm, budget_ns, REORDER_NS);
-	uint64_t keep = u->last_out_ns + KEEPALIVE_NS;
+	uint64_t keep = u->last_out_ns + KEEPALIVE_NS, loss = u->loss_ns + LOSS_EVERY_NS;
 
+	if (fc_reasm_pending(u->reasm) > 0 && loss < keep)
+		keep = loss;
 	return next < keep ? next : keep;
 }
 
@@ -324,5 +352,8 @@ void fc_udprecv_stats(const struct fc_udprecv *u, struct fc_udprecv_stats *out)
 	out->given_up_evicted = r.evicted;
 	out->nacks = r.nacks;
 	out->asked = r.asked;
+	out->parity = r.parity;
+	out->rebuilt = r.rebuilt;
+	out->rebuilt_chunks = r.rebuilt_chunks;
 	out->rtt_us = rtt_now(u) / 1000;
 }

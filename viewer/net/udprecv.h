@@ -39,13 +39,16 @@ struct fc_udprecv_stats {
 	uint64_t whole;		   /* frames put back together */
 	uint64_t given_up_late;	   /* frames given up: no repair could come within the budget */
 	uint64_t given_up_evicted; /* frames given up for newer ones */
-	uint64_t forgotten;  /* GIVEUPs from the sender: a NACK for a frame it no longer kept */
-	uint64_t nacks;	     /* NACKs sent */
-	uint64_t asked;	     /* chunks they asked for */
-	uint64_t repaired;   /* chunks in for a frame after a NACK for it */
-	uint64_t keepalives; /* KEEPALIVEs in */
-	uint64_t moved;	     /* times the sender's address changed */
-	uint64_t rtt_us;     /* the round-trip estimate the repair rule uses now */
+	uint64_t forgotten;	 /* GIVEUPs from the sender: a NACK for a frame it no longer kept */
+	uint64_t nacks;		 /* NACKs sent */
+	uint64_t asked;		 /* chunks they asked for */
+	uint64_t repaired;	 /* chunks in for a frame after a NACK for it */
+	uint64_t keepalives;	 /* KEEPALIVEs in */
+	uint64_t moved;		 /* times the sender's address changed */
+	uint64_t rtt_us;	 /* the round-trip estimate the repair rule uses now */
+	uint64_t parity;	 /* parity chunks taken (fec.h) */
+	uint64_t rebuilt;	 /* frames made whole from their parity */
+	uint64_t rebuilt_chunks; /* lost chunks those frames had, rebuilt */
 };
 
 struct fc_udprecv;
