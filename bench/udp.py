@@ -105,12 +105,14 @@ def udp_counters(lines):
 def run_one(a, link, name, transport, tmp):
     """One sender and one viewer over `link` for a.seconds: the viewer's figures."""
     port = 7373
-    extra = ("--transport", "udp") if transport.startswith("udp") else ()
-    if transport.endswith("-full"):
+    parts = transport.split("-")
+    extra = ("--transport", "udp") if parts[0] == "udp" else ()
+    if "full" in parts:
         extra += ("--adapt", "off")  # the full picture whatever the link, as the issue's figures
+    send_extra = extra + (("--fec", "off") if "nofec" in parts else ())
     sj = os.path.join(tmp, f"{name}-{transport}-send.jsonl")
     vj = os.path.join(tmp, f"{name}-{transport}-view.jsonl")
-    s = link.popen("a", links.sender_args(a.build, port, sj, extra), f"{name}-{transport}-send")
+    s = link.popen("a", links.sender_args(a.build, port, sj, send_extra), f"{name}-{transport}-send")
     link.wait_listening("a", port)
     v = link.popen("b", links.viewer_args(a.build, link.addr("a"), port, a.seconds, vj, extra),
                    f"{name}-{transport}-view")
@@ -214,8 +216,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--only", default="", help="comma-separated links: " + ", ".join(LINKS))
     ap.add_argument("--transports", default="tcp,udp",
-                    help="comma-separated: tcp, udp, and tcp-full, udp-full for the full "
-                    "picture (--adapt off on both programs)")
+                    help="comma-separated: tcp, udp; a name ending -full for the full picture "
+                    "(--adapt off on both programs), udp-nofec for the sender's --fec off "
+                    "(udp-nofec-full both)")
     ap.add_argument("--out")
     ap.add_argument("--update-doc")
     a = ap.parse_args()
