@@ -303,9 +303,12 @@ def test_forged_and_corrupt():
              f"({udp.get('refused_invalid')}, {invalid} sent)", v)
     # Unsealed, a changed byte is refused only where a rule sees it (the head, the geometry,
     # chunk 0's FRAME fields); one in the JPEG's bytes reaches the picture: what sealing is for.
+    # Until sealing is wired for UDP this is shown, not checked: the viewer refuses to show a
+    # frame that does not decode (its "corrupt" count), but one that decodes is shown changed.
     bad = undecodable(files)
     print(f"forged: {st['corrupted']} datagrams corrupted on the link; {len(bad)} of "
-          f"{len(files)} shown frames with a djpeg warning (unsealed: not refused)")
+          f"{len(files)} accepted frames with a djpeg warning, {sm.get('corrupt')} counted "
+          "corrupt by the viewer and not shown (unsealed: a changed JPEG byte is not refused)")
 
 
 if __name__ == "__main__":
