@@ -124,7 +124,7 @@ def run_one(a, link, name, transport, tmp):
         raise RuntimeError(f"{name} {transport}: the viewer wrote no summary:\n{v.output()}")
     out = links.viewer_figures(sm, RATE)
     # A connection the viewer ended and made again: its UDP counters start again too.
-    out["reconnections"] = v.output().count("reconnecting")
+    out["reconnections"] = max(0, v.output().count("] connected to ") - 1)
     counters, raw = udp_counters(lines)
     out.update(counters)
     out["udp_raw"] = raw
