@@ -53,7 +53,7 @@ FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-d
 # xdotool to press keys and click in the window under Xvfb (test_fleet.py, test_control.py).
 FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind tcpdump iproute2 xvfb x11-apps
 	x11-utils iperf3 iputils-ping man-db bash-completion systemd dpkg-dev lintian nodejs npm
-	chromium firefox-esr nginx-light openssl curl xdotool)
+	chromium firefox-esr nginx-light openssl curl xdotool libjpeg-turbo-progs)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
 fc_build() {

@@ -1,9 +1,21 @@
 #include "lane.h"
 
+#include "edit.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-enum { LE_RNG_LOSS, LE_RNG_JITTER, LE_RNG_REORDER, LE_RNG_DUP, LE_RNG_COUNT };
+/* The streams' order is part of the seed's meaning: new ones go at the end, so that a seed
+ * gives the same losses as before on a link that does not use them. */
+enum {
+	LE_RNG_LOSS,
+	LE_RNG_JITTER,
+	LE_RNG_REORDER,
+	LE_RNG_DUP,
+	LE_RNG_CORRUPT,
+	LE_RNG_TRUNCATE,
+	LE_RNG_COUNT
+};
 
 static uint64_t le_next(uint64_t *state)
 {
@@ -205,6 +217,34 @@ static bool le_lost(struct le_lane *l)
 	return false;
 }
 
+/* corrupt= and truncate= on the packet in slot, if it is a UDP datagram with a payload; its
+ * length may shrink. The draws are made only for such datagrams, so that the k-th datagram's
+ * edits depend on the seed and the datagrams before it, whatever other traffic crosses. */
+static void le_edit(struct le_lane *l, uint32_t slot, uint32_t *len)
+{
+	uint8_t *pkt = l->data + (size_t)slot * l->mtu;
+	long payload = le_edit_udp_payload(pkt, *len);
+	uint64_t *rc = &l->rng[LE_RNG_CORRUPT], *rt = &l->rng[LE_RNG_TRUNCATE];
+	long n;
+
+	if (payload <= 0)
+		return;
+	if (l->shape.corrupt > 0 && le_chance(rc, l->shape.corrupt)) {
+		size_t at = (size_t)(le_uniform(rc) * (double)payload);
+		uint8_t flip = (uint8_t)(1 + le_next(rc) % 255);
+
+		if (le_edit_corrupt(pkt, *len, at, flip) == 0)
+			l->counts.corrupted++;
+	}
+	if (l->shape.truncate > 0 && le_chance(rt, l->shape.truncate)) {
+		n = le_edit_truncate(pkt, *len, (size_t)(le_uniform(rt) * (double)payload));
+		if (n > 0) {
+			*len = (uint32_t)n;
+			l->counts.truncated++;
+		}
+	}
+}
+
 /* Queues the packet in slot (taken off the free stack), unless the queue is full. */
 static void le_enqueue(struct le_lane *l, uint32_t slot, uint32_t len, uint64_t now_ns)
 {
@@ -245,12 +285,18 @@ void le_lane_push(struct le_lane *l, size_t len, uint64_t now_ns)
 	if (dup && l->nfree) {
 		uint32_t copy = l->free[--l->nfree];
 
+		uint32_t m = n;
+
 		memcpy(l->data + (size_t)copy * l->mtu, l->data + (size_t)slot * l->mtu, n);
 		l->counts.duplicated++;
+		/* Each copy edited on its own, as a corrupting hop would treat two packets. */
+		le_edit(l, slot, &n);
+		le_edit(l, copy, &m);
 		le_enqueue(l, slot, n, now_ns);
-		le_enqueue(l, copy, n, now_ns);
+		le_enqueue(l, copy, m, now_ns);
 		return;
 	}
+	le_edit(l, slot, &n);
 	le_enqueue(l, slot, n, now_ns);
 }
 

@@ -5,7 +5,9 @@
  *
  * A packet read at time T goes through, in order:
  *   1. loss: random (loss=) or Gilbert-Elliott (ge=), decided on arrival, as netem does;
- *      duplication (dup=) puts a second copy in right behind it;
+ *      duplication (dup=) puts a second copy in right behind it; then each copy, if it is a
+ *      UDP datagram, may have a payload byte changed (corrupt=) and be cut short (truncate=),
+ *      its headers made right (edit.h);
  *   2. the queue, drop-tail: a packet that would take the bytes waiting past the limit is
  *      dropped (an empty queue always takes one);
  *   3. the serializer: the head of the queue takes len * 8 / rate to leave, starting when both
@@ -18,7 +20,7 @@
  * Memory: a pool of `limit` packet slots of `mtu` bytes, allocated at open; three FIFOs of slot
  * numbers (queue, delay line, express) and a free stack. When every slot is taken the packet is
  * dropped (counted apart from queue drops). Randomness: splitmix64 streams seeded at open, one
- * per decision (loss, jitter, reorder, dup), so one packet's fate depends only on the seed and
+ * per decision (loss, jitter, reorder, dup, corrupt, truncate), so one packet's fate depends only on the seed and
  * the packets before it. One thread owns a lane; nothing here locks.
  */
 #ifndef LE_LANE_H
@@ -41,6 +43,8 @@ struct le_counts {
 	uint64_t dropped_limit; /* every slot taken (--limit) */
 	uint64_t duplicated;	/* extra copies made by dup= */
 	uint64_t reordered;	/* left ahead of a packet that arrived before it */
+	uint64_t corrupted;	/* UDP datagrams with a payload byte changed by corrupt= */
+	uint64_t truncated;	/* UDP datagrams cut short by truncate= */
 	uint64_t queue_peak_bytes;
 };
 
@@ -68,7 +72,7 @@ struct le_lane {
 	uint64_t last_due_ns; /* the delay line's newest: the next leaves no earlier */
 	int64_t taken;	      /* slot last handed out by le_lane_take, freed on the next call */
 	bool bad;	      /* Gilbert-Elliott state */
-	uint64_t rng[4];      /* splitmix64 states: loss, jitter, reorder, dup */
+	uint64_t rng[6];      /* splitmix64 states: loss, jitter, reorder, dup, corrupt, truncate */
 	struct le_counts counts;
 };
 

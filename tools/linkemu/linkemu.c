@@ -129,6 +129,9 @@ static void le_usage(FILE *out)
 	    "  ge=P,R[,BAD[,GOOD]]  bursty loss, Gilbert-Elliott: P good->bad, R bad->good, the loss\n"
 	    "                  in each state (default 100%%, 0%%); ge=1%%,25%% loses bursts of 4 on average\n"
 	    "  dup=1%%          send that share of packets twice\n"
+	    "  corrupt=1%%      change a byte of that share of UDP datagrams' payloads (checksum\n"
+	    "                  made right, so the application gets it; TCP is left alone)\n"
+	    "  truncate=1%%     cut that share of UDP datagrams short (lengths, checksums made right)\n"
 	    "  rate=20mbit     cap in bits per second of IP packet (kbit, mbit, gbit; kbps = bytes/s)\n"
 	    "  queue=50ms      the queue before the cap, drop-tail: a time at the rate (the default,\n"
 	    "                  50ms) or a size (64kb, 1500b)\n"
@@ -222,9 +225,10 @@ static int le_command(struct linkemu *x, const char *line, bool apply, char *rep
 		return 0;
 	}
 	if (!strcmp(verb, "help")) {
-		snprintf(reply, len,
-			 "ok commands: a2b|b2a|both KEY=VALUE... (keys: delay jitter "
-			 "rate queue overhead loss ge reorder dup clear), show, stats");
+		snprintf(
+		    reply, len,
+		    "ok commands: a2b|b2a|both KEY=VALUE... (keys: delay jitter "
+		    "rate queue overhead loss ge reorder dup corrupt truncate clear), show, stats");
 		return 0;
 	}
 	snprintf(reply, len,
@@ -255,6 +259,8 @@ static void le_lane_json(struct fc_json *j, const struct linkemu *x, int d)
 	fc_json_uint(j, "dropped_limit", c->dropped_limit);
 	fc_json_uint(j, "duplicated", c->duplicated);
 	fc_json_uint(j, "reordered", c->reordered);
+	fc_json_uint(j, "corrupted", c->corrupted);
+	fc_json_uint(j, "truncated", c->truncated);
 	fc_json_uint(j, "queue_peak_bytes", c->queue_peak_bytes);
 	fc_json_uint(j, "held_packets", le_lane_held(&x->lane[d]));
 	fc_json_uint(j, "read_errors", x->read_errors[d]);

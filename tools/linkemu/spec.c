@@ -10,12 +10,13 @@
 #include <string.h>
 #include <strings.h>
 
-#define LE_MAX_TIME_NS	 (60 * 1000000000ull) /* a minute: more is a mistake, not a link */
-#define LE_MAX_RATE_BPS	 100000000000ull      /* 100 Gbit/s */
-#define LE_MAX_QUEUE	 (1024ull * 1024 * 1024)
-#define LE_MAX_OVERHEAD	 1000
-#define LE_TOKEN_MAX	 128
-#define LE_SPEC_KEYS_MSG "delay, jitter, rate, queue, overhead, loss, ge, reorder, dup or clear"
+#define LE_MAX_TIME_NS	(60 * 1000000000ull) /* a minute: more is a mistake, not a link */
+#define LE_MAX_RATE_BPS 100000000000ull	     /* 100 Gbit/s */
+#define LE_MAX_QUEUE	(1024ull * 1024 * 1024)
+#define LE_MAX_OVERHEAD 1000
+#define LE_TOKEN_MAX	128
+#define LE_SPEC_KEYS_MSG                                                                           \
+	"delay, jitter, rate, queue, overhead, loss, ge, reorder, dup, corrupt, truncate or clear"
 
 struct le_unit {
 	const char *name;
@@ -261,6 +262,10 @@ static int le_parse_key(struct le_shape *s, const char *key, const char *val, ch
 		return le_spec_percent("reorder", val, &s->reorder, err, errlen);
 	if (!strcmp(key, "dup"))
 		return le_spec_percent("dup", val, &s->dup, err, errlen);
+	if (!strcmp(key, "corrupt"))
+		return le_spec_percent("corrupt", val, &s->corrupt, err, errlen);
+	if (!strcmp(key, "truncate"))
+		return le_spec_percent("truncate", val, &s->truncate, err, errlen);
 	if (!strcmp(key, "overhead")) {
 		if (le_spec_size("overhead", val, LE_MAX_OVERHEAD, &overhead, err, errlen) < 0)
 			return -1;
@@ -408,6 +413,10 @@ const char *le_spec_format(const struct le_shape *s, char *buf, size_t len)
 		le_append(buf, len, &at, "reorder=%.10g%%", s->reorder * 100);
 	if (s->dup > 0)
 		le_append(buf, len, &at, "dup=%.10g%%", s->dup * 100);
+	if (s->corrupt > 0)
+		le_append(buf, len, &at, "corrupt=%.10g%%", s->corrupt * 100);
+	if (s->truncate > 0)
+		le_append(buf, len, &at, "truncate=%.10g%%", s->truncate * 100);
 	if (!at)
 		snprintf(buf, len, "unshaped");
 	return buf;

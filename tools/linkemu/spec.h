@@ -37,6 +37,10 @@ struct le_shape {
 	double ge_good; /*                          loss in the good state (1 - k in netem) */
 	double reorder; /* probability a packet skips the delay and overtakes those ahead */
 	double dup;	/* probability a packet is sent twice */
+	/* UDP datagrams only (edit.h): a payload byte changed, or the payload cut short, with the
+	 * headers' lengths and checksums made right so that the application receives it. */
+	double corrupt;	 /* probability a datagram has one byte of its payload changed */
+	double truncate; /* probability a datagram is cut short */
 };
 
 /* The queue when none is given: 50 ms at the rate, like a modest home router. */
@@ -47,7 +51,7 @@ void le_spec_default(struct le_shape *s);
 
 /* Applies "key=value key=value ..." (or "key value ...") to *s, key by key: keys not named keep
  * their value. The word "clear" first resets to le_spec_default(). Keys: delay, jitter, rate,
- * queue, overhead, loss, ge, reorder, dup. An empty text changes nothing. */
+ * queue, overhead, loss, ge, reorder, dup, corrupt, truncate. An empty text changes nothing. */
 int le_spec_apply(struct le_shape *s, const char *text, char *err, size_t errlen);
 
 /* The shape as text le_spec_apply() takes back, non-default keys only ("unshaped" if none). */
