@@ -14,8 +14,9 @@ that the comparison is fair to SRT). On each link, one after the other:
   - srt L: fc-benchsrt over SRT's live mode (TSBPD, too-late packet drop) at latency L = 20, 40,
     50, 60, 80 and 120 ms (120: SRT's own advice at a 40 ms round trip, 3 to 4 round trips; 50:
     the least that leaves a repair its round trip at 40 ms);
-  - freshcam: freshcam-send and freshcam-view --transport udp --check-stamps, when the build has
-    that transport (its shown fps and true age from the stamp).
+  - freshcam tcp: freshcam-send --adapt off and freshcam-view --check-stamps (the full picture
+    always: the same frames): today's transport, its shown fps and true age from the stamp;
+  - freshcam udp: the same with --transport udp, where the build has it (issue 17's wiring).
 
 fc-benchsrt sends freshcam's own 1280x720 pictures of the photograph (quality 80, about 150 KB)
 at 30 fps. The figures: frames whole within the 80 ms budget per second (what freshcam would
@@ -23,8 +24,8 @@ show), frames whole per second, and their age (last packet's arrival minus captu
 Medians over --runs rounds, each round every program once per link, the link's loss pattern
 seeded by the round.
 
-Usage: bench/srt.py --build DIR [--runs N] [--seconds S] [--only 40,10] [--out FILE]
-                    [--update-doc docs/BENCHMARKS.md]
+Usage: bench/srt.py --build DIR [--runs N] [--seconds S] [--only 40,10] [--programs LIST]
+                    [--out FILE] [--update-doc docs/BENCHMARKS.md]
 bench/srt (the shell script) installs libsrt and what else is needed, and builds first. Standard
 library only; needs root (namespaces). It times things: never part of tools/check."""
 import argparse
@@ -130,8 +131,11 @@ def run_pair(a, link, name, transport, latency):
     return got
 
 
-def run_freshcam(a, link, name, tmp):
-    """freshcam-send in end a, freshcam-view --transport udp in end b: shown fps, true age."""
+def run_freshcam(a, link, name, tmp, transport):
+    """freshcam-send in end a, freshcam-view in end b over `transport` (tcp, or udp where it is
+    built), the full picture always (--adapt off: the same frames as fc-benchsrt's; adapting,
+    freshcam would send smaller renditions on a lossy link, bench/links.py): shown fps, true
+    age from the stamps, KB a frame."""
     port = 7373
     sj, vj = os.path.join(tmp, f"{name}-send.jsonl"), os.path.join(tmp, f"{name}-view.jsonl")
     s = link.popen("a", [os.path.join(a.build, "freshcam-send"), "--listen", str(port), "--size",
@@ -139,8 +143,10 @@ def run_freshcam(a, link, name, tmp):
                          "--insecure", "--stats-json", sj, "--adapt", "off"], f"{name}-send")
     link.wait_listening("a", port)
     v = link.popen("b", [os.path.join(a.build, "freshcam-view"), "--headless", "--quiet",
-                         f"{link.addr('a')}:{port}", "--transport", "udp", "--seconds",
-                         f"{a.seconds:g}", "--check-stamps", "--stats-json", vj], f"{name}-view")
+                         f"{link.addr('a')}:{port}", "--seconds", f"{a.seconds:g}",
+                         "--check-stamps", "--stats-json", vj,
+                         *(["--transport", "udp"] if transport == "udp" else [])],
+                   f"{name}-view")
     v.wait(a.seconds + 30)
     s.stop()
     with open(vj) as f:
@@ -155,10 +161,11 @@ def run_freshcam(a, link, name, tmp):
 
 
 def programs(a):
+    """(name, transport, SRT latency) of each program measured on every link."""
     progs = [("udp", "udp", 0)] + [(f"srt {lat}", "srt", lat) for lat in LATENCIES]
-    if a.freshcam:
-        progs.append(("freshcam", "freshcam", 0))
-    return progs
+    progs += [("freshcam tcp", "fc-tcp", 0), ("freshcam udp", "fc-udp", 0)]
+    return [p for p in progs if (p[0].split()[0] in a.programs or p[0] in a.programs)
+            and (p[0] != "freshcam udp" or a.freshcam_udp)]
 
 
 def one_link(a, rtt, loss, seed, tmp):
@@ -170,8 +177,8 @@ def one_link(a, rtt, loss, seed, tmp):
         for prog, transport, lat in programs(a):
             name = f"{rtt}-{loss.split()[0]}-{prog.replace(' ', '')}-{seed}"
             try:
-                if transport == "freshcam":
-                    out[prog] = run_freshcam(a, link, name, tmp)
+                if transport.startswith("fc-"):
+                    out[prog] = run_freshcam(a, link, name, tmp, transport[3:])
                 else:
                     out[prog] = run_bench(a, link, name, transport, lat)
             except (RuntimeError, AssertionError) as e:
@@ -205,6 +212,9 @@ def fmt(v, d=1):
 def cell(r):
     if "error" in r:
         return "failed"
+    if r.get("whole_fps") != r.get("whole_fps"):  # freshcam: shown fps, true age, KB a frame
+        return (f"**{fmt(r['in_budget_fps'])}** ({fmt(r['age_ms_p50'], 0)} / "
+                f"{fmt(r['age_ms_p99'], 0)}; {fmt(r['kb_per_frame'], 0)} KB)")
     return (f"**{fmt(r['in_budget_fps'])}** ({fmt(r['whole_fps'])}; "
             f"{fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)})")
 
@@ -212,7 +222,8 @@ def cell(r):
 def table(a, results, rtt):
     progs = [p for p, _, _ in programs(a)]
     head = ["loss"] + [("bare UDP" if p == "udp" else p.replace("srt", "SRT") + " ms"
-                        if p.startswith("srt") else "freshcam UDP") for p in progs]
+                        if p.startswith("srt") else p.replace("tcp", "TCP").replace("udp", "UDP"))
+                       for p in progs]
     rows = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(progs)]
     for loss in LOSSES:
         r = results.get(rtt, {}).get(loss)
@@ -239,7 +250,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--only", default="", help="round trips in ms, comma-separated (40,10)")
-    ap.add_argument("--no-freshcam", action="store_true")
+    ap.add_argument("--programs", default="udp,srt,freshcam",
+                    help="comma-separated: udp, srt, freshcam (both transports), or one of "
+                    "'srt 50', 'freshcam tcp', 'freshcam udp'")
     ap.add_argument("--out")
     ap.add_argument("--update-doc")
     a = ap.parse_args()
@@ -249,7 +262,8 @@ def main():
         why = "fc-benchsrt is not built (libsrt-openssl-dev missing when configured?)"
     if why:
         raise SystemExit(f"bench/srt.py: {why}")
-    a.freshcam = not a.no_freshcam and has_freshcam_udp(a.build)
+    a.programs = set(a.programs.split(","))
+    a.freshcam_udp = has_freshcam_udp(a.build)
     rtts = [int(x) for x in a.only.split(",") if x] or list(RTTS)
     tmp = tempfile.mkdtemp(prefix="fc-srt17-")
     runs = {}
