@@ -193,12 +193,16 @@ def med(values):
 
 
 def merge(runs):
+    """Medians over the rounds, and the range of the headline figure."""
     ok = [r for r in runs if "error" not in r]
     if not ok:
         return runs[-1]
     keys = ("in_budget_fps", "whole_fps", "age_ms_p50", "age_ms_p99", "kb_per_frame")
     out = {k: med([r.get(k) for r in ok]) for k in keys}
+    fps = [r.get("in_budget_fps", 0) for r in ok]
+    out["in_budget_min"], out["in_budget_max"] = min(fps), max(fps)
     out["runs"] = len(ok)
+    out["connect_tries"] = sum(r.get("connect_tries", 1) for r in ok)
     srt = [r.get("srt") for r in ok if r.get("srt")]
     if srt:
         out["srt"] = {k: med([s.get(k) for s in srt]) for k in srt[0]}
@@ -209,54 +213,69 @@ def fmt(v, d=1):
     return "-" if not isinstance(v, (int, float)) or v != v else f"{v:.{d}f}"
 
 
-def cell(r):
+def cell_fps(r):
+    """Frames whole within the budget per second: the median, and the range over the rounds."""
     if "error" in r:
         return "failed"
-    if r.get("whole_fps") != r.get("whole_fps"):  # freshcam: shown fps, true age, KB a frame
-        return (f"**{fmt(r['in_budget_fps'])}** ({fmt(r['age_ms_p50'], 0)} / "
-                f"{fmt(r['age_ms_p99'], 0)}; {fmt(r['kb_per_frame'], 0)} KB)")
-    return (f"**{fmt(r['in_budget_fps'])}** ({fmt(r['whole_fps'])}; "
-            f"{fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)})")
+    spread = ""
+    if r["runs"] > 1 and r["in_budget_max"] - r["in_budget_min"] >= 0.5:
+        spread = f" ({fmt(r['in_budget_min'])}-{fmt(r['in_budget_max'])})"
+    return f"{fmt(r['in_budget_fps'])}{spread}"
 
 
-def table(a, results, rtt):
-    progs = [p for p, _, _ in programs(a)]
-    head = ["loss"] + [("bare UDP" if p == "udp" else p.replace("srt", "SRT") + " ms"
-                        if p.startswith("srt") else p.replace("tcp", "TCP").replace("udp", "UDP"))
-                       for p in progs]
-    rows = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(progs)]
+def cell_age(r):
+    """Frames whole per second (freshcam: KB a frame), and their age p50 / p99."""
+    if "error" in r:
+        return "failed"
+    if r.get("whole_fps") != r.get("whole_fps"):
+        return (f"{fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)} "
+                f"({fmt(r['kb_per_frame'], 0)} KB)")
+    return f"{fmt(r['whole_fps'])}: {fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)}"
+
+
+ORDER = ["udp"] + [f"srt {lat}" for lat in LATENCIES] + ["freshcam tcp", "freshcam udp"]
+
+
+def title(p):
+    if p == "udp":
+        return "bare UDP"
+    if p.startswith("srt"):
+        return p.replace("srt", "SRT") + " ms"
+    return p.replace("tcp", "TCP").replace("udp", "UDP")
+
+
+def table(results, rtt, cell):
+    by_loss = results.get(rtt, {})
+    progs = [p for p in ORDER if any(p in r for r in by_loss.values())]
+    rows = ["| loss | " + " | ".join(title(p) for p in progs) + " |",
+            "|---|" + "---:|" * len(progs)]
     for loss in LOSSES:
-        r = results.get(rtt, {}).get(loss)
+        r = by_loss.get(loss)
         if r:
-            rows.append(f"| {loss} | " + " | ".join(cell(r[p]) for p in progs) + " |")
+            rows.append(f"| {loss} | " + " | ".join(cell(r[p]) if p in r else "-"
+                                                    for p in progs) + " |")
     return "\n".join(rows)
 
 
-def report_text(a, results, load):
+def report_text(meta, results):
     parts = ["\n```sh\nbench/srt    # or: bench/srt.py --build build/bench --runs 3\n```\n",
-             f"Machine: {bl.machine()}; {time.strftime('%Y-%m-%d')}; load average {load}; "
-             f"1280x720 at {FPS} fps of the photograph with noise, quality 80; 100 Mbit/s, loss "
-             f"both ways; {a.runs} rounds of {a.seconds:g} s, medians. Each cell: **frames whole "
-             f"within {BUDGET_MS} ms per second** (frames whole per second; their age p50 / p99 "
-             "ms, last packet's arrival minus capture)."]
+             f"Machine: {meta['machine']}; {meta['date']}; load average {meta['load']}; "
+             f"1280x720 at {FPS} fps of the photograph with noise, quality 80 (about 150 KB); "
+             f"100 Mbit/s, the loss on both ways; {meta['rounds']} rounds of {meta['seconds']:g} "
+             "s, medians."]
     for rtt in results:
-        parts.append(f"\n{rtt} ms round trip:\n\n" + table(a, results, rtt))
+        parts.append(f"\n**{rtt} ms round trip: frames whole within {BUDGET_MS} ms, per "
+                     "second** (median, and the range over the rounds where it is wider than "
+                     "half a frame; freshcam: frames shown)\n\n" + table(results, rtt, cell_fps))
+        parts.append(f"\n{rtt} ms round trip: frames whole per second: their age p50 / p99 in "
+                     "ms, the last packet's arrival less the capture (freshcam: the true age of "
+                     "the frames shown, from the stamp, and KB a frame)\n\n"
+                     + table(results, rtt, cell_age))
     return "\n".join(parts)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=10)
-    ap.add_argument("--only", default="", help="round trips in ms, comma-separated (40,10)")
-    ap.add_argument("--programs", default="udp,srt,freshcam",
-                    help="comma-separated: udp, srt, freshcam (both transports), or one of "
-                    "'srt 50', 'freshcam tcp', 'freshcam udp'")
-    ap.add_argument("--out")
-    ap.add_argument("--update-doc")
-    a = ap.parse_args()
-    a.build = os.path.abspath(a.build)
+def measure(a):
+    """Every program on every link, --runs rounds: (runs, meta)."""
     why = linkns.unavailable(os.path.join(a.build, "tools", "linkemu", "linkemu"))
     if not why and not os.access(os.path.join(a.build, "bench", "fc-benchsrt"), os.X_OK):
         why = "fc-benchsrt is not built (libsrt-openssl-dev missing when configured?)"
@@ -274,17 +293,62 @@ def main():
                 log(f"round {rnd + 1}/{a.runs}: {rtt} ms round trip, loss {loss} "
                     f"(load {os.getloadavg()[0]:.2f})")
                 for prog, r in one_link(a, rtt, loss, rnd + 1, tmp).items():
-                    runs.setdefault(rtt, {}).setdefault(loss, {}).setdefault(prog, []).append(r)
+                    runs.setdefault(str(rtt), {}).setdefault(loss, {}).setdefault(
+                        prog, []).append(r)
                 loads.append(os.getloadavg()[0])
+    meta = {"machine": bl.machine(), "date": time.strftime("%Y-%m-%d"), "rounds": a.runs,
+            "seconds": a.seconds, "load": f"{min(loads):.2f} to {max(loads):.2f} (1 min)"}
+    return runs, meta
+
+
+def load_saved(paths):
+    """The runs of earlier --out files, programs of later files added to those of earlier ones
+    (a table from a run and a supplement to it)."""
+    runs, metas = {}, []
+    for path in paths:
+        with open(path) as f:
+            d = json.load(f)
+        first = next(iter(next(iter(d["runs"].values())).values()))
+        metas.append(d.get("meta") or {  # a file from before the meta: what it says, and guesses
+            "machine": d.get("machine", "?"), "load": d.get("load", "?"), "seconds": 0,
+            "rounds": len(next(iter(first.values()))), "date": time.strftime("%Y-%m-%d")})
+        for rtt, by_loss in d["runs"].items():
+            for loss, progs in by_loss.items():
+                for prog, rs in progs.items():
+                    runs.setdefault(rtt, {}).setdefault(loss, {})[prog] = rs
+    meta = dict(metas[0])
+    meta["load"] = "; ".join(m["load"] for m in metas)
+    return runs, meta
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--only", default="", help="round trips in ms, comma-separated (40,10)")
+    ap.add_argument("--programs", default="udp,srt,freshcam",
+                    help="comma-separated: udp, srt, freshcam (both transports), or one of "
+                    "'srt 50', 'freshcam tcp', 'freshcam udp'")
+    ap.add_argument("--from", dest="saved", nargs="+", metavar="JSON",
+                    help="no measuring: the tables of earlier --out files")
+    ap.add_argument("--out")
+    ap.add_argument("--update-doc")
+    a = ap.parse_args()
+    if a.saved:
+        runs, meta = load_saved(a.saved)
+    elif a.build:
+        a.build = os.path.abspath(a.build)
+        runs, meta = measure(a)
+    else:
+        raise SystemExit("bench/srt.py: --build DIR, or --from JSON")
     results = {rtt: {loss: {p: merge(rs) for p, rs in progs.items()}
                      for loss, progs in by_loss.items()} for rtt, by_loss in runs.items()}
-    load = f"{min(loads):.2f} to {max(loads):.2f} (1 min)"
-    text = report_text(a, results, load)
+    text = report_text(meta, results)
     print(text)
     if a.out:
         with open(a.out, "w") as f:
-            json.dump({"machine": bl.machine(), "load": load, "runs": runs, "medians": results},
-                      f, indent=1)
+            json.dump({"meta": meta, "runs": runs, "medians": results}, f, indent=1)
     if a.update_doc:
         bl.update_doc(a.update_doc, text, MARK_BEGIN, MARK_END)
 
