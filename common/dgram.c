@@ -145,6 +145,9 @@ int fc_dgram_decode(const uint8_t *buf, size_t len, struct fc_dgram *d)
 		return d->u.reason >= FC_GIVEUP_LATE && d->u.reason <= FC_GIVEUP_FORGOTTEN
 			   ? 0
 			   : -FC_DGRAM_E_REASON;
+	case FC_DGRAM_T_KEEPALIVE:
+		/* The header alone; its seq is any (the newest frame its side knew of, 0: none). */
+		return len == FC_DGRAM_HEAD ? 0 : -FC_DGRAM_E_LENGTH;
 	default:
 		return -FC_DGRAM_E_TYPE;
 	}
@@ -162,6 +165,8 @@ static size_t encoded_size(const struct fc_dgram *d)
 							  : 0;
 	case FC_DGRAM_T_GIVEUP:
 		return FC_DGRAM_HEAD + 1;
+	case FC_DGRAM_T_KEEPALIVE:
+		return FC_DGRAM_HEAD;
 	default:
 		return 0;
 	}
@@ -194,7 +199,7 @@ size_t fc_dgram_encode(const struct fc_dgram *d, uint8_t *buf, size_t cap)
 			p = put(p, d->u.nack.r[i].first, 2);
 			p = put(p, d->u.nack.r[i].len, 2);
 		}
-	} else {
+	} else if (d->type == FC_DGRAM_T_GIVEUP) {
 		*p = d->u.reason;
 	}
 	/* Never put on the wire what our own decoder refuses (docs/PROTOCOL.md, section 2). */

@@ -47,6 +47,10 @@ enum fc_dgram_type {
 	FC_DGRAM_T_CHUNK = 1,  /* sender -> viewer: a piece of a frame */
 	FC_DGRAM_T_NACK = 2,   /* viewer -> sender: these chunks of frame seq are missing */
 	FC_DGRAM_T_GIVEUP = 3, /* either way: frame seq will not be completed (reason says why) */
+	/* 4 is left to parity chunks (forward error correction, docs/UDP.md). */
+	/* Either way, the header alone: opens and keeps a NAT's mapping, and tells the peer the
+	 * address this side's datagrams come from (docs/PROTOCOL.md, section 13). */
+	FC_DGRAM_T_KEEPALIVE = 5,
 };
 
 /* Why a frame is given up. */

@@ -7,7 +7,7 @@
 _Static_assert(FC_PROTO_MAX_DATA == FC_JDOC_MAX, "DATA carries one jdoc document");
 
 /* Payload sizes of the fixed-size messages, and the fixed parts of the others. */
-#define HELLO_FIXED  FC_PROTO_HELLO_FIXED /* 18, the nonce, the viewer's floor, station_len */
+#define HELLO_FIXED  FC_PROTO_HELLO_FIXED /* 18, the nonce, the floor, station_len, udp_port, conn */
 #define REQUEST_SIZE 12
 #define VERDICT_SIZE 25
 #define PING_SIZE    8
@@ -148,6 +148,14 @@ static int decode_hello_names(const uint8_t *p, uint32_t n, uint8_t name_len, ui
 	return 0;
 }
 
+/* With FC_HELLO_UDP a port, and from a sender a connection id; without it, neither. */
+static bool hello_udp_ok(const struct fc_hello *h)
+{
+	if (!(h->flags & FC_HELLO_UDP))
+		return h->udp_port == 0 && h->conn == 0;
+	return h->udp_port != 0 && (h->role == FC_ROLE_SENDER ? h->conn != 0 : h->conn == 0);
+}
+
 static int decode_hello(const uint8_t *p, uint32_t n, struct fc_hello *h)
 {
 	uint8_t name_len;
@@ -168,7 +176,10 @@ static int decode_hello(const uint8_t *p, uint32_t n, struct fc_hello *h)
 	h->min_height = get16(&p);
 	h->min_quality = *p++;
 	station_len = *p++;
-	if ((h->flags & ~FC_HELLO_FLAGS) || decode_hello_names(p, n, name_len, station_len, h) < 0)
+	h->udp_port = get16(&p);
+	h->conn = get32(&p);
+	if ((h->flags & ~FC_HELLO_FLAGS) || !hello_udp_ok(h) ||
+	    decode_hello_names(p, n, name_len, station_len, h) < 0)
 		return -FC_PROTO_E_FIELD;
 	if (h->role == FC_ROLE_SENDER) {
 		if (h->codec != FC_CODEC_JPEG || h->width > FC_PROTO_MAX_DIM ||
@@ -423,6 +434,8 @@ static void put_hello(uint8_t *p, const struct fc_hello *h)
 	put16(&p, h->min_height);
 	put8(&p, h->min_quality);
 	put8(&p, (uint8_t)station);
+	put16(&p, h->udp_port);
+	put32(&p, h->conn);
 	memcpy(p, h->station, station);
 	memcpy(p + station, h->name, name);
 }
@@ -437,7 +450,7 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 	/* The encoder refuses what the decoder would refuse, so a bug here shows on this side. */
 	if (!payload_bounds(msg->type, &min, &max) || plen < min || plen > max)
 		return 0;
-	if ((msg->type == FC_MSG_HELLO && !hello_names_ok(h)) ||
+	if ((msg->type == FC_MSG_HELLO && (!hello_names_ok(h) || !hello_udp_ok(h))) ||
 	    (msg->type == FC_MSG_BYE &&
 	     !text_ok((const uint8_t *)msg->u.bye.text, plen - BYE_FIXED)) ||
 	    (msg->type == FC_MSG_STATUS &&

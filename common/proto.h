@@ -49,7 +49,7 @@
 #define FC_PROTO_MAX_PIXELS  (7680 * 4320)
 #define FC_PROTO_MAX_WINDOW  16 /* requests a viewer may keep in flight */
 #define FC_PROTO_FRAME_FIXED 61 /* FRAME payload before the JPEG bytes */
-#define FC_PROTO_HELLO_FIXED 56 /* HELLO payload before the station and software names */
+#define FC_PROTO_HELLO_FIXED 62 /* HELLO payload before the station and software names */
 /* A HELLO's largest payload: the fixed part and both names. */
 #define FC_PROTO_HELLO_MAX   (FC_PROTO_HELLO_FIXED + FC_PROTO_MAX_STATION + FC_PROTO_MAX_NAME)
 #define FC_PROTO_MAX_DATA    4096 /* DATA: one JSON document, bytes (jdoc.h) */
@@ -69,7 +69,8 @@
 /* HELLO flags. */
 #define FC_HELLO_PASSPHRASE  0x01 /* this side has a passphrase: AUTH follows, then SEALED only */
 #define FC_HELLO_FULL_ONLY   0x02 /* a viewer: the full picture always, never a smaller rendition */
-#define FC_HELLO_FLAGS	     (FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY)
+#define FC_HELLO_UDP	     0x04 /* version 6: UDP offered (sender) or wanted (viewer), section 13 */
+#define FC_HELLO_FLAGS	     (FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY | FC_HELLO_UDP)
 #define FC_PROTO_MAX_QUALITY 100 /* JPEG quality, 1..100; 0 in a FRAME: not known (a camera's) */
 
 enum fc_msg_type {
@@ -134,6 +135,10 @@ struct fc_hello {
 	/* Version 5: which camera or viewer this is (the sender's --name, by default the host
 	 * name), printable ASCII, "" for none. A viewer tells its senders apart by it. */
 	char station[FC_PROTO_MAX_STATION + 1];
+	/* Version 6, with FC_HELLO_UDP (0 without): the port this side takes datagrams on, and from
+	 * a sender the connection id every datagram of this connection carries (random, not 0). */
+	uint16_t udp_port;
+	uint32_t conn;
 };
 
 struct fc_request {

@@ -165,6 +165,7 @@ static struct fc_session_cfg session_cfg(struct sender *s)
 		.psk = s->psk,
 		.control = &s->control,
 		.data = s->data,
+		.udp = s->o->udp,
 	};
 
 	s->control =
@@ -433,6 +434,14 @@ int main(int argc, char **argv)
 		fc_warn("%s", warn);
 	if (o.print_http_token) {
 		status = print_http_token(psk, http_key);
+		goto out;
+	}
+	if (psk && o.udp) {
+		/* Never frames in the clear on a private stream: datagrams are not sealed yet. */
+		fc_error("--transport udp cannot be used with a passphrase yet: datagrams are not "
+			 "sealed (docs/UDP.md, \"Private streams over UDP\"); use --transport tcp "
+			 "for a private stream");
+		status = 2;
 		goto out;
 	}
 	check_http(&o, psk);

@@ -31,6 +31,10 @@ static void usage(FILE *out)
 	    "  -l, --listen [ADDR:]PORT  wait for viewers on PORT (default: %d, all addresses)\n"
 	    "  -c, --connect HOST:PORT   dial a viewer started with --listen instead (camera behind NAT)\n"
 	    "      --max-viewers N       serve at most N viewers at once (default 8, 1..64)\n"
+	    "      --transport tcp|udp   udp: offer frames over datagrams too, which viewers that\n"
+	    "                            ask for it get (freshcam-view --transport udp): a lost\n"
+	    "                            packet costs one frame, not every frame behind it. The\n"
+	    "                            handshake stays on TCP (default tcp: TCP only)\n"
 	    "      --passphrase-file FILE  a private stream: only viewers with the same passphrase\n"
 	    "                            watch, and the wire is encrypted (or FRESHCAM_PASSPHRASE;\n"
 	    "                            never on the command line)\n"
@@ -95,6 +99,7 @@ enum {
 	OPT_NAME,
 	OPT_ALLOW_CONTROL,
 	OPT_DATA_IN,
+	OPT_TRANSPORT,
 };
 
 static const struct option longopts[] = {
@@ -107,6 +112,7 @@ static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, 'l' },
 	{ "connect", required_argument, NULL, 'c' },
 	{ "max-viewers", required_argument, NULL, OPT_MAX_VIEWERS },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -169,6 +175,13 @@ static int source_option(int c, struct parse *p, struct fc_send_options *o)
 		return 0;
 	case OPT_DATA_IN:
 		o->data_in = optarg;
+		return 0;
+	case OPT_TRANSPORT:
+		if (strcmp(optarg, "tcp") != 0 && strcmp(optarg, "udp") != 0) {
+			snprintf(p->err, sizeof(p->err), "--transport %s: tcp or udp", optarg);
+			return -1;
+		}
+		o->udp = strcmp(optarg, "udp") == 0;
 		return 0;
 	case OPT_LIST_DEVICES:
 		o->list_devices = true;
@@ -335,6 +348,12 @@ static int check(const struct parse *p, const struct fc_send_options *o)
 	}
 	if (o->http_root && !o->http) {
 		fprintf(stderr, "freshcam-send: --http-root needs --http [ADDR:]PORT\n");
+		return -1;
+	}
+	if (o->udp && o->data_in) {
+		fprintf(stderr,
+			"freshcam-send: --transport udp with --data-in is not supported yet: "
+			"documents travel beside frames over TCP only\n");
 		return -1;
 	}
 	if (p->have_listen && o->dial) {

@@ -217,12 +217,31 @@ static void test_bit_flips_refused_or_consistent(void **state)
 	assert_true(refused > 100);
 }
 
+/* A KEEPALIVE is the 16-byte header alone, any seq (0 included): it round-trips, and a byte
+ * more or less is refused. */
+static void test_keepalive(void **state)
+{
+	struct fc_dgram d = { .type = FC_DGRAM_T_KEEPALIVE, .conn = 0xfeedbeef, .seq = 0 }, back;
+	uint8_t buf[FC_DGRAM_HEAD + 1];
+
+	(void)state;
+	assert_int_equal(fc_dgram_encode(&d, buf, sizeof(buf)), FC_DGRAM_HEAD);
+	assert_int_equal(fc_dgram_decode(buf, FC_DGRAM_HEAD, &back), 0);
+	assert_int_equal(back.type, FC_DGRAM_T_KEEPALIVE);
+	assert_int_equal(back.conn, 0xfeedbeef);
+	assert_int_equal(back.seq, 0);
+	assert_int_equal(fc_dgram_decode(buf, FC_DGRAM_HEAD + 1, &back), -FC_DGRAM_E_LENGTH);
+	assert_int_equal(fc_dgram_decode(buf, FC_DGRAM_HEAD - 1, &back), -FC_DGRAM_E_SHORT);
+	assert_int_equal(fc_dgram_encode(&d, buf, FC_DGRAM_HEAD - 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chunks_round_trip_and_prefixes_refused),
 		cmocka_unit_test(test_lying_chunks_refused),
 		cmocka_unit_test(test_single_and_other_sizes),
+		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_control_datagrams),
 		cmocka_unit_test(test_bit_flips_refused_or_consistent),
 	};

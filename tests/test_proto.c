@@ -420,7 +420,7 @@ static void test_bad_fields(void **state)
 	buf[8 + 17] = (uint8_t)(buf[8 + 17] - 1); /* name length disagrees with the payload */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
-	buf[8 + 56] = '\x1b'; /* an escape character in the station (after the floor) */
+	buf[8 + 62] = '\x1b'; /* an escape character in the station (after the UDP fields) */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
 	buf[len - 1] = '\x7f'; /* a control character in the software name, the last byte */
@@ -430,7 +430,7 @@ static void test_bad_fields(void **state)
 	buf[8 + 16] = FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY;
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
 	assert_int_equal(out.u.hello.flags, FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY);
-	buf[8 + 16] = 0x04;
+	buf[8 + 16] = 0x10; /* bits 0-2 are defined (bit 3: issue 19), 4 is not */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	/* The viewer's floor: min_width at 50..51, min_height 52..53, min_quality 54. */
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
@@ -586,7 +586,60 @@ static void test_request_bytes(void **state)
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
-/* A version-5 HELLO puts the station's length at payload offset 55 and its bytes at 56, then the
+/* Version 6's UDP fields sit at payload offsets 56 (udp_port) and 58 (conn), big-endian, and
+ * travel only with FC_HELLO_UDP: a port with the flag, a conn from a sender (never from a
+ * viewer), neither without it. The encoder refuses what the decoder refuses. */
+static void test_hello_udp_fields(void **state)
+{
+	struct fc_msg m = { .type = FC_MSG_HELLO };
+	struct fc_msg out;
+	uint8_t buf[FC_PROTO_HEADER_SIZE + FC_PROTO_HELLO_MAX];
+	size_t len;
+
+	(void)state;
+	m.u.hello = (struct fc_hello){ .role = FC_ROLE_SENDER,
+				       .codec = FC_CODEC_JPEG,
+				       .flags = FC_HELLO_UDP,
+				       .udp_port = 0x1f90,
+				       .conn = 0xa1b2c3d4 };
+	len = fc_proto_encode(&m, buf, sizeof(buf));
+	assert_int_equal(len, FC_PROTO_HEADER_SIZE + 62);
+	assert_int_equal(buf[8 + 56], 0x1f);
+	assert_int_equal(buf[8 + 57], 0x90);
+	assert_int_equal(buf[8 + 58], 0xa1);
+	assert_int_equal(buf[8 + 61], 0xd4);
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	assert_int_equal(out.u.hello.udp_port, 0x1f90);
+	assert_int_equal(out.u.hello.conn, 0xa1b2c3d4);
+	/* A sender's conn of 0, or a port of 0: refused both ways. */
+	buf[8 + 58] = buf[8 + 59] = buf[8 + 60] = buf[8 + 61] = 0;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	m.u.hello.conn = 0;
+	assert_int_equal(fc_proto_encode(&m, buf, sizeof(buf)), 0);
+	m.u.hello.conn = 7;
+	m.u.hello.udp_port = 0;
+	assert_int_equal(fc_proto_encode(&m, buf, sizeof(buf)), 0);
+	/* A viewer announces a port and no conn. */
+	m.u.hello = (struct fc_hello){ .role = FC_ROLE_VIEWER,
+				       .window = 2,
+				       .budget_us = 80000,
+				       .flags = FC_HELLO_UDP,
+				       .udp_port = 5000 };
+	len = fc_proto_encode(&m, buf, sizeof(buf));
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	assert_int_equal(out.u.hello.udp_port, 5000);
+	buf[8 + 61] = 1;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	/* Without the flag, the fields are 0. */
+	m.u.hello.flags = 0;
+	assert_int_equal(fc_proto_encode(&m, buf, sizeof(buf)), 0);
+	m.u.hello.udp_port = 0;
+	len = fc_proto_encode(&m, buf, sizeof(buf));
+	buf[8 + 57] = 1;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+}
+
+/* A HELLO puts the station's length at payload offset 55 and (version 6) its bytes at 62, then the
  * software name (whose length stays at 17), as docs/PROTOCOL.md says; each name has its own
  * limit, which the encoder keeps too, and an empty station is fine. */
 static void test_hello_station_bytes(void **state)
@@ -601,10 +654,10 @@ static void test_hello_station_bytes(void **state)
 	strcpy(m.u.hello.station, "cam1");
 	strcpy(m.u.hello.name, "fs 5");
 	len = fc_proto_encode(&m, buf, sizeof(buf));
-	assert_int_equal(len, FC_PROTO_HEADER_SIZE + 56 + 4 + 4);
+	assert_int_equal(len, FC_PROTO_HEADER_SIZE + 62 + 4 + 4);
 	assert_int_equal(buf[8 + 17], 4);
 	assert_int_equal(buf[8 + 55], 4);
-	assert_memory_equal(buf + 8 + 56, "cam1fs 5", 8);
+	assert_memory_equal(buf + 8 + 62, "cam1fs 5", 8);
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
 	assert_string_equal(out.u.hello.station, "cam1");
 	assert_string_equal(out.u.hello.name, "fs 5");
@@ -617,7 +670,7 @@ static void test_hello_station_bytes(void **state)
 	assert_int_equal(fc_proto_encode(&m, buf, sizeof(buf)), 0);
 	m.u.hello.station[FC_PROTO_MAX_STATION] = '\0';
 	len = fc_proto_encode(&m, buf, sizeof(buf));
-	assert_int_equal(len, FC_PROTO_HEADER_SIZE + 56 + FC_PROTO_MAX_STATION);
+	assert_int_equal(len, FC_PROTO_HEADER_SIZE + 62 + FC_PROTO_MAX_STATION);
 	buf[8 + 55] = FC_PROTO_MAX_STATION + 1;
 	buf[8 + 17] = 0xff; /* 65 + 255 bytes do not fit the payload anyway; the limit says first */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
@@ -721,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_frame_head_matches_full_encode),
 		cmocka_unit_test(test_request_bytes),
 		cmocka_unit_test(test_hello_station_bytes),
+		cmocka_unit_test(test_hello_udp_fields),
 		cmocka_unit_test(test_clock_bytes),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_strings),

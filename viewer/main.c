@@ -38,6 +38,7 @@
 #include "station.h"
 #include "stream.h"
 #include "throttle.h"
+#include "udprecv.h"
 
 #define HELLO_TIMEOUT_MS 5000
 /* A sender that leaves a message half-sent for this long is cut off. */
@@ -63,6 +64,7 @@ struct viewer {
 	/* --listen: the attempt that takes the next sender to dial in, and its HELLO. */
 	struct fc_dial *accept;
 	struct fc_hello accepted;
+	struct fc_udprecv *accepted_udp; /* and its UDP receiver (--transport udp), or NULL */
 	/* Private streams: the passphrase key (NULL: none), and with --listen the table that slows
 	 * down guessing from one address. Both live as long as the process (an abandoned attempt
 	 * may still use them). */
@@ -98,6 +100,11 @@ static int greet_listened(struct fc_conn *conn, void *arg, char *err, size_t err
 	struct viewer *v = arg;
 	struct fc_hello_auth auth = { .psk = v->psk, .dialled = false, .throttle = v->throttle };
 
+	if (v->o.udp)
+		return fc_udprecv_greet(conn, &v->mine, &auth, v->o.udp_port, &v->accepted,
+					&v->accepted_udp, HELLO_TIMEOUT_MS, err, errlen) < 0
+			   ? -1
+			   : 0;
 	return fc_hello_exchange_auth(conn, &v->mine, &auth, &v->accepted, HELLO_TIMEOUT_MS, err,
 				      errlen) < 0
 		   ? -1
@@ -140,9 +147,12 @@ static void take_sender(struct viewer *v, struct fc_conn *conn)
 			name, FC_VIEW_MAX_SENDERS);
 		fc_conn_bye(conn, FC_BYE_FULL, "this viewer shows as many senders as it can");
 		fc_conn_free(conn);
+		fc_udprecv_free(v->accepted_udp);
+		v->accepted_udp = NULL;
 		return;
 	}
-	fc_stream_adopt(s, conn, &v->accepted);
+	fc_stream_adopt(s, conn, &v->accepted, v->accepted_udp);
+	v->accepted_udp = NULL;
 }
 
 /* --listen: keeps one attempt waiting for the next sender to dial in, and hands each sender
@@ -170,6 +180,10 @@ static void listen_step(struct viewer *v)
 		return;
 	conn = fc_dial_finish(v->accept, err, sizeof(err));
 	v->accept = NULL;
+	if (!conn) {
+		fc_udprecv_free(v->accepted_udp);
+		v->accepted_udp = NULL;
+	}
 	if (conn)
 		take_sender(v, conn);
 	else if (err[0])
@@ -320,6 +334,13 @@ static int setup_security(struct viewer *v)
 	}
 	if (warn[0])
 		fc_warn("%s", warn);
+	if (v->psk && v->o.udp) {
+		/* Never frames in the clear on a private stream: datagrams are not sealed yet. */
+		fc_error("--transport udp cannot be used with a passphrase yet: datagrams are not "
+			 "sealed (docs/UDP.md, \"Private streams over UDP\"); use --transport tcp "
+			 "for a private stream");
+		return -1;
+	}
 	if (v->o.listen && v->psk) {
 		v->throttle = fc_throttle_new();
 		if (!v->throttle) {

@@ -29,6 +29,12 @@ static void usage(FILE *out)
 	    "                             without a passphrase\n"
 	    "      --forget SECONDS       --listen: a sender gone this long loses its tile, its\n"
 	    "                             recording is finished (default 60; 0: kept until the end)\n"
+	    "      --transport tcp|udp    udp: frames as datagrams, from a sender started with\n"
+	    "                             --transport udp (else TCP, said in the log): a lost packet\n"
+	    "                             costs its frame only, not every frame behind it; for lossy\n"
+	    "                             links (Wi-Fi, the Internet). tcp (default): lossless links\n"
+	    "      --udp-port N           --transport udp: take datagrams on port N (default: any\n"
+	    "                             free port; N for a firewall rule, with one sender)\n"
 	    "Freshness:\n"
 	    "  -a, --max-age MS           the age budget in milliseconds (default 80)\n"
 	    "  -w, --window N             requests kept in flight at most, 1..%d (default 4); the\n"
@@ -138,6 +144,8 @@ enum {
 	OPT_STILL,
 	OPT_DATA_OUT,
 	OPT_DATA_OVERLAY,
+	OPT_TRANSPORT,
+	OPT_UDP_PORT,
 };
 
 static const struct option longopts[] = {
@@ -154,6 +162,8 @@ static const struct option longopts[] = {
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
 	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "forget", required_argument, NULL, OPT_FORGET },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "udp-port", required_argument, NULL, OPT_UDP_PORT },
 	{ "adapt", required_argument, NULL, OPT_ADAPT },
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
@@ -173,7 +183,8 @@ static const struct option longopts[] = {
 /* Each group's parser takes one option of its group (0, or -1 with the reason in err), and
  * answers 1 for an option of another group. */
 
-/* Where the sender is: --connect, --listen, --passphrase-file, --insecure. */
+/* Where the sender is: --connect, --listen, --passphrase-file, --insecure, --forget,
+ * --transport, --udp-port. */
 static int parse_where(int c, const char *arg, struct fc_view_options *o, const char **target,
 		       char *err, size_t errlen)
 {
@@ -192,6 +203,20 @@ static int parse_where(int c, const char *arg, struct fc_view_options *o, const 
 		return 0;
 	case OPT_FORGET:
 		return fc_opt_double("--forget", arg, 0, 1e6, &o->forget_s, err, errlen);
+	case OPT_TRANSPORT:
+		if (strcmp(arg, "tcp") != 0 && strcmp(arg, "udp") != 0) {
+			snprintf(err, errlen, "--transport %s: tcp or udp", arg);
+			return -1;
+		}
+		o->udp = strcmp(arg, "udp") == 0;
+		return 0;
+	case OPT_UDP_PORT: {
+		long n = 0;
+		int rc = fc_opt_int("--udp-port", arg, 1, 65535, &n, err, errlen);
+
+		o->udp_port = (uint16_t)n;
+		return rc;
+	}
 	}
 	return 1;
 }
@@ -415,6 +440,10 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 		fprintf(stderr,
 			"freshcam-view: --keep needs --segment, and --segment needs --record "
 			"DIR: only a directory of segments is rotated\n");
+		return -1;
+	}
+	if (o->udp_port && !o->udp) {
+		fprintf(stderr, "freshcam-view: --udp-port needs --transport udp\n");
 		return -1;
 	}
 	return parse_target(argc, argv, target, o);

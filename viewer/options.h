@@ -48,6 +48,8 @@ struct fc_view_options {
 	struct fc_remote_cfg remote; /* --list-controls, --control, --still */
 	const char *data_out;	     /* --data-out: the documents of accepted frames (dataout.h) */
 	bool data_overlay;	     /* --data-overlay: each frame's document over it (databox.h) */
+	bool udp;		     /* --transport udp: frames as datagrams (udprecv.h) */
+	uint16_t udp_port;	     /* --udp-port: their port (0: any free one) */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

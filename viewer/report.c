@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include "pace.h"
+#include "report_udp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,15 @@ void fc_report_window(struct fc_report *r, unsigned window, unsigned max)
 	pthread_mutex_unlock(&r->lock);
 }
 
+void fc_report_udp(struct fc_report *r, const struct fc_udprecv_stats *s)
+{
+	pthread_mutex_lock(&r->lock);
+	r->udp_on = s != NULL;
+	if (s)
+		r->udp = *s;
+	pthread_mutex_unlock(&r->lock);
+}
+
 void fc_report_counts(struct fc_report *r, struct fc_report_counts *out)
 {
 	pthread_mutex_lock(&r->lock);
@@ -298,6 +308,8 @@ struct tick {
 	const struct fc_rendition_mix *mix;
 	struct fc_report_frame last;
 	bool summary;
+	bool udp_on;
+	struct fc_udprecv_stats udp;
 	double shown_fps;
 	double rejected_fps;
 	double bytes_s;
@@ -321,6 +333,8 @@ static void take(struct fc_report *r, uint64_t now_ns, bool summary, struct tick
 	r->mix_scratch = r->mix;
 	memset(&r->mix, 0, sizeof(r->mix));
 	t->last = r->last;
+	t->udp_on = r->udp_on;
+	t->udp = r->udp;
 	pthread_mutex_unlock(&r->lock);
 
 	hists_merge(&r->total, &r->scratch);
@@ -435,6 +449,8 @@ static void format_line(struct fc_report *r, const struct tick *t, bool check_st
 		n += snprintf(line + n, linelen - (size_t)n,
 			      ", %llu too late at display, %llu corrupt",
 			      (unsigned long long)c->late_display, (unsigned long long)c->corrupt);
+	if (t->udp_on)
+		fc_report_udp_text(&t->udp, line, linelen, &n);
 	if (n > 0 && (size_t)n < linelen && check_stamps)
 		snprintf(line + n, linelen - (size_t)n,
 			 " | true age p50 %.1f max %.1f ms, %llu over budget, %llu unstamped",
@@ -489,6 +505,8 @@ static void write_json(const struct fc_report *r, const struct tick *t, uint64_t
 	fc_json_uint(j, "window", c->window);
 	fc_json_uint(j, "window_max", c->window_max);
 	mix_json(j, t->mix);
+	if (t->udp_on)
+		fc_report_udp_json(j, &t->udp);
 	if (check_stamps) {
 		fc_json_uint(j, "stamped", c->stamped);
 		fc_json_uint(j, "unstamped", c->unstamped);

@@ -25,6 +25,7 @@
 #include "bound.h"
 #include "json.h"
 #include "stats.h"
+#include "udprecv.h"
 
 /* Why an accepted frame was not shown. */
 enum fc_drop {
@@ -108,6 +109,8 @@ struct fc_report {
 	struct fc_report_frame last;	 /* the latest frame with its bytes (zero before) */
 	uint64_t last_bound_ns;
 	bool source_lost;
+	bool udp_on;		     /* frames come over UDP: udp holds their counts */
+	struct fc_udprecv_stats udp; /* of the current connection (fc_report_udp) */
 	/* Main thread only. */
 	const char *clock; /* --clock: "request", "proven" or "synced" */
 	struct fc_report_hists total;
@@ -148,6 +151,8 @@ bool fc_report_synced_refuted(struct fc_report *r);
 
 /* The request window now (network thread, whenever it changes). */
 void fc_report_window(struct fc_report *r, unsigned window, unsigned max);
+/* The network thread's copy of the UDP transport's counts (NULL: frames over TCP). */
+void fc_report_udp(struct fc_report *r, const struct fc_udprecv_stats *s);
 
 /* Snapshot for tests and the window title: the cumulative counts. */
 void fc_report_counts(struct fc_report *r, struct fc_report_counts *out);

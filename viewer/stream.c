@@ -54,6 +54,7 @@ struct fc_stream {
 	 * long to wait after a failure. sender: the HELLO of the attempt that connected. */
 	struct fc_dial *dial;
 	struct attempt *attempt; /* the attempt's context, while it runs (given up on abandon) */
+	struct fc_udprecv *udp;	 /* the connection's UDP receiver, until its client takes it */
 	struct fc_hello sender;
 	uint64_t next_try_ns;
 	struct fc_backoff backoff;
@@ -81,15 +82,27 @@ struct fc_stream {
 struct attempt {
 	const struct fc_stream_env *env; /* the caller's, outliving every thread */
 	struct fc_hello sender;		 /* the sender's HELLO, written by the attempt */
+	struct fc_udprecv *udp;		 /* frames over UDP (--transport udp), or NULL */
 };
+
+static void attempt_free(void *arg)
+{
+	struct attempt *a = arg;
+
+	fc_udprecv_free(a->udp);
+	free(a);
+}
 
 /* The opening exchange, on the dial thread. */
 static int greet(struct fc_conn *conn, void *arg, char *err, size_t errlen)
 {
 	struct attempt *a = arg;
 	struct fc_hello_auth auth = { .psk = a->env->psk, .dialled = true };
-	int rc = fc_hello_exchange_auth(conn, a->env->mine, &auth, &a->sender, HELLO_TIMEOUT_MS,
-					err, errlen);
+	int rc = a->env->o->udp
+		     ? fc_udprecv_greet(conn, a->env->mine, &auth, a->env->o->udp_port, &a->sender,
+					&a->udp, HELLO_TIMEOUT_MS, err, errlen)
+		     : fc_hello_exchange_auth(conn, a->env->mine, &auth, &a->sender,
+					      HELLO_TIMEOUT_MS, err, errlen);
 
 	return rc < 0 ? -1 : 0;
 }
@@ -199,7 +212,7 @@ static bool dial_start(struct fc_stream *s, int timeout_ms)
 		.max_message = FC_PROTO_MAX_MESSAGE,
 		.stall_ms = STALL_MS,
 		.greet = greet,
-		.greet_done = free,
+		.greet_done = attempt_free,
 	};
 	char err[256];
 
@@ -233,7 +246,10 @@ static struct fc_conn *dial_end(struct fc_stream *s, char *err, size_t errlen)
 	struct fc_conn *conn = fc_dial_finish(s->dial, err, errlen);
 
 	s->sender = s->attempt->sender;
-	free(s->attempt);
+	fc_udprecv_free(s->udp);
+	s->udp = s->attempt->udp;
+	s->attempt->udp = NULL;
+	attempt_free(s->attempt);
 	s->attempt = NULL;
 	s->dial = NULL;
 	return conn;
@@ -399,6 +415,11 @@ static bool start_stream(struct fc_stream *s, struct fc_conn *conn, char *err, s
 	ccfg.record = s->record;
 	ccfg.remote = s->remote;
 	ccfg.data = s->data;
+	ccfg.udp = s->udp;
+	s->udp = NULL; /* the client's now, whatever becomes of it */
+	if (o->udp && !ccfg.udp)
+		fc_warn("%s does not offer UDP (start it with --transport udp): frames over TCP",
+			fc_conn_peer(conn));
 	fc_info("connected to %s (%s, %s): %ux%u at %.3g fps; budget %.1f ms, window %u",
 		fc_conn_peer(conn), fc_stream_name(s), s->sender.name, s->sender.width,
 		s->sender.height, s->sender.fps_milli / 1000.0, o->max_age_ms, o->window);
@@ -458,10 +479,13 @@ bool fc_stream_connect_first(struct fc_stream *s, const volatile sig_atomic_t *s
 	return false;
 }
 
-bool fc_stream_adopt(struct fc_stream *s, struct fc_conn *conn, const struct fc_hello *hello)
+bool fc_stream_adopt(struct fc_stream *s, struct fc_conn *conn, const struct fc_hello *hello,
+		     struct fc_udprecv *udp)
 {
 	char err[256];
 
+	fc_udprecv_free(s->udp);
+	s->udp = udp;
 	if (s->client)
 		end_stream(s);
 	if (!s->where[0])
@@ -747,6 +771,7 @@ void fc_stream_free(struct fc_stream *s)
 	fc_stream_tick(s, true);
 	fc_dataout_stop(s->data);
 	fc_remote_free(s->remote);
+	fc_udprecv_free(s->udp);
 	fc_report_destroy(&s->report);
 	fc_decoder_free(s->decoder);
 	free(s);

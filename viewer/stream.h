@@ -32,6 +32,7 @@
 #include "proto.h"
 #include "secure.h"
 #include "throttle.h"
+#include "udprecv.h"
 
 struct fc_stream;
 struct fc_remote;
@@ -77,9 +78,10 @@ void fc_stream_free(struct fc_stream *s);
  * the reason said when it failed (a person's typo is said at once, not retried). */
 bool fc_stream_connect_first(struct fc_stream *s, const volatile sig_atomic_t *stop);
 
-/* Takes a sender's connection, whose HELLO exchange is done (hello): starts the stream on it.
- * false (conn freed) when it could not start. */
-bool fc_stream_adopt(struct fc_stream *s, struct fc_conn *conn, const struct fc_hello *hello);
+/* Takes a sender's connection, whose HELLO exchange is done (hello), and its UDP receiver (NULL:
+ * frames over TCP): starts the stream on it. false (conn freed) when it could not start. */
+bool fc_stream_adopt(struct fc_stream *s, struct fc_conn *conn, const struct fc_hello *hello,
+		     struct fc_udprecv *udp);
 
 /* The part of the display loop that never waits: notices a lost stream, redials when it is time,
  * watches for stalls (console, tile banner), and shows the newest accepted frame if there is a

@@ -40,7 +40,7 @@ export const BYE = { NORMAL: 0, PROTOCOL: 3, TIMEOUT: 5 };
 export const SOURCE_LIVE = 1;
 export const SOURCE_LOST = 2;
 export const FRAME_FIXED = 61;
-export const HELLO_FIXED = 56; /* version 5: the station's length at 55 */
+export const HELLO_FIXED = 62; /* the station's length at 55; version 6: udp_port 56, conn 58 */
 export const MAX_NAME = 64;
 export const MAX_STATION = 64;
 export const MAX_TEXT = 200;
@@ -50,6 +50,7 @@ export const MAX_WINDOW = 16;
 export const MAX_DATA = 4096; /* a DATA's document, bytes */
 const DATA_DEPTH = 32;
 export const HELLO_FULL_ONLY = 0x02;
+export const HELLO_UDP = 0x04; /* version 6: a page never asks for it (no UDP in a browser) */
 
 /* common/age.c */
 const RATE_SLACK_PPM = 500n;
@@ -190,12 +191,17 @@ function decodeHello(p, dv, n) {
 		height: dv.getUint16(10),
 		fpsMilli: dv.getUint32(12),
 		flags: p[16],
+		udpPort: dv.getUint16(56),
+		conn: dv.getUint32(58),
 	};
 	const nameLen = p[17];
 	const stationLen = p[55];
 	const station = p.subarray(HELLO_FIXED, HELLO_FIXED + stationLen);
 	const name = p.subarray(HELLO_FIXED + stationLen, n);
-	if (h.flags & ~0x03 || stationLen > MAX_STATION || nameLen > MAX_NAME ||
+	const udpOk = h.flags & HELLO_UDP
+	    ? h.udpPort !== 0 && (h.conn !== 0) === (h.role === ROLE_SENDER)
+	    : h.udpPort === 0 && h.conn === 0;
+	if (h.flags & ~0x07 || !udpOk || stationLen > MAX_STATION || nameLen > MAX_NAME ||
 	    stationLen + nameLen !== n - HELLO_FIXED || !textOk(station) || !textOk(name))
 		throw new ProtoError('a HELLO field out of range');
 	h.station = latin1(station);

@@ -17,6 +17,7 @@
 #include "hello.h"
 #include "log.h"
 #include "tcpstat.h"
+#include "udpsend.h"
 
 #define HELLO_TIMEOUT_MS 5000
 /* The kernel's unsent queue: a new frame waits behind at most this much of an old one. */
@@ -70,6 +71,7 @@ struct fc_session {
 	uint64_t cmd_second_ns; /* camera commands: the second their log lines are counted in */
 	unsigned cmd_said, cmd_unsaid; /* logged in it, and not (a flood says how many) */
 	uint64_t data_last; /* the number of the last document sent with a frame (datastore.h) */
+	struct fc_udpsend *udp; /* frames go as datagrams (udpsend.h); NULL: over TCP */
 
 	/* Written by the session thread, read by the main thread. */
 	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us, link_bps, downs, ups;
@@ -146,6 +148,17 @@ static struct fc_frame *pick(struct fc_frame *head, int *r, uint32_t ok, int cou
 	return NULL;
 }
 
+/* A FRAME as datagrams, paced at the link's rate (udpsend.h). */
+static int udp_frame(struct fc_session *s, const struct fc_msg *m, uint64_t now)
+{
+	char err[160];
+
+	if (fc_udpsend_frame(s->udp, m, s->adapt.pace_rate, now, err, sizeof(err)) == 0)
+		return 0;
+	fc_warn("viewer %s: %s; closing its connection", s->peer, err);
+	return -1;
+}
+
 /* Sends f (a rendition of head's picture, or NULL for a stale notice) for the oldest pending
  * request, and books it. -1 when the connection failed. */
 static int send_frame(struct fc_session *s, const struct fc_frame *head, const struct fc_frame *f,
@@ -183,7 +196,8 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 	    fc_datastore_send(s->cfg.data, s->conn, &s->data_last, head->seq,
 			      s->cfg.io_timeout_ms) < 0)
 		return -1;
-	if (fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) < 0)
+	if (s->udp ? udp_frame(s, &m, now) < 0
+		   : fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) < 0)
 		return -1;
 	s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
 	s->qlen--;
@@ -309,18 +323,34 @@ static void judged(struct fc_session *s, const struct fc_verdict *v)
 	atomic_store(&s->ups, s->adapt.ups);
 }
 
+/* Over UDP a viewer may say late on a request whose frame it never saw whole: by the request
+ * alone (its seq 0, or another frame's it gave up: it cannot know which frame was lost outright),
+ * and for a request not answered yet, which withdraws it (PROTOCOL.md, section 13). True when v
+ * was such a withdrawal. */
+static bool udp_verdict(struct fc_session *s, const struct fc_verdict *v)
+{
+	if (v->kind != FC_VERDICT_LATE || s->slen > 0 || s->qlen == 0 ||
+	    s->queue[s->qhead].id != v->id)
+		return false;
+	s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
+	s->qlen--;
+	return true;
+}
+
 /* Books a VERDICT. Only one on the oldest frame sent and not yet judged counts: anything else
  * would make this viewer's numbers up (-1, with why). */
 static int verdict(struct fc_session *s, const struct fc_verdict *v, char *why, size_t len)
 {
 	const struct unjudged *u = &s->sent_q[s->shead];
 
+	if (s->udp && udp_verdict(s, v))
+		return 0;
 	if (s->slen == 0) {
 		snprintf(why, len, "a VERDICT on frame %llu (request %u), which was not sent",
 			 (unsigned long long)v->seq, v->id);
 		return -1;
 	}
-	if (u->id != v->id || u->seq != v->seq) {
+	if (u->id != v->id || (u->seq != v->seq && !s->udp)) {
 		snprintf(why, len,
 			 "a VERDICT on frame %llu (request %u); expected frame %llu (request %u)",
 			 (unsigned long long)v->seq, v->id, (unsigned long long)u->seq, u->id);
@@ -333,7 +363,13 @@ static int verdict(struct fc_session *s, const struct fc_verdict *v, char *why, 
 	s->shead = (s->shead + 1) % UNJUDGED_MAX;
 	s->slen--;
 	atomic_store(&s->last_bound_us, v->bound_us);
-	judged(s, v);
+	judged(s, &(struct fc_verdict){ .seq = u->seq,
+					.bound_us = v->bound_us,
+					.kind = v->kind,
+					.recv_us = v->recv_us,
+					.gap_us = v->gap_us });
+	if (s->udp && v->kind == FC_VERDICT_ACCEPTED)
+		fc_udpsend_accepted(s->udp, v->seq);
 	return 0;
 }
 
@@ -452,6 +488,24 @@ static int drain(struct fc_session *s)
 	return 0;
 }
 
+/* The datagrams' side of one turn of the loop: what came in answered, old frames forgotten, a
+ * keep-alive when due (*until_ns moved up to it). -1 when the socket failed. */
+static int udp_turn(struct fc_session *s, short revents, uint64_t *until_ns)
+{
+	uint64_t now = fc_clock_now_ns();
+	uint64_t next;
+	char err[160];
+
+	if (revents && fc_udpsend_input(s->udp, now, err, sizeof(err)) < 0) {
+		fc_warn("viewer %s: %s; closing its connection", s->peer, err);
+		return -1;
+	}
+	next = fc_udpsend_tick(s->udp, now, s->budget_ns);
+	if (next < *until_ns)
+		*until_ns = next;
+	return 0;
+}
+
 /* poll() until the monotonic clock reaches until_ns, to the microsecond: a frame paced to the
  * link may be due in a fraction of a millisecond, and poll()'s whole milliseconds would make
  * every such wait a millisecond (at several hundred frames a second, half of them lost). */
@@ -462,14 +516,15 @@ static int wait_until(struct pollfd *pfd, uint64_t until_ns)
 	struct timespec ts = { .tv_sec = (time_t)(left / FC_NS_PER_S),
 			       .tv_nsec = (long)(left % FC_NS_PER_S) };
 
-	return ppoll(pfd, 2, &ts, NULL);
+	return ppoll(pfd, 3, &ts, NULL);
 }
 
 static void serve(struct fc_session *s)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = fc_conn_fd(s->conn), .events = POLLIN },
 		{ .fd = s->wake_fd, .events = POLLIN },
+		{ .fd = s->udp ? fc_udpsend_fd(s->udp) : -1, .events = POLLIN },
 	};
 	uint64_t idle = (uint64_t)s->cfg.idle_timeout_ms * FC_NS_PER_MS;
 	uint64_t counter;
@@ -491,6 +546,8 @@ static void serve(struct fc_session *s)
 		}
 		if (s->wake_ns && s->wake_ns < until)
 			until = s->wake_ns;
+		if (s->udp && udp_turn(s, pfd[2].revents, &until) < 0)
+			return;
 		rc = wait_until(pfd, until);
 		if (rc < 0 && errno != EINTR) {
 			fc_error("viewer %s: poll: %s", s->peer, strerror(errno));
@@ -553,10 +610,51 @@ static void start_link(struct fc_session *s)
 		first = 0;
 	fc_adapt_init(&s->adapt, s->budget_ns, s->cfg.period_ns, first);
 	s->want = -1;
-	s->tcp = fc_tcpstat_read(fc_conn_fd(s->conn), &ts) == 0;
+	/* Over UDP the TCP connection carries no frames: its figures say nothing of their link. */
+	s->tcp = !s->udp && fc_tcpstat_read(fc_conn_fd(s->conn), &ts) == 0;
 	if (s->tcp && fc_tcpstat_lowat(fc_conn_fd(s->conn), NOTSENT_LOWAT) < 0)
 		fc_warn("viewer %s: TCP_NOTSENT_LOWAT: %s (frames may wait in the kernel)", s->peer,
 			strerror(errno));
+}
+
+/* With --transport udp, the HELLO offers datagrams (both HELLOs cross, so the offer goes before
+ * the viewer's wish is known): a socket of this session's own, its port and a connection id. A
+ * connection that is not IP (a page's, through the HTTP server) gets no offer. */
+static void udp_offer(struct fc_session *s)
+{
+	char err[160];
+
+	if (!s->cfg.udp)
+		return;
+	s->udp = fc_udpsend_new(fc_conn_fd(s->conn), err, sizeof(err));
+	if (!s->udp)
+		return;
+	s->cfg.hello.flags |= FC_HELLO_UDP;
+	s->cfg.hello.udp_port = fc_udpsend_port(s->udp);
+	s->cfg.hello.conn = fc_udpsend_conn(s->udp);
+}
+
+/* Frames go over UDP when both HELLOs said so; else over TCP, as a viewer without UDP expects
+ * (a viewer that asked for it says so on its side). */
+static void udp_settle(struct fc_session *s)
+{
+	char err[160];
+
+	if (s->udp && (s->viewer.flags & FC_HELLO_UDP) &&
+	    fc_udpsend_start(s->udp, fc_conn_fd(s->conn), s->viewer.udp_port, fc_clock_now_ns(),
+			     err, sizeof(err)) == 0) {
+		fc_info("viewer %s: frames over UDP (port %u to its %u)", s->peer,
+			fc_udpsend_port(s->udp), s->viewer.udp_port);
+		return;
+	}
+	if (s->udp && (s->viewer.flags & FC_HELLO_UDP))
+		fc_warn("viewer %s: %s; frames over TCP", s->peer, err);
+	else if (!s->udp && (s->viewer.flags & FC_HELLO_UDP))
+		fc_info("viewer %s asked for UDP, which this sender does not offer (--transport "
+			"udp): frames over TCP",
+			s->peer);
+	fc_udpsend_free(s->udp);
+	s->udp = NULL;
 }
 
 static void *session_main(void *arg)
@@ -564,8 +662,10 @@ static void *session_main(void *arg)
 	struct fc_session *s = arg;
 
 	pthread_setname_np(pthread_self(), "fc-session");
+	udp_offer(s);
 	if (greet(s) < 0)
 		goto out;
+	udp_settle(s);
 	s->budget_ns = (uint64_t)s->viewer.budget_us * 1000;
 	if (s->cfg.served && atomic_fetch_add(s->cfg.served, 1) >= s->cfg.max_served) {
 		char text[96];
@@ -657,6 +757,7 @@ void fc_session_free(struct fc_session *s)
 	fc_session_stop(s);
 	pthread_join(s->thread, NULL);
 	close(s->wake_fd);
+	fc_udpsend_free(s->udp);
 	fc_conn_free(s->conn);
 	free(s);
 }

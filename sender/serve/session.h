@@ -51,6 +51,7 @@ struct fc_session_cfg {
 	const struct fc_control_cfg *control; /* camera commands (control.h); NULL: refused */
 	/* --data-in: documents to send with frames and where viewers' results go (NULL: none). */
 	struct fc_datastore *data;
+	bool udp; /* --transport udp: frames over datagrams offered to IP viewers (udpsend.h) */
 };
 
 struct fc_session_stats {

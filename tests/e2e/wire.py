@@ -17,13 +17,15 @@ def message(mtype, payload, version=VERSION):
 
 
 def hello(role, window=0, budget_us=0, width=0, height=0, fps_milli=0, name=b"wire.py",
-          flags=0, min_width=0, min_height=0, min_quality=0, station=b"wire"):
+          flags=0, min_width=0, min_height=0, min_quality=0, station=b"wire", udp_port=0, conn=0):
     # role, codec, window, budget, width, height, fps, flags, name length, nonce[32], the
-    # viewer's floor (min width, height, quality), station length, station, name
+    # viewer's floor (min width, height, quality), station length, (version 6) the UDP port and
+    # conn, station, name
     codec = 1 if role == ROLE_SENDER else 0
     return message(HELLO, struct.pack(">BBHIHHIBB", role, codec, window, budget_us, width, height,
                                       fps_milli, flags, len(name)) + bytes(32)
-                   + struct.pack(">HHBB", min_width, min_height, min_quality, len(station))
+                   + struct.pack(">HHBBHI", min_width, min_height, min_quality, len(station),
+                                 udp_port, conn)
                    + station + name)
 
 

@@ -40,7 +40,9 @@
 #define HELLO_MIN_WIDTH	  50
 #define HELLO_MIN_QUALITY 54
 #define HELLO_STATION_LEN 55 /* version 5 */
-#define HELLO_STATION	  56
+#define HELLO_UDP_PORT	  56 /* version 6 */
+#define HELLO_CONN	  58
+#define HELLO_STATION	  62
 #define FRAME_WIDTH	  36
 #define FRAME_SRC_WIDTH	  40
 #define FRAME_QUALITY	  44
@@ -234,6 +236,8 @@ static struct fc_msg viewer_hello(uint8_t flags)
 	if (flags & FC_HELLO_PASSPHRASE)
 		for (int i = 0; i < FC_PROTO_NONCE_SIZE; i++)
 			m.u.hello.nonce[i] = (uint8_t)(i + 1);
+	if (flags & FC_HELLO_UDP)
+		m.u.hello.udp_port = 50123;
 	snprintf(m.u.hello.station, sizeof(m.u.hello.station), "lab-pc");
 	snprintf(m.u.hello.name, sizeof(m.u.hello.name), "freshcam-view 0.1.0");
 	return m;
@@ -252,6 +256,10 @@ static struct fc_msg sender_hello(uint8_t flags)
 	if (flags & FC_HELLO_PASSPHRASE)
 		for (int i = 0; i < FC_PROTO_NONCE_SIZE; i++)
 			m.u.hello.nonce[i] = (uint8_t)(0x80 + i);
+	if (flags & FC_HELLO_UDP) {
+		m.u.hello.udp_port = 7878;
+		m.u.hello.conn = 0x5eed1e55;
+	}
 	snprintf(m.u.hello.station, sizeof(m.u.hello.station), "robot-7");
 	snprintf(m.u.hello.name, sizeof(m.u.hello.name), "freshcam-send 0.1.0");
 	return m;
@@ -504,6 +512,8 @@ static void proto_seeds(void)
 	one("hello_viewer_full_only", viewer_hello(FC_HELLO_FULL_ONLY));
 	one("hello_viewer_passphrase", viewer_hello(FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY));
 	one("hello_sender", sender_hello(0));
+	one("hello_viewer_udp", viewer_hello(FC_HELLO_UDP));
+	one("hello_sender_udp", sender_hello(FC_HELLO_UDP));
 	one("request", request(1));
 	one("frame", full_frame(1, 42));
 	one("frame_rendition",
@@ -549,6 +559,10 @@ static void proto_seeds(void)
 	bad("hello_role_3", viewer_hello(0), HELLO_ROLE, 1, 3);
 	bad("hello_station_len_disagrees", sender_hello(0), HELLO_STATION_LEN, 1, 8);
 	bad("hello_station_escape", sender_hello(0), HELLO_STATION, 1, 0x1b);
+	bad("hello_udp_port_0", viewer_hello(FC_HELLO_UDP), HELLO_UDP_PORT, 2, 0);
+	bad("hello_udp_sender_conn_0", sender_hello(FC_HELLO_UDP), HELLO_CONN, 4, 0);
+	bad("hello_udp_viewer_conn", viewer_hello(FC_HELLO_UDP), HELLO_CONN, 4, 9);
+	bad("hello_port_without_udp", viewer_hello(0), HELLO_UDP_PORT, 2, 9);
 	bad("verdict_kind_3", verdict(1, 42, FC_VERDICT_ACCEPTED), VERDICT_KIND, 1, 3);
 
 	/* Headers that are wrong before any payload. */

@@ -114,7 +114,7 @@ const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
  * wrote there, what it decodes is what the document says, and every prefix of a message is
  * "need more" (of 8, then of the whole), never an error. */
 async function test_worked_example() {
-	const hello = hex(`46 43 05 01 00 00 00 4b 02 00 00 02 00 01 38 80 ${'00 '.repeat(9)}13 ${'00 '.repeat(38)}
+	const hello = hex(`46 43 05 01 00 00 00 51 02 00 00 02 00 01 38 80 ${'00 '.repeat(9)}13 ${'00 '.repeat(44)}
 			   66 72 65 73 68 63 61 6d 2d 76 69 65 77 20 30 2e 31 2e 30`);
 	check(same(fc.encodeHello({ window: 2, budgetUs: 80000, name: 'freshcam-view 0.1.0' }), hello),
 	      "the viewer's HELLO as in section 7");

@@ -1,11 +1,14 @@
 #include "client.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "age.h"
 #include "bound.h"
@@ -13,6 +16,7 @@
 #include "frame.h"
 #include "log.h"
 #include "pace.h"
+#include "udprecv.h"
 
 #define PING_EVERY_NS FC_NS_PER_S
 #define POOL_KEEP     4
@@ -50,6 +54,10 @@ struct fc_client {
 	uint64_t data_seq;
 	struct fc_data data_msg;	     /* its doc points at data_doc */
 	uint8_t data_doc[FC_PROTO_MAX_DATA]; /* also a result's bytes on their way out */
+	/* Frames over UDP (cfg.udp, owned from the start): the timing of the frame being judged,
+	 * first chunk to whole and its longest silence, for its VERDICT. */
+	struct fc_udprecv *udp;
+	uint64_t udp_first_ns, udp_gap_ns;
 };
 
 static int send_request(struct fc_client *c)
@@ -197,7 +205,8 @@ static int ask_more(struct fc_client *c, bool accepted, uint64_t v3)
 static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t bound_ns,
 			bool accepted, uint64_t v3)
 {
-	uint64_t first_ns = fc_conn_first_ns(c->conn) < v3 ? fc_conn_first_ns(c->conn) : v3;
+	uint64_t first = c->udp ? c->udp_first_ns : fc_conn_first_ns(c->conn);
+	uint64_t first_ns = first < v3 ? first : v3;
 	struct fc_msg v = { .type = FC_MSG_VERDICT };
 
 	v.u.verdict.id = fm->id;
@@ -206,7 +215,7 @@ static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint
 	    bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(bound_ns / 1000);
 	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
 	v.u.verdict.recv_us = us32(v3 - first_ns);
-	v.u.verdict.gap_us = us32(fc_conn_gap_ns(c->conn));
+	v.u.verdict.gap_us = us32(c->udp ? c->udp_gap_ns : fc_conn_gap_ns(c->conn));
 	return fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms);
 }
 
@@ -379,6 +388,148 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now,
 	}
 }
 
+/* Over UDP, a frame may never come whole: a request whose frame was lost whole is late after
+ * the budget and this much more (or, when the sender had not answered it yet, withdrawn). */
+#define UDP_LOST_NS (500 * FC_NS_PER_MS)
+
+/* A VERDICT late on the oldest request, whose frame never came whole (seq: the frame given up;
+ * 0 when not known): the sender counts it late, or withdraws the request when it had not answered
+ * it yet (PROTOCOL.md, section 13). */
+static int udp_lost(struct fc_client *c, uint64_t seq)
+{
+	struct fc_msg v = { .type = FC_MSG_VERDICT };
+
+	v.u.verdict = (struct fc_verdict){ .id = c->out[c->head].id,
+					   .seq = seq,
+					   .bound_us = UINT32_MAX,
+					   .kind = FC_VERDICT_LATE };
+	c->head = (c->head + 1) % FC_PROTO_MAX_WINDOW;
+	c->count--;
+	return fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms);
+}
+
+static bool in_flight(const struct fc_client *c, uint32_t id)
+{
+	for (unsigned i = 0; i < c->count; i++)
+		if (c->out[(c->head + i) % FC_PROTO_MAX_WINDOW].id == id)
+			return true;
+	return false;
+}
+
+/* The requests before id were answered by frames lost whole (frames answer requests in order):
+ * each is late; the window is kept full (a loss says nothing of the link's rate). */
+static int udp_lost_before(struct fc_client *c, uint32_t id)
+{
+	while (c->count && c->out[c->head].id != id)
+		if (udp_lost(c, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static int udp_refill(struct fc_client *c)
+{
+	while (c->count < c->pace.window)
+		if (send_request(c) < 0)
+			return -1;
+	return 0;
+}
+
+/* A whole frame from the datagrams, in at v3: judged as one from TCP, once the requests before
+ * its own are settled. A frame whose request was settled already is of no more use. */
+static int udp_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3,
+		     uint64_t v3_real, uint64_t first, uint64_t gap)
+{
+	const struct outstanding *o;
+
+	if (!in_flight(c, fm->id) || fm->seq <= c->last_seq)
+		return 0;
+	if (udp_lost_before(c, fm->id) < 0)
+		return -1;
+	o = &c->out[c->head];
+	if (v3 - o->v0_ns > fm->held_ns)
+		fc_udprecv_rtt(c->udp, v3 - o->v0_ns - fm->held_ns);
+	c->udp_first_ns = first;
+	c->udp_gap_ns = gap;
+	return on_frame(c, fm, v3, v3_real) < 0 ? -2 : 0;
+}
+
+/* Frames given up, and requests unanswered for too long: each request late, in order. */
+static int udp_settle(struct fc_client *c, const struct fc_udprecv_lost *gave, size_t n,
+		      uint64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* Without chunk 0 the request is not known: a later frame or the time settles it. */
+		if (gave[i].seq <= c->last_seq || !gave[i].id || !in_flight(c, gave[i].id))
+			continue;
+		if (udp_lost_before(c, gave[i].id) < 0 || udp_lost(c, gave[i].seq) < 0)
+			return -1;
+	}
+	while (c->count && now - c->out[c->head].v0_ns > c->cfg.budget_ns + UDP_LOST_NS)
+		if (udp_lost(c, 0) < 0)
+			return -1;
+	return udp_refill(c);
+}
+
+/* What the datagrams brought: whole frames judged, the repair's NACKs and GIVEUPs sent, lost
+ * frames settled. -1 when the stream is over (reason set). */
+static int udp_input(struct fc_client *c)
+{
+	struct fc_udprecv_lost gave[FC_PROTO_MAX_WINDOW];
+	struct fc_udprecv_stats st;
+	struct fc_msg m;
+	uint64_t now, real, first, gap;
+	int rc;
+
+	while ((rc = fc_udprecv_read(c->udp, &m, &first, &gap)) > 0) {
+		fc_clock_pair(&now, &real);
+		rc = udp_frame(c, &m.u.frame, now, real, first, gap);
+		if (rc == -2)
+			return -1;
+		if (rc < 0)
+			goto io_error;
+	}
+	if (rc < 0) {
+		end(c, false, "UDP socket: %s", strerror(errno));
+		return -1;
+	}
+	now = fc_clock_now_ns();
+	rc = (int)fc_udprecv_poll(c->udp, now, c->cfg.budget_ns, gave, FC_PROTO_MAX_WINDOW);
+	if (udp_settle(c, gave, (size_t)rc, now) < 0)
+		goto io_error;
+	fc_udprecv_stats(c->udp, &st);
+	fc_report_udp(c->report, &st);
+	return 0;
+io_error:
+	end(c, false, "connection to the sender failed: %s", fc_conn_error(c->conn));
+	return -1;
+}
+
+/* Over UDP: the next whole TCP message (1, in *m), or 0 after what the datagrams brought within
+ * 100 ms (or by the repair's next decision) was handled; -1 when TCP failed (fc_conn_error), -2
+ * when the stream is over (reason set). */
+static int udp_wait(struct fc_client *c, struct fc_msg *m)
+{
+	struct pollfd pfd[2] = { { .fd = fc_conn_fd(c->conn), .events = POLLIN },
+				 { .fd = fc_udprecv_fd(c->udp), .events = POLLIN } };
+	uint64_t now = fc_clock_now_ns();
+	uint64_t until = fc_udprecv_next_ns(c->udp, c->cfg.budget_ns);
+	uint64_t left;
+	struct timespec ts;
+	int rc = fc_conn_recv(c->conn, m, 0);
+
+	if (rc != 0)
+		return rc;
+	if (until > now + 100 * FC_NS_PER_MS)
+		until = now + 100 * FC_NS_PER_MS;
+	left = until > now ? until - now : 0;
+	ts = (struct timespec){ .tv_sec = (time_t)(left / FC_NS_PER_S),
+				.tv_nsec = (long)(left % FC_NS_PER_S) };
+	(void)ppoll(pfd, 2, &ts, NULL);
+	if (udp_input(c) < 0)
+		return -2;
+	return fc_conn_recv(c->conn, m, 0);
+}
+
 static int send_ping(struct fc_client *c, uint64_t *last_ping)
 {
 	struct fc_msg ping = { .type = FC_MSG_PING };
@@ -408,11 +559,13 @@ static void *client_main(void *arg)
 		}
 	}
 	while (!atomic_load(&c->stop)) {
-		int rc = fc_conn_recv(c->conn, &m, 100);
+		int rc = c->udp ? udp_wait(c, &m) : fc_conn_recv(c->conn, &m, 100);
 		uint64_t now, now_real;
 
 		/* V3 and our wall clock as one moment; 0 when they could not be read so (bound.h). */
 		fc_clock_pair(&now, &now_real);
+		if (rc == -2)
+			break;
 		if (rc < 0) {
 			end(c, false, "connection to the sender lost: %s", fc_conn_error(c->conn));
 			/* Tell a live sender what was wrong; to a closed one this is a no-op. */
@@ -467,9 +620,11 @@ struct fc_client *fc_client_start(const struct fc_client_cfg *cfg, struct fc_con
 
 	if (!c || !(c->pool = fc_frame_pool_new(POOL_KEEP))) {
 		snprintf(err, errlen, "out of memory");
+		fc_udprecv_free(cfg->udp);
 		goto fail;
 	}
 	c->cfg = *cfg;
+	c->udp = cfg->udp;
 	fc_pace_init(&c->pace, cfg->window);
 	/* Wall clocks once refuted stay refuted for the process: one warning, then proven bounds. */
 	fc_bound_init(&c->bound,
@@ -482,6 +637,7 @@ struct fc_client *fc_client_start(const struct fc_client_cfg *cfg, struct fc_con
 	c->report = report;
 	c->reported_window = c->pace.window;
 	fc_report_window(report, c->pace.window, c->pace.max);
+	fc_report_udp(report, NULL); /* until the first datagrams, if any, say otherwise */
 	atomic_init(&c->running, true);
 	rc = pthread_create(&c->thread, NULL, client_main, c);
 	if (rc) {
@@ -491,8 +647,10 @@ struct fc_client *fc_client_start(const struct fc_client_cfg *cfg, struct fc_con
 	return c;
 fail:
 	fc_conn_free(conn);
-	if (c)
+	if (c) {
+		fc_udprecv_free(c->udp);
 		fc_frame_pool_release(c->pool);
+	}
 	free(c);
 	return NULL;
 }
@@ -517,6 +675,7 @@ void fc_client_stop(struct fc_client *c)
 		return;
 	atomic_store(&c->stop, true);
 	pthread_join(c->thread, NULL);
+	fc_udprecv_free(c->udp);
 	fc_conn_free(c->conn);
 	fc_frame_pool_release(c->pool);
 	free(c);

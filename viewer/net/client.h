@@ -33,6 +33,7 @@
 #include "remote.h"
 #include "report.h"
 #include "slot.h"
+#include "udprecv.h"
 
 struct fc_client_cfg {
 	uint64_t budget_ns;
@@ -46,6 +47,9 @@ struct fc_client_cfg {
 	/* Where the documents of accepted frames go, and results for the sender come from
 	 * (dataout.h); NULL: documents are dropped. */
 	struct fc_dataout *data;
+	/* Frames over UDP (udprecv.h, started): taken over by fc_client_start in any case; NULL:
+	 * frames over the TCP connection. */
+	struct fc_udprecv *udp;
 };
 
 struct fc_client;

@@ -1,0 +1,326 @@
+#include "udpsend.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "dgram.h"
+#include "resend.h"
+#include "udp.h"
+
+/* What is kept for repairs: a few frames of the largest common sizes (a 1080p JPEG is about
+ * 300 KB; only frames younger than the budget are of use, three at 30 fps and 80 ms). */
+#define RESEND_BYTES  (8u << 20)
+#define RESEND_FRAMES 64
+/* Datagrams handed to the kernel at once, between two looks at the pacing clock. */
+#define BURST 16
+/* Chunks are paced at this share of the link's rate, leaving room for the repairs and the
+ * TCP side's requests and verdicts (docs/UDP.md). */
+#define PACE_SHARE 0.9
+/* However slow the rate estimate, one frame is never paced over longer than this: beyond it the
+ * frame is too old to be of use anyway, and the estimate is what is wrong. */
+#define PACE_MAX_NS (50 * FC_NS_PER_MS)
+#define SLOT	    (FC_DGRAM_CHUNK_HEAD + FC_DGRAM_CHUNK) /* one datagram's room */
+
+struct fc_udpsend {
+	int fd;
+	uint16_t port;
+	uint32_t conn;
+	bool started;		 /* the viewer asked for UDP: peer is set */
+	struct fc_udp_peer peer; /* where datagrams go: the viewer's last known address */
+	struct fc_resend *rs;
+	uint8_t *msg; /* one FRAME message encoded, grown to the largest and kept */
+	size_t msg_cap;
+	uint8_t dg[BURST][SLOT]; /* a burst of datagrams on their way out */
+	uint8_t in[FC_DGRAM_MAX_SIZE + 1];
+	uint64_t last_out_ns; /* the last datagram sent, for the keep-alive */
+	struct fc_udpsend_stats st;
+};
+
+struct fc_udpsend *fc_udpsend_new(int tcp_fd, char *err, size_t errlen)
+{
+	struct fc_udpsend *u = calloc(1, sizeof(*u));
+
+	if (!u) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	u->fd = -1;
+	u->fd = fc_udp_open(tcp_fd, 0, &u->port, err, errlen);
+	if (u->fd < 0)
+		goto fail;
+	u->rs = fc_resend_new(RESEND_BYTES, RESEND_FRAMES, err, errlen);
+	if (!u->rs)
+		goto fail;
+	/* Random, so that a stale datagram of an earlier connection to the same ports, or a
+	 * guess, is not taken as this one's; 0 is not an id. */
+	while (u->conn == 0)
+		if (getrandom(&u->conn, sizeof(u->conn), 0) != sizeof(u->conn))
+			u->conn = (uint32_t)fc_clock_now_ns() ^ (uint32_t)getpid();
+	return u;
+fail:
+	fc_udpsend_free(u);
+	return NULL;
+}
+
+void fc_udpsend_free(struct fc_udpsend *u)
+{
+	if (!u)
+		return;
+	if (u->fd >= 0)
+		close(u->fd);
+	fc_resend_free(u->rs);
+	free(u->msg);
+	free(u);
+}
+
+uint16_t fc_udpsend_port(const struct fc_udpsend *u)
+{
+	return u->port;
+}
+
+uint32_t fc_udpsend_conn(const struct fc_udpsend *u)
+{
+	return u->conn;
+}
+
+int fc_udpsend_fd(const struct fc_udpsend *u)
+{
+	return u->fd;
+}
+
+/* Sends the first n datagrams of the burst buffer. -1 with err on a socket error. */
+static int flush(struct fc_udpsend *u, const size_t *lens, unsigned n, uint64_t now_ns, char *err,
+		 size_t errlen)
+{
+	uint8_t *bufs[BURST];
+	int sent;
+
+	for (unsigned i = 0; i < n; i++)
+		bufs[i] = u->dg[i];
+	sent = fc_udp_send(u->fd, &u->peer, bufs, lens, n);
+	if (sent < 0) {
+		char where[80];
+
+		snprintf(err, errlen, "UDP to %s: %s",
+			 fc_udp_peer_str(&u->peer, where, sizeof(where)), strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < sent; i++)
+		u->st.bytes += lens[i];
+	u->st.datagrams += (uint64_t)sent;
+	u->st.dropped += n - (unsigned)sent;
+	u->last_out_ns = now_ns;
+	return 0;
+}
+
+static int send_one(struct fc_udpsend *u, const struct fc_dgram *d, uint64_t now_ns, char *err,
+		    size_t errlen)
+{
+	size_t len = fc_dgram_encode(d, u->dg[0], SLOT);
+
+	return len ? flush(u, &len, 1, now_ns, err, errlen) : 0;
+}
+
+int fc_udpsend_start(struct fc_udpsend *u, int tcp_fd, uint16_t port, uint64_t now_ns, char *err,
+		     size_t errlen)
+{
+	struct fc_dgram k = { .type = FC_DGRAM_T_KEEPALIVE, .conn = u->conn };
+
+	if (fc_udp_peer_of(tcp_fd, port, &u->peer, err, errlen) < 0)
+		return -1;
+	u->started = true;
+	return send_one(u, &k, now_ns, err, errlen);
+}
+
+/* Waits until the pacing clock says `bytes` may have left since start_ns. */
+static void pace(uint64_t start_ns, uint64_t bytes, double rate)
+{
+	uint64_t due;
+	struct timespec ts;
+
+	if (rate <= 0)
+		return;
+	due = (uint64_t)((double)bytes / (rate * PACE_SHARE) * 1e9);
+	if (due > PACE_MAX_NS)
+		due = PACE_MAX_NS;
+	due += start_ns;
+	ts = (struct timespec){ .tv_sec = (time_t)(due / FC_NS_PER_S),
+				.tv_nsec = (long)(due % FC_NS_PER_S) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/*
+ * One frame's chunks: the FRAME payload frame[0..total) of frame seq, cut at chunk_size, in index
+ * order (the viewer takes a gap before a later chunk for a loss), in bursts paced at rate. This
+ * is where forward error correction adds its parity chunks, after the data chunks. -1 with err
+ * on a socket error.
+ */
+static int send_chunks(struct fc_udpsend *u, uint64_t seq, const uint8_t *frame, uint32_t total,
+		       uint32_t chunk_size, double rate, char *err, size_t errlen)
+{
+	uint32_t count = fc_dgram_count(total, chunk_size);
+	uint64_t start = fc_clock_now_ns();
+	uint64_t bytes = 0;
+	size_t lens[BURST];
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t off = i * chunk_size;
+		struct fc_dgram d = { .type = FC_DGRAM_T_CHUNK, .conn = u->conn, .seq = seq };
+
+		d.u.chunk = (struct fc_dgram_chunk){
+			.index = (uint16_t)i,
+			.count = (uint16_t)count,
+			.total = total,
+			.offset = off,
+			.chunk_size = (uint16_t)chunk_size,
+			.data = frame + off,
+			.size = total - off < chunk_size ? total - off : chunk_size,
+		};
+		lens[n] = fc_dgram_encode(&d, u->dg[n], SLOT);
+		bytes += lens[n];
+		if (lens[n] && ++n < BURST && i + 1 < count)
+			continue;
+		if (flush(u, lens, n, fc_clock_now_ns(), err, errlen) < 0)
+			return -1;
+		n = 0;
+		if (i + 1 < count)
+			pace(start, bytes, rate);
+	}
+	return 0;
+}
+
+int fc_udpsend_frame(struct fc_udpsend *u, const struct fc_msg *m, double rate, uint64_t now_ns,
+		     char *err, size_t errlen)
+{
+	size_t need = FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + m->u.frame.jpeg_size;
+	size_t len;
+
+	if (need > u->msg_cap) {
+		uint8_t *p = realloc(u->msg, need);
+
+		if (!p) {
+			snprintf(err, errlen, "out of memory for a %zu-byte frame", need);
+			return -1;
+		}
+		u->msg = p;
+		u->msg_cap = need;
+	}
+	len = fc_proto_encode(m, u->msg, u->msg_cap);
+	if (len <= FC_PROTO_HEADER_SIZE) {
+		snprintf(err, errlen, "frame %llu cannot be encoded",
+			 (unsigned long long)m->u.frame.seq);
+		return -1;
+	}
+	len -= FC_PROTO_HEADER_SIZE;
+	u->st.frames++;
+	if (send_chunks(u, m->u.frame.seq, u->msg + FC_PROTO_HEADER_SIZE, (uint32_t)len,
+			FC_DGRAM_CHUNK, rate, err, errlen) < 0)
+		return -1;
+	/* Not kept (too large for the store): sent once, and a NACK for it gets a GIVEUP. */
+	(void)fc_resend_keep(u->rs, m->u.frame.seq, u->msg + FC_PROTO_HEADER_SIZE, (uint32_t)len,
+			     FC_DGRAM_CHUNK, now_ns, m->u.frame.age_ns);
+	return 0;
+}
+
+/* Answers a NACK: every chunk it lists that is still kept, in bursts; a GIVEUP (forgotten) for a
+ * frame no longer kept; nothing for chunks the frame does not have (a NACK that lies). */
+static int answer_nack(struct fc_udpsend *u, const struct fc_dgram *k, uint64_t now_ns, char *err,
+		       size_t errlen)
+{
+	size_t lens[BURST];
+	unsigned n = 0;
+
+	u->st.nacks++;
+	for (int r = 0; r < k->u.nack.n; r++) {
+		for (uint32_t i = k->u.nack.r[r].first;
+		     i < (uint32_t)k->u.nack.r[r].first + k->u.nack.r[r].len; i++) {
+			struct fc_dgram d;
+			int rc = fc_resend_chunk(u->rs, k->seq, i, &d);
+
+			if (rc == -1) {
+				struct fc_dgram g = { .type = FC_DGRAM_T_GIVEUP,
+						      .conn = u->conn,
+						      .seq = k->seq,
+						      .u.reason = FC_GIVEUP_FORGOTTEN };
+
+				u->st.forgotten++;
+				return send_one(u, &g, now_ns, err, errlen);
+			}
+			if (rc < 0)
+				return 0;
+			d.conn = u->conn;
+			lens[n] = fc_dgram_encode(&d, u->dg[n], SLOT);
+			if (!lens[n])
+				continue;
+			u->st.repaired++;
+			if (++n == BURST) {
+				if (flush(u, lens, n, now_ns, err, errlen) < 0)
+					return -1;
+				n = 0;
+			}
+		}
+	}
+	return n ? flush(u, lens, n, now_ns, err, errlen) : 0;
+}
+
+int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t errlen)
+{
+	/* A bounded batch: a flood of datagrams must not keep the session from its TCP side. */
+	for (int i = 0; i < 64; i++) {
+		struct fc_udp_peer from;
+		struct fc_dgram d;
+		long n = fc_udp_recv(u->fd, u->in, sizeof(u->in) - 1, &from);
+
+		if (n < 0) {
+			snprintf(err, errlen, "UDP: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		if (!u->started || fc_dgram_decode(u->in, (size_t)n, &d) < 0 || d.conn != u->conn ||
+		    d.type == FC_DGRAM_T_CHUNK) {
+			u->st.refused++;
+			continue;
+		}
+		if (!fc_udp_same(&from, &u->peer)) {
+			u->peer = from;
+			u->st.moved++;
+		}
+		if (d.type == FC_DGRAM_T_NACK && answer_nack(u, &d, now_ns, err, errlen) < 0)
+			return -1;
+		if (d.type == FC_DGRAM_T_GIVEUP) {
+			u->st.giveups++;
+			fc_resend_forget(u->rs, d.seq);
+		}
+	}
+	return 0;
+}
+
+uint64_t fc_udpsend_tick(struct fc_udpsend *u, uint64_t now_ns, uint64_t budget_ns)
+{
+	struct fc_dgram k = { .type = FC_DGRAM_T_KEEPALIVE, .conn = u->conn };
+	char err[160];
+
+	fc_resend_expire(u->rs, now_ns, budget_ns);
+	if (u->started && now_ns - u->last_out_ns >= FC_UDPSEND_KEEPALIVE_NS)
+		(void)send_one(u, &k, now_ns, err, sizeof(err)); /* a lost one is sent again */
+	return u->last_out_ns + FC_UDPSEND_KEEPALIVE_NS;
+}
+
+void fc_udpsend_accepted(struct fc_udpsend *u, uint64_t seq)
+{
+	fc_resend_accepted(u->rs, seq);
+}
+
+void fc_udpsend_stats(const struct fc_udpsend *u, struct fc_udpsend_stats *out)
+{
+	*out = u->st;
+}
