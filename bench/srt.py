@@ -140,7 +140,9 @@ def run_freshcam(a, link, name, tmp, transport):
     sj, vj = os.path.join(tmp, f"{name}-send.jsonl"), os.path.join(tmp, f"{name}-view.jsonl")
     s = link.popen("a", [os.path.join(a.build, "freshcam-send"), "--listen", str(port), "--size",
                          "1280x720", "--fps", str(FPS), "--photo", PHOTO, "--quiet",
-                         "--insecure", "--stats-json", sj, "--adapt", "off"], f"{name}-send")
+                         "--insecure", "--stats-json", sj, "--adapt", "off",
+                         *(["--transport", "udp"] if transport == "udp" else [])],
+                   f"{name}-send")
     link.wait_listening("a", port)
     v = link.popen("b", [os.path.join(a.build, "freshcam-view"), "--headless", "--quiet",
                          f"{link.addr('a')}:{port}", "--seconds", f"{a.seconds:g}",
@@ -153,9 +155,10 @@ def run_freshcam(a, link, name, tmp, transport):
         sm = last_json(f.read(), "summary")
     if not sm:
         raise RuntimeError(f"{name}: the viewer wrote no summary:\n{v.output()}")
+    none = float("nan") if not sm.get("shown") else None  # no frame shown: no age
     return {"in_budget_fps": sm.get("shown_fps", 0), "whole_fps": float("nan"),
-            "age_ms_p50": sm.get("true_age_ms_p50", float("nan")),
-            "age_ms_p99": sm.get("true_age_ms_p99", float("nan")),
+            "age_ms_p50": none or sm.get("true_age_ms_p50", float("nan")),
+            "age_ms_p99": none or sm.get("true_age_ms_p99", float("nan")),
             "over_budget": sm.get("stamp_over_budget", 0),
             "kb_per_frame": sm.get("kb_per_frame", float("nan"))}
 
