@@ -261,7 +261,7 @@ def table(results, rtt, cell):
 
 
 def report_text(meta, results):
-    parts = ["\n```sh\nbench/srt    # or: bench/srt.py --build build/bench --runs 3\n```\n",
+    parts = [f"\n```sh\nbench/srt --runs {meta['rounds']} --seconds {meta['seconds']:g}\n```\n",
              f"Machine: {meta['machine']}; {meta['date']}; load average {meta['load']}; "
              f"1280x720 at {FPS} fps of the photograph with noise, quality 80 (about 150 KB); "
              f"100 Mbit/s, the loss on both ways; {meta['rounds']} rounds of {meta['seconds']:g} "
