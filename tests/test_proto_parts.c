@@ -7,8 +7,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "conn.h"
 #include "proto.h"
 #include "prototest.h"
 
@@ -256,13 +260,107 @@ static void test_rx_refusals(void **state)
 	assert_int_equal(take(&rx, part(5, jpeg_bytes, 1)), FC_PARTS_RX_ERROR);
 }
 
+/* A frame in parts, as a sender sends it: START with the first bytes, PARTs, END with the last. */
+struct parts_job {
+	struct fc_conn *conn;
+	const uint8_t *jpeg;
+	uint32_t size;
+	int rc;
+};
+
+static void *send_parts(void *arg)
+{
+	struct parts_job *j = arg;
+	uint32_t cut[] = { 100, 70000, 300000, j->size - 5 }; /* where each message ends */
+	struct fc_msg m = start(4, cut[0]);
+	uint32_t at = cut[0];
+
+	m.u.frame.jpeg = j->jpeg;
+	j->rc = fc_conn_send(j->conn, &m, 5000);
+	for (int i = 1; i < 4 && j->rc == 0; i++) {
+		m = part(4, j->jpeg + at, cut[i] - at);
+		j->rc = fc_conn_send(j->conn, &m, 5000);
+		at = cut[i];
+	}
+	m = end(4, j->size, FC_PARTS_COMPLETE, j->jpeg + at, j->size - at);
+	if (j->rc == 0)
+		j->rc = fc_conn_send(j->conn, &m, 5000);
+	return NULL;
+}
+
+/* A frame of 1 MB in parts crosses a connection, plain (its bytes sent from where they are) and
+ * sealed (each message its own SEALED record), and is put back together byte for byte by a
+ * receiver keeping to the order rules. */
+static void test_parts_over_a_connection(void **state)
+{
+	const uint32_t size = 1u << 20;
+	uint8_t *jpeg = malloc(size), *back = malloc(size);
+	struct fc_secure_keys keys = { 0 };
+
+	(void)state;
+	assert_non_null(jpeg);
+	assert_non_null(back);
+	for (uint32_t i = 0; i < size; i++)
+		jpeg[i] = (uint8_t)(i * 37 + 1);
+	for (int sealed = 0; sealed < 2; sealed++) {
+		struct fc_parts_rx rx = { 0 };
+		struct parts_job job;
+		struct fc_conn *a, *b;
+		struct fc_msg got;
+		pthread_t t;
+		int sv[2], r = FC_PARTS_RX_MORE, messages = 0;
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		a = fc_conn_new(sv[0], "a", FC_PROTO_MAX_MESSAGE, 1000);
+		b = fc_conn_new(sv[1], "b", FC_PROTO_MAX_MESSAGE, 1000);
+		assert_non_null(a);
+		assert_non_null(b);
+		if (sealed) {
+			fc_conn_secure(a, &keys);
+			fc_conn_secure(b, &keys);
+		}
+		job = (struct parts_job){ .conn = a, .jpeg = jpeg, .size = size };
+		assert_int_equal(pthread_create(&t, NULL, send_parts, &job), 0);
+		while (r == FC_PARTS_RX_MORE) {
+			const uint8_t *bytes;
+			uint32_t n;
+
+			assert_int_equal(fc_conn_recv(b, &got, 5000), 1);
+			bytes = got.type == FC_MSG_FRAME_START	? got.u.frame.jpeg
+				: got.type == FC_MSG_FRAME_PART ? got.u.part.bytes
+								: got.u.end.bytes;
+			n = got.type == FC_MSG_FRAME_START  ? got.u.frame.jpeg_size
+			    : got.type == FC_MSG_FRAME_PART ? got.u.part.size
+							    : got.u.end.size;
+			assert_true(n <= size - rx.have);
+			memcpy(back + rx.have, bytes, n);
+			r = fc_parts_rx_take(&rx, &got, NULL, 0);
+			messages++;
+		}
+		assert_int_equal(r, FC_PARTS_RX_WHOLE);
+		assert_int_equal(messages, 5);
+		assert_int_equal(rx.have, size);
+		assert_memory_equal(back, jpeg, size);
+		pthread_join(t, NULL);
+		assert_int_equal(job.rc, 0);
+		fc_conn_free(a);
+		fc_conn_free(b);
+	}
+	free(jpeg);
+	free(back);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trips),	cmocka_unit_test(test_bytes),
-		cmocka_unit_test(test_heads),		cmocka_unit_test(test_bad_fields),
-		cmocka_unit_test(test_encoder_refuses), cmocka_unit_test(test_rx_in_order),
+		cmocka_unit_test(test_round_trips),
+		cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_heads),
+		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_encoder_refuses),
+		cmocka_unit_test(test_rx_in_order),
 		cmocka_unit_test(test_rx_refusals),
+		cmocka_unit_test(test_parts_over_a_connection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
