@@ -97,7 +97,6 @@ void fc_slot_begin(struct fc_slot *s, struct fc_frame *f)
 	pthread_mutex_lock(&s->lock);
 	old = s->growing;
 	s->growing = f;
-	poke_locked(s);
 	pthread_mutex_unlock(&s->lock);
 	fc_frame_unref(old);
 }

@@ -46,7 +46,8 @@ struct fc_frame *fc_slot_wait_newer(struct fc_slot *s, uint64_t after_seq, uint6
  * frame, so that consumers that can follow it start sending its first bytes at once. Every
  * other consumer sees only whole frames, as before: fc_slot_get_newer never returns it.
  *
- * fc_slot_begin shows f (taking a reference of its own) and pokes the watchers; fc_slot_publish
+ * fc_slot_begin shows f (taking a reference of its own; the producer pokes the watchers once
+ * it has bytes, fc_slot_poke, so that a session's first wake-up finds some); fc_slot_publish
  * of the same frame, whole, puts it in the slot and stops showing it; fc_slot_end stops showing
  * it without publishing (its encode failed). fc_slot_get_growing: a reference to the frame
  * shown when its seq is larger than after_seq, else NULL. fc_slot_follow counts the consumers

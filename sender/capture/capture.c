@@ -244,7 +244,8 @@ static void publish_encoded(struct fc_capture *c, const struct picture *pic, uin
 	if (f)
 		describe(c, f, pic, seq, capture_ns, planned);
 	if (f && (planned & 1u))
-		fc_growing_begin(&g, c->slot, c->encoder, f);
+		fc_growing_begin(&g, c->slot, c->encoder, f,
+				 fc_ladder_expect(c->cfg.ladder, 0, seq));
 	if (f && (planned & 1u) && pic->img)
 		rc = fc_encoder_encode(c->encoder, pic->img, f->data, f->cap, &size);
 	else if (f && (planned & 1u))

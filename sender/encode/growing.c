@@ -7,19 +7,23 @@ static void grew(void *arg, size_t n)
 	struct fc_growing *g = arg;
 
 	atomic_store_explicit(&g->f->avail, n, memory_order_release);
-	if (n - g->poked >= FC_GROWING_STEP) {
+	if (n - g->poked >= g->step) {
 		g->poked = n;
 		fc_slot_poke(g->slot);
 	}
 }
 
 void fc_growing_begin(struct fc_growing *g, struct fc_slot *slot, struct fc_encoder *enc,
-		      struct fc_frame *f)
+		      struct fc_frame *f, size_t expect)
 {
 	*g = (struct fc_growing){ 0 };
 	if (fc_slot_followers(slot) <= 0)
 		return;
-	*g = (struct fc_growing){ .slot = slot, .f = f, .enc = enc };
+	*g = (struct fc_growing){
+		.slot = slot, .f = f, .enc = enc, .step = expect / FC_GROWING_PARTS
+	};
+	if (g->step < FC_GROWING_STEP)
+		g->step = FC_GROWING_STEP;
 	atomic_store_explicit(&f->growth, FC_FRAME_GROWING, memory_order_release);
 	fc_encoder_follow(enc, grew, g);
 	fc_slot_begin(slot, f);

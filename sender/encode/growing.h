@@ -4,9 +4,9 @@
  *
  * The capture thread begins one before an encode: the frame, its fields already set, is shown
  * in the slot as growing (slot.h, fc_slot_begin) and the encoder is followed (encoder.h): each
- * report stores how many bytes are final (frame.h, avail) and, every FC_GROWING_STEP bytes or
- * so, pokes the slot's watchers, so a session waiting in poll() wakes to send them; no lock is
- * taken per report. fc_growing_end marks the frame whole (the caller then publishes it, which
+ * report stores how many bytes are final (frame.h, avail) and, every step of bytes (a quarter
+ * of the frame's likely size, at least 16 KiB), pokes the slot's watchers, so a session waiting
+ * in poll() wakes to send them; no lock is taken per report. fc_growing_end marks the frame whole (the caller then publishes it, which
  * stops showing it growing) or failed (shown no more).
  *
  * Ownership: the frame stays the caller's; the slot holds a reference of its own while it is
@@ -22,20 +22,25 @@
 #include "frame.h"
 #include "slot.h"
 
-/* New bytes between two pokes: a session wakes a few times a frame, not once a strip. */
-#define FC_GROWING_STEP (16u << 10)
+/* Each wake-up of a session costs a poll() and a send, so a frame's bytes are handed on in
+ * about FC_GROWING_PARTS pokes of at least FC_GROWING_STEP bytes each, not once a strip: the
+ * first poke sends the START with a quarter of the frame, the last whole one the END. */
+#define FC_GROWING_PARTS 4
+#define FC_GROWING_STEP	 (16u << 10)
 
 struct fc_growing {
 	struct fc_slot *slot;
 	struct fc_frame *f; /* the frame shown, or NULL when none is */
 	struct fc_encoder *enc;
+	size_t step;  /* new bytes between two pokes */
 	size_t poked; /* avail at the last poke */
 };
 
 /* Shows f growing and follows enc's next encode into it, when some session follows growing
- * frames (fc_slot_followers); otherwise leaves g idle. */
+ * frames (fc_slot_followers); otherwise leaves g idle. expect: the JPEG's likely size (the
+ * ladder's figure for the full picture, ladder.h), which sets the step. */
 void fc_growing_begin(struct fc_growing *g, struct fc_slot *slot, struct fc_encoder *enc,
-		      struct fc_frame *f);
+		      struct fc_frame *f, size_t expect);
 
 /* After the encode: ok, f->size and f->done_ns set: the frame is whole; else it failed and is
  * shown no more. Stops following the encoder. A no-op on an idle g. */
