@@ -11,6 +11,7 @@ viewer's own handling of parts (decoding while they arrive, discarding an open f
 freshcam-view's, tested with it (issue 19, viewer side)."""
 import os
 import signal
+import socket
 import struct
 import subprocess
 import time
@@ -29,8 +30,9 @@ class PartsViewer:
     """A viewer that takes frames in parts: keeps `window` requests in flight, judges every
     frame accepted, and collects what came. Any breach of the order rules fails the test."""
 
-    def __init__(self, port, window=2, budget_us=1_000_000, flags=HELLO_PARTS | HELLO_FULL_ONLY):
-        self.peer = wire.Peer.dial(port)
+    def __init__(self, port, window=2, budget_us=1_000_000, flags=HELLO_PARTS | HELLO_FULL_ONLY,
+                 host="127.0.0.1"):
+        self.peer = wire.Peer(socket.create_connection((host, port), timeout=5))
         self.peer.send(wire.hello(wire.ROLE_VIEWER, window=window, budget_us=budget_us,
                                   flags=flags))
         hello = self.peer.recv_until(wire.HELLO, 5)
