@@ -119,8 +119,12 @@ static void publish(struct fc_capture *c, struct fc_frame *f, uint64_t *kind,
 	unsigned failed = 0;
 	char err[256];
 
-	f->src_width = (uint16_t)src->width;
-	f->src_height = (uint16_t)src->height;
+	/* An encoded frame was described before its encode, and sessions may be reading it
+	 * (growing.h): it is not written again. */
+	if (!f->src_width) {
+		f->src_width = (uint16_t)src->width;
+		f->src_height = (uint16_t)src->height;
+	}
 	if (size)
 		fc_ladder_learn(c->cfg.ladder, 0, size, f->seq);
 	fc_frame_ref(f); /* ours, for the renditions: the slot may replace it any time */

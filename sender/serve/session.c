@@ -176,9 +176,7 @@ static int frame_head(struct fc_session *s, const struct fc_frame *head, const s
 		.quality = f ? f->quality : 0,
 		.send_ns = now,
 		.send_real_ns = real,
-		.jpeg = f ? f->data : NULL,
-		.jpeg_size = f ? (uint32_t)f->size : 0,
-	};
+	}; /* the bytes are the caller's to add: a frame in parts has no size yet */
 	s->last_seq = head->seq;
 	/* The document goes just before its frame, inside the frame's S2 (its time is the frame's
 	 * age); a stale notice carries none. */
@@ -214,8 +212,11 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 {
 	struct fc_msg m = { .type = FC_MSG_FRAME };
 
-	if (frame_head(s, head, f, &m.u.frame) < 0 ||
-	    fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) < 0)
+	if (frame_head(s, head, f, &m.u.frame) < 0)
+		return -1;
+	m.u.frame.jpeg = f ? f->data : NULL;
+	m.u.frame.jpeg_size = f ? (uint32_t)f->size : 0;
+	if (fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) < 0)
 		return -1;
 	answered(s, &m.u.frame, f == NULL);
 	fc_adapt_sent(&s->adapt, head->seq, rung, m.u.frame.jpeg_size, m.u.frame.send_ns, tcp);
