@@ -167,6 +167,7 @@ static struct fc_session_cfg session_cfg(struct sender *s)
 		.data = s->data,
 		.udp = s->o->udp,
 		.fec = s->o->fec,
+		.parts = s->o->parts,
 	};
 
 	s->control =

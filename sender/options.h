@@ -37,6 +37,7 @@ struct fc_send_options {
 	const char *data_in; /* --data-in: documents for the frames (datain.h), or NULL */
 	bool udp;	     /* --transport udp: frames over datagrams offered (udpsend.h) */
 	int fec;	     /* --fec: parity chunks a frame over UDP, FC_UDPSEND_FEC_AUTO, or 0 */
+	bool parts; /* --parts: frames leave in parts while encoded, to viewers that take them */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */
