@@ -91,6 +91,9 @@ struct fc_frame *fc_frame_get(struct fc_frame_pool *pool, size_t cap)
 	f->width = f->height = f->src_width = f->src_height = 0;
 	f->quality = 0;
 	f->planned = 0;
+	f->done_ns = 0;
+	atomic_init(&f->avail, 0);
+	atomic_init(&f->growth, FC_FRAME_WHOLE);
 	for (int r = 0; r < FC_FRAME_RUNGS; r++)
 		atomic_init(&f->alt[r], NULL);
 	atomic_init(&f->refs, 1);

@@ -44,6 +44,13 @@ struct fc_frame {
 	 * rung r once ready (set once, by the producer; NULL before, or if its encode failed). */
 	uint32_t planned;
 	_Atomic(struct fc_frame *) alt[FC_FRAME_RUNGS];
+	/* Sender only: a frame published while it is being encoded (slot.h, fc_slot_begin).
+	 * data[0..avail) are final and avail only grows; growth says how it ends (enum
+	 * fc_frame_growth). The producer stores avail, then growth, with release order: a reader
+	 * that loads growth (acquire) and sees FC_FRAME_WHOLE finds size, done_ns and every byte. */
+	atomic_size_t avail;
+	atomic_int growth;
+	uint64_t done_ns; /* when its last byte was encoded (the producer's clock) */
 	/* Viewer side only (zero on the sender): when the whole frame had arrived (V3, the viewer's
 	 * clock) and its age bound then. */
 	uint64_t recv_ns;
@@ -51,6 +58,14 @@ struct fc_frame {
 	/* Viewer side only: the JSON document that came with the frame (docs/PROTOCOL.md, section
 	 * 10), after the JPEG at data[size..size + doc_size); 0: none. */
 	size_t doc_size;
+};
+
+/* How a frame's bytes come to be: all at once before it is published (the default, and what
+ * every frame is once its encode is done), or while readers already hold it. */
+enum fc_frame_growth {
+	FC_FRAME_WHOLE = 0,   /* data[0..size) is the JPEG */
+	FC_FRAME_GROWING = 1, /* data[0..avail) so far; more to come */
+	FC_FRAME_FAILED = 2,  /* the encode failed: data[0..avail) is all there will be */
 };
 
 /* A pool that keeps up to `keep` idle frames for reuse. */

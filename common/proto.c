@@ -85,6 +85,7 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 		*min = *max = REQUEST_SIZE;
 		return true;
 	case FC_MSG_FRAME:
+	case FC_MSG_FRAME_START:
 		*min = FC_PROTO_FRAME_FIXED; /* no JPEG: a stale notice (proto.h) */
 		*max = FC_PROTO_FRAME_FIXED + FC_PROTO_MAX_JPEG;
 		return true;
@@ -127,6 +128,14 @@ static bool payload_bounds(uint8_t type, uint32_t *min, uint32_t *max)
 	case FC_MSG_STILL:
 		*min = FC_PROTO_STILL_FIXED + 1;
 		*max = FC_PROTO_STILL_FIXED + FC_PROTO_MAX_JPEG;
+		return true;
+	case FC_MSG_FRAME_PART:
+		*min = FC_PROTO_PART_FIXED + 1;
+		*max = FC_PROTO_PART_FIXED + FC_PROTO_MAX_JPEG;
+		return true;
+	case FC_MSG_FRAME_END:
+		*min = FC_PROTO_END_FIXED;
+		*max = FC_PROTO_END_FIXED + FC_PROTO_MAX_JPEG;
 		return true;
 	default:
 		return false;
@@ -235,6 +244,7 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 		msg->u.request.t0_ns = get64(&p);
 		return 0;
 	case FC_MSG_FRAME:
+	case FC_MSG_FRAME_START:
 		return decode_frame(p, n, &msg->u.frame);
 	case FC_MSG_VERDICT:
 		msg->u.verdict.id = get32(&p);
@@ -282,6 +292,10 @@ static int decode_payload(uint8_t type, const uint8_t *p, uint32_t n, struct fc_
 		return fc_proto_result_decode(p, n, &msg->u.result);
 	case FC_MSG_STILL:
 		return fc_proto_still_decode(p, n, &msg->u.still);
+	case FC_MSG_FRAME_PART:
+		return fc_proto_part_decode(p, n, &msg->u.part);
+	case FC_MSG_FRAME_END:
+		return fc_proto_end_decode(p, n, &msg->u.end);
 	}
 	return -FC_PROTO_E_TYPE; /* unreachable: payload_bounds vetted the type */
 }
@@ -341,6 +355,7 @@ static size_t payload_size(const struct fc_msg *msg)
 	case FC_MSG_REQUEST:
 		return REQUEST_SIZE;
 	case FC_MSG_FRAME:
+	case FC_MSG_FRAME_START:
 		return FC_PROTO_FRAME_FIXED + (size_t)msg->u.frame.jpeg_size;
 	case FC_MSG_VERDICT:
 		return VERDICT_SIZE;
@@ -364,6 +379,10 @@ static size_t payload_size(const struct fc_msg *msg)
 		return FC_PROTO_RESULT_FIXED + (size_t)msg->u.result.text_len;
 	case FC_MSG_STILL:
 		return FC_PROTO_STILL_FIXED + (size_t)msg->u.still.jpeg_size;
+	case FC_MSG_FRAME_PART:
+		return FC_PROTO_PART_FIXED + (size_t)msg->u.part.size;
+	case FC_MSG_FRAME_END:
+		return FC_PROTO_END_FIXED + (size_t)msg->u.end.size;
 	}
 	return 0;
 }
@@ -455,6 +474,7 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		put64(&p, msg->u.request.t0_ns);
 		break;
 	case FC_MSG_FRAME:
+	case FC_MSG_FRAME_START:
 		p = put_frame_fixed(p, &msg->u.frame);
 		if (msg->u.frame.jpeg_size) /* a stale notice may have no jpeg pointer at all */
 			memcpy(p, msg->u.frame.jpeg, msg->u.frame.jpeg_size);
@@ -499,6 +519,10 @@ size_t fc_proto_encode_version(const struct fc_msg *msg, uint8_t version, uint8_
 		return fc_proto_result_put(&msg->u.result, p) ? FC_PROTO_HEADER_SIZE + plen : 0;
 	case FC_MSG_STILL:
 		return fc_proto_still_put(&msg->u.still, p) ? FC_PROTO_HEADER_SIZE + plen : 0;
+	case FC_MSG_FRAME_PART:
+		return fc_proto_part_put(&msg->u.part, p) ? FC_PROTO_HEADER_SIZE + plen : 0;
+	case FC_MSG_FRAME_END:
+		return fc_proto_end_put(&msg->u.end, p) ? FC_PROTO_HEADER_SIZE + plen : 0;
 	}
 	return FC_PROTO_HEADER_SIZE + plen;
 }
@@ -565,12 +589,14 @@ const char *fc_proto_strerror(int error)
 
 const char *fc_proto_type_name(int type)
 {
-	static const char *const names[] = { "?",	"HELLO",	  "REQUEST", "FRAME",
-					     "VERDICT", "PING",		  "PONG",    "BYE",
-					     "STATUS",	"AUTH",		  "SEALED",  "DATA",
-					     "CONTROL", "CONTROL_RESULT", "STILL" };
+	static const char *const names[] = {
+		"?",	       "HELLO",	     "REQUEST",	 "FRAME",	   "VERDICT",
+		"PING",	       "PONG",	     "BYE",	 "STATUS",	   "AUTH",
+		"SEALED",      "DATA",	     "CONTROL",	 "CONTROL_RESULT", "STILL",
+		"FRAME_START", "FRAME_PART", "FRAME_END"
+	};
 
-	return type > 0 && type <= FC_MSG_STILL ? names[type] : "?";
+	return type > 0 && type <= FC_MSG_FRAME_END ? names[type] : "?";
 }
 
 const char *fc_proto_bye_reason_name(int reason)

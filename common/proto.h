@@ -34,6 +34,7 @@
 #include <sys/types.h>
 
 #include "proto_control.h"
+#include "proto_parts.h"
 
 #define FC_PROTO_VERSION     5
 #define FC_PROTO_HEADER_SIZE 8
@@ -69,7 +70,8 @@
 /* HELLO flags. */
 #define FC_HELLO_PASSPHRASE  0x01 /* this side has a passphrase: AUTH follows, then SEALED only */
 #define FC_HELLO_FULL_ONLY   0x02 /* a viewer: the full picture always, never a smaller rendition */
-#define FC_HELLO_FLAGS	     (FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY)
+#define FC_HELLO_PARTS	     0x08 /* a viewer (version 6): it takes frames in parts (proto_parts.h) */
+#define FC_HELLO_FLAGS	     (FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY | FC_HELLO_PARTS)
 #define FC_PROTO_MAX_QUALITY 100 /* JPEG quality, 1..100; 0 in a FRAME: not known (a camera's) */
 
 enum fc_msg_type {
@@ -87,6 +89,9 @@ enum fc_msg_type {
 	FC_MSG_CONTROL = 12,	    /* version 5: a viewer's command (proto_control.h) */
 	FC_MSG_CONTROL_RESULT = 13, /* version 5: the sender's answer to one */
 	FC_MSG_STILL = 14,	    /* version 5: the full picture a still command asked for */
+	FC_MSG_FRAME_START = 15,    /* version 6: a frame in parts begins (proto_parts.h) */
+	FC_MSG_FRAME_PART = 16,	    /* version 6: more of its bytes */
+	FC_MSG_FRAME_END = 17,	    /* version 6: its end, complete or given up */
 };
 
 enum fc_role { FC_ROLE_SENDER = 1, FC_ROLE_VIEWER = 2 };
@@ -218,7 +223,9 @@ struct fc_msg {
 	union {
 		struct fc_hello hello;
 		struct fc_request request;
-		struct fc_frame_msg frame;
+		struct fc_frame_msg frame; /* FRAME and FRAME_START (its first bytes) */
+		struct fc_frame_part part;
+		struct fc_frame_end end;
 		struct fc_verdict verdict;
 		struct fc_ping ping; /* PING and PONG */
 		struct fc_bye bye;

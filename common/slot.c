@@ -12,9 +12,11 @@
 
 struct fc_slot {
 	pthread_mutex_t lock;
-	pthread_cond_t changed; /* signalled on publish and close; uses CLOCK_MONOTONIC */
-	struct fc_frame *frame; /* the newest frame, or NULL before the first */
-	uint64_t seq;		/* frame->seq, readable without touching the frame */
+	pthread_cond_t changed;	  /* signalled on publish and close; uses CLOCK_MONOTONIC */
+	struct fc_frame *frame;	  /* the newest frame, or NULL before the first */
+	struct fc_frame *growing; /* a newer frame still being encoded, or NULL (fc_slot_begin) */
+	int followers;		  /* consumers that follow growing frames */
+	uint64_t seq;		  /* frame->seq, readable without touching the frame */
 	bool closed;
 	int source; /* enum fc_source_state; 0 until first set */
 	char source_text[200];
@@ -43,6 +45,7 @@ void fc_slot_free(struct fc_slot *s)
 	if (!s)
 		return;
 	fc_frame_unref(s->frame);
+	fc_frame_unref(s->growing);
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -66,17 +69,79 @@ static void poke_locked(struct fc_slot *s)
 void fc_slot_publish(struct fc_slot *s, struct fc_frame *f)
 {
 	struct fc_frame *old;
+	struct fc_frame *shown = NULL;
 
 	pthread_mutex_lock(&s->lock);
 	old = s->frame;
 	s->frame = f;
 	s->seq = f->seq;
+	/* The frame shown growing is now whole in the slot (or older than what is). */
+	if (s->growing && s->growing->seq <= f->seq) {
+		shown = s->growing;
+		s->growing = NULL;
+	}
 	pthread_cond_broadcast(&s->changed);
 	poke_locked(s);
 	pthread_mutex_unlock(&s->lock);
 
-	/* The old frame may be the last reference: back to its pool, outside the lock. */
+	/* The old frames may be the last references: back to their pool, outside the lock. */
 	fc_frame_unref(old);
+	fc_frame_unref(shown);
+}
+
+void fc_slot_begin(struct fc_slot *s, struct fc_frame *f)
+{
+	struct fc_frame *old;
+
+	fc_frame_ref(f);
+	pthread_mutex_lock(&s->lock);
+	old = s->growing;
+	s->growing = f;
+	poke_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	fc_frame_unref(old);
+}
+
+void fc_slot_end(struct fc_slot *s, struct fc_frame *f)
+{
+	struct fc_frame *shown = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->growing == f) {
+		shown = f;
+		s->growing = NULL;
+	}
+	poke_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	fc_frame_unref(shown);
+}
+
+struct fc_frame *fc_slot_get_growing(struct fc_slot *s, uint64_t after_seq)
+{
+	struct fc_frame *f = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->growing && s->growing->seq > after_seq)
+		f = fc_frame_ref(s->growing);
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+void fc_slot_follow(struct fc_slot *s, int delta)
+{
+	pthread_mutex_lock(&s->lock);
+	s->followers += delta;
+	pthread_mutex_unlock(&s->lock);
+}
+
+int fc_slot_followers(struct fc_slot *s)
+{
+	int n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->followers;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 struct fc_frame *fc_slot_get_newer(struct fc_slot *s, uint64_t after_seq)

@@ -40,6 +40,25 @@ struct fc_frame *fc_slot_get_newer(struct fc_slot *s, uint64_t after_seq);
  * NULL on timeout or once the slot is closed. */
 struct fc_frame *fc_slot_wait_newer(struct fc_slot *s, uint64_t after_seq, uint64_t deadline_ns);
 
+/*
+ * Frames in parts (docs/PROTOCOL.md, section 14): the producer may show a frame while it is
+ * still being encoded (frame.h: growth FC_FRAME_GROWING, avail growing), apart from the slot's
+ * frame, so that consumers that can follow it start sending its first bytes at once. Every
+ * other consumer sees only whole frames, as before: fc_slot_get_newer never returns it.
+ *
+ * fc_slot_begin shows f (taking a reference of its own) and pokes the watchers; fc_slot_publish
+ * of the same frame, whole, puts it in the slot and stops showing it; fc_slot_end stops showing
+ * it without publishing (its encode failed). fc_slot_get_growing: a reference to the frame
+ * shown when its seq is larger than after_seq, else NULL. fc_slot_follow counts the consumers
+ * that follow such frames (+1 or -1); fc_slot_followers is that count, so that a producer
+ * with none spares the wake-ups.
+ */
+void fc_slot_begin(struct fc_slot *s, struct fc_frame *f);
+void fc_slot_end(struct fc_slot *s, struct fc_frame *f);
+struct fc_frame *fc_slot_get_growing(struct fc_slot *s, uint64_t after_seq);
+void fc_slot_follow(struct fc_slot *s, int delta);
+int fc_slot_followers(struct fc_slot *s);
+
 /* Wakes the watchers without a new frame: the producer has added to the frame already
  * published (a rendition, frame.h), which a watcher may be waiting for. */
 void fc_slot_poke(struct fc_slot *s);

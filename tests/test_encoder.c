@@ -650,6 +650,84 @@ static void test_threads_in_use_can_be_lowered(void **state)
 	fc_encoder_free(four);
 }
 
+/* What a follower of an encode saw: each report's n, and the bytes out[0..n) then. */
+struct followed {
+	const uint8_t *out;
+	uint8_t *seen; /* each report's bytes, laid end to end */
+	size_t seen_len;
+	size_t last;
+	size_t len[256]; /* each report's n */
+	int reports;
+	int sof_height; /* the height in the SOF0 at the first report */
+};
+
+static void on_grow(void *arg, size_t n)
+{
+	struct followed *f = arg;
+	size_t pos = 2;
+
+	/* Reported bytes never change: keep them all, to compare with the final JPEG. */
+	assert_true(n > f->last);
+	f->seen = realloc(f->seen, f->seen_len + n);
+	assert_non_null(f->seen);
+	memcpy(f->seen + f->seen_len, f->out, n);
+	f->seen_len += n;
+	f->last = n;
+	assert_true(f->reports < 256);
+	f->len[f->reports] = n;
+	if (f->reports++ == 0)
+		while (pos + 7 <= n && f->out[pos] == 0xFF) {
+			if (f->out[pos + 1] == 0xC0) {
+				f->sof_height = f->out[pos + 5] << 8 | f->out[pos + 6];
+				break;
+			}
+			pos += 2 + ((size_t)f->out[pos + 2] << 8 | f->out[pos + 3]);
+		}
+}
+
+/* A followed encode reports its bytes as they become final, in order, many times before the
+ * end: every report's bytes are the final JPEG's first bytes, the first report's SOF0 already
+ * says the whole height (bands or not), and the last report is the whole JPEG, the same bytes
+ * as an encode not followed. */
+static void test_follow_reports_final_bytes_in_order(void **state)
+{
+	struct pic p = make_pic(1280, 720, FC_SUBSAMP_420, 0);
+	size_t cap = fc_encoder_bound(1280, 720, FC_SUBSAMP_420);
+	uint8_t *plain = malloc(cap), *out = malloc(cap);
+
+	(void)state;
+	assert_non_null(plain);
+	assert_non_null(out);
+	for (int threads = 1; threads <= 3; threads++) {
+		char err[256];
+		struct fc_encoder *e = fc_encoder_new(80, threads, err, sizeof(err));
+		struct followed f = { .out = out };
+		size_t plain_size = 0, size = 0, off = 0;
+
+		assert_non_null(e);
+		assert_int_equal(fc_encoder_encode(e, &p.img, plain, cap, &plain_size), 0);
+		fc_encoder_follow(e, on_grow, &f);
+		assert_int_equal(fc_encoder_encode(e, &p.img, out, cap, &size), 0);
+		assert_int_equal(size, plain_size);
+		assert_memory_equal(out, plain, size);
+		assert_int_equal(f.last, size);
+		/* A strip of 16 rows at a time: 45 in all, half or a third of them in band 0. */
+		assert_true(f.reports >= 45 / threads);
+		assert_int_equal(f.sof_height, 720);
+		for (int r = 0; r < f.reports; r++) {
+			assert_memory_equal(f.seen + off, out, f.len[r]);
+			off += f.len[r];
+		}
+		assert_int_equal(off, f.seen_len);
+		fc_encoder_follow(e, NULL, NULL);
+		free(f.seen);
+		fc_encoder_free(e);
+	}
+	free(plain);
+	free(out);
+	free_pic(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,6 +747,7 @@ int main(void)
 		cmocka_unit_test(test_small_picture_stays_whole),
 		cmocka_unit_test(test_threads_out_of_range_refused),
 		cmocka_unit_test(test_threads_in_use_can_be_lowered),
+		cmocka_unit_test(test_follow_reports_final_bytes_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

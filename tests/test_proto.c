@@ -354,7 +354,7 @@ static void test_bad_header_bytes(void **state)
 
 	(void)state;
 	assert_int_equal(fc_proto_decode(b, 4, &out, NULL), -FC_PROTO_E_TYPE);
-	b[3] = FC_MSG_STILL + 1;
+	b[3] = FC_MSG_FRAME_END + 1;
 	assert_int_equal(fc_proto_decode(b, 4, &out, NULL), -FC_PROTO_E_TYPE);
 	b[3] = 0xff;
 	assert_int_equal(fc_proto_decode(b, 8, &out, NULL), -FC_PROTO_E_TYPE);
@@ -431,6 +431,11 @@ static void test_bad_fields(void **state)
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
 	assert_int_equal(out.u.hello.flags, FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY);
 	buf[8 + 16] = 0x04;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	buf[8 + 16] = FC_HELLO_PARTS; /* version 6: bit 3, a viewer that takes frames in parts */
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	assert_int_equal(out.u.hello.flags, FC_HELLO_PARTS);
+	buf[8 + 16] = 0x10;
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	/* The viewer's floor: min_width at 50..51, min_height 52..53, min_quality 54. */
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));

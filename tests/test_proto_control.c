@@ -14,6 +14,7 @@
 
 #include "conn.h"
 #include "proto.h"
+#include "prototest.h"
 
 static const uint8_t jpeg_bytes[] = { 0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4, 5, 0xFF, 0xD9 };
 static const char list_text[] = "{\"name\":\"brightness\",\"min\":-64,\"max\":64}\n"
@@ -53,20 +54,6 @@ static struct fc_msg still(uint16_t w, uint16_t h, uint8_t q)
 					     .jpeg_size = sizeof(jpeg_bytes) } };
 }
 
-/* Encodes m, decodes it back: every byte consumed, and every prefix only "need more". */
-static ssize_t round_trip(const struct fc_msg *m, uint8_t *buf, size_t cap, struct fc_msg *out)
-{
-	size_t n = fc_proto_encode(m, buf, cap);
-	size_t need;
-
-	assert_true(n > 0);
-	assert_int_equal(n, fc_proto_encoded_size(m));
-	for (size_t k = 0; k < n; k++)
-		assert_int_equal(fc_proto_decode(buf, k, out, &need), 0);
-	assert_int_equal(need, n);
-	return fc_proto_decode(buf, n, out, NULL);
-}
-
 /* Each message comes back field for field, and no prefix of it decodes. */
 static void test_round_trips(void **state)
 {
@@ -75,24 +62,25 @@ static void test_round_trips(void **state)
 
 	(void)state;
 	m = set_cmd("exposure_time_absolute", -5);
-	assert_int_equal(round_trip(&m, buf, sizeof(buf), &out), 8 + 14 + 22);
+	assert_int_equal(fc_test_round_trip(&m, buf, sizeof(buf), &out), 8 + 14 + 22);
 	assert_int_equal(out.type, FC_MSG_CONTROL);
 	assert_int_equal(out.u.control.id, 0x01020304);
 	assert_int_equal(out.u.control.op, FC_CONTROL_SET);
 	assert_true(out.u.control.value == -5);
 	assert_string_equal(out.u.control.name, "exposure_time_absolute");
 	m = (struct fc_msg){ .type = FC_MSG_CONTROL, .u.control = { .id = 1, .op = 200 } };
-	assert_true(round_trip(&m, buf, sizeof(buf), &out) > 0); /* an unknown op is the sender's */
+	assert_true(fc_test_round_trip(&m, buf, sizeof(buf), &out) >
+		    0); /* an unknown op is the sender's */
 	assert_int_equal(out.u.control.op, 200);
 	assert_string_equal(out.u.control.name, "");
 	m = result(FC_CONTROL_OK, list_text);
-	assert_true(round_trip(&m, buf, sizeof(buf), &out) > 0);
+	assert_true(fc_test_round_trip(&m, buf, sizeof(buf), &out) > 0);
 	assert_int_equal(out.u.result.id, 77);
 	assert_int_equal(out.u.result.status, FC_CONTROL_OK);
 	assert_int_equal(out.u.result.text_len, strlen(list_text));
 	assert_memory_equal(out.u.result.text, list_text, strlen(list_text));
 	m = still(1280, 720, 95);
-	assert_true(round_trip(&m, buf, sizeof(buf), &out) > 0);
+	assert_true(fc_test_round_trip(&m, buf, sizeof(buf), &out) > 0);
 	assert_int_equal(out.u.still.seq, 1ull << 41);
 	assert_int_equal(out.u.still.width, 1280);
 	assert_int_equal(out.u.still.height, 720);
@@ -125,18 +113,6 @@ static void test_control_bytes(void **state)
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
-/* Patches byte off of an encoded message and expects the decoder's error. */
-static void expect_bad(const struct fc_msg *m, size_t off, uint8_t v, int error)
-{
-	uint8_t buf[512];
-	struct fc_msg out;
-	size_t n = fc_proto_encode(m, buf, sizeof(buf));
-
-	assert_true(n > off);
-	buf[off] = v;
-	assert_int_equal(fc_proto_decode(buf, n, &out, NULL), -error);
-}
-
 /* What the wire refuses: a name length that disagrees with the payload, a NUL in a name, a
  * control byte in a result's text, a still of no size or a quality over 100, a still with no
  * JPEG or a CONTROL longer than the longest name (the header alone says so). */
@@ -149,13 +125,13 @@ static void test_bad_fields(void **state)
 	struct fc_msg out;
 
 	(void)state;
-	expect_bad(&m, 8 + 13, 2, FC_PROTO_E_FIELD);
-	expect_bad(&m, 8 + 14, 0, FC_PROTO_E_FIELD);
-	expect_bad(&r, 8 + 6, 0x1b, FC_PROTO_E_FIELD);
-	expect_bad(&r, 8 + 7, 0x80, FC_PROTO_E_FIELD);
-	expect_bad(&s, 8 + 12, 0, FC_PROTO_E_FIELD);	/* width's high byte: 256 -> 0 */
-	expect_bad(&s, 8 + 12, 0x41, FC_PROTO_E_FIELD); /* over 16384 */
-	expect_bad(&s, 8 + 16, 101, FC_PROTO_E_FIELD);
+	fc_test_expect_bad(&m, 8 + 13, 2, FC_PROTO_E_FIELD);
+	fc_test_expect_bad(&m, 8 + 14, 0, FC_PROTO_E_FIELD);
+	fc_test_expect_bad(&r, 8 + 6, 0x1b, FC_PROTO_E_FIELD);
+	fc_test_expect_bad(&r, 8 + 7, 0x80, FC_PROTO_E_FIELD);
+	fc_test_expect_bad(&s, 8 + 12, 0, FC_PROTO_E_FIELD);	/* width's high byte: 256 -> 0 */
+	fc_test_expect_bad(&s, 8 + 12, 0x41, FC_PROTO_E_FIELD); /* over 16384 */
+	fc_test_expect_bad(&s, 8 + 16, 101, FC_PROTO_E_FIELD);
 	assert_int_equal(fc_proto_decode(hdr, sizeof(hdr), &out, NULL), -FC_PROTO_E_LENGTH);
 	hdr[3] = FC_MSG_STILL;
 	hdr[7] = FC_PROTO_STILL_FIXED;

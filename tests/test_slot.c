@@ -268,9 +268,57 @@ static void test_writer_and_readers_race(void **state)
 	fc_frame_pool_release(r.pool);
 }
 
+/* A growing frame is shown apart from the slot's frame: fc_slot_get_newer never hands it out,
+ * fc_slot_get_growing does while it is newer than asked; its publish, whole, moves it into the
+ * slot and shows it no more; an ended one (its encode failed) goes without a publish. Each
+ * change pokes the watchers, and every reference comes back to the pool. */
+static void test_growing_frame(void **state)
+{
+	struct fc_frame_pool *pool = fc_frame_pool_new(4);
+	struct fc_slot *s = fc_slot_new();
+	struct fc_frame *f = make(pool, 1), *g = make(pool, 2), *h = make(pool, 3), *got;
+	int fd = eventfd(0, EFD_NONBLOCK);
+	uint64_t n;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(fc_slot_watch(s, fd), 0);
+	fc_slot_follow(s, 1);
+	assert_int_equal(fc_slot_followers(s), 1);
+	fc_slot_publish(s, f);
+	assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n));
+	fc_slot_begin(s, g);
+	assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n));
+	got = fc_slot_get_newer(s, 1);
+	assert_null(got);
+	got = fc_slot_get_growing(s, 1);
+	assert_ptr_equal(got, g);
+	fc_frame_unref(got);
+	assert_null(fc_slot_get_growing(s, 2));
+	fc_slot_publish(s, g); /* whole now: the caller's reference goes to the slot */
+	assert_null(fc_slot_get_growing(s, 1));
+	got = fc_slot_get_newer(s, 1);
+	assert_ptr_equal(got, g);
+	fc_frame_unref(got);
+	fc_slot_begin(s, h);
+	fc_slot_end(s, h);
+	assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n));
+	assert_null(fc_slot_get_growing(s, 0));
+	fc_frame_unref(h);
+	fc_slot_follow(s, -1);
+	assert_int_equal(fc_slot_followers(s), 0);
+	fc_slot_unwatch(s, fd);
+	close(fd);
+	assert_int_equal(fc_frame_pool_outstanding(pool), 1); /* g, in the slot */
+	fc_slot_free(s);
+	assert_int_equal(fc_frame_pool_outstanding(pool), 0);
+	fc_frame_pool_release(pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_growing_frame),
 		cmocka_unit_test(test_get_newer),
 		cmocka_unit_test(test_publish_replaces),
 		cmocka_unit_test(test_wait_times_out),

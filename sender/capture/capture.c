@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "growing.h"
 #include "encoder.h"
 #include "frame.h"
 #include "log.h"
@@ -207,8 +208,22 @@ struct picture {
 	int height;
 };
 
-/* Encodes a picture's full JPEG into a pooled frame (when a viewer wants it), publishes it,
- * and makes the other rungs wanted. */
+/* The fields of a picture's head frame, set before its encode: a session may send them while
+ * the frame is still being encoded (growing.h). */
+static void describe(struct fc_capture *c, struct fc_frame *f, const struct picture *pic,
+		     uint64_t seq, uint64_t capture_ns, uint32_t planned)
+{
+	f->seq = seq;
+	f->capture_ns = capture_ns;
+	f->width = f->src_width = (uint16_t)pic->width;
+	f->height = f->src_height = (uint16_t)pic->height;
+	f->quality = (uint8_t)c->cfg.quality;
+	f->planned = planned;
+}
+
+/* Encodes a picture's full JPEG into a pooled frame (when a viewer wants it), shown to the
+ * sessions that follow growing frames while it is encoded, publishes it, and makes the other
+ * rungs wanted. */
 static void publish_encoded(struct fc_capture *c, const struct picture *pic, uint64_t seq,
 			    uint64_t capture_ns)
 {
@@ -221,15 +236,26 @@ static void publish_encoded(struct fc_capture *c, const struct picture *pic, uin
 					.yuyv_stride = pic->yuyv_stride,
 					.width = pic->width,
 					.height = pic->height };
+	struct fc_growing g = { 0 };
 	size_t size = 0;
 	uint64_t t0 = fc_clock_now_ns(), t1;
 	int rc = f ? 0 : -1;
 
+	if (f)
+		describe(c, f, pic, seq, capture_ns, planned);
+	if (f && (planned & 1u))
+		fc_growing_begin(&g, c->slot, c->encoder, f);
 	if (f && (planned & 1u) && pic->img)
 		rc = fc_encoder_encode(c->encoder, pic->img, f->data, f->cap, &size);
 	else if (f && (planned & 1u))
 		rc = fc_encoder_encode_yuyv(c->encoder, pic->yuyv, pic->yuyv_stride, pic->width,
 					    pic->height, f->data, f->cap, &size);
+	t1 = fc_clock_now_ns();
+	if (rc == 0) {
+		f->size = size;
+		f->done_ns = t1;
+	}
+	fc_growing_end(&g, rc == 0);
 	if (rc < 0) {
 		if (!c->said_encode)
 			fc_error("%s; counting such failures from now on",
@@ -239,14 +265,6 @@ static void publish_encoded(struct fc_capture *c, const struct picture *pic, uin
 		count(c, &c->stats.failed, 1);
 		return;
 	}
-	f->size = size;
-	f->seq = seq;
-	f->capture_ns = capture_ns;
-	f->width = (uint16_t)pic->width;
-	f->height = (uint16_t)pic->height;
-	f->quality = (uint8_t)c->cfg.quality;
-	f->planned = planned;
-	t1 = fc_clock_now_ns();
 	if (planned & 1u) {
 		pthread_mutex_lock(&c->stats_lock);
 		fc_hist_add(&c->stats.encode, t1 - t0);

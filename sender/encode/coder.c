@@ -22,6 +22,8 @@ struct fc_coder {
 	uint8_t *strip;
 	size_t strip_size;
 	JSAMPROW rows[3][STRIP_ROWS];
+	void (*follow)(void *arg, size_t n); /* fc_coder_follow */
+	void *follow_arg;
 	char err[256];
 };
 
@@ -235,10 +237,18 @@ int fc_coder_encode(struct fc_coder *c, const struct fc_coder_src *src, int qual
 	while (ci->next_scanline < ci->image_height) {
 		l.fill(c, &l, (int)ci->next_scanline);
 		jpeg_write_raw_data(ci, planes, (JDIMENSION)l.lines[0]);
+		if (c->follow)
+			c->follow(c->follow_arg, cap - c->dest.free_in_buffer);
 	}
 	jpeg_finish_compress(ci);
 	*size = cap - c->dest.free_in_buffer;
 	return 0;
+}
+
+void fc_coder_follow(struct fc_coder *c, void (*fn)(void *arg, size_t n), void *arg)
+{
+	c->follow = fn;
+	c->follow_arg = arg;
 }
 
 const char *fc_coder_error(const struct fc_coder *c)

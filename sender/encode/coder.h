@@ -34,6 +34,11 @@ void fc_coder_free(struct fc_coder *c);
 int fc_coder_encode(struct fc_coder *c, const struct fc_coder_src *src, int quality,
 		    unsigned restart, uint8_t *out, size_t cap, size_t *size);
 
+/* Follows this coder's encodes as they happen (NULL: not followed): after each strip,
+ * fn(arg, n) with the output's first n bytes final (libjpeg writes its entropy-coded bytes
+ * straight into the buffer, an MCU at a time; the bits of an unfinished byte wait). */
+void fc_coder_follow(struct fc_coder *c, void (*fn)(void *arg, size_t n), void *arg);
+
 const char *fc_coder_error(const struct fc_coder *c);
 
 /* Rows [y0, y0 + rows) of src as a picture of its own; y0 a multiple of the subsampling's

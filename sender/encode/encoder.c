@@ -41,6 +41,14 @@ struct fc_encoder {
 	int in_use;
 	struct fc_coder *coder; /* the caller's: the first band, or the whole picture */
 	struct worker workers[FC_ENCODER_MAX_THREADS - 1];
+	void (*follow)(void *arg, size_t n); /* fc_encoder_follow; NULL: not followed */
+	void *follow_arg;
+	/* The encode being followed: its output, its bands, and whether the first band's SOF0
+	 * already says the whole picture's height (it must before any byte is reported). */
+	uint8_t *out;
+	int bands;
+	int height;
+	bool sof_done;
 	char err[256];
 };
 
@@ -193,46 +201,61 @@ static size_t find_segment(const uint8_t *j, size_t n, uint8_t marker, bool past
 	return 0;
 }
 
-/*
- * Joins the bands into one JPEG in out (which holds the first band's, out_size bytes): the
- * first band's headers, with the whole picture's height in its SOF0 and the restart interval
- * libjpeg already wrote (one band's MCUs) in its DRI, then each band's entropy-coded data after
- * a restart marker RST0..RST7 in turn, then EOI. Each band starts, as a restart interval must,
- * byte-aligned with its DC predictions at zero: exactly how libjpeg wrote it alone.
- */
-static int join(struct fc_encoder *e, int bands, int height, uint8_t *out, size_t cap, size_t *size)
+/* Sets the whole picture's height in the SOF0 of the first band's JPEG, out[0..n). */
+static int patch_sof(struct fc_encoder *e, uint8_t *out, size_t n, int height)
 {
-	size_t n = *size - 2; /* the first band without its EOI */
-	size_t sof = find_segment(out, *size, 0xC0, false);
+	size_t sof = find_segment(out, n, 0xC0, false);
 
-	if (!sof) {
+	if (!sof || sof + 7 > n) {
 		snprintf(e->err, sizeof(e->err), "libjpeg wrote no SOF0 segment");
 		return -1;
 	}
 	out[sof + 5] = (uint8_t)(height >> 8);
 	out[sof + 6] = (uint8_t)height;
-	for (int i = 0; i < bands - 1; i++) {
-		const struct worker *w = &e->workers[i];
-		size_t data = find_segment(w->out, w->size, 0xDA, true);
-		size_t len = w->size - 2 - data;
-
-		if (!data) {
-			snprintf(e->err, sizeof(e->err), "libjpeg wrote no SOS segment");
-			return -1;
-		}
-		if (n + 2 + len + 2 > cap) {
-			snprintf(e->err, sizeof(e->err), "the bands need more than %zu bytes", cap);
-			return -1;
-		}
-		out[n++] = 0xFF;
-		out[n++] = (uint8_t)(0xD0 + i % 8);
-		memcpy(out + n, w->out + data, len);
-		n += len;
-	}
-	out[n++] = 0xFF;
-	out[n++] = 0xD9;
-	*size = n;
 	return 0;
+}
+
+/*
+ * Appends band i + 1 to the JPEG in out[0..*n) (the bands before it, without an EOI): its
+ * entropy-coded data after the restart marker RST0..RST7 in turn. Each band starts, as a
+ * restart interval must, byte-aligned with its DC predictions at zero: exactly how libjpeg
+ * wrote it alone. The first band's headers serve the whole picture: the restart interval
+ * libjpeg wrote in its DRI is one band's MCUs, and patch_sof gives its SOF0 the whole height.
+ */
+static int append_band(struct fc_encoder *e, int i, uint8_t *out, size_t cap, size_t *n)
+{
+	const struct worker *w = &e->workers[i];
+	size_t data = find_segment(w->out, w->size, 0xDA, true);
+	size_t len = w->size - 2 - data;
+
+	if (!data) {
+		snprintf(e->err, sizeof(e->err), "libjpeg wrote no SOS segment");
+		return -1;
+	}
+	if (*n + 2 + len + 2 > cap) {
+		snprintf(e->err, sizeof(e->err), "the bands need more than %zu bytes", cap);
+		return -1;
+	}
+	out[(*n)++] = 0xFF;
+	out[(*n)++] = (uint8_t)(0xD0 + i % 8);
+	memcpy(out + *n, w->out + data, len);
+	*n += len;
+	if (e->follow)
+		e->follow(e->follow_arg, *n);
+	return 0;
+}
+
+/* The first band's coder wrote more: reported once its SOF0 holds the whole height. */
+static void first_band_grew(void *arg, size_t n)
+{
+	struct fc_encoder *e = arg;
+
+	if (e->bands > 1 && !e->sof_done) {
+		if (patch_sof(e, e->out, n, e->height) < 0)
+			return; /* not in yet (never, after a strip): reported with the next */
+		e->sof_done = true;
+	}
+	e->follow(e->follow_arg, n);
 }
 
 /* How many bands src is cut into, and the rows of each (a whole number of MCU rows; the last
@@ -258,13 +281,52 @@ static int plan_bands(const struct fc_encoder *e, const struct fc_image *img, in
 	return bands;
 }
 
+/* Encodes the first band on this thread, followed if asked, then joins the other bands to it
+ * in order as each worker finishes (every worker is waited for, whatever fails). */
+static int encode_first_and_join(struct fc_encoder *e, const struct fc_coder_src *first,
+				 unsigned restart, uint8_t *out, size_t cap, size_t *size)
+{
+	int rc;
+	size_t n;
+
+	fc_coder_follow(e->coder, e->follow ? first_band_grew : NULL, e);
+	rc = fc_coder_encode(e->coder, first, e->quality, restart, out, cap, size);
+	if (rc < 0)
+		snprintf(e->err, sizeof(e->err), "%s", fc_coder_error(e->coder));
+	if (rc == 0 && e->bands > 1)
+		rc = patch_sof(e, out, *size, e->height);
+	n = rc == 0 ? *size - 2 : 0; /* the first band without its EOI */
+	for (int i = 0; i < e->bands - 1; i++) {
+		struct worker *w = &e->workers[i];
+
+		pthread_mutex_lock(&w->lock);
+		while (w->finished != w->posted)
+			pthread_cond_wait(&w->cond, &w->lock);
+		pthread_mutex_unlock(&w->lock);
+		if (w->rc < 0 && rc == 0) {
+			snprintf(e->err, sizeof(e->err), "%s", fc_coder_error(w->coder));
+			rc = -1;
+		}
+		if (rc == 0)
+			rc = append_band(e, i, out, cap, &n);
+	}
+	if (rc == 0 && e->bands > 1) {
+		out[n++] = 0xFF;
+		out[n++] = 0xD9;
+		*size = n;
+	}
+	if (rc == 0 && e->follow)
+		e->follow(e->follow_arg, *size);
+	return rc;
+}
+
 static int encode(struct fc_encoder *e, const struct fc_coder_src *src, uint8_t *out, size_t cap,
 		  size_t *size)
 {
 	const struct fc_image *img = &src->img;
 	int rows = img->height;
 	unsigned restart = 0;
-	int bands, rc;
+	int bands;
 	struct fc_coder_src first;
 
 	/* 65500: libjpeg's JPEG_MAX_DIMENSION. */
@@ -309,24 +371,11 @@ static int encode(struct fc_encoder *e, const struct fc_coder_src *src, uint8_t 
 		pthread_mutex_unlock(&w->lock);
 	}
 	fc_coder_band(src, 0, rows, &first);
-	rc = fc_coder_encode(e->coder, &first, e->quality, restart, out, cap, size);
-	if (rc < 0)
-		snprintf(e->err, sizeof(e->err), "%s", fc_coder_error(e->coder));
-	for (int i = 0; i < bands - 1; i++) {
-		struct worker *w = &e->workers[i];
-
-		pthread_mutex_lock(&w->lock);
-		while (w->finished != w->posted)
-			pthread_cond_wait(&w->cond, &w->lock);
-		pthread_mutex_unlock(&w->lock);
-		if (w->rc < 0 && rc == 0) {
-			snprintf(e->err, sizeof(e->err), "%s", fc_coder_error(w->coder));
-			rc = -1;
-		}
-	}
-	if (rc == 0 && bands > 1)
-		rc = join(e, bands, img->height, out, cap, size);
-	return rc;
+	e->out = out;
+	e->bands = bands;
+	e->height = img->height;
+	e->sof_done = false;
+	return encode_first_and_join(e, &first, restart, out, cap, size);
 }
 
 int fc_encoder_encode(struct fc_encoder *e, const struct fc_image *img, uint8_t *out, size_t cap,
@@ -363,6 +412,12 @@ int fc_encoder_encode_yuyv(struct fc_encoder *e, const uint8_t *yuyv, size_t str
 		return -1;
 	}
 	return encode(e, &src, out, cap, size);
+}
+
+void fc_encoder_follow(struct fc_encoder *e, void (*fn)(void *arg, size_t n), void *arg)
+{
+	e->follow = fn;
+	e->follow_arg = arg;
 }
 
 const char *fc_encoder_error(const struct fc_encoder *e)

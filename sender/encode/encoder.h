@@ -54,6 +54,16 @@ int fc_encoder_encode(struct fc_encoder *e, const struct fc_image *img, uint8_t 
 int fc_encoder_encode_yuyv(struct fc_encoder *e, const uint8_t *yuyv, size_t stride, int width,
 			   int height, uint8_t *out, size_t cap, size_t *size);
 
+/*
+ * Follows the next encodes as they happen, so that their bytes can leave before the last is
+ * written (docs/PROTOCOL.md, section 14): fn(arg, n) on the caller's thread each time the
+ * output's first n bytes are final, n growing, in order: the first band's bytes strip by strip
+ * as they come (its SOF0 already saying the whole picture's height), then each other band's
+ * once the band before it is joined, the last call with the whole JPEG. Nothing is reported of
+ * a failed encode after its failure. fn NULL: not followed.
+ */
+void fc_encoder_follow(struct fc_encoder *e, void (*fn)(void *arg, size_t n), void *arg);
+
 const char *fc_encoder_error(const struct fc_encoder *e);
 
 #endif

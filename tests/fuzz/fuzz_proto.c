@@ -10,7 +10,8 @@
  *     and a SEALED through their head, their bytes compared where they are), except for the one
  *     byte the decoder is documented to drop: STATUS's reserved byte (payload offset 1, sent as
  *     0, ignored on receipt). HELLO has no reserved byte since protocol 2: its every byte,
- *     the floor at offset 50 and the flags included, must come back.
+ *     the floor at offset 50 and the flags included, must come back. Version 6's frames in
+ *     parts come back through their heads (parts_head.h), as a FRAME does.
  * Built with libFuzzer by -DFC_FUZZ=ON (clang); replayed over tests/fuzz/corpus/proto as an
  * ordinary ctest case otherwise (replay.c). Seeds: tests/fuzz/seeds.c.
  */
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parts_head.h"
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -78,11 +80,15 @@ static void check_round_trip(const struct fc_msg *m, const uint8_t *in, size_t n
 		free(whole);
 		return;
 	}
-	if (m->type == FC_MSG_FRAME) {
-		head = fc_proto_encode_frame_head(&m->u.frame, again, sizeof(again));
+	if (m->type == FC_MSG_FRAME || m->type == FC_MSG_FRAME_START) {
+		head = m->type == FC_MSG_FRAME
+			   ? fc_proto_encode_frame_head(&m->u.frame, again, sizeof(again))
+			   : fc_proto_start_head(&m->u.frame, again, sizeof(again));
 		if (head != FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED ||
 		    m->u.frame.jpeg != in + head || m->u.frame.jpeg_size != n - head)
 			abort();
+	} else if (m->type == FC_MSG_FRAME_PART || m->type == FC_MSG_FRAME_END) {
+		head = fc_parts_check_head(m, in, n, again, sizeof(again));
 	} else if (m->type == FC_MSG_SEALED) {
 		head =
 		    fc_proto_encode_header(FC_MSG_SEALED, m->u.sealed.size, again, sizeof(again));

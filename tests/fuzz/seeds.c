@@ -1312,6 +1312,97 @@ static void dgram_seeds(void)
 	free(b.d);
 }
 
+/* ---- Version 6's frames in parts (proto_parts.h): one of each message for fuzz_proto, and
+ * streams from a sender for fuzz_parts, in order and breaking each order rule once. ---- */
+
+static struct fc_msg parts_start(uint32_t id, uint32_t first)
+{
+	struct fc_msg m = frame(id, 40 + id, 1280, 720, 1280, 720, 80, jpeg_bytes, first);
+
+	m.type = FC_MSG_FRAME_START;
+	return m;
+}
+
+static struct fc_msg parts_part(uint32_t id, uint32_t from, uint32_t n)
+{
+	return (struct fc_msg){ .type = FC_MSG_FRAME_PART,
+				.u.part = { .id = id, .bytes = jpeg_bytes + from, .size = n } };
+}
+
+static struct fc_msg parts_end(uint32_t id, uint32_t total, uint8_t status, uint32_t from,
+			       uint32_t n)
+{
+	return (struct fc_msg){ .type = FC_MSG_FRAME_END,
+				.u.end = { .id = id,
+					   .total = total,
+					   .status = status,
+					   .bytes = n ? jpeg_bytes + from : NULL,
+					   .size = n } };
+}
+
+/* A whole frame in parts with a PING and a PONG inside it, then a given-up one. */
+static void parts_in_order(struct bytes *b)
+{
+	struct fc_msg m = parts_start(1, 4);
+
+	encode(b, &m);
+	m = parts_part(1, 4, 4);
+	encode(b, &m);
+	m = ping(FC_MSG_PING, 7);
+	encode(b, &m);
+	m = ping(FC_MSG_PONG, 7);
+	encode(b, &m);
+	m = parts_part(1, 8, 4);
+	encode(b, &m);
+	m = parts_end(1, sizeof(jpeg_bytes), FC_PARTS_COMPLETE, 12, sizeof(jpeg_bytes) - 12);
+	encode(b, &m);
+	m = parts_start(2, 0);
+	encode(b, &m);
+	m = parts_part(2, 0, 6);
+	encode(b, &m);
+	m = parts_end(2, 6, FC_PARTS_SUPERSEDED, 0, 0);
+	encode(b, &m);
+	m = full_frame(3, 43);
+	encode(b, &m);
+}
+
+/* One stream per order rule: the good prefix, then the message that breaks it. */
+static void parts_broken(const char *name, struct fc_msg last)
+{
+	struct bytes b = { 0 };
+	struct fc_msg m = parts_start(1, 4);
+
+	encode(&b, &m);
+	encode(&b, &last);
+	put("parts", name, &b);
+	free(b.d);
+}
+
+static void parts_seeds(void)
+{
+	struct bytes b = { 0 };
+	struct fc_msg m = parts_end(1, 14, FC_PARTS_COMPLETE, 12, 2);
+
+	one("frame_start", parts_start(1, 6));
+	one("frame_part", parts_part(1, 6, 6));
+	one("frame_end", parts_end(1, 14, FC_PARTS_COMPLETE, 12, 2));
+	one("frame_end_given_up", parts_end(1, 0, FC_PARTS_TOO_OLD, 0, 0));
+	spoil(&b, &m, 8, 1, FC_PARTS_STATUS_MAX + 1, FC_PROTO_E_FIELD);
+	put("proto", "frame_end_bad_status", &b);
+	parts_in_order(&b);
+	put("parts", "in_order", &b);
+	free(b.d);
+	parts_broken("start_inside_frame", parts_start(2, 1));
+	parts_broken("part_of_another_frame", parts_part(2, 0, 1));
+	parts_broken("frame_inside_frame", full_frame(2, 44));
+	parts_broken("end_total_wrong", parts_end(1, 5, FC_PARTS_COMPLETE, 0, 0));
+	b = (struct bytes){ 0 };
+	m = parts_part(1, 0, 1);
+	encode(&b, &m);
+	put("parts", "part_with_no_frame", &b);
+	free(b.d);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--check") == 0) {
@@ -1329,6 +1420,7 @@ int main(int argc, char **argv)
 	conn_seeds();
 	secure_seeds();
 	dgram_seeds();
+	parts_seeds();
 	if (checking) {
 		if (differ)
 			fprintf(stderr,
