@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "log.h"
 #include "pace.h"
+#include "partrx.h"
 
 #define PING_EVERY_NS FC_NS_PER_S
 #define POOL_KEEP     4
@@ -50,6 +51,7 @@ struct fc_client {
 	uint64_t data_seq;
 	struct fc_data data_msg;	     /* its doc points at data_doc */
 	uint8_t data_doc[FC_PROTO_MAX_DATA]; /* also a result's bytes on their way out */
+	struct fc_partrx partrx;	     /* frames in parts (partrx.h) */
 };
 
 static int send_request(struct fc_client *c)
@@ -86,8 +88,14 @@ static void end(struct fc_client *c, bool clean, const char *fmt, ...)
 static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3, uint64_t bound,
 		    size_t doc_size)
 {
-	struct fc_frame *f = fc_frame_get(c->pool, fm->jpeg_size + doc_size);
+	struct fc_frame *f;
 
+	if (fc_partrx_holds(&c->partrx)) { /* a frame in parts: its bytes are in place */
+		fc_partrx_publish(&c->partrx, c->slot, c->cfg.record, v3, bound, c->data_doc,
+				  doc_size);
+		return;
+	}
+	f = fc_frame_get(c->pool, fm->jpeg_size + doc_size);
 	if (!f) {
 		fc_warn("out of memory for a %u-byte frame; skipping it", fm->jpeg_size);
 		if (c->cfg.record)
@@ -197,7 +205,9 @@ static int ask_more(struct fc_client *c, bool accepted, uint64_t v3)
 static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t bound_ns,
 			bool accepted, uint64_t v3)
 {
-	uint64_t first_ns = fc_conn_first_ns(c->conn) < v3 ? fc_conn_first_ns(c->conn) : v3;
+	bool parts = fm == fc_partrx_frame(&c->partrx); /* from START's first byte to END's last */
+	uint64_t first = parts ? c->partrx.first_ns : fc_conn_first_ns(c->conn);
+	uint64_t first_ns = first < v3 ? first : v3;
 	struct fc_msg v = { .type = FC_MSG_VERDICT };
 
 	v.u.verdict.id = fm->id;
@@ -206,7 +216,7 @@ static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint
 	    bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(bound_ns / 1000);
 	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
 	v.u.verdict.recv_us = us32(v3 - first_ns);
-	v.u.verdict.gap_us = us32(fc_conn_gap_ns(c->conn));
+	v.u.verdict.gap_us = us32(parts ? c->partrx.gap_ns : fc_conn_gap_ns(c->conn));
 	return fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms);
 }
 
@@ -294,9 +304,12 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 		return backwards(c, fm->send_ns);
 	}
 	clock_news(c, &news);
-	/* A stale notice carries no picture: rejected, whatever its numbers say. */
-	if (fm->jpeg_size == 0)
+	/* A stale notice carries no picture, a frame in parts given up not all of one: rejected,
+	 * whatever their numbers say; the partial decode of one not accepted is dropped. */
+	if (fm->jpeg_size == 0 || (fm == fc_partrx_frame(&c->partrx) && c->partrx.given_up))
 		accepted = false;
+	if (!accepted)
+		fc_partrx_drop(&c->partrx, c->slot);
 	if (c->data_pending &&
 	    data_judged(c, fm, accepted, age.bound_ns, v3_real ? v3_real : fc_clock_real_ns()) < 0)
 		return -1;
@@ -329,6 +342,17 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now,
 	struct fc_bound_news news;
 	char why[FC_PROTO_MAX_TEXT + 64];
 
+	switch (fc_partrx_take(&c->partrx, m, fc_conn_first_ns(c->conn), fc_conn_gap_ns(c->conn),
+			       c->pool, c->slot, why, sizeof(why))) {
+	case FC_PARTRX_ERROR:
+		fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
+		end(c, false, "sender broke the protocol: %s", why);
+		return -1;
+	case FC_PARTRX_MORE:
+		return 0;
+	case FC_PARTRX_END:
+		return on_frame(c, fc_partrx_frame(&c->partrx), now, now_real);
+	}
 	switch (m->type) {
 	case FC_MSG_FRAME:
 		return on_frame(c, &m->u.frame, now, now_real);
@@ -452,6 +476,7 @@ static void *client_main(void *arg)
 out:
 	if (c->cfg.remote)
 		fc_remote_lost(c->cfg.remote);
+	fc_partrx_drop(&c->partrx, c->slot); /* a frame cut off: nothing of it is shown */
 	atomic_store(&c->running, false);
 	/* Wake the display so it sees the end at once. */
 	fc_slot_close(c->slot);
