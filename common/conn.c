@@ -387,6 +387,8 @@ int fc_conn_send(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms)
 {
 	uint8_t head[WHOLE_MAX];
 	struct iovec iov[2];
+	const uint8_t *bulk;
+	uint32_t bulk_len;
 	int n = 1;
 
 	if (c->secure)
@@ -397,6 +399,13 @@ int fc_conn_send(struct fc_conn *c, const struct fc_msg *msg, int timeout_ms)
 		iov[1].iov_len = msg->u.frame.jpeg_size;
 		n = 2;
 		iov[0].iov_base = head;
+	} else if ((iov[0].iov_len =
+			fc_proto_parts_split(msg, head, sizeof(head), &bulk, &bulk_len)) > 0) {
+		/* A frame in parts: its bytes go out from where the encoder wrote them. */
+		iov[0].iov_base = head;
+		iov[1].iov_base = (void *)bulk;
+		iov[1].iov_len = bulk_len;
+		n = 2;
 	} else if (fc_proto_encoded_size(msg) > sizeof(head)) {
 		/* A big message (a control list, a still) is built in the output buffer: rare, so
 		 * the copy is no cost worth avoiding. */

@@ -101,6 +101,26 @@ size_t fc_proto_end_head(const struct fc_frame_end *end, uint8_t *buf, size_t ca
 	return FC_PROTO_HEADER_SIZE + FC_PROTO_END_FIXED;
 }
 
+size_t fc_proto_parts_split(const struct fc_msg *m, uint8_t *buf, size_t cap, const uint8_t **bytes,
+			    uint32_t *n)
+{
+	switch (m->type) {
+	case FC_MSG_FRAME_START:
+		*bytes = m->u.frame.jpeg;
+		*n = m->u.frame.jpeg_size;
+		return fc_proto_start_head(&m->u.frame, buf, cap);
+	case FC_MSG_FRAME_PART:
+		*bytes = m->u.part.bytes;
+		*n = m->u.part.size;
+		return fc_proto_part_head(m->u.part.id, m->u.part.size, buf, cap);
+	case FC_MSG_FRAME_END:
+		*bytes = m->u.end.bytes;
+		*n = m->u.end.size;
+		return fc_proto_end_head(&m->u.end, buf, cap);
+	}
+	return 0;
+}
+
 __attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t len, const char *what,
 							...)
 {

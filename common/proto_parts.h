@@ -76,6 +76,12 @@ size_t fc_proto_start_head(const struct fc_frame_msg *start, uint8_t *buf, size_
 size_t fc_proto_part_head(uint32_t id, uint32_t size, uint8_t *buf, size_t cap);
 size_t fc_proto_end_head(const struct fc_frame_end *end, uint8_t *buf, size_t cap);
 
+/* For a connection's zero-copy send: m's head (as the three above) into buf, and in *bytes,
+ * *n the bytes that follow it on the wire; 0 when m is not a START, PART or END, or is
+ * malformed. */
+size_t fc_proto_parts_split(const struct fc_msg *m, uint8_t *buf, size_t cap, const uint8_t **bytes,
+			    uint32_t *n);
+
 /* The receiver's view of the frame in parts on one connection; zero it to start. */
 struct fc_parts_rx {
 	bool open;     /* a START came and its END has not */

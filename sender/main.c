@@ -165,6 +165,7 @@ static struct fc_session_cfg session_cfg(struct sender *s)
 		.psk = s->psk,
 		.control = &s->control,
 		.data = s->data,
+		.parts = s->o->parts,
 	};
 
 	s->control =

@@ -59,6 +59,8 @@ static void usage(FILE *out)
 	    "      --adapt on|off        fit each viewer's frames to its link: smaller or softer\n"
 	    "                            pictures for slow links, so they stay fresh (default on);\n"
 	    "                            off: the full picture to everyone\n"
+	    "      --parts on|off        send each frame while it is encoded, to viewers that take\n"
+	    "                            frames in parts (default on)\n"
 	    "Running:\n"
 	    "  -t, --seconds N           stop after N seconds (default: run until Ctrl-C)\n"
 	    "      --stats-json FILE     also write the per-second figures as JSON lines (- = stdout)\n"
@@ -95,6 +97,7 @@ enum {
 	OPT_NAME,
 	OPT_ALLOW_CONTROL,
 	OPT_DATA_IN,
+	OPT_PARTS,
 };
 
 static const struct option longopts[] = {
@@ -119,6 +122,7 @@ static const struct option longopts[] = {
 	{ "quality", required_argument, NULL, 'q' },
 	{ "encoders", required_argument, NULL, OPT_ENCODERS },
 	{ "adapt", required_argument, NULL, OPT_ADAPT },
+	{ "parts", required_argument, NULL, OPT_PARTS },
 	{ "seconds", required_argument, NULL, 't' },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "stats-every", required_argument, NULL, OPT_STATS_EVERY },
@@ -280,6 +284,8 @@ static int picture_option(int c, struct parse *p, struct fc_send_options *o)
 		return rc;
 	case OPT_ADAPT:
 		return fc_opt_bool("--adapt", optarg, &cap->renditions, p->err, sizeof(p->err));
+	case OPT_PARTS:
+		return fc_opt_bool("--parts", optarg, &o->parts, p->err, sizeof(p->err));
 	default:
 		return NOT_MINE;
 	}
@@ -359,6 +365,7 @@ int fc_send_options_parse(int argc, char **argv, struct fc_send_options *o)
 			     .renditions = true },
 		.max_viewers = 8,
 		.stats_every = 1,
+		.parts = true,
 	};
 	while ((c = getopt_long(argc, argv, "d:f:l:c:s:r:q:t:hV", longopts, NULL)) != -1) {
 		int rc = source_option(c, &p, o);

@@ -35,6 +35,7 @@ struct fc_send_options {
 	const char *name;
 	bool allow_control;  /* viewers may set the camera's controls, take stills */
 	const char *data_in; /* --data-in: documents for the frames (datain.h), or NULL */
+	bool parts; /* --parts: frames leave in parts while encoded, to viewers that take them */
 };
 
 /* Fills o from argv. 0 to run; -1 after saying what is wrong (the caller exits 2). */

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "hello.h"
 #include "log.h"
+#include "parts.h"
 #include "tcpstat.h"
 
 #define HELLO_TIMEOUT_MS 5000
@@ -70,6 +71,8 @@ struct fc_session {
 	uint64_t cmd_second_ns; /* camera commands: the second their log lines are counted in */
 	unsigned cmd_said, cmd_unsaid; /* logged in it, and not (a flood says how many) */
 	uint64_t data_last; /* the number of the last document sent with a frame (datastore.h) */
+	bool follows;	    /* frames in parts to this viewer (--parts on, FC_HELLO_PARTS) */
+	struct fc_parts_tx parts; /* the frame in parts being sent (parts.h) */
 
 	/* Written by the session thread, read by the main thread. */
 	_Atomic uint64_t sent, bytes, accepted, late, too_old, last_bound_us, link_bps, downs, ups;
@@ -146,12 +149,12 @@ static struct fc_frame *pick(struct fc_frame *head, int *r, uint32_t ok, int cou
 	return NULL;
 }
 
-/* Sends f (a rendition of head's picture, or NULL for a stale notice) for the oldest pending
- * request, and books it. -1 when the connection failed. */
-static int send_frame(struct fc_session *s, const struct fc_frame *head, const struct fc_frame *f,
-		      int rung, const struct fc_tcpstat *tcp)
+/* The fixed part of the answer to the oldest pending request with f (a rendition of head's
+ * picture, or NULL for a stale notice), its S2 read now; and the document that goes with it.
+ * -1 when the connection failed. */
+static int frame_head(struct fc_session *s, const struct fc_frame *head, const struct fc_frame *f,
+		      struct fc_frame_msg *m)
 {
-	struct fc_msg m = { .type = FC_MSG_FRAME };
 	struct pending *p = &s->queue[s->qhead];
 	uint64_t now, real, age;
 
@@ -160,7 +163,7 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 	fc_clock_pair(&now, &real);
 	/* A capture time after now (a driver glitch) must not wrap into a huge age. */
 	age = now > head->capture_ns ? now - head->capture_ns : 0;
-	m.u.frame = (struct fc_frame_msg){
+	*m = (struct fc_frame_msg){
 		.id = p->id,
 		.t0_ns = p->t0_ns,
 		.held_ns = now - p->s1_ns,
@@ -183,21 +186,44 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 	    fc_datastore_send(s->cfg.data, s->conn, &s->data_last, head->seq,
 			      s->cfg.io_timeout_ms) < 0)
 		return -1;
-	if (fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) < 0)
-		return -1;
+	return 0;
+}
+
+/* The request m answered is used up, and the frame awaits its VERDICT. */
+static void answered(struct fc_session *s, const struct fc_frame_msg *m, bool stale)
+{
 	s->qhead = (s->qhead + 1) % FC_PROTO_MAX_WINDOW;
 	s->qlen--;
 	s->sent_q[(s->shead + s->slen++) % UNJUDGED_MAX] =
-	    (struct unjudged){ .id = m.u.frame.id, .seq = m.u.frame.seq, .stale = f == NULL };
-	fc_adapt_sent(&s->adapt, head->seq, rung, m.u.frame.jpeg_size, now, tcp);
+	    (struct unjudged){ .id = m->id, .seq = m->seq, .stale = stale };
+}
+
+/* Counts a frame sent with its bytes, of rendition f. */
+static void count_sent(struct fc_session *s, const struct fc_frame *f, uint32_t size)
+{
+	atomic_fetch_add(&s->sent, 1);
+	atomic_fetch_add(&s->bytes, size);
+	atomic_store(&s->shape, (uint64_t)f->width << 32 | (uint64_t)f->height << 16 | f->quality);
+	atomic_store(&s->src_shape, (uint32_t)f->src_width << 16 | f->src_height);
+}
+
+/* Sends f (a rendition of head's picture, or NULL for a stale notice) for the oldest pending
+ * request, and books it. -1 when the connection failed. */
+static int send_frame(struct fc_session *s, const struct fc_frame *head, const struct fc_frame *f,
+		      int rung, const struct fc_tcpstat *tcp)
+{
+	struct fc_msg m = { .type = FC_MSG_FRAME };
+
+	if (frame_head(s, head, f, &m.u.frame) < 0 ||
+	    fc_conn_send(s->conn, &m, s->cfg.io_timeout_ms) < 0)
+		return -1;
+	answered(s, &m.u.frame, f == NULL);
+	fc_adapt_sent(&s->adapt, head->seq, rung, m.u.frame.jpeg_size, m.u.frame.send_ns, tcp);
 	if (!f) {
 		atomic_fetch_add(&s->too_old, 1);
 		return 0;
 	}
-	atomic_fetch_add(&s->sent, 1);
-	atomic_fetch_add(&s->bytes, m.u.frame.jpeg_size);
-	atomic_store(&s->shape, (uint64_t)f->width << 32 | (uint64_t)f->height << 16 | f->quality);
-	atomic_store(&s->src_shape, (uint32_t)head->src_width << 16 | head->src_height);
+	count_sent(s, f, m.u.frame.jpeg_size);
 	return 0;
 }
 
@@ -205,6 +231,74 @@ static int send_frame(struct fc_session *s, const struct fc_frame *head, const s
 static const struct fc_tcpstat *tcp_now(struct fc_session *s, struct fc_tcpstat *ts)
 {
 	return s->tcp && fc_tcpstat_read(fc_conn_fd(s->conn), ts) == 0 ? ts : NULL;
+}
+
+/* Starts the frame the capture is encoding, in parts, for the oldest pending request, when
+ * this viewer takes the full picture now and the link has room: its bytes leave as they are
+ * encoded (parts.h). 1 when it started one, 0 when not (the frame goes the usual way once
+ * whole), -1 when the connection failed. */
+static int answer_growing(struct fc_session *s)
+{
+	struct fc_tcpstat ts;
+	const struct fc_tcpstat *tcp = tcp_now(s, &ts);
+	struct fc_frame *g = fc_slot_get_growing(s->cfg.slot, s->last_seq);
+	struct fc_msg m = { .type = FC_MSG_FRAME_START };
+	uint64_t now = fc_clock_now_ns();
+	int rc = 0;
+
+	if (!g || (now > g->capture_ns && now - g->capture_ns > s->budget_ns) ||
+	    choose_rung(s, g, allowed(s, g->src_width, g->src_height), tcp, now) != 0 ||
+	    fc_adapt_wait(&s->adapt, tcp, now) > 0)
+		goto out;
+	rc = frame_head(s, g, g, &m.u.frame) < 0 ||
+		     fc_parts_tx_start(&s->parts, s->conn, m.u.frame, g, s->budget_ns,
+				       s->cfg.io_timeout_ms) < 0
+		 ? -1
+		 : 1;
+	if (rc > 0)
+		answered(s, &m.u.frame, false);
+out:
+	fc_frame_unref(g);
+	return rc;
+}
+
+/* Sends what the frame in parts gained, and books it once it ended: as sent when whole, as
+ * too old to send when given up (its VERDICT then counts nothing, as a stale notice's).
+ * -1 when the connection failed. */
+static int follow_parts(struct fc_session *s)
+{
+	struct fc_parts_tx_end end;
+	struct fc_tcpstat ts;
+	struct fc_frame *f = fc_frame_ref(s->parts.f); /* for the figures, past its end */
+	int rc = fc_parts_tx_follow(&s->parts, s->conn, fc_slot_seq(s->cfg.slot), fc_clock_now_ns(),
+				    s->cfg.io_timeout_ms, &end);
+
+	if (rc > 0 && end.status != FC_PARTS_COMPLETE) {
+		s->sent_q[(s->shead + s->slen - 1) % UNJUDGED_MAX].stale = true;
+		atomic_fetch_add(&s->too_old, 1);
+	} else if (rc > 0) {
+		fc_adapt_sent(&s->adapt, end.seq, 0, end.total, end.s2_ns, tcp_now(s, &ts));
+		count_sent(s, f, end.total);
+	}
+	fc_frame_unref(f);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Follows the frame in parts to its end before anything else is sent (a camera command's
+ * answer): at most until the frame's age passes the budget, when it is given up. */
+static int finish_parts(struct fc_session *s)
+{
+	struct pollfd pfd = { .fd = s->wake_fd, .events = POLLIN };
+	uint64_t counter;
+
+	while (fc_parts_tx_open(&s->parts)) {
+		if (follow_parts(s) < 0)
+			return -1;
+		if (fc_parts_tx_open(&s->parts) &&
+		    poll(&pfd, 1, fc_clock_ms_until(s->parts.deadline_ns) + 1) > 0)
+			(void)!read(s->wake_fd, &counter, sizeof(counter));
+	}
+	return 0;
 }
 
 /* Answers the oldest pending request with the newest picture not yet offered, at the rung the
@@ -226,6 +320,8 @@ static int answer_one(struct fc_session *s)
 	int r;
 	int rc = 1;
 
+	if (s->follows && (rc = answer_growing(s)) != 0)
+		goto out; /* the freshest picture, still being encoded, leaves now */
 	if (!head)
 		return 0;
 	if (now > head->capture_ns && now - head->capture_ns > s->budget_ns) {
@@ -263,7 +359,7 @@ static int answer(struct fc_session *s)
 	/* A viewer that stops judging frames gets no more: its VERDICTs are how the sender counts
 	 * what it saw (handle() ends such a connection when one finally comes out of order). */
 	s->wake_ns = 0;
-	while (rc > 0 && s->qlen > 0 && s->slen < UNJUDGED_MAX)
+	while (rc > 0 && s->qlen > 0 && s->slen < UNJUDGED_MAX && !fc_parts_tx_open(&s->parts))
 		rc = answer_one(s);
 	return rc < 0 ? -1 : 0;
 }
@@ -300,7 +396,8 @@ static void judged(struct fc_session *s, const struct fc_verdict *v)
 	const struct fc_tcpstat *tcp = tcp_now(s, &ts);
 	uint64_t bound = v->bound_us == UINT32_MAX ? UINT64_MAX : (uint64_t)v->bound_us * 1000;
 
-	fc_adapt_judged(&s->adapt, v->seq, bound, (uint64_t)v->recv_us * 1000,
+	fc_adapt_judged(&s->adapt, v->seq, bound,
+			fc_parts_tx_link_ns(&s->parts, v->seq, (uint64_t)v->recv_us * 1000),
 			(uint64_t)v->gap_us * 1000, v->kind == FC_VERDICT_ACCEPTED,
 			fc_clock_now_ns(), tcp);
 	atomic_store(&s->link_bps, (uint64_t)(s->adapt.rate * 8));
@@ -416,6 +513,9 @@ static int handle(struct fc_session *s, const struct fc_msg *m)
 			(void)fc_datastore_result(s->cfg.data, s->peer, &m->u.data);
 		return 0;
 	case FC_MSG_CONTROL:
+		/* Its answer may not come inside a frame in parts (PROTOCOL.md, section 14). */
+		if (finish_parts(s) < 0)
+			return closing(s);
 		return command(s, &m->u.control);
 	case FC_MSG_BYE:
 		fc_info("viewer %s left: %s%s%s", s->peer,
@@ -483,14 +583,21 @@ static void serve(struct fc_session *s)
 
 		uint64_t until = s->last_heard_ns + idle;
 
-		if (tell_source(s) < 0)
+		if (fc_parts_tx_open(&s->parts) && follow_parts(s) < 0) {
+			closing(s);
 			return;
-		if (answer(s) < 0) {
+		}
+		/* Nothing else goes inside a frame in parts but PONGs (PROTOCOL.md, section 14). */
+		if (!fc_parts_tx_open(&s->parts) && tell_source(s) < 0)
+			return;
+		if (!fc_parts_tx_open(&s->parts) && answer(s) < 0) {
 			closing(s);
 			return;
 		}
 		if (s->wake_ns && s->wake_ns < until)
 			until = s->wake_ns;
+		if (fc_parts_tx_open(&s->parts) && s->parts.deadline_ns < until)
+			until = s->parts.deadline_ns;
 		rc = wait_until(pfd, until);
 		if (rc < 0 && errno != EINTR) {
 			fc_error("viewer %s: poll: %s", s->peer, strerror(errno));
@@ -588,7 +695,13 @@ static void *session_main(void *arg)
 		goto out;
 	}
 	start_link(s);
+	s->follows = s->cfg.parts && (s->viewer.flags & FC_HELLO_PARTS);
+	if (s->follows)
+		fc_slot_follow(s->cfg.slot, 1);
 	serve(s);
+	if (s->follows)
+		fc_slot_follow(s->cfg.slot, -1);
+	fc_parts_tx_drop(&s->parts);
 	fc_ladder_move(s->cfg.ladder, s->want, -1);
 	fc_slot_unwatch(s->cfg.slot, s->wake_fd);
 out:

@@ -51,6 +51,8 @@ struct fc_session_cfg {
 	const struct fc_control_cfg *control; /* camera commands (control.h); NULL: refused */
 	/* --data-in: documents to send with frames and where viewers' results go (NULL: none). */
 	struct fc_datastore *data;
+	bool
+	    parts; /* --parts on: a frame leaves in parts while encoded, to viewers that take them */
 };
 
 struct fc_session_stats {

@@ -50,10 +50,11 @@ FC_BUILD_PACKAGES=(gcc make cmake pkg-config libturbojpeg0-dev libjpeg62-turbo-d
 # the live page's tests (tests/web: the protocol in JavaScript, the page in Chromium driven by
 # playwright-core and in Firefox driven over Marionette), and nginx-light, openssl and curl for
 # HTTPS through nginx with a certificate of the test's own (tests/e2e/test_https.py), and
-# xdotool to press keys and click in the window under Xvfb (test_fleet.py, test_control.py).
+# xdotool to press keys and click in the window under Xvfb (test_fleet.py, test_control.py), and
+# libjpeg-turbo-progs for djpeg (frames put together from parts, test_parts.py) and tjbench.
 FC_TEST_PACKAGES=(v4l-utils ffmpeg ustreamer util-linux valgrind tcpdump iproute2 xvfb x11-apps
 	x11-utils iperf3 iputils-ping man-db bash-completion systemd dpkg-dev lintian nodejs npm
-	chromium firefox-esr nginx-light openssl curl xdotool)
+	chromium firefox-esr nginx-light openssl curl xdotool libjpeg-turbo-progs)
 
 # fc_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
 fc_build() {
