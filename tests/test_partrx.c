@@ -224,6 +224,8 @@ static void test_accepted_decoded_while_arriving(void **state)
 	assert_int_equal(fc_follow_picture(&r->follow, r->dec, f, &pic, &why), 0);
 	assert_null(r->follow.f);
 	assert_int_equal(r->follow.discarded, 0);
+	assert_int_equal(r->follow.followed, 1);
+	assert_int_equal(r->follow.decoded, 1);
 	/* The whole decode of the same bytes, by the other decoder (its own planes). */
 	assert_int_equal(fc_decoder_decode(r->dec, r->jpeg, r->jpeg_size, W, H, &whole), 0);
 	for (int i = 0; i < 3; i++) {

@@ -606,6 +606,8 @@ void fc_stream_tick(struct fc_stream *s, bool summary)
 	if (s->data)
 		fc_dataout_json(s->data, &j, summary);
 	fc_json_str(&j, "sender", fc_stream_name(s));
+	fc_json_uint(&j, "parts_followed", s->follow.followed);
+	fc_json_uint(&j, "parts_decoded", s->follow.decoded);
 	fc_json_uint(&j, "parts_discarded", s->follow.discarded);
 	if (!s->env->o->quiet || summary) {
 		if (s->env->several)

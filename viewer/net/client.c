@@ -52,6 +52,7 @@ struct fc_client {
 	struct fc_data data_msg;	     /* its doc points at data_doc */
 	uint8_t data_doc[FC_PROTO_MAX_DATA]; /* also a result's bytes on their way out */
 	struct fc_partrx partrx;	     /* frames in parts (partrx.h) */
+	struct outstanding start_req;	     /* the request the open frame's START used up */
 };
 
 static int send_request(struct fc_client *c)
@@ -286,7 +287,9 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	bool accepted = false;
 	size_t doc_size = c->data_pending ? c->data_msg.size : 0; /* data_judged clears it */
 
-	if (take_in_order(c, fm, &o) < 0)
+	if (fm == fc_partrx_frame(&c->partrx))
+		o = c->start_req;
+	else if (take_in_order(c, fm, &o) < 0)
 		return -1;
 	switch (fc_bound_frame(&c->bound, fm, o.v0_ns, v3, v3_real, &age, &news)) {
 	case FC_BOUND_OK:
@@ -334,6 +337,22 @@ io_error:
 	return -1;
 }
 
+/* A START uses up the oldest request, under a FRAME's rules, and the next goes at once, so that
+ * the sender's wait for its next picture overlaps this one's remainder (PROTOCOL.md, section
+ * 14); the frame is judged at its END. 0, or -1 when the connection is over (reason set). */
+static int on_start(struct fc_client *c, const struct fc_frame_msg *fm)
+{
+	if (take_in_order(c, fm, &c->start_req) < 0)
+		return -1;
+	while (c->count < c->reported_window)
+		if (send_request(c) < 0) {
+			end(c, false, "connection to the sender failed: %s",
+			    fc_conn_error(c->conn));
+			return -1;
+		}
+	return 0;
+}
+
 /* One message from the sender, in at now (now_real on the wall clock). 0 to go on, -1 when the
  * connection is over (reason set). */
 static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now, uint64_t now_real)
@@ -349,7 +368,7 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now,
 		end(c, false, "sender broke the protocol: %s", why);
 		return -1;
 	case FC_PARTRX_MORE:
-		return 0;
+		return m->type == FC_MSG_FRAME_START ? on_start(c, &m->u.frame) : 0;
 	case FC_PARTRX_END:
 		return on_frame(c, fc_partrx_frame(&c->partrx), now, now_real);
 	}

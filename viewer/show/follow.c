@@ -47,6 +47,7 @@ void fc_follow_step(struct fc_follow *fl, struct fc_slot *slot, uint64_t after_s
 		fc_follow_drop(fl);
 		fl->f = g;
 		fl->fed = 0;
+		fl->followed++;
 		fl->failed = fc_partdec_begin(fl->dec, g->width, g->height) < 0;
 	}
 	if (!fl->f)
@@ -87,8 +88,10 @@ int fc_follow_picture(struct fc_follow *fl, struct fc_decoder *d, struct fc_fram
 	feed(fl, f->size);
 	fc_frame_unref(fl->f); /* the caller holds f too */
 	fl->f = NULL;
-	if (!fl->failed && fc_partdec_finish(fl->dec, pic) == 0)
+	if (!fl->failed && fc_partdec_finish(fl->dec, pic) == 0) {
+		fl->decoded++;
 		return 0;
+	}
 	*why = fc_partdec_error(fl->dec);
 	fc_partdec_abort(fl->dec);
 	return -1;

@@ -26,7 +26,11 @@ struct fc_follow {
 	struct fc_frame *f; /* the frame followed, or NULL */
 	size_t fed;	    /* its bytes fed so far */
 	bool failed;	    /* the decoder refused its bytes: decoded whole at the end instead */
-	uint64_t discarded; /* frames dropped with a partial decode (never shown) */
+	/* Counts since init: frames followed, pictures finished from a partial decode, frames
+	 * dropped with one (never shown). */
+	uint64_t followed;
+	uint64_t decoded;
+	uint64_t discarded;
 };
 
 /* 0, or -1 with the reason in err. */
