@@ -44,7 +44,8 @@ struct rig {
 	struct fc_decoder *dec;
 	uint8_t *jpeg; /* a W x H picture */
 	unsigned long jpeg_size;
-	struct fc_request req; /* the REQUEST being answered */
+	struct fc_request req; /* the latest REQUEST read */
+	uint32_t open_id;      /* the id of the frame in parts sent now */
 	uint64_t send_ns;
 };
 
@@ -124,6 +125,7 @@ static void send_start(struct rig *r, uint64_t seq, uint64_t age_ns, size_t n)
 	uint64_t now = fc_clock_now_ns();
 
 	r->send_ns = now > r->send_ns ? now : r->send_ns + 1;
+	r->open_id = r->req.id;
 	m.u.frame = (struct fc_frame_msg){ .id = r->req.id,
 					   .t0_ns = r->req.t0_ns,
 					   .age_ns = age_ns,
@@ -143,7 +145,7 @@ static void send_part(struct rig *r, size_t from, size_t to)
 {
 	struct fc_msg m = { .type = FC_MSG_FRAME_PART };
 
-	m.u.part = (struct fc_frame_part){ .id = r->req.id,
+	m.u.part = (struct fc_frame_part){ .id = r->open_id,
 					   .bytes = r->jpeg + from,
 					   .size = (uint32_t)(to - from) };
 	send_msg(r, &m);
@@ -154,7 +156,7 @@ static void send_end(struct rig *r, size_t from, uint8_t status)
 	struct fc_msg m = { .type = FC_MSG_FRAME_END };
 	bool whole = status == FC_PARTS_COMPLETE;
 
-	m.u.end = (struct fc_frame_end){ .id = r->req.id,
+	m.u.end = (struct fc_frame_end){ .id = r->open_id,
 					 .total = whole ? (uint32_t)r->jpeg_size : (uint32_t)from,
 					 .status = status,
 					 .bytes = whole ? r->jpeg + from : NULL,
@@ -292,6 +294,29 @@ static void test_cut_off_dropped(void **state)
 	assert_null(fc_slot_get_newer(r->slot, 0));
 }
 
+/* The network thread never waits for the display: with nobody decoding (the test does not step
+ * the follower), frames in parts are judged, answered and asked for again, each START with a
+ * new REQUEST at once, and the newest is published whole. */
+static void test_network_never_waits_for_display(void **state)
+{
+	struct rig *r = *state;
+	struct fc_frame *f;
+
+	assert_int_equal(next(r).type, FC_MSG_REQUEST);
+	for (uint64_t seq = 1; seq <= 5; seq++) {
+		send_start(r, seq, 0, 1000);
+		assert_int_equal(next(r).type, FC_MSG_REQUEST); /* asked again at START */
+		send_part(r, 1000, 2000);
+		send_end(r, 2000, FC_PARTS_COMPLETE);
+		expect_verdict(r, seq, FC_VERDICT_ACCEPTED);
+	}
+	f = fc_slot_get_newer(r->slot, 0);
+	assert_non_null(f);
+	assert_true(f->seq == 5);
+	assert_int_equal(f->size, r->jpeg_size);
+	fc_frame_unref(f);
+}
+
 /* The order rules: a PART with no frame open is a protocol error (BYE 3). */
 static void test_part_without_start_refused(void **state)
 {
@@ -312,6 +337,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_not_accepted_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_off_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_network_never_waits_for_display, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_part_without_start_refused, setup, teardown),
 	};
 
