@@ -184,6 +184,8 @@ static struct fc_verdict expect_verdict(struct rig *r, uint64_t seq, int kind)
 	do
 		m = next(r);
 	while (m.type == FC_MSG_REQUEST);
+	if (m.type == FC_MSG_BYE)
+		fail_msg("BYE: %s", m.u.bye.text);
 	assert_int_equal(m.type, FC_MSG_VERDICT);
 	assert_true(m.u.verdict.seq == seq);
 	assert_int_equal(m.u.verdict.kind, kind);
@@ -317,6 +319,33 @@ static void test_network_never_waits_for_display(void **state)
 	fc_frame_unref(f);
 }
 
+/* A PONG inside a frame in parts carries a later reading of the sender's clock than the START:
+ * in order on the wire, so the frame is judged as usual, not taken for a clock going backwards
+ * (the viewer PINGs once a second: the test answers the first PING mid-frame). */
+static void test_pong_inside_frame(void **state)
+{
+	struct rig *r = *state;
+	struct fc_msg m = { .type = FC_MSG_PONG };
+	struct fc_msg ping;
+
+	assert_int_equal(next(r).type, FC_MSG_REQUEST);
+	send_start(r, 1, 0, 1000);
+	do {
+		assert_int_equal(fc_conn_recv(r->sender, &ping, WAIT_MS), 1);
+		if (ping.type == FC_MSG_REQUEST) /* the one START made room for */
+			r->req = ping.u.request;
+	} while (ping.type != FC_MSG_PING);
+	m.u.ping.token = ping.u.ping.token;
+	m.u.ping.clock_ns = r->send_ns + FC_NS_PER_S;
+	send_msg(r, &m);
+	send_end(r, 1000, FC_PARTS_COMPLETE);
+	expect_verdict(r, 1, FC_VERDICT_ACCEPTED);
+	r->send_ns = m.u.ping.clock_ns; /* the next START comes after the PONG's reading */
+	send_start(r, 2, 0, 1000);
+	send_end(r, 1000, FC_PARTS_COMPLETE);
+	expect_verdict(r, 2, FC_VERDICT_ACCEPTED);
+}
+
 /* The order rules: a PART with no frame open is a protocol error (BYE 3). */
 static void test_part_without_start_refused(void **state)
 {
@@ -337,6 +366,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_not_accepted_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_off_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pong_inside_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_network_never_waits_for_display, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_part_without_start_refused, setup, teardown),

@@ -285,12 +285,16 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	struct fc_bound_news news;
 	struct fc_age age;
 	bool accepted = false;
+	bool parts = fm == fc_partrx_frame(&c->partrx);
 	size_t doc_size = c->data_pending ? c->data_msg.size : 0; /* data_judged clears it */
+	uint64_t later = c->bound.last_send_ns; /* a PONG's, inside a frame in parts */
 
-	if (fm == fc_partrx_frame(&c->partrx))
+	if (parts) {
 		o = c->start_req;
-	else if (take_in_order(c, fm, &o) < 0)
+		c->bound.last_send_ns = fm->send_ns; /* its order was checked at START */
+	} else if (take_in_order(c, fm, &o) < 0) {
 		return -1;
+	}
 	switch (fc_bound_frame(&c->bound, fm, o.v0_ns, v3, v3_real, &age, &news)) {
 	case FC_BOUND_OK:
 		accepted = age.bound_ns <= c->cfg.budget_ns;
@@ -306,10 +310,12 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	case FC_BOUND_BACKWARDS:
 		return backwards(c, fm->send_ns);
 	}
+	if (later > c->bound.last_send_ns)
+		c->bound.last_send_ns = later;
 	clock_news(c, &news);
 	/* A stale notice carries no picture, a frame in parts given up not all of one: rejected,
 	 * whatever their numbers say; the partial decode of one not accepted is dropped. */
-	if (fm->jpeg_size == 0 || (fm == fc_partrx_frame(&c->partrx) && c->partrx.given_up))
+	if (fm->jpeg_size == 0 || (parts && c->partrx.given_up))
 		accepted = false;
 	if (!accepted)
 		fc_partrx_drop(&c->partrx, c->slot);
@@ -344,6 +350,11 @@ static int on_start(struct fc_client *c, const struct fc_frame_msg *fm)
 {
 	if (take_in_order(c, fm, &c->start_req) < 0)
 		return -1;
+	/* The sender's clock in the START is in its place in the stream here: checked now, since
+	 * a PONG inside the frame may carry a later reading before the END is judged. */
+	if (fm->send_ns < c->bound.last_send_ns)
+		return backwards(c, fm->send_ns);
+	c->bound.last_send_ns = fm->send_ns;
 	while (c->count < c->reported_window)
 		if (send_request(c) < 0) {
 			end(c, false, "connection to the sender failed: %s",
