@@ -16,6 +16,7 @@
 #endif
 
 #include "decoder.h"
+#include "picbuf.h"
 #include "proto.h"
 
 #define assert_contains(hay, needle)                                                               \
@@ -102,21 +103,6 @@ static struct fc_decoder *new_decoder(void)
 	return d;
 }
 
-static enum fc_pic_subsamp pic_of(int samp)
-{
-	switch (samp) {
-	case TJSAMP_420:
-		return FC_PIC_420;
-	case TJSAMP_422:
-		return FC_PIC_422;
-	case TJSAMP_444:
-		return FC_PIC_444;
-	case TJSAMP_GRAY:
-		return FC_PIC_GRAY;
-	}
-	return FC_PIC_OTHER;
-}
-
 /* The picture has j's size, subsampling and plane geometry, its planes do not overlap, and its
  * samples are close to the ones j was made from. */
 static void check_picture(const struct fc_picture *pic, const struct jpeg *j)
@@ -126,7 +112,7 @@ static void check_picture(const struct fc_picture *pic, const struct jpeg *j)
 
 	assert_int_equal(pic->width, j->w);
 	assert_int_equal(pic->height, j->h);
-	assert_int_equal(pic->subsamp, pic_of(j->samp));
+	assert_int_equal(pic->subsamp, fc_picbuf_subsamp(j->samp));
 	if (nplanes == 1) {
 		assert_null(pic->plane[1]);
 		assert_null(pic->plane[2]);

@@ -354,7 +354,8 @@ static void init_hello(struct viewer *v)
 {
 	v->mine = (struct fc_hello){ .role = FC_ROLE_VIEWER,
 				     .window = (uint16_t)v->o.window,
-				     .flags = v->o.adapt ? 0 : FC_HELLO_FULL_ONLY,
+				     .flags = (v->o.adapt ? 0 : FC_HELLO_FULL_ONLY) |
+					      (v->o.parts ? FC_HELLO_PARTS : 0),
 				     .min_width = (uint16_t)v->o.min_width,
 				     .min_height = (uint16_t)v->o.min_height,
 				     .min_quality = (uint8_t)v->o.min_quality };

@@ -44,6 +44,9 @@ static void usage(FILE *out)
 	    "      --adapt on|off         on (default): the sender fits the frames to this link, a\n"
 	    "                             smaller or softer picture when it must, so that they stay\n"
 	    "                             fresh; off: the full picture always (late ones rejected)\n"
+	    "      --parts on|off         on (default): take frames in parts, decoded while they\n"
+	    "                             arrive (a sender of version 6 sends them while it\n"
+	    "                             encodes); off: whole frames only\n"
 	    "      --min-size WxH         never a picture smaller than this (or the full one, when\n"
 	    "                             that is smaller)\n"
 	    "      --min-quality Q        never a JPEG quality below Q (1..100)\n"
@@ -133,6 +136,7 @@ enum {
 	OPT_PASSPHRASE_FILE,
 	OPT_INSECURE,
 	OPT_ADAPT,
+	OPT_PARTS,
 	OPT_MIN_SIZE,
 	OPT_MIN_QUALITY,
 	OPT_CLOCK,
@@ -165,6 +169,7 @@ static const struct option longopts[] = {
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "udp-port", required_argument, NULL, OPT_UDP_PORT },
 	{ "adapt", required_argument, NULL, OPT_ADAPT },
+	{ "parts", required_argument, NULL, OPT_PARTS },
 	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
 	{ "min-quality", required_argument, NULL, OPT_MIN_QUALITY },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
@@ -221,7 +226,7 @@ static int parse_where(int c, const char *arg, struct fc_view_options *o, const 
 	return 1;
 }
 
-/* Freshness: --max-age, --window, --adapt, --min-size, --min-quality, --clock. */
+/* Freshness: --max-age, --window, --adapt, --parts, --min-size, --min-quality, --clock. */
 static int parse_freshness(int c, const char *arg, struct fc_view_options *o, char *err,
 			   size_t errlen)
 {
@@ -237,6 +242,8 @@ static int parse_freshness(int c, const char *arg, struct fc_view_options *o, ch
 		return rc;
 	case OPT_ADAPT:
 		return fc_opt_bool("--adapt", arg, &o->adapt, err, errlen);
+	case OPT_PARTS:
+		return fc_opt_bool("--parts", arg, &o->parts, err, errlen);
 	case OPT_MIN_SIZE:
 		return fc_opt_size("--min-size", arg, 2, FC_PROTO_MAX_DIM, &o->min_width,
 				   &o->min_height, err, errlen);
@@ -399,6 +406,7 @@ int fc_view_options_parse(int argc, char **argv, struct fc_view_options *o)
 		.max_age_ms = 80,
 		.window = 4,
 		.adapt = true,
+		.parts = true,
 		.clock = FC_CLOCK_PROVEN,
 		.synced_error_ms = 1,
 		.forget_s = 60,

@@ -40,6 +40,7 @@ struct fc_view_options {
 	const char *passphrase_file; /* --passphrase-file; else FRESHCAM_PASSPHRASE, if set */
 	bool insecure;		     /* --listen: no warning for listening unprotected */
 	bool adapt;		     /* --adapt: the sender may send smaller renditions */
+	bool parts;		     /* --parts: frames in parts, decoded as they arrive */
 	int min_width;		     /* --min-size: the smallest rendition taken (0: any) */
 	int min_height;
 	int min_quality;	  /* --min-quality: the lowest JPEG quality taken (0: any) */

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "dataout.h"
 #include "decoder.h"
+#include "follow.h"
 #include "dial.h"
 #include "hello.h"
 #include "json.h"
@@ -46,6 +47,7 @@ struct fc_stream {
 	int tile;
 	struct fc_report report;
 	struct fc_decoder *decoder;
+	struct fc_follow follow; /* frames in parts, decoded while they arrive (follow.h) */
 	/* The stream of the current connection; both NULL while reconnecting. */
 	struct fc_slot *slot;
 	struct fc_client *client;
@@ -145,8 +147,9 @@ struct fc_stream *fc_stream_new(const struct fc_stream_env *env, const struct fc
 		fc_net_addr_str(addr, s->where, sizeof(s->where));
 	}
 	s->decoder = fc_decoder_new(err, sizeof(err));
-	if (!s->decoder) {
+	if (!s->decoder || fc_follow_init(&s->follow, err, sizeof(err)) < 0) {
 		fc_error("%s", err);
+		fc_decoder_free(s->decoder);
 		free(s);
 		return NULL;
 	}
@@ -450,6 +453,7 @@ static void end_stream(struct fc_stream *s)
 {
 	fc_report_source(&s->report, false); /* the next sender says anew */
 	fc_client_stop(s->client);
+	fc_follow_drop(&s->follow); /* a frame cut off with its connection */
 	fc_slot_unwatch(s->slot, s->env->wake_fd);
 	fc_slot_free(s->slot);
 	s->client = NULL;
@@ -511,16 +515,16 @@ static void show(struct fc_stream *s, struct fc_frame *f)
 	uint64_t decoded;
 	uint64_t now;
 	char err[256];
+	const char *why;
 
 	if (!fc_age_within(f->bound_ns, f->recv_ns, t0, budget)) {
 		fc_report_dropped(&s->report, FC_DROP_LATE_AT_DISPLAY);
 		return;
 	}
-	if (fc_decoder_decode(s->decoder, f->data, f->size, f->width, f->height, &pic) < 0) {
+	if (fc_follow_picture(&s->follow, s->decoder, f, &pic, &why) < 0) {
 		if (!s->corrupt_said)
 			fc_warn("%s: frame %llu: %s; dropping such frames (counted as corrupt)",
-				fc_stream_name(s), (unsigned long long)f->seq,
-				fc_decoder_error(s->decoder));
+				fc_stream_name(s), (unsigned long long)f->seq, why);
 		s->corrupt_said = true;
 		fc_report_dropped(&s->report, FC_DROP_CORRUPT);
 		return;
@@ -626,6 +630,9 @@ void fc_stream_tick(struct fc_stream *s, bool summary)
 	if (s->data)
 		fc_dataout_json(s->data, &j, summary);
 	fc_json_str(&j, "sender", fc_stream_name(s));
+	fc_json_uint(&j, "parts_followed", s->follow.followed);
+	fc_json_uint(&j, "parts_decoded", s->follow.decoded);
+	fc_json_uint(&j, "parts_discarded", s->follow.discarded);
 	if (!s->env->o->quiet || summary) {
 		if (s->env->several)
 			fc_info("%s: %s", fc_stream_name(s), line);
@@ -735,11 +742,13 @@ void fc_stream_step(struct fc_stream *s, uint64_t now)
 		return;
 	}
 	f = fc_slot_get_newer(s->slot, s->last_seq);
-	if (!f)
-		return;
-	s->last_seq = f->seq;
-	show(s, f);
-	fc_frame_unref(f);
+	if (f) {
+		s->last_seq = f->seq;
+		show(s, f);
+		fc_frame_unref(f);
+	}
+	/* After the published frame: the next one's parts, decoded as they come (follow.h). */
+	fc_follow_step(&s->follow, s->slot, s->last_seq);
 }
 
 /* Writes what the recorder still holds and finishes the file (the container's trailer). */
@@ -774,5 +783,6 @@ void fc_stream_free(struct fc_stream *s)
 	fc_udprecv_free(s->udp);
 	fc_report_destroy(&s->report);
 	fc_decoder_free(s->decoder);
+	fc_follow_free(&s->follow);
 	free(s);
 }

@@ -26,7 +26,7 @@
  * about FC_GROWING_PARTS pokes of at least FC_GROWING_STEP bytes each, not once a strip: the
  * first poke sends the START with a third of the frame, the publish of the whole one the END.
  * Three, not more: on loopback each message also costs the sender the receiver's side of the
- * stack, and four made the sender's CPU per frame 6 to 7% more than whole frames (bench/parts.py). */
+ * stack, and four made the sender's CPU per frame 6 to 7% more than whole frames (bench/parts_send.py). */
 #define FC_GROWING_PARTS 3
 #define FC_GROWING_STEP	 (16u << 10)
 

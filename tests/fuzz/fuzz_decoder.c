@@ -21,6 +21,7 @@
 #include <turbojpeg.h>
 
 #include "decoder.h"
+#include "ownjpeg.h"
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,19 +32,12 @@ static unsigned long own_size;
 
 static void setup(void)
 {
-	static uint8_t rgb[16 * 16 * 3];
 	char err[256];
-	tjhandle tj = tjInitCompress();
 
 	dec = fc_decoder_new(err, sizeof(err));
-	if (!dec || !tj)
+	if (!dec)
 		abort();
-	for (size_t i = 0; i < sizeof(rgb); i++)
-		rgb[i] = (uint8_t)(i * 7);
-	if (tjCompress2(tj, rgb, 16, 0, 16, TJPF_RGB, &own, &own_size, TJSAMP_420, 30,
-			TJFLAG_PROGRESSIVE) < 0)
-		abort();
-	tjDestroy(tj);
+	fc_fuzz_own_jpeg(&own, &own_size);
 }
 
 static int tj_samp(enum fc_pic_subsamp s)

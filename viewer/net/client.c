@@ -17,6 +17,7 @@
 #include "log.h"
 #include "pace.h"
 #include "udprecv.h"
+#include "partrx.h"
 
 #define PING_EVERY_NS FC_NS_PER_S
 #define POOL_KEEP     4
@@ -58,6 +59,8 @@ struct fc_client {
 	 * first chunk to whole and its longest silence, for its VERDICT. */
 	struct fc_udprecv *udp;
 	uint64_t udp_first_ns, udp_gap_ns;
+	struct fc_partrx partrx;	     /* frames in parts (partrx.h) */
+	struct outstanding start_req;	     /* the request the open frame's START used up */
 };
 
 static int send_request(struct fc_client *c)
@@ -94,8 +97,14 @@ static void end(struct fc_client *c, bool clean, const char *fmt, ...)
 static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t v3, uint64_t bound,
 		    size_t doc_size)
 {
-	struct fc_frame *f = fc_frame_get(c->pool, fm->jpeg_size + doc_size);
+	struct fc_frame *f;
 
+	if (fc_partrx_holds(&c->partrx)) { /* a frame in parts: its bytes are in place */
+		fc_partrx_publish(&c->partrx, c->slot, c->cfg.record, v3, bound, c->data_doc,
+				  doc_size);
+		return;
+	}
+	f = fc_frame_get(c->pool, fm->jpeg_size + doc_size);
 	if (!f) {
 		fc_warn("out of memory for a %u-byte frame; skipping it", fm->jpeg_size);
 		if (c->cfg.record)
@@ -205,7 +214,10 @@ static int ask_more(struct fc_client *c, bool accepted, uint64_t v3)
 static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t bound_ns,
 			bool accepted, uint64_t v3)
 {
-	uint64_t first = c->udp ? c->udp_first_ns : fc_conn_first_ns(c->conn);
+	bool parts = fm == fc_partrx_frame(&c->partrx); /* from START's first byte to END's last */
+	uint64_t first = parts  ? c->partrx.first_ns
+			 : c->udp ? c->udp_first_ns
+				  : fc_conn_first_ns(c->conn);
 	uint64_t first_ns = first < v3 ? first : v3;
 	struct fc_msg v = { .type = FC_MSG_VERDICT };
 
@@ -215,7 +227,9 @@ static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint
 	    bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(bound_ns / 1000);
 	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
 	v.u.verdict.recv_us = us32(v3 - first_ns);
-	v.u.verdict.gap_us = us32(c->udp ? c->udp_gap_ns : fc_conn_gap_ns(c->conn));
+	v.u.verdict.gap_us = us32(parts	 ? c->partrx.gap_ns
+				  : c->udp ? c->udp_gap_ns
+					   : fc_conn_gap_ns(c->conn));
 	return fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms);
 }
 
@@ -283,10 +297,16 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	struct fc_bound_news news;
 	struct fc_age age;
 	bool accepted = false;
+	bool parts = fm == fc_partrx_frame(&c->partrx);
 	size_t doc_size = c->data_pending ? c->data_msg.size : 0; /* data_judged clears it */
+	uint64_t later = c->bound.last_send_ns; /* a PONG's, inside a frame in parts */
 
-	if (take_in_order(c, fm, &o) < 0)
+	if (parts) {
+		o = c->start_req;
+		c->bound.last_send_ns = fm->send_ns; /* its order was checked at START */
+	} else if (take_in_order(c, fm, &o) < 0) {
 		return -1;
+	}
 	switch (fc_bound_frame(&c->bound, fm, o.v0_ns, v3, v3_real, &age, &news)) {
 	case FC_BOUND_OK:
 		accepted = age.bound_ns <= c->cfg.budget_ns;
@@ -302,10 +322,15 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	case FC_BOUND_BACKWARDS:
 		return backwards(c, fm->send_ns);
 	}
+	if (later > c->bound.last_send_ns)
+		c->bound.last_send_ns = later;
 	clock_news(c, &news);
-	/* A stale notice carries no picture: rejected, whatever its numbers say. */
-	if (fm->jpeg_size == 0)
+	/* A stale notice carries no picture, a frame in parts given up not all of one: rejected,
+	 * whatever their numbers say; the partial decode of one not accepted is dropped. */
+	if (fm->jpeg_size == 0 || (parts && c->partrx.given_up))
 		accepted = false;
+	if (!accepted)
+		fc_partrx_drop(&c->partrx, c->slot);
 	if (c->data_pending &&
 	    data_judged(c, fm, accepted, age.bound_ns, v3_real ? v3_real : fc_clock_real_ns()) < 0)
 		return -1;
@@ -330,6 +355,27 @@ io_error:
 	return -1;
 }
 
+/* A START uses up the oldest request, under a FRAME's rules, and the next goes at once, so that
+ * the sender's wait for its next picture overlaps this one's remainder (PROTOCOL.md, section
+ * 14); the frame is judged at its END. 0, or -1 when the connection is over (reason set). */
+static int on_start(struct fc_client *c, const struct fc_frame_msg *fm)
+{
+	if (take_in_order(c, fm, &c->start_req) < 0)
+		return -1;
+	/* The sender's clock in the START is in its place in the stream here: checked now, since
+	 * a PONG inside the frame may carry a later reading before the END is judged. */
+	if (fm->send_ns < c->bound.last_send_ns)
+		return backwards(c, fm->send_ns);
+	c->bound.last_send_ns = fm->send_ns;
+	while (c->count < c->reported_window)
+		if (send_request(c) < 0) {
+			end(c, false, "connection to the sender failed: %s",
+			    fc_conn_error(c->conn));
+			return -1;
+		}
+	return 0;
+}
+
 /* One message from the sender, in at now (now_real on the wall clock). 0 to go on, -1 when the
  * connection is over (reason set). */
 static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now, uint64_t now_real)
@@ -338,6 +384,17 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now,
 	struct fc_bound_news news;
 	char why[FC_PROTO_MAX_TEXT + 64];
 
+	switch (fc_partrx_take(&c->partrx, m, fc_conn_first_ns(c->conn), fc_conn_gap_ns(c->conn),
+			       c->pool, c->slot, why, sizeof(why))) {
+	case FC_PARTRX_ERROR:
+		fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
+		end(c, false, "sender broke the protocol: %s", why);
+		return -1;
+	case FC_PARTRX_MORE:
+		return m->type == FC_MSG_FRAME_START ? on_start(c, &m->u.frame) : 0;
+	case FC_PARTRX_END:
+		return on_frame(c, fc_partrx_frame(&c->partrx), now, now_real);
+	}
 	switch (m->type) {
 	case FC_MSG_FRAME:
 		return on_frame(c, &m->u.frame, now, now_real);
@@ -605,6 +662,7 @@ static void *client_main(void *arg)
 out:
 	if (c->cfg.remote)
 		fc_remote_lost(c->cfg.remote);
+	fc_partrx_drop(&c->partrx, c->slot); /* a frame cut off: nothing of it is shown */
 	atomic_store(&c->running, false);
 	/* Wake the display so it sees the end at once. */
 	fc_slot_close(c->slot);
