@@ -191,8 +191,9 @@ static int decode_hello(const uint8_t *p, uint32_t n, struct fc_hello *h)
 	    decode_hello_names(p, n, name_len, station_len, h) < 0)
 		return -FC_PROTO_E_FIELD;
 	if (h->role == FC_ROLE_SENDER) {
+		/* Parts are a viewer's to take, never a sender's to ask for. */
 		if (h->codec != FC_CODEC_JPEG || h->width > FC_PROTO_MAX_DIM ||
-		    h->height > FC_PROTO_MAX_DIM)
+		    h->height > FC_PROTO_MAX_DIM || (h->flags & FC_HELLO_PARTS))
 			return -FC_PROTO_E_FIELD;
 	} else if (h->role == FC_ROLE_VIEWER) {
 		if (h->window < 1 || h->window > FC_PROTO_MAX_WINDOW || h->budget_us == 0 ||

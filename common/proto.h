@@ -1,5 +1,5 @@
 /*
- * proto: the freshcam wire format, version 5, as pure encode and decode over byte buffers.
+ * proto: the freshcam wire format, version 6, as pure encode and decode over byte buffers.
  *
  * No I/O, no allocation, no globals: every prefix of every message is a unit test and the decoder
  * is a fuzz target (docs/STYLE.md, 8). docs/PROTOCOL.md is the reference for the bytes; this header is
@@ -36,7 +36,7 @@
 #include "proto_control.h"
 #include "proto_parts.h"
 
-#define FC_PROTO_VERSION     5
+#define FC_PROTO_VERSION     6
 #define FC_PROTO_HEADER_SIZE 8
 
 /* Limits. A peer that exceeds one is cut off; none is negotiable. */

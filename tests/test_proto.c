@@ -425,7 +425,7 @@ static void test_bad_fields(void **state)
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
 	buf[len - 1] = '\x7f'; /* a control character in the software name, the last byte */
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
-	/* flags: only the passphrase and full-only bits are defined. */
+	/* flags: bits 0..3 are defined (passphrase, full only, UDP, parts). */
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
 	buf[8 + 16] = FC_HELLO_PASSPHRASE | FC_HELLO_FULL_ONLY;
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
@@ -436,6 +436,12 @@ static void test_bad_fields(void **state)
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
 	assert_int_equal(out.u.hello.flags, FC_HELLO_PARTS);
 	buf[8 + 16] = 0x10;
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
+	/* Bit 3 is a viewer's: a sender's HELLO with it is refused. */
+	len = fc_proto_encode(&msgs[1], buf, sizeof(buf));
+	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), (ssize_t)len);
+	assert_int_equal(out.u.hello.role, FC_ROLE_SENDER);
+	buf[8 + 16] = FC_HELLO_PARTS;
 	assert_int_equal(fc_proto_decode(buf, len, &out, NULL), -FC_PROTO_E_FIELD);
 	/* The viewer's floor: min_width at 50..51, min_height 52..53, min_quality 54. */
 	len = fc_proto_encode(&msgs[0], buf, sizeof(buf));
@@ -581,7 +587,7 @@ static void test_request_bytes(void **state)
 	struct fc_msg m = { .type = FC_MSG_REQUEST,
 			    .u.request = { .id = 0x01020304, .t0_ns = 0x1122334455667788ull } };
 	static const uint8_t want[] = {
-		'F',  'C',  5,	  2,	0,    0,    0,	  12,	0x01, 0x02,
+		'F',  'C',  6,	  2,	0,    0,    0,	  12,	0x01, 0x02,
 		0x03, 0x04, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88
 	};
 	uint8_t buf[64];
@@ -702,7 +708,7 @@ static void test_clock_bytes(void **state)
 					   .clock_ns = 0x3132333435363738ull } };
 	static const uint8_t clocks[] = { 1,	2,    3,    4,	  5,	6,    7,    8,
 					  0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18 };
-	static const uint8_t pong_want[] = { 'F',  'C',	 5,    6,    0,	   0,	 0,    16,
+	static const uint8_t pong_want[] = { 'F',  'C',	 6,    6,    0,	   0,	 0,    16,
 					     0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,
 					     0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38 };
 	uint8_t buf[FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED];

@@ -1,5 +1,5 @@
 /*
- * freshcam.js: the viewer's side of the freshcam protocol (docs/PROTOCOL.md, version 5) for the
+ * freshcam.js: the viewer's side of the freshcam protocol (docs/PROTOCOL.md, version 6) for the
  * live page, as an ES module with no I/O of its own.
  *
  * The page (page.js) carries the bytes over a WebSocket, the test (tests/web/test_freshcam.mjs)
@@ -17,7 +17,7 @@
  * a bound larger: a send time is taken grain earlier, an arrival grain later.
  */
 
-export const PROTO_VERSION = 5;
+export const PROTO_VERSION = 6;
 export const HEADER = 8;
 export const MSG = {
 	HELLO: 1,

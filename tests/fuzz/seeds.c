@@ -554,7 +554,7 @@ static void proto_seeds(void)
 	    FC_PROTO_MAX_DIM + 1);
 	bad("hello_min_quality_101", viewer_hello(0), HELLO_MIN_QUALITY, 1,
 	    FC_PROTO_MAX_QUALITY + 1);
-	bad("hello_flag_bit_2", viewer_hello(FC_HELLO_FULL_ONLY), HELLO_FLAGS, 1,
+	bad("hello_flag_undefined", viewer_hello(FC_HELLO_FULL_ONLY), HELLO_FLAGS, 1,
 	    FC_HELLO_FLAGS + 1u);
 	bad("hello_window_17", viewer_hello(0), HELLO_WINDOW, 2, FC_PROTO_MAX_WINDOW + 1);
 	bad("hello_role_3", viewer_hello(0), HELLO_ROLE, 1, 3);

@@ -114,21 +114,21 @@ const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
  * wrote there, what it decodes is what the document says, and every prefix of a message is
  * "need more" (of 8, then of the whole), never an error. */
 async function test_worked_example() {
-	const hello = hex(`46 43 05 01 00 00 00 51 02 00 00 02 00 01 38 80 ${'00 '.repeat(9)}13 ${'00 '.repeat(44)}
+	const hello = hex(`46 43 06 01 00 00 00 51 02 00 00 02 00 01 38 80 ${'00 '.repeat(9)}13 ${'00 '.repeat(44)}
 			   66 72 65 73 68 63 61 6d 2d 76 69 65 77 20 30 2e 31 2e 30`);
 	check(same(fc.encodeHello({ window: 2, budgetUs: 80000, name: 'freshcam-view 0.1.0' }), hello),
 	      "the viewer's HELLO as in section 7");
-	const request = hex('46 43 05 02 00 00 00 0c 00 00 00 01 00 00 4e 94 98 aa cd 15');
+	const request = hex('46 43 06 02 00 00 00 0c 00 00 00 01 00 00 4e 94 98 aa cd 15');
 	check(same(fc.encodeRequest(1, 86400123456789n), request), 'REQUEST id 1 as in section 7');
-	const verdict = hex(`46 43 05 04 00 00 00 19 00 00 00 01 00 00 00 00 00 00 00 2a 00 00 cd be
+	const verdict = hex(`46 43 06 04 00 00 00 19 00 00 00 01 00 00 00 00 00 00 00 2a 00 00 cd be
 			     01 00 00 87 f0 00 00 04 b0`);
 	check(same(fc.encodeVerdict({ id: 1, seq: 42n, boundNs: 52670495n, kind: 1, recvNs: 34800000n, gapNs: 1200000n }), verdict),
 	      'VERDICT accepted, with recv_us and gap_us, as in section 7');
-	const late = hex(`46 43 05 04 00 00 00 19 00 00 00 02 00 00 00 00 00 00 00 2b 00 01 b0 3e
+	const late = hex(`46 43 06 04 00 00 00 19 00 00 00 02 00 00 00 00 00 00 00 2b 00 01 b0 3e
 			  02 00 00 00 00 00 00 00 00`);
 	check(same(fc.encodeVerdict({ id: 2, seq: 43n, boundNs: 110654322n, kind: 2, recvNs: 0n, gapNs: 0n }), late),
 	      'VERDICT late on the stale notice, as in section 7');
-	const head = hex(`46 43 05 03 00 00 aa 29 00 00 00 01 00 00 4e 94 98 aa cd 15 00 00 00 00
+	const head = hex(`46 43 06 03 00 00 aa 29 00 00 00 01 00 00 4e 94 98 aa cd 15 00 00 00 00
 			  00 bc 61 4e 00 00 00 00 01 31 2d 00 00 00 00 00 00 00 00 2a 02 80 01 68
 			  05 00 02 d0 50 00 00 9d 29 23 cf 2d 00 18 ed bc 9a ef 82 ad 00`);
 	const frame = new Uint8Array(head.length + 43500);
