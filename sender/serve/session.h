@@ -54,7 +54,8 @@ struct fc_session_cfg {
 	struct fc_datastore *data;
 	bool udp; /* --transport udp: frames over datagrams offered to IP viewers (udpsend.h) */
 	int fec;  /* --fec: parity chunks a frame, FC_UDPSEND_FEC_AUTO, or 0 (udpsend.h) */
-	bool parts; /* --parts on: a frame leaves in parts while encoded, to viewers that take them */
+	bool
+	    parts; /* --parts on: a frame leaves in parts while encoded, to viewers that take them */
 };
 
 struct fc_session_stats {

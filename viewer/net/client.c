@@ -59,8 +59,8 @@ struct fc_client {
 	 * first chunk to whole and its longest silence, for its VERDICT. */
 	struct fc_udprecv *udp;
 	uint64_t udp_first_ns, udp_gap_ns;
-	struct fc_partrx partrx;	     /* frames in parts (partrx.h) */
-	struct outstanding start_req;	     /* the request the open frame's START used up */
+	struct fc_partrx partrx;      /* frames in parts (partrx.h) */
+	struct outstanding start_req; /* the request the open frame's START used up */
 };
 
 static int send_request(struct fc_client *c)
@@ -215,7 +215,7 @@ static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint
 			bool accepted, uint64_t v3)
 {
 	bool parts = fm == fc_partrx_frame(&c->partrx); /* from START's first byte to END's last */
-	uint64_t first = parts  ? c->partrx.first_ns
+	uint64_t first = parts	  ? c->partrx.first_ns
 			 : c->udp ? c->udp_first_ns
 				  : fc_conn_first_ns(c->conn);
 	uint64_t first_ns = first < v3 ? first : v3;
@@ -227,7 +227,7 @@ static int send_verdict(struct fc_client *c, const struct fc_frame_msg *fm, uint
 	    bound_ns / 1000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(bound_ns / 1000);
 	v.u.verdict.kind = accepted ? FC_VERDICT_ACCEPTED : FC_VERDICT_LATE;
 	v.u.verdict.recv_us = us32(v3 - first_ns);
-	v.u.verdict.gap_us = us32(parts	 ? c->partrx.gap_ns
+	v.u.verdict.gap_us = us32(parts	   ? c->partrx.gap_ns
 				  : c->udp ? c->udp_gap_ns
 					   : fc_conn_gap_ns(c->conn));
 	return fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms);
@@ -465,12 +465,16 @@ static int udp_lost(struct fc_client *c, uint64_t seq)
 	return fc_conn_send(c->conn, &v, c->cfg.io_timeout_ms);
 }
 
-static bool in_flight(const struct fc_client *c, uint32_t id)
+/* The request in flight with this id, or NULL. */
+static const struct outstanding *in_flight(const struct fc_client *c, uint32_t id)
 {
-	for (unsigned i = 0; i < c->count; i++)
-		if (c->out[(c->head + i) % FC_PROTO_MAX_WINDOW].id == id)
-			return true;
-	return false;
+	for (unsigned i = 0; i < c->count; i++) {
+		const struct outstanding *o = &c->out[(c->head + i) % FC_PROTO_MAX_WINDOW];
+
+		if (o->id == id)
+			return o;
+	}
+	return NULL;
 }
 
 /* The requests before id were answered by frames lost whole (frames answer requests in order):
@@ -498,8 +502,15 @@ static int udp_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_
 {
 	const struct outstanding *o;
 
-	if (!in_flight(c, fm->id) || fm->seq <= c->last_seq)
+	o = in_flight(c, fm->id);
+	if (!o || fm->seq <= c->last_seq)
 		return 0;
+	/* Over TCP a FRAME with another t0 than its request's is the sender's fault; a datagram may
+	 * have been changed on the way (unsealed), so here it costs only that frame. */
+	if (fm->t0_ns != o->v0_ns) {
+		fc_udprecv_refuse_frame(c->udp);
+		return 0;
+	}
 	if (udp_lost_before(c, fm->id) < 0)
 		return -1;
 	o = &c->out[c->head];

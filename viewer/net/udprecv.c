@@ -383,6 +383,11 @@ void fc_udprecv_rtt(struct fc_udprecv *u, uint64_t sample_ns)
 		u->nrtt++;
 }
 
+void fc_udprecv_refuse_frame(struct fc_udprecv *u)
+{
+	u->st.refused_frame++;
+}
+
 void fc_udprecv_stats(const struct fc_udprecv *u, struct fc_udprecv_stats *out)
 {
 	struct fc_reasm_stats r;

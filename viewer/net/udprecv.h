@@ -37,7 +37,7 @@ struct fc_udprecv_stats {
 	uint64_t refused_conn;	   /* valid, with another connection's id */
 	uint64_t refused_type;	   /* a type a viewer does not take (a NACK) */
 	uint64_t refused_frame;	   /* chunks of a frame over the size a viewer takes, or whose
-				  * FRAME did not decode once whole */
+				  * FRAME did not decode once whole or answered no request */
 	uint64_t duplicates;	   /* chunks that came twice */
 	uint64_t old;		   /* chunks of frames already done with */
 	uint64_t conflicts;	   /* chunks that disagreed with their frame's geometry */
@@ -108,6 +108,10 @@ uint64_t fc_udprecv_next_ns(const struct fc_udprecv *u, uint64_t budget_ns);
 
 /* A round trip seen: (V3 - V0) - held of a whole frame. */
 void fc_udprecv_rtt(struct fc_udprecv *u, uint64_t sample_ns);
+
+/* A whole frame the caller refused: it does not answer the request its id names (counted as
+ * refused.bad_frame). */
+void fc_udprecv_refuse_frame(struct fc_udprecv *u);
 
 void fc_udprecv_stats(const struct fc_udprecv *u, struct fc_udprecv_stats *out);
 
