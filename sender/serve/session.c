@@ -756,27 +756,32 @@ static void udp_offer(struct fc_session *s)
 }
 
 /* Frames go over UDP when both HELLOs said so; else over TCP, as a viewer without UDP expects
- * (a viewer that asked for it says so on its side). */
-static void udp_settle(struct fc_session *s)
+ * (a viewer that asked for it says so on its side). -1 when both said so and UDP cannot start:
+ * the viewer waits for datagrams, so the connection ends with the reason. */
+static int udp_settle(struct fc_session *s)
 {
-	char err[160];
+	char err[160], text[FC_PROTO_MAX_TEXT];
 
-	if (s->udp && (s->viewer.flags & FC_HELLO_UDP) &&
-	    fc_udpsend_start(s->udp, fc_conn_fd(s->conn), s->viewer.udp_port, fc_clock_now_ns(),
-			     err, sizeof(err)) == 0) {
+	if (s->udp && (s->viewer.flags & FC_HELLO_UDP)) {
+		if (fc_udpsend_start(s->udp, fc_conn_fd(s->conn), s->viewer.udp_port,
+				     fc_clock_now_ns(), err, sizeof(err)) < 0) {
+			fc_warn("viewer %s: %s; closing its connection", s->peer, err);
+			snprintf(text, sizeof(text), "the sender cannot send datagrams: %s", err);
+			fc_conn_refuse(s->conn, FC_BYE_PROTOCOL, text);
+			return -1;
+		}
 		fc_info("viewer %s: frames over UDP (port %u to its %u)", s->peer,
 			fc_udpsend_port(s->udp), s->viewer.udp_port);
 		atomic_store(&s->udp_on, true);
-		return;
+		return 0;
 	}
-	if (s->udp && (s->viewer.flags & FC_HELLO_UDP))
-		fc_warn("viewer %s: %s; frames over TCP", s->peer, err);
-	else if (!s->udp && (s->viewer.flags & FC_HELLO_UDP))
+	if (!s->udp && (s->viewer.flags & FC_HELLO_UDP))
 		fc_info("viewer %s asked for UDP, which this sender does not offer (--transport "
 			"udp): frames over TCP",
 			s->peer);
 	fc_udpsend_free(s->udp);
 	s->udp = NULL;
+	return 0;
 }
 
 static void *session_main(void *arg)
@@ -787,7 +792,8 @@ static void *session_main(void *arg)
 	udp_offer(s);
 	if (greet(s) < 0)
 		goto out;
-	udp_settle(s);
+	if (udp_settle(s) < 0)
+		goto out;
 	s->budget_ns = (uint64_t)s->viewer.budget_us * 1000;
 	if (s->cfg.served && atomic_fetch_add(s->cfg.served, 1) >= s->cfg.max_served) {
 		char text[96];

@@ -406,7 +406,7 @@ int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t er
 			continue;
 		}
 		if (!u->started || fc_dgram_decode(u->in, len, &d) < 0 || d.conn != u->conn ||
-		    d.type == FC_DGRAM_T_CHUNK) {
+		    d.type == FC_DGRAM_T_CHUNK || d.type == FC_DGRAM_T_PARITY) {
 			u->st.refused++;
 			continue;
 		}

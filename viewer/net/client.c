@@ -99,7 +99,7 @@ static void publish(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 {
 	struct fc_frame *f;
 
-	if (fc_partrx_holds(&c->partrx)) { /* a frame in parts: its bytes are in place */
+	if (fm == fc_partrx_frame(&c->partrx)) { /* a frame in parts: its bytes are in place */
 		fc_partrx_publish(&c->partrx, c->slot, c->cfg.record, v3, bound, c->data_doc,
 				  doc_size);
 		return;
@@ -329,7 +329,7 @@ static int on_frame(struct fc_client *c, const struct fc_frame_msg *fm, uint64_t
 	 * whatever their numbers say; the partial decode of one not accepted is dropped. */
 	if (fm->jpeg_size == 0 || (parts && c->partrx.given_up))
 		accepted = false;
-	if (!accepted)
+	if (!accepted && parts)
 		fc_partrx_drop(&c->partrx, c->slot);
 	if (c->data_pending &&
 	    data_judged(c, fm, accepted, age.bound_ns, v3_real ? v3_real : fc_clock_real_ns()) < 0)
@@ -384,6 +384,16 @@ static int on_message(struct fc_client *c, const struct fc_msg *m, uint64_t now,
 	struct fc_bound_news news;
 	char why[FC_PROTO_MAX_TEXT + 64];
 
+	/* Over UDP frames come whole as datagrams (PROTOCOL.md, section 14): parts on TCP beside
+	 * them would interleave two frames' answers. */
+	if (c->udp && (m->type == FC_MSG_FRAME_START || m->type == FC_MSG_FRAME_PART ||
+		       m->type == FC_MSG_FRAME_END)) {
+		snprintf(why, sizeof(why), "a %s while frames come over UDP",
+			 fc_proto_type_name(m->type));
+		fc_conn_bye(c->conn, FC_BYE_PROTOCOL, why);
+		end(c, false, "sender broke the protocol: %s", why);
+		return -1;
+	}
 	switch (fc_partrx_take(&c->partrx, m, fc_conn_first_ns(c->conn), fc_conn_gap_ns(c->conn),
 			       c->pool, c->slot, why, sizeof(why))) {
 	case FC_PARTRX_ERROR:

@@ -257,7 +257,7 @@ static int take(struct fc_udprecv *u, size_t n, const struct fc_udp_peer *from, 
 		u->st.refused_conn++;
 		return 0;
 	}
-	if (d.type == FC_DGRAM_T_NACK) {
+	if (d.type == FC_DGRAM_T_NACK || d.type == FC_DGRAM_T_LOSS) {
 		u->st.refused_type++;
 		return 0;
 	}

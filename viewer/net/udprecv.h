@@ -35,7 +35,7 @@ struct fc_udprecv_stats {
 	uint64_t refused_replayed; /* a private stream: opened, but its number was taken already or
 				    * is older than the replay window */
 	uint64_t refused_conn;	   /* valid, with another connection's id */
-	uint64_t refused_type;	   /* a type a viewer does not take (a NACK) */
+	uint64_t refused_type;	   /* a type a viewer does not take (a NACK, a LOSS) */
 	uint64_t refused_frame;	   /* chunks of a frame over the size a viewer takes, or whose
 				  * FRAME did not decode once whole or answered no request */
 	uint64_t duplicates;	   /* chunks that came twice */
