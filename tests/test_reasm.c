@@ -554,6 +554,50 @@ static void test_parity_short_given_up(void **state)
 	fc_reasm_free(r);
 }
 
+/* The loss a viewer reports (LOSS, for --fec auto) counts chunks known lost, not a tail late:
+ * a frame given up with only its first chunk in lost nothing that is known (a busy host's late
+ * frame is not loss: counting it made parity that made frames later still), one with a hole
+ * below a chunk that came lost that one, and a frame whose parity came lost its missing data. */
+static void test_loss_counts_known_lost_only(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], p[2], out[4];
+	const uint8_t *f = NULL;
+	size_t len = 0;
+	struct fc_reasm_stats st;
+
+	(void)state;
+	make(1, 0, d);
+	fc_reasm_add(r, &d[0], 0, &f, &len);
+	fc_reasm_poll(r, 90 * MS, BUDGET, RTT, REORDER, out, 4); /* past its deadline */
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.late, 1);
+	assert_int_equal(st.frame_chunks, 1);
+	assert_int_equal(st.lost_chunks, 0);
+
+	make(2, 0, d);
+	fc_reasm_add(r, &d[0], 100 * MS, &f, &len);
+	fc_reasm_add(r, &d[2], 100 * MS, &f, &len);
+	fc_reasm_poll(r, 100 * MS, BUDGET, RTT, REORDER, out, 4);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.late, 2);
+	assert_int_equal(st.frame_chunks, 4);
+	assert_int_equal(st.lost_chunks, 1);
+	assert_int_equal(st.lost_runs, 1);
+
+	make(3, 0, d);
+	make_parity(3, 1, p);
+	fc_reasm_add(r, &d[0], 100 * MS, &f, &len);
+	fc_reasm_add(r, &p[0], 100 * MS, &f, &len);
+	fc_reasm_poll(r, 100 * MS, BUDGET, RTT, REORDER, out, 4);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.late, 3);
+	assert_int_equal(st.frame_chunks, 7);
+	assert_int_equal(st.lost_chunks, 3);
+	assert_int_equal(st.lost_runs, 2);
+	fc_reasm_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_parity_duplicated_reordered),
 		cmocka_unit_test(test_nack_waits_for_parity),
 		cmocka_unit_test(test_parity_short_given_up),
+		cmocka_unit_test(test_loss_counts_known_lost_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

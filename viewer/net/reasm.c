@@ -115,14 +115,20 @@ static bool has(const struct slot *s, uint32_t i)
 }
 
 /* The data chunks of s as it leaves assembly, for the loss the viewer reports (LOSS): how many,
- * how many were not in (rebuilt from parity, or never came), in how many runs. */
+ * how many were not in (rebuilt from parity, or never came), in how many runs. Only chunks known
+ * to be lost count: those a later chunk overtook, and all of them once parity came (the data goes
+ * first). The tail of a frame given up before it came was late, not lost: counted as lost, a busy
+ * host's late frames would read as loss, and --fec auto would answer with parity that makes
+ * every frame longer and later still. */
 static void count_loss(struct fc_reasm *r, const struct slot *s)
 {
-	r->st.frame_chunks += s->count;
-	if (s->have == s->count)
+	uint32_t end = s->phave > 0 ? s->count : s->highest;
+
+	r->st.frame_chunks += end;
+	if (s->have == end)
 		return;
-	r->st.lost_chunks += s->count - s->have;
-	for (uint32_t i = 0; i < s->count; i++)
+	r->st.lost_chunks += end - s->have;
+	for (uint32_t i = 0; i < end; i++)
 		r->st.lost_runs += !has(s, i) && (i == 0 || has(s, i - 1));
 }
 

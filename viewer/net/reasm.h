@@ -67,7 +67,8 @@ struct fc_reasm_stats {
 	uint64_t parity;    /* parity chunks taken (stored, completing) */
 	uint64_t rebuilt;   /* frames made whole from their parity */
 	uint64_t rebuilt_chunks; /* data chunks those frames had missing, rebuilt */
-	uint64_t frame_chunks;	 /* data chunks of the frames that left assembly (whole or not) */
+	uint64_t frame_chunks;	 /* data chunks of the frames that left assembly (whole or not),
+				  * those of a tail that never came left out (late, not lost) */
 	uint64_t lost_chunks;	 /* of them, not in when their frame left (rebuilt or never in) */
 	uint64_t lost_runs;	 /* the runs those made, each frame's counted apart */
 };
