@@ -402,12 +402,12 @@ int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t er
 		size_t len = n > 0 ? (size_t)n : 0;
 		bool newest;
 
+		if (n == FC_UDP_NONE)
+			return 0;
 		if (n < 0) {
 			snprintf(err, errlen, "UDP: %s", strerror(errno));
 			return -1;
 		}
-		if (n == 0)
-			return 0;
 		if (u->started && fc_dseal_receive(seal_of(u), u->in, &len, &newest) < 0) {
 			u->st.unopened++; /* anyone can send one: counted, never fatal */
 			continue;

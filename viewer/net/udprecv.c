@@ -288,8 +288,10 @@ int fc_udprecv_read(struct fc_udprecv *u, struct fc_msg *m, uint64_t *first_ns, 
 		struct fc_udp_peer from;
 		long n = fc_udp_recv(u->fd, u->in, sizeof(u->in) - 1, &from);
 
-		if (n <= 0)
-			return n < 0 ? -1 : 0;
+		if (n == FC_UDP_NONE)
+			return 0;
+		if (n < 0)
+			return -1;
 		/* Read after the datagram: never earlier than its arrival. */
 		if (take(u, (size_t)n, &from, fc_clock_now_ns(), m, first_ns, gap_ns))
 			return 1;
