@@ -1,9 +1,9 @@
 """End to end on loopback: the UDP transport (docs/PROTOCOL.md, section 13). --transport udp on
 both sides streams frames as datagrams, with the same promise (no shown frame over the budget,
 by the stamps: both processes share a clock here); a sender that dials a --listen viewer does too;
-junk datagrams sent to the viewer's --udp-port (random bytes, empty datagrams, a valid datagram with a wrong
-conn) are refused and counted while the stream goes on; a viewer that asks a TCP-only sender
-gets frames over TCP and says so. A private stream over UDP (sealed datagrams) is
+junk datagrams sent to the viewer's --udp-port (random bytes, empty datagrams, a valid datagram
+with a wrong conn) are refused and counted while the stream goes on; a viewer that asks a TCP-only
+sender gets frames over TCP and says so. A private stream over UDP (sealed datagrams) is
 test_udp_secure.py's."""
 import os
 import random
