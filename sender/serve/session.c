@@ -72,8 +72,8 @@ struct fc_session {
 	uint64_t cmd_second_ns; /* camera commands: the second their log lines are counted in */
 	unsigned cmd_said, cmd_unsaid; /* logged in it, and not (a flood says how many) */
 	uint64_t data_last; /* the number of the last document sent with a frame (datastore.h) */
-	struct fc_udpsend *udp; /* frames go as datagrams (udpsend.h); NULL: over TCP */
-	bool follows;	    /* frames in parts to this viewer (--parts on, FC_HELLO_PARTS) */
+	struct fc_udpsend *udp;	  /* frames go as datagrams (udpsend.h); NULL: over TCP */
+	bool follows;		  /* frames in parts to this viewer (--parts on, FC_HELLO_PARTS) */
 	struct fc_parts_tx parts; /* the frame in parts being sent (parts.h) */
 
 	/* Written by the session thread, read by the main thread. */
