@@ -109,6 +109,11 @@ uint64_t fc_udprecv_next_ns(const struct fc_udprecv *u, uint64_t budget_ns);
 /* A round trip seen: (V3 - V0) - held of a whole frame. */
 void fc_udprecv_rtt(struct fc_udprecv *u, uint64_t sample_ns);
 
+/* What the viewer proves of the clocks now: the sender's clock less ours is at most hi_ns (known
+ * false: nothing proven, or --clock request). A frame is waited for until neither of the
+ * viewer's bounds can be within the budget (fc_reasm_offset). */
+void fc_udprecv_offset(struct fc_udprecv *u, bool known, int64_t hi_ns);
+
 void fc_udprecv_stats(const struct fc_udprecv *u, struct fc_udprecv_stats *out);
 
 #endif
