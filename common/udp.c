@@ -122,7 +122,7 @@ long fc_udp_recv(int fd, uint8_t *buf, size_t cap, struct fc_udp_peer *from)
 		/* A refused earlier send (ICMP port unreachable) is not a datagram. */
 		if (errno == EINTR || errno == ECONNREFUSED)
 			continue;
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? FC_UDP_NONE : -1;
 	}
 }
 

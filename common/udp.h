@@ -41,8 +41,13 @@ int fc_udp_peer_of(int tcp_fd, uint16_t port, struct fc_udp_peer *p, char *err, 
 int fc_udp_send(int fd, const struct fc_udp_peer *to, uint8_t *const *bufs, const size_t *lens,
 		unsigned n);
 
-/* Reads one datagram into buf[0..cap): its length (a longer one is cut, and reported as
- * cap + 1 so the caller refuses it), 0 when none is waiting, -1 on an error (errno). */
+/* fc_udp_recv: no datagram is waiting. Apart from 0, which is an empty datagram: anyone may
+ * send one, and it must be counted with the other bad ones, not taken for quiet. */
+#define FC_UDP_NONE (-2)
+
+/* Reads one datagram into buf[0..cap): its length (0 for an empty one; a longer one is cut, and
+ * reported as cap + 1 so the caller refuses it), FC_UDP_NONE when none is waiting, -1 on an
+ * error (errno). */
 long fc_udp_recv(int fd, uint8_t *buf, size_t cap, struct fc_udp_peer *from);
 
 bool fc_udp_same(const struct fc_udp_peer *a, const struct fc_udp_peer *b);

@@ -554,6 +554,125 @@ static void test_parity_short_given_up(void **state)
 	fc_reasm_free(r);
 }
 
+/* The loss a viewer reports (LOSS, for --fec auto) counts chunks known lost, not a tail late:
+ * a frame given up with only its first chunk in lost nothing that is known (a busy host's late
+ * frame is not loss: counting it made parity that made frames later still), one with a hole
+ * below a chunk that came lost that one, and a frame whose parity came lost its missing data. */
+static void test_loss_counts_known_lost_only(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], p[2], out[4];
+	const uint8_t *f = NULL;
+	size_t len = 0;
+	struct fc_reasm_stats st;
+
+	(void)state;
+	make(1, 0, d);
+	fc_reasm_add(r, &d[0], 0, &f, &len);
+	fc_reasm_poll(r, 90 * MS, BUDGET, RTT, REORDER, out, 4); /* past its deadline */
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.late, 1);
+	assert_int_equal(st.frame_chunks, 1);
+	assert_int_equal(st.lost_chunks, 0);
+
+	make(2, 0, d);
+	fc_reasm_add(r, &d[0], 100 * MS, &f, &len);
+	fc_reasm_add(r, &d[2], 100 * MS, &f, &len);
+	fc_reasm_poll(r, 100 * MS, BUDGET, RTT, REORDER, out, 4);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.late, 2);
+	assert_int_equal(st.frame_chunks, 4);
+	assert_int_equal(st.lost_chunks, 1);
+	assert_int_equal(st.lost_runs, 1);
+
+	make(3, 0, d);
+	make_parity(3, 1, p);
+	fc_reasm_add(r, &d[0], 100 * MS, &f, &len);
+	fc_reasm_add(r, &p[0], 100 * MS, &f, &len);
+	fc_reasm_poll(r, 100 * MS, BUDGET, RTT, REORDER, out, 4);
+	fc_reasm_stats(r, &st);
+	assert_int_equal(st.late, 3);
+	assert_int_equal(st.frame_chunks, 7);
+	assert_int_equal(st.lost_chunks, 3);
+	assert_int_equal(st.lost_runs, 2);
+	fc_reasm_free(r);
+}
+
+/* A frame is waited for until both of the viewer's bounds are past the budget: its request's
+ * (t0 + B + held - age: 80 ms here) and, once the clocks' offset is proven, the offset's
+ * ((send - age) - hi + B: 130 ms with the sender's clock at most 50 ms behind ours). A request
+ * that TCP held back behind a lost segment makes the first hopeless, not the second; and the
+ * first chunk's arrival + B still caps the wait. */
+static void test_offset_deadline(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], out[4];
+	const uint8_t *f = NULL;
+	size_t len = 0;
+
+	(void)state;
+	make(1, 0, d);
+	fc_reasm_add(r, &d[0], 60 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 100 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP); /* the request's bound alone */
+
+	make(2, 0, d);
+	fc_reasm_offset(r, true, -50 * (int64_t)MS);
+	fc_reasm_add(r, &d[0], 60 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 100 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_next_ns(r, BUDGET, REORDER), 130 * MS);
+	assert_int_equal(fc_reasm_add(r, &d[1], 110 * MS, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &d[2], 120 * MS, &f, &len), FC_REASM_COMPLETE);
+
+	make(3, 0, d);
+	fc_reasm_offset(r, true, -500 * (int64_t)MS); /* 580 ms by the offset: first + B first */
+	fc_reasm_add(r, &d[0], 200 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 279 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_poll(r, 280 * MS, BUDGET, RTT, REORDER, out, 4), 1);
+	assert_int_equal(out[0].type, FC_DGRAM_T_GIVEUP);
+	fc_reasm_free(r);
+}
+
+/* Parity that comes after its frame was whole (most frames: the data goes first) still tells
+ * what the next frames carry, so a frame with a hole the parity can cover is not given up at
+ * once as if none were coming; and a frame past hope of a repair waits for the deadline while
+ * its holes are within its parity and the rest is a tail that may only be late (a pause of a
+ * few milliseconds mid-frame): both came whole here. */
+static void test_parity_expected_and_late_tail(void **state)
+{
+	struct fc_reasm *r = new_reasm(4);
+	struct fc_dgram d[3], p[2], out[4];
+	const uint8_t *f = NULL;
+	size_t len = 0;
+
+	(void)state;
+	make(1, 0, d);
+	make_parity(1, 2, p);
+	for (int i = 0; i < 3; i++)
+		fc_reasm_add(r, &d[i], 0, &f, &len);
+	assert_int_equal(fc_reasm_add(r, &p[0], 0, &f, &len), FC_REASM_OLD);
+
+	make(2, 50 * MS, d); /* whole by 30 ms: no repair can come in time */
+	make_parity(2, 2, p);
+	fc_reasm_add(r, &d[0], 20 * MS, &f, &len);
+	fc_reasm_add(r, &d[2], 20 * MS, &f, &len);
+	assert_int_equal(fc_reasm_poll(r, 21 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_add(r, &p[0], 22 * MS, &f, &len), FC_REASM_COMPLETE);
+	assert_memory_equal(f + FC_PROTO_HEADER_SIZE, frames[2], TOTAL);
+
+	make(3, 50 * MS, d);
+	make_parity(3, 2, p);
+	fc_reasm_add(r, &d[1], 20 * MS, &f, &len); /* chunk 0 lost, chunk 2 late: whole by 100 */
+	out[0].type = 0;
+	fc_reasm_poll(r, 25 * MS, BUDGET, RTT, REORDER, out, 4); /* a NACK can still help */
+	assert_int_equal(out[0].type, FC_DGRAM_T_NACK);
+	assert_int_equal(fc_reasm_poll(r, 65 * MS, BUDGET, RTT, REORDER, out, 4), 0);
+	assert_int_equal(fc_reasm_add(r, &d[2], 66 * MS, &f, &len), FC_REASM_STORED);
+	assert_int_equal(fc_reasm_add(r, &p[1], 67 * MS, &f, &len), FC_REASM_COMPLETE);
+	assert_memory_equal(f + FC_PROTO_HEADER_SIZE, frames[3], TOTAL);
+	fc_reasm_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +691,9 @@ int main(void)
 		cmocka_unit_test(test_parity_duplicated_reordered),
 		cmocka_unit_test(test_nack_waits_for_parity),
 		cmocka_unit_test(test_parity_short_given_up),
+		cmocka_unit_test(test_loss_counts_known_lost_only),
+		cmocka_unit_test(test_offset_deadline),
+		cmocka_unit_test(test_parity_expected_and_late_tail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -155,12 +155,14 @@ static struct fc_frame *pick(struct fc_frame *head, int *r, uint32_t ok, int cou
 	return NULL;
 }
 
-/* A FRAME as datagrams, paced at the link's rate (udpsend.h). */
+/* A FRAME as datagrams, paced at the link's rate (udpsend.h), over a quarter of the budget at
+ * most: the round trip and the age take the rest. */
 static int udp_frame(struct fc_session *s, const struct fc_msg *m, uint64_t now)
 {
 	char err[160];
 
-	if (fc_udpsend_frame(s->udp, m, s->adapt.pace_rate, now, err, sizeof(err)) == 0)
+	if (fc_udpsend_frame(s->udp, m, s->adapt.pace_rate, s->budget_ns / 4, now, err,
+			     sizeof(err)) == 0)
 		return 0;
 	fc_warn("viewer %s: %s; closing its connection", s->peer, err);
 	return -1;
@@ -414,10 +416,18 @@ static void judged(struct fc_session *s, const struct fc_verdict *v)
 	struct fc_tcpstat ts;
 	const struct fc_tcpstat *tcp = tcp_now(s, &ts);
 	uint64_t bound = v->bound_us == UINT32_MAX ? UINT64_MAX : (uint64_t)v->bound_us * 1000;
+	uint64_t recv = fc_parts_tx_link_ns(&s->parts, v->seq, (uint64_t)v->recv_us * 1000);
+	uint64_t gap = (uint64_t)v->gap_us * 1000;
 
-	fc_adapt_judged(&s->adapt, v->seq, bound,
-			fc_parts_tx_link_ns(&s->parts, v->seq, (uint64_t)v->recv_us * 1000),
-			(uint64_t)v->gap_us * 1000, v->kind == FC_VERDICT_ACCEPTED,
+	/* Over UDP a silence among a frame's chunks is a repair's wait only when a NACK for it was
+	 * answered (TCP's retransmission count tells adapt the same); any other was the viewer
+	 * waiting for a CPU: not the link's pace, nor a loss (taken for loss, it shrank the frames
+	 * on a busy host to 160x90 with no packet lost). */
+	if (s->udp && gap <= recv && !fc_udpsend_repaired(s->udp, v->seq)) {
+		recv -= gap;
+		gap = 0;
+	}
+	fc_adapt_judged(&s->adapt, v->seq, bound, recv, gap, v->kind == FC_VERDICT_ACCEPTED,
 			fc_clock_now_ns(), tcp);
 	atomic_store(&s->link_bps, (uint64_t)(s->adapt.rate * 8));
 	atomic_store(&s->link_lower, s->adapt.pace_rate <= 0 && s->adapt.rate > 0);

@@ -31,16 +31,15 @@
  * link that is faster shows itself (the estimate grows), and one that is not spreads the chunks
  * at its own rate, with a queue of a fifth of a frame at most. */
 #define PACE_GAIN 1.25
-/* However slow the rate estimate, one frame is never paced over longer than this: beyond it the
- * frame is too old to be of use anyway, and the estimate is what is wrong. */
-#define PACE_MAX_NS (50 * FC_NS_PER_MS)
-#define SLOT	    (FC_DGRAM_CHUNK_HEAD + FC_DGRAM_CHUNK) /* one datagram's room */
+#define SLOT	  (FC_DGRAM_CHUNK_HEAD + FC_DGRAM_CHUNK) /* one datagram's room */
 /* --fec auto: parity for this share of frames whole at the viewer's reported loss, adding at
  * most this share of chunks (docs/UDP.md, "Choosing m"). */
 #define FEC_TARGET	 0.99
 #define FEC_MAX_OVERHEAD 0.25
 /* The viewer's LOSS reports the estimate spans: 2 s at its one every 250 ms. */
 #define LOSS_WINDOW 8
+/* Frames repaired lately, remembered for their VERDICTs: more than can be in flight. */
+#define REPAIRED 64
 
 struct fc_udpsend {
 	int fd;
@@ -60,6 +59,8 @@ struct fc_udpsend {
 	double loss, burst;   /* the viewer's reported loss rate and mean burst (auto) */
 	struct fc_dgram_loss window[LOSS_WINDOW]; /* its latest reports, a ring */
 	unsigned window_at;
+	uint64_t repaired[REPAIRED]; /* seqs of frames a NACK was answered for, a ring */
+	unsigned repaired_at;
 	struct fc_udpsend_stats st;
 	bool sealed;	      /* a private stream: every datagram sealed both ways */
 	struct fc_dseal seal; /* its keys, numbers and replay window */
@@ -186,8 +187,9 @@ int fc_udpsend_start(struct fc_udpsend *u, int tcp_fd, uint16_t port, uint64_t n
 	return send_one(u, &k, now_ns, err, errlen);
 }
 
-/* Waits until the pacing clock says `bytes` may have left since start_ns. */
-static void pace(uint64_t start_ns, uint64_t bytes, double rate)
+/* Waits until the pacing clock says `bytes` may have left since start_ns, at rate but within
+ * max_ns of the start. */
+static void pace(uint64_t start_ns, uint64_t bytes, double rate, uint64_t max_ns)
 {
 	uint64_t due;
 	struct timespec ts;
@@ -195,8 +197,8 @@ static void pace(uint64_t start_ns, uint64_t bytes, double rate)
 	if (rate <= 0)
 		return;
 	due = (uint64_t)((double)bytes / (rate * PACE_GAIN) * 1e9);
-	if (due > PACE_MAX_NS)
-		due = PACE_MAX_NS;
+	if (due > max_ns)
+		due = max_ns;
 	due += start_ns;
 	ts = (struct timespec){ .tv_sec = (time_t)(due / FC_NS_PER_S),
 				.tv_nsec = (long)(due % FC_NS_PER_S) };
@@ -261,10 +263,13 @@ static struct fc_dgram frame_dgram(const struct fc_udpsend *u, uint64_t seq, con
 /*
  * One frame's chunks: the FRAME payload frame[0..total) of frame seq, cut at chunk_size, in index
  * order (the viewer takes a gap before a later chunk for a loss), then its parity chunks (fec.h),
- * all in bursts paced at rate. -1 with err on a socket error.
+ * all in bursts paced at rate, over max_ns at most: however low the rate estimate, a frame paced
+ * longer would be late with the round trip added, and a late frame measures nothing, so the
+ * estimate could never grow back (seen with a cap of 50 ms on a busy host: 0.14 Mbit/s, every
+ * frame late for seconds). -1 with err on a socket error.
  */
 static int send_chunks(struct fc_udpsend *u, uint64_t seq, const uint8_t *frame, uint32_t total,
-		       uint32_t chunk_size, double rate, char *err, size_t errlen)
+		       uint32_t chunk_size, double rate, uint64_t max_ns, char *err, size_t errlen)
 {
 	uint32_t count = fc_dgram_count(total, chunk_size);
 	uint32_t all = count + make_parity(u, frame, total, chunk_size, count);
@@ -290,13 +295,13 @@ static int send_chunks(struct fc_udpsend *u, uint64_t seq, const uint8_t *frame,
 			return -1;
 		n = 0;
 		if (i + 1 < all)
-			pace(start, bytes, rate);
+			pace(start, bytes, rate, max_ns);
 	}
 	return 0;
 }
 
-int fc_udpsend_frame(struct fc_udpsend *u, const struct fc_msg *m, double rate, uint64_t now_ns,
-		     char *err, size_t errlen)
+int fc_udpsend_frame(struct fc_udpsend *u, const struct fc_msg *m, double rate, uint64_t max_ns,
+		     uint64_t now_ns, char *err, size_t errlen)
 {
 	size_t need = FC_PROTO_HEADER_SIZE + FC_PROTO_FRAME_FIXED + m->u.frame.jpeg_size;
 	size_t len;
@@ -320,7 +325,7 @@ int fc_udpsend_frame(struct fc_udpsend *u, const struct fc_msg *m, double rate, 
 	len -= FC_PROTO_HEADER_SIZE;
 	u->st.frames++;
 	if (send_chunks(u, m->u.frame.seq, u->msg + FC_PROTO_HEADER_SIZE, (uint32_t)len, u->chunk,
-			rate, err, errlen) < 0)
+			rate, max_ns, err, errlen) < 0)
 		return -1;
 	/* Not kept (too large for the store): sent once, and a NACK for it gets a GIVEUP. */
 	(void)fc_resend_keep(u->rs, m->u.frame.seq, u->msg + FC_PROTO_HEADER_SIZE, (uint32_t)len,
@@ -359,6 +364,8 @@ static int answer_nack(struct fc_udpsend *u, const struct fc_dgram *k, uint64_t 
 			if (!lens[n])
 				continue;
 			u->st.repaired++;
+			if (u->repaired[(u->repaired_at + REPAIRED - 1) % REPAIRED] != k->seq)
+				u->repaired[u->repaired_at++ % REPAIRED] = k->seq;
 			if (++n == BURST) {
 				if (flush(u, lens, n, now_ns, err, errlen) < 0)
 					return -1;
@@ -395,12 +402,12 @@ int fc_udpsend_input(struct fc_udpsend *u, uint64_t now_ns, char *err, size_t er
 		size_t len = n > 0 ? (size_t)n : 0;
 		bool newest;
 
+		if (n == FC_UDP_NONE)
+			return 0;
 		if (n < 0) {
 			snprintf(err, errlen, "UDP: %s", strerror(errno));
 			return -1;
 		}
-		if (n == 0)
-			return 0;
 		if (u->started && fc_dseal_receive(seal_of(u), u->in, &len, &newest) < 0) {
 			u->st.unopened++; /* anyone can send one: counted, never fatal */
 			continue;
@@ -440,6 +447,14 @@ uint64_t fc_udpsend_tick(struct fc_udpsend *u, uint64_t now_ns, uint64_t budget_
 void fc_udpsend_accepted(struct fc_udpsend *u, uint64_t seq)
 {
 	fc_resend_accepted(u->rs, seq);
+}
+
+bool fc_udpsend_repaired(const struct fc_udpsend *u, uint64_t seq)
+{
+	for (unsigned i = 0; i < REPAIRED; i++)
+		if (u->repaired[i] == seq && seq != 0)
+			return true;
+	return false;
 }
 
 void fc_udpsend_stats(const struct fc_udpsend *u, struct fc_udpsend_stats *out)

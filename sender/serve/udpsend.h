@@ -16,6 +16,7 @@
 #ifndef FC_UDPSEND_H
 #define FC_UDPSEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,12 +71,12 @@ int fc_udpsend_start(struct fc_udpsend *u, int tcp_fd, uint16_t port, uint64_t n
 		     size_t errlen);
 
 /*
- * Sends the FRAME m (with its JPEG) as chunks, paced at rate bytes/s (0: not known, not paced),
- * and keeps it for repairs. -1 with err on a socket error (a full buffer is a loss, not an
- * error).
+ * Sends the FRAME m (with its JPEG) as chunks, paced at rate bytes/s (0: not known, not paced)
+ * but over no longer than max_ns, and keeps it for repairs. -1 with err on a socket error (a
+ * full buffer is a loss, not an error).
  */
-int fc_udpsend_frame(struct fc_udpsend *u, const struct fc_msg *m, double rate, uint64_t now_ns,
-		     char *err, size_t errlen);
+int fc_udpsend_frame(struct fc_udpsend *u, const struct fc_msg *m, double rate, uint64_t max_ns,
+		     uint64_t now_ns, char *err, size_t errlen);
 
 /* Reads and answers what the socket has: NACKs with chunks again (or a GIVEUP forgotten), GIVEUPs
  * by forgetting. -1 with err on a socket error. */
@@ -87,6 +88,11 @@ uint64_t fc_udpsend_tick(struct fc_udpsend *u, uint64_t now_ns, uint64_t budget_
 
 /* The viewer accepted frame seq: it and every older frame are forgotten. */
 void fc_udpsend_accepted(struct fc_udpsend *u, uint64_t seq);
+
+/* Whether a NACK for frame seq was answered with chunks sent again: over UDP the only sign that
+ * a silence among the frame's chunks at the viewer was a repair (TCP's is the kernel's count of
+ * retransmissions); any other was the viewer's wait for a CPU. Remembers the last few frames. */
+bool fc_udpsend_repaired(const struct fc_udpsend *u, uint64_t seq);
 
 void fc_udpsend_stats(const struct fc_udpsend *u, struct fc_udpsend_stats *out);
 

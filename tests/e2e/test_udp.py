@@ -1,9 +1,9 @@
 """End to end on loopback: the UDP transport (docs/PROTOCOL.md, section 13). --transport udp on
 both sides streams frames as datagrams, with the same promise (no shown frame over the budget,
 by the stamps: both processes share a clock here); a sender that dials a --listen viewer does too;
-junk datagrams sent to the viewer's --udp-port (random bytes, a valid datagram with a wrong
-conn) are refused and counted while the stream goes on; a viewer that asks a TCP-only sender
-gets frames over TCP and says so. A private stream over UDP (sealed datagrams) is
+junk datagrams sent to the viewer's --udp-port (random bytes, empty datagrams, a valid datagram
+with a wrong conn) are refused and counted while the stream goes on; a viewer that asks a TCP-only
+sender gets frames over TCP and says so. A private stream over UDP (sealed datagrams) is
 test_udp_secure.py's."""
 import os
 import random
@@ -67,10 +67,12 @@ def test_udp_sender_dials():
 
 
 def junk(port, conn_guess):
-    """Datagrams no viewer may take: random bytes of every size, and valid datagrams of a
-    connection that is not its own (a KEEPALIVE and a chunk of a well-formed frame)."""
+    """Datagrams no viewer may take: random bytes of every size, empty ones (0 bytes: no quiet
+    socket, a datagram), and valid datagrams of a connection that is not its own (a KEEPALIVE
+    and a chunk of a well-formed frame)."""
     rnd = random.Random(17)
     out = [bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 1400))) for _ in range(50)]
+    out += [b""] * 10
     keepalive = b"FD" + bytes([1, 5]) + struct.pack(">IQ", conn_guess, 0)
     chunk = (b"FD" + bytes([1, 1]) + struct.pack(">IQ", conn_guess, 7)
              + struct.pack(">HHIIH", 1, 2, 2000, 1200, 1200) + bytes(800))
@@ -79,7 +81,7 @@ def junk(port, conn_guess):
         for d in out:
             s.sendto(d, ("127.0.0.1", port))
             time.sleep(0.002)
-    return 50, 20
+    return 60, 20
 
 
 def test_junk_datagrams_refused():
@@ -105,7 +107,8 @@ def test_junk_datagrams_refused():
     udp = sm.get("udp") or {"refused": {}}
     ref = udp["refused"]
     fc.check(ref.get("invalid", 0) >= bad and ref.get("wrong_conn", 0) >= wrong,
-             f"junk refused and counted: {bad} random, {wrong} of another conn: {ref}", v)
+             f"junk refused and counted: {bad} random or empty, {wrong} of another conn: {ref}",
+             v)
     fc.check(sm["shown"] > shown_after_junk,
              f"the stream went on after the junk ({shown_after_junk} shown then, {sm['shown']} "
              f"at the end)", v)

@@ -3,6 +3,8 @@ network namespaces (tests/e2e/linkns.py): the sender in end "a", the viewer in e
 crossing a->b with a 20 ms round trip or more, and on that link what real paths do to datagrams:
 
   - 5% random loss each way: frames are shown, none over the budget;
+  - a private stream (--passphrase-file) with --fec 7 at 3% loss: sealed parity chunks are taken
+    and rebuild frames, and no datagram is refused as not opened;
   - duplication, reordering and truncation: the copies are dropped as duplicates, the cut
     datagrams refused, no frame is shown twice or out of order, none over the budget, none with a
     missing chunk (each recorded frame decodes without a warning), and the stream goes on;
@@ -77,18 +79,29 @@ def chunk(conn, seq, index, count, total, size, data_len=None):
     return head + struct.pack("!HHIIH", index, count, total, offset, size) + os.urandom(n)
 
 
-def start(l, name, *viewer_extra, seconds=SECONDS):
-    """A sender in a and a viewer in b, both over UDP, the viewer recording into a directory."""
+def secret_file(name):
+    """A passphrase file (mode 0600) for a private stream: --passphrase-file on both sides."""
+    path = os.path.join(fc.TMP, f"{name}.passphrase")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("correct horse battery staple 17 over a lossy link\n")
+    return path
+
+
+def start(l, name, *viewer_extra, seconds=SECONDS, send_extra=(), private=False):
+    """A sender in a and a viewer in b, both over UDP, the viewer recording into a directory;
+    private: with the same passphrase on both sides (every datagram sealed)."""
     sj = os.path.join(fc.TMP, f"{name}-send.jsonl")
     vj = os.path.join(fc.TMP, f"{name}-view.jsonl")
     rec = os.path.join(fc.TMP, f"{name}-rec")
+    key = ("--passphrase-file", secret_file(name)) if private else ()
     s = l.popen("a", [os.path.join(fc.BIN, "freshcam-send"), "--listen", str(PORT), "--size",
-                      SIZE, "--fps", "30", "--quiet", "--insecure", "--transport", "udp",
-                      "--stats-json", sj], f"{name}-send")
+                      SIZE, "--fps", "30", "--quiet", *(key or ("--insecure",)), "--transport",
+                      "udp", "--stats-json", sj, *send_extra], f"{name}-send")
     l.wait_listening("a", PORT)
     v = l.popen("b", [os.path.join(fc.BIN, "freshcam-view"), "--headless", "--quiet",
                       f"{l.addr('a')}:{PORT}", "--transport", "udp", "--seconds", str(seconds),
-                      "--check-stamps", "--record", rec, "--stats-json", vj, *viewer_extra],
+                      "--check-stamps", "--record", rec, "--stats-json", vj, *key, *viewer_extra],
                 f"{name}-view")
     return s, v, vj, rec
 
@@ -157,12 +170,12 @@ class Done:
             return f.read()
 
 
-def run_on(name, a2b, b2a, during=None):
+def run_on(name, a2b, b2a, during=None, **kw):
     """A sender and a viewer over a link shaped a2b/b2a, during(link) called while they run:
     (viewer's summary, its per-second lines, the accepted seqs, the recorded files, linkemu's
-    counters, the viewer's udp counters, what during returned)."""
+    counters, the viewer's udp counters, what during returned). kw: start()'s."""
     with link(a2b=a2b, b2a=b2a) as l:
-        s, v, vj, rec = start(l, name)
+        s, v, vj, rec = start(l, name, **kw)
         extra = during(l) if during else None
         sm, per_second, seqs, files = finish(s, v, vj, rec, name)
         st = l.stats()
@@ -220,6 +233,31 @@ def test_loss5():
     fc.check(st["a2b"]["dropped_loss"] > 0 and udp.get("datagrams", 0) > 0,
              f"loss5: datagrams were lost on the way ({st['a2b']['dropped_loss']}) and the "
              f"frames came as datagrams ({udp.get('datagrams')})", v)
+
+
+def test_private_fec():
+    """a private stream (--passphrase-file) with --fec 7 at 3% loss each way: frames shown, none
+    over budget; parity taken and frames rebuilt from it (sealed parity opens); nothing refused
+    as not opened"""
+    spec = "delay=20ms loss=3%"
+    sm, per_second, seqs, files, st, udp, _, v = run_on(
+        "private", f"rate=100mbit {spec}", spec, send_extra=("--fec", "7"), private=True)
+    print(f"private: {sm.get('shown_fps')} fps shown; udp {udp}; linkemu lost "
+          f"{st['a2b']['dropped_loss']} of {st['a2b']['received_packets']} a->b")
+    check_frames("private", sm, per_second, seqs, v)
+    fc.check(sm.get("udp", {}).get("sealed") is True, "private: the viewer's udp figures say "
+             f"sealed ({sm.get('udp', {}).get('sealed')})", v)
+    fc.check(st["a2b"]["dropped_loss"] > 0, f"private: datagrams were lost on the way "
+             f"({st['a2b']['dropped_loss']})", v)
+    fc.check(udp.get("parity_chunks", 0) > 0 and udp.get("frames_rebuilt", 0) > 0,
+             f"private: sealed parity taken ({udp.get('parity_chunks')}) and frames rebuilt "
+             f"from it ({udp.get('frames_rebuilt')})", v)
+    fc.check(udp.get("refused_not_opened", -1) == 0 and udp.get("refused_replayed", -1) == 0,
+             f"private: no datagram refused as not opened ({udp.get('refused_not_opened')}) "
+             f"or replayed ({udp.get('refused_replayed')})", v)
+    bad = undecodable(files)
+    fc.check(not bad, f"private: every shown frame is whole ({len(bad)} of {len(files)} with a "
+             f"djpeg warning: {bad[:2]})", v)
 
 
 def test_dup_reorder_truncate():
@@ -322,4 +360,4 @@ if __name__ == "__main__":
     rc, help_text = fc.run([os.path.join(fc.BIN, "freshcam-send"), "--help"])
     if "--transport" not in help_text:
         fc.skip_all("this build has no --transport udp (issue 17's wiring)")
-    fc.main(test_loss5, test_dup_reorder_truncate, test_forged_and_corrupt)
+    fc.main(test_loss5, test_private_fec, test_dup_reorder_truncate, test_forged_and_corrupt)

@@ -556,8 +556,14 @@ static int udp_input(struct fc_client *c)
 	struct fc_udprecv_stats st;
 	struct fc_msg m;
 	uint64_t now, real, first, gap;
+	int64_t lo = 0, hi = 0;
+	bool known;
 	int rc;
 
+	/* The offset's bound, as the frames will be judged (bound.c): a request TCP held back does
+	 * not make a frame hopeless while the offset's bound can still be within the budget. */
+	known = c->bound.interval && fc_offset_at(&c->bound.offset, fc_clock_now_ns(), &lo, &hi);
+	fc_udprecv_offset(c->udp, known, hi);
 	while ((rc = fc_udprecv_read(c->udp, &m, &first, &gap)) > 0) {
 		fc_clock_pair(&now, &real);
 		rc = udp_frame(c, &m.u.frame, now, real, first, gap);

@@ -50,6 +50,8 @@ struct fc_reasm {
 	uint16_t last_m;     /* the parity count of the latest frame that had parity: what a frame
 			      * whose parity has not come yet may expect */
 	uint64_t done;	     /* the newest complete frame's seq: older ones are dropped */
+	bool offset_known;   /* the clocks' offset is proven: its upper limit below */
+	int64_t offset_hi;   /* the sender's clock less ours, at most (fc_reasm_offset) */
 	uint64_t gone[GONE]; /* frames given up, a ring */
 	unsigned gone_at;
 	struct fc_dgram notice[NOTICES]; /* GIVEUPs for the next poll, a ring */
@@ -115,14 +117,20 @@ static bool has(const struct slot *s, uint32_t i)
 }
 
 /* The data chunks of s as it leaves assembly, for the loss the viewer reports (LOSS): how many,
- * how many were not in (rebuilt from parity, or never came), in how many runs. */
+ * how many were not in (rebuilt from parity, or never came), in how many runs. Only chunks known
+ * to be lost count: those a later chunk overtook, and all of them once parity came (the data goes
+ * first). The tail of a frame given up before it came was late, not lost: counted as lost, a busy
+ * host's late frames would read as loss, and --fec auto would answer with parity that makes
+ * every frame longer and later still. */
 static void count_loss(struct fc_reasm *r, const struct slot *s)
 {
-	r->st.frame_chunks += s->count;
-	if (s->have == s->count)
+	uint32_t end = s->phave > 0 ? s->count : s->highest;
+
+	r->st.frame_chunks += end;
+	if (s->have == end)
 		return;
-	r->st.lost_chunks += s->count - s->have;
-	for (uint32_t i = 0; i < s->count; i++)
+	r->st.lost_chunks += end - s->have;
+	for (uint32_t i = 0; i < end; i++)
 		r->st.lost_runs += !has(s, i) && (i == 0 || has(s, i - 1));
 }
 
@@ -374,6 +382,11 @@ int fc_reasm_add(struct fc_reasm *r, const struct fc_dgram *d, uint64_t now_ns,
 		return FC_REASM_CONFLICT;
 	s = slot_for(r, d, now_ns, &res);
 	if (!s) {
+		/* The parity of a frame done with (whole before its parity came: most of them) still
+		 * says how much parity frames carry now: without it, a frame that lost a chunk would
+		 * expect none and be given up at once, though its parity was on the way. */
+		if (d->type == FC_DGRAM_T_PARITY && res == FC_REASM_OLD)
+			r->last_m = d->u.parity.m;
 		r->st.old += res == FC_REASM_OLD;
 		r->st.conflict += res == FC_REASM_CONFLICT;
 		r->st.too_large += res == FC_REASM_TOO_LARGE;
@@ -392,16 +405,37 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+/* When the clock offset's bound reaches the budget (reasm.h): the capture time on our clock at
+ * the latest, plus the budget; 0 when not known. */
+static uint64_t offset_deadline(const struct fc_reasm *r, const struct slot *s, uint64_t budget_ns)
+{
+	int64_t sc, d;
+
+	if (!r->offset_known || s->fixed.age_ns > s->fixed.send_ns ||
+	    s->fixed.send_ns - s->fixed.age_ns > INT64_MAX / 2 || budget_ns > INT64_MAX / 4 ||
+	    r->offset_hi > INT64_MAX / 4 || r->offset_hi < -(INT64_MAX / 4))
+		return 0;
+	sc = (int64_t)(s->fixed.send_ns - s->fixed.age_ns);
+	d = sc - r->offset_hi + (int64_t)budget_ns;
+	return d > 0 ? (uint64_t)d : 0;
+}
+
 /* The time by which s must be whole to be within the budget (reasm.h). The fields of chunk 0
  * are the sender's word and only ever make the wait shorter than the first rule's; the
- * verdict on the whole frame is the viewer's own (its request's V0, common/age.c). */
-static uint64_t deadline(const struct slot *s, uint64_t budget_ns)
+ * verdict on the whole frame is the viewer's own (its request's V0 and the clocks' offset,
+ * viewer/net/bound.c), by whichever bound is the tighter, so the wait lasts until both are
+ * past the budget: a request that TCP held behind a lost segment makes the request's bound
+ * hopeless, not the offset's. */
+static uint64_t deadline(const struct fc_reasm *r, const struct slot *s, uint64_t budget_ns)
 {
-	uint64_t d = sat_add(s->first_ns, budget_ns), f;
+	uint64_t d = sat_add(s->first_ns, budget_ns), f, g;
 
 	if (s->fixed_known) {
 		f = sat_add(sat_add(s->fixed.t0_ns, budget_ns), s->fixed.held_ns);
 		f = f > s->fixed.age_ns ? f - s->fixed.age_ns : 0;
+		g = offset_deadline(r, s, budget_ns);
+		if (g > f)
+			f = g;
 		if (f < d)
 			d = f;
 	}
@@ -479,24 +513,29 @@ static void lost(const struct fc_reasm *r, const struct slot *s, uint64_t now_ns
 static int judge(const struct fc_reasm *r, struct slot *s, uint64_t now_ns, uint64_t budget_ns,
 		 uint64_t rtt_ns, uint64_t reorder_ns, struct fc_dgram *out, uint32_t *asked)
 {
-	uint64_t dl = deadline(s, budget_ns);
+	uint64_t dl = deadline(r, s, budget_ns);
 
 	if (now_ns >= dl)
 		return -1;
 	lost(r, s, now_ns, reorder_ns, &out->u.nack, asked);
 	if (out->u.nack.n == 0 || now_ns < s->nack_due)
 		return 0; /* nothing lost (or parity covers it), or the last NACK's answer may come */
-	/* A repair asked now would come too late: the frame is hopeless once a chunk is surely lost,
-	 * a hole below one that came. A tail that has not come yet may only be late (a paced
-	 * sender, a busy host on the way): it waits for the deadline. Not once parity came: the
-	 * data went before it, so a data tail missing then is lost. */
-	if (sat_add(now_ns, rtt_ns) > dl && out->u.nack.n == 1 && s->phave == 0 &&
-	    out->u.nack.r[0].first == s->highest) {
+	/* A repair asked now would come too late: the frame is hopeless once the chunks surely lost
+	 * are more than its parity still to come can cover: the holes below a chunk that came, and
+	 * once parity came every data chunk missing (the data goes first) and the parity chunks
+	 * below one that came. A tail that has not come yet may only be late (a paced sender, a
+	 * busy host on the way, a pause of a few milliseconds mid-frame): it waits for the
+	 * deadline. */
+	if (sat_add(now_ns, rtt_ns) > dl) {
+		struct fc_dgram_nack known;
+		uint32_t n;
+
+		lost(r, s, now_ns, UINT64_MAX, &known, &n); /* as if no tail's wait were over */
+		if (known.n > 0)
+			return -1;
 		s->nack_due = dl;
 		return 0;
 	}
-	if (sat_add(now_ns, rtt_ns) > dl)
-		return -1;
 	out->type = FC_DGRAM_T_NACK;
 	out->seq = s->seq;
 	s->nack_due = sat_add(now_ns, rtt_ns > MIN_RENACK_NS ? rtt_ns : MIN_RENACK_NS);
@@ -543,6 +582,12 @@ void fc_reasm_forget(struct fc_reasm *r, uint64_t seq)
 		release(r, s, FC_GIVEUP_LATE);
 }
 
+void fc_reasm_offset(struct fc_reasm *r, bool known, int64_t hi_ns)
+{
+	r->offset_known = known;
+	r->offset_hi = hi_ns;
+}
+
 uint64_t fc_reasm_next_ns(const struct fc_reasm *r, uint64_t budget_ns, uint64_t reorder_ns)
 {
 	uint64_t next = UINT64_MAX;
@@ -555,7 +600,7 @@ uint64_t fc_reasm_next_ns(const struct fc_reasm *r, uint64_t budget_ns, uint64_t
 
 		if (!s->used)
 			continue;
-		t = deadline(s, budget_ns);
+		t = deadline(r, s, budget_ns);
 		if (s->nack_due != 0)
 			t = s->nack_due < t ? s->nack_due : t; /* the NACK's answer due */
 		else if (s->have < s->highest && expected_m(r, s) == 0)

@@ -22,7 +22,10 @@
  * The repair rule, with B the budget and rtt the round trip estimate (docs/UDP.md has the
  * arithmetic): a frame must be whole by its deadline, the earlier of
  *   first chunk's arrival + B          (its age is at least the time since its first byte came)
- *   t0 + B + held - age                (the age bound of chunk 0's FRAME fields reaches B)
+ *   the later of the times either of the viewer's age bounds reaches B, from chunk 0's fields:
+ *     t0 + B + held - age              (the request's bound: its own round trip)
+ *     (send - age) - hi + B            (the clock offset's, once one is known, fc_reasm_offset:
+ *                                       a request that TCP delayed does not make it late)
  * A chunk is lost when a later chunk of its frame has come, or, for the last ones, when nothing
  * came for `reorder`. A NACK for the lost chunks goes while now + rtt <= deadline (its answer
  * can still come in time), again each rtt (at least 1 ms) while some are still missing; when lost
@@ -35,6 +38,7 @@
 #ifndef FC_REASM_H
 #define FC_REASM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,7 +71,8 @@ struct fc_reasm_stats {
 	uint64_t parity;    /* parity chunks taken (stored, completing) */
 	uint64_t rebuilt;   /* frames made whole from their parity */
 	uint64_t rebuilt_chunks; /* data chunks those frames had missing, rebuilt */
-	uint64_t frame_chunks;	 /* data chunks of the frames that left assembly (whole or not) */
+	uint64_t frame_chunks;	 /* data chunks of the frames that left assembly (whole or not),
+				  * those of a tail that never came left out (late, not lost) */
 	uint64_t lost_chunks;	 /* of them, not in when their frame left (rebuilt or never in) */
 	uint64_t lost_runs;	 /* the runs those made, each frame's counted apart */
 };
@@ -105,6 +110,12 @@ size_t fc_reasm_poll(struct fc_reasm *r, uint64_t now_ns, uint64_t budget_ns, ui
  * frame is given up now if it is in assembly (a GIVEUP late at the next fc_reasm_poll, as for
  * one given up by the rule), instead of at its deadline. */
 void fc_reasm_forget(struct fc_reasm *r, uint64_t seq);
+
+/* What the viewer proves of the clocks (common/offset.h): the sender's clock less ours is at
+ * most hi_ns now, or nothing is known (known false: the request's bound alone). The viewer
+ * shows a frame when either of its bounds is within the budget, so a frame is given up only once
+ * both are past it. */
+void fc_reasm_offset(struct fc_reasm *r, bool known, int64_t hi_ns);
 
 /* The earliest time fc_reasm_poll may have something new to say (a deadline, a NACK's answer
  * due, the reorder wait of a frame's tail), for the caller's poll timeout; UINT64_MAX when no

@@ -288,8 +288,10 @@ int fc_udprecv_read(struct fc_udprecv *u, struct fc_msg *m, uint64_t *first_ns, 
 		struct fc_udp_peer from;
 		long n = fc_udp_recv(u->fd, u->in, sizeof(u->in) - 1, &from);
 
-		if (n <= 0)
-			return n < 0 ? -1 : 0;
+		if (n == FC_UDP_NONE)
+			return 0;
+		if (n < 0)
+			return -1;
 		/* Read after the datagram: never earlier than its arrival. */
 		if (take(u, (size_t)n, &from, fc_clock_now_ns(), m, first_ns, gap_ns))
 			return 1;
@@ -315,16 +317,21 @@ static uint64_t rtt_now(const struct fc_udprecv *u)
 	return u->nrtt ? least : RTT_FIRST_NS;
 }
 
-/* Every LOSS_EVERY_NS while frames leave assembly: their data chunks since the last report, the
- * ones lost and their runs (reasm.h), so that the sender's --fec auto sizes the parity. */
+/* Every LOSS_EVERY_NS (the first loss at once) while frames leave assembly: their data chunks
+ * since the last report, the ones lost and their runs (reasm.h), so that the sender's --fec auto
+ * sizes the parity. */
 static void report_loss(struct fc_udprecv *u, uint64_t now_ns)
 {
 	struct fc_dgram d = { .type = FC_DGRAM_T_LOSS };
 	struct fc_reasm_stats r;
+	bool first;
 
-	if (!u->started || now_ns - u->loss_ns < LOSS_EVERY_NS)
-		return;
 	fc_reasm_stats(u->reasm, &r);
+	/* The first loss is told at once: until the sender hears of one, --fec auto sends no parity,
+	 * and at a long round trip each frame that loses a chunk before then is given up. */
+	first = u->reported.chunks == 0 && r.lost_chunks > 0;
+	if (!u->started || (!first && now_ns - u->loss_ns < LOSS_EVERY_NS))
+		return;
 	d.u.loss = (struct fc_dgram_loss){ (uint32_t)r.frame_chunks - u->reported.chunks,
 					   (uint32_t)r.lost_chunks - u->reported.lost,
 					   (uint32_t)r.lost_runs - u->reported.runs };
@@ -386,6 +393,11 @@ void fc_udprecv_rtt(struct fc_udprecv *u, uint64_t sample_ns)
 void fc_udprecv_refuse_frame(struct fc_udprecv *u)
 {
 	u->st.refused_frame++;
+}
+
+void fc_udprecv_offset(struct fc_udprecv *u, bool known, int64_t hi_ns)
+{
+	fc_reasm_offset(u->reasm, known, hi_ns);
 }
 
 void fc_udprecv_stats(const struct fc_udprecv *u, struct fc_udprecv_stats *out)

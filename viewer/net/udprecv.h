@@ -113,6 +113,11 @@ void fc_udprecv_rtt(struct fc_udprecv *u, uint64_t sample_ns);
  * refused.bad_frame). */
 void fc_udprecv_refuse_frame(struct fc_udprecv *u);
 
+/* What the viewer proves of the clocks now: the sender's clock less ours is at most hi_ns (known
+ * false: nothing proven, or --clock request). A frame is waited for until neither of the
+ * viewer's bounds can be within the budget (fc_reasm_offset). */
+void fc_udprecv_offset(struct fc_udprecv *u, bool known, int64_t hi_ns);
+
 void fc_udprecv_stats(const struct fc_udprecv *u, struct fc_udprecv_stats *out);
 
 #endif
