@@ -54,9 +54,10 @@ def test_parts_shown_in_order():
     fc.check(sm["parts_decoded"] > 0, f"frames decoded while they arrived "
              f"({sm['parts_decoded']} of {sm['shown']}; {sm['parts_followed']} followed)", v)
     # A share, and a speed: a frame goes whole, or is decoded whole, when the sender's session
-    # or the display thread gets no CPU while the frame is encoded (59 of 92 in parts once, on
-    # 2 cores shared with other work at nice 10).
-    fc.check_speed(sm["parts_decoded"] >= sm["shown"] * 0.8,
+    # or the display thread gets no CPU while the frame is encoded. On 2 cores shared with other
+    # work at nice 10 the share was 72 to 93% with no contention /proc counts as such, and 59 of
+    # 92 once with it: "most" is more than half, not the 80% of a quiet machine.
+    fc.check_speed(sm["parts_decoded"] > sm["shown"] * 0.5,
                    f"most shown frames were decoded while they arrived ({sm['parts_decoded']} "
                    f"of {sm['shown']})", v)
     fc.check(sm["parts_decoded"] + sm["parts_discarded"] <= sm["parts_followed"],
