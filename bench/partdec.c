@@ -1,7 +1,9 @@
 /*
  * fc-benchpartdec: what decoding a frame while it arrives saves (viewer/show/partdec.c, issue
- * 19). The test pattern freshcam-send draws, encoded as it encodes it (bands with restart
- * markers, 2 threads), is decoded three ways, each timed on CLOCK_MONOTONIC:
+ * 19). The test pattern freshcam-send draws, encoded as it encodes it (on THREADS threads,
+ * default 2: bands with restart markers; 1, as freshcam-send --encoders auto encodes 1280x720
+ * and 1920x1080 at 30 fps: one band, no restart markers, libjpeg's fast Huffman path), is
+ * decoded three ways, each timed on CLOCK_MONOTONIC:
  *   whole      the whole JPEG at once, as viewer/show/decoder.c decodes a FRAME;
  *   parts      fed in pieces of PIECE bytes (default 16 KB, a few network reads) as they would
  *              come, all of them timed (the CPU the partial path costs in all);
@@ -10,7 +12,7 @@
  * Prints, per size, the median and the best of RUNS runs of each, in microseconds, and the
  * ratio left / whole. Not installed, not tested: a measuring tool.
  *
- * Usage: fc-benchpartdec [RUNS [PIECE]]   (default 200 runs, 16384-byte pieces)
+ * Usage: fc-benchpartdec [RUNS [PIECE [THREADS]]]   (default 200 runs, 16384-byte pieces, 2)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,12 +38,12 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The pattern's frame 1 at w x h, as freshcam-send encodes it at quality 80. */
-static uint8_t *make_frame(int w, int h, size_t *size)
+/* The pattern's frame 1 at w x h, as freshcam-send encodes it at quality 80 on threads. */
+static uint8_t *make_frame(int w, int h, int threads, size_t *size)
 {
 	char err[256];
 	struct fc_pattern *pat = fc_pattern_new(w, h, err, sizeof(err));
-	struct fc_encoder *enc = fc_encoder_new(80, 2, err, sizeof(err));
+	struct fc_encoder *enc = fc_encoder_new(80, threads, err, sizeof(err));
 	struct fc_image img;
 	size_t cap = fc_encoder_bound(w, h, FC_SUBSAMP_420);
 	uint8_t *out = malloc(cap);
@@ -77,11 +79,11 @@ static void run_parts(struct fc_partdec *p, const uint8_t *jpeg, size_t size, si
 	*all = fc_clock_now_ns() - t0;
 }
 
-static void bench(int w, int h, int runs, size_t piece)
+static void bench(int w, int h, int runs, size_t piece, int threads)
 {
 	char err[256];
 	size_t size;
-	uint8_t *jpeg = make_frame(w, h, &size);
+	uint8_t *jpeg = make_frame(w, h, threads, &size);
 	struct fc_decoder *d = fc_decoder_new(err, sizeof(err));
 	struct fc_partdec *p = fc_partdec_new(err, sizeof(err));
 	uint64_t *t[3];
@@ -103,7 +105,8 @@ static void bench(int w, int h, int runs, size_t piece)
 		t[0][i] = fc_clock_now_ns() - t0;
 		run_parts(p, jpeg, size, piece, w, h, &t[1][i], &t[2][i]);
 	}
-	printf("%dx%d, %zu bytes in pieces of %zu:", w, h, size, piece);
+	printf("%dx%d, %zu bytes in pieces of %zu, encoded on %d thread%s:", w, h, size, piece,
+	       threads, threads > 1 ? "s" : "");
 	for (int k = 0; k < 3; k++) {
 		qsort(t[k], (size_t)runs, sizeof(uint64_t), cmp_u64);
 		printf(" %s %.0f us (best %.0f)", names[k], (double)t[k][runs / 2] / 1e3,
@@ -123,10 +126,11 @@ int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 200;
 	size_t piece = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 16384;
+	int threads = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 2;
 
-	if (runs < 1 || piece < 1)
-		die("usage", "fc-benchpartdec [RUNS [PIECE]]");
-	bench(1280, 720, runs, piece);
-	bench(1920, 1080, runs, piece);
+	if (runs < 1 || piece < 1 || threads < 1 || threads > FC_ENCODER_MAX_THREADS)
+		die("usage", "fc-benchpartdec [RUNS [PIECE [THREADS]]]");
+	bench(1280, 720, runs, piece, threads);
+	bench(1920, 1080, runs, piece, threads);
 	return 0;
 }

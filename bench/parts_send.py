@@ -17,7 +17,7 @@ Prints a Markdown table: per size and mode, medians over the runs of each run's 
 the age at the last byte, its p50 over tjbench's encode + decode, and CPU ms per frame.
 
 With --link RATE (50mbit) the sender runs in one end of tools/linkemu (tests/e2e/linkns.py,
-namespaces fc-le-e19-...), the viewer in the other, the link RATE one way and --delay each way;
+namespaces fc-le-hparts-...), the viewer in the other, the link RATE one way and --delay each way;
 the age is then set against the serial sum a frame sent whole would take: tjbench's encode, its
 bytes at RATE, tjbench's decode.
 
@@ -154,7 +154,7 @@ def link_rows(a, tmp):
     of tjbench's encode, the frame's bytes at the rate, and tjbench's decode."""
     import linkns
 
-    linkns.PREFIX = "fc-le-e19"  # this branch's namespaces, apart from others'
+    linkns.PREFIX = "fc-le-hparts"  # this branch's namespaces, apart from others'
     emu = os.path.join(a.build, "tools", "linkemu", "linkemu")
     why = linkns.unavailable(emu)
     if why:

@@ -218,6 +218,12 @@ def ffmpeg_qscale(c, size, target_bytes, tmp):
     return best[1], best[2]
 
 
+def qscale_like(c, size, tj, tmp):
+    """ffmpeg_qscale for the size libjpeg's frames have at QUALITY, from tjbench's ratio."""
+    w, h = wh(size)
+    return ffmpeg_qscale(c, size, w * h * 1.5 / tj["ratio"] * 2, tmp)
+
+
 def start_pair(recv_cmd, send_cmd, port, send_stdin=None, recv_stdout=subprocess.PIPE):
     recv = subprocess.Popen(recv_cmd, stdout=recv_stdout, stderr=subprocess.DEVNULL)
     bl.wait_listening(port)
@@ -226,11 +232,12 @@ def start_pair(recv_cmd, send_cmd, port, send_stdin=None, recv_stdout=subprocess
     return recv, send
 
 
-def measure_window(procs_send, procs_recv, seconds):
-    """CPU seconds of each side over a window of `seconds`; returns (t0, t1, send, recv)."""
-    s0, r0, t0 = bl.cpu_of(procs_send), bl.cpu_of(procs_recv), time.monotonic()
+def measure_window(procs_send, procs_recv, seconds, cpu=bl.cpu_of):
+    """CPU seconds of each side over a window of `seconds` (cpu: bl.cpu_of, or bl.cpu_exact_of
+    where a few percent matter); returns (t0, t1, send, recv)."""
+    s0, r0, t0 = cpu(procs_send), cpu(procs_recv), time.monotonic()
     time.sleep(seconds)
-    s1, r1, t1 = bl.cpu_of(procs_send), bl.cpu_of(procs_recv), time.monotonic()
+    s1, r1, t1 = cpu(procs_send), cpu(procs_recv), time.monotonic()
     return t0, t1, s1 - s0, r1 - r0
 
 
@@ -268,7 +275,7 @@ def read_ages(path, skip):
     return ages
 
 
-def peer_live(name, size, c, a, qscale, tmp):
+def peer_live(name, size, c, a, qscale, tmp, cpu=bl.cpu_of):
     port = bl.free_port()
     frames = os.path.join(a.build, "bench", "fc-benchframes")
     agefile = os.path.join(tmp, f"ages-{name}.txt")
@@ -289,7 +296,7 @@ def peer_live(name, size, c, a, qscale, tmp):
     src.stdout.close()
     try:
         time.sleep(1.5)
-        _, _, cs, cr = measure_window([send.pid], [recv.pid], a.seconds)
+        _, _, cs, cr = measure_window([send.pid], [recv.pid], a.seconds, cpu)
         rss = (bl.peak_rss_mib(send.pid), bl.peak_rss_mib(recv.pid))
     finally:
         bl.stop([src, send, recv])
@@ -418,8 +425,7 @@ def main():
         qscale = {}
         for size in sizes:
             tj = tjbench(content[size]["ppm"], size, 0.5)
-            w, h = wh(size)
-            qscale[size] = ffmpeg_qscale(content[size], size, w * h * 1.5 / tj["ratio"] * 2, tmp)
+            qscale[size] = qscale_like(content[size], size, tj, tmp)
             log(f"{size}: ffmpeg -q:v {qscale[size][0]} ({qscale[size][1] / 1024:.0f} KB a frame)")
         guess = {}
         for run in range(a.runs):

@@ -265,12 +265,19 @@ static int answer_growing(struct fc_session *s)
 	struct fc_frame *g = fc_slot_get_growing(s->cfg.slot, s->last_seq);
 	struct fc_msg m = { .type = FC_MSG_FRAME_START };
 	uint64_t now = fc_clock_now_ns();
+	uint64_t wait;
 	int rc = 0;
 
 	if (!g || (now > g->capture_ns && now - g->capture_ns > s->budget_ns) ||
-	    choose_rung(s, g, allowed(s, g->src_width, g->src_height), tcp, now) != 0 ||
-	    fc_adapt_wait(&s->adapt, tcp, now) > 0)
+	    choose_rung(s, g, allowed(s, g->src_width, g->src_height), tcp, now) != 0)
 		goto out;
+	wait = fc_adapt_wait(&s->adapt, tcp, now);
+	if (wait > 0) {
+		/* Woken when the link has room, not at the capture's next poke (a third of the
+		 * encode later) or its publish, when the frame could only go whole. */
+		s->wake_ns = now + wait;
+		goto out;
+	}
 	rc = frame_head(s, g, g, &m.u.frame) < 0 ||
 		     fc_parts_tx_start(&s->parts, s->conn, m.u.frame, g, s->budget_ns,
 				       s->cfg.io_timeout_ms) < 0
