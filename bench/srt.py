@@ -163,6 +163,8 @@ def run_freshcam(a, link, name, tmp, transport):
     return {"in_budget_fps": sm.get("shown_fps", 0), "whole_fps": float("nan"),
             "age_ms_p50": none or sm.get("true_age_ms_p50", float("nan")),
             "age_ms_p99": none or sm.get("true_age_ms_p99", float("nan")),
+            "bound_ms_p50": none or sm.get("age_bound_ms_p50", float("nan")),
+            "bound_ms_p99": none or sm.get("age_bound_ms_p99", float("nan")),
             "over_budget": sm.get("stamp_over_budget", 0),
             "kb_per_frame": sm.get("kb_per_frame", float("nan"))}
 
@@ -206,7 +208,8 @@ def merge(runs):
     ok = [r for r in runs if "error" not in r]
     if not ok:
         return runs[-1]
-    keys = ("in_budget_fps", "whole_fps", "age_ms_p50", "age_ms_p99", "kb_per_frame")
+    keys = ("in_budget_fps", "whole_fps", "age_ms_p50", "age_ms_p99", "kb_per_frame",
+            "bound_ms_p50", "bound_ms_p99")
     out = {k: med([r.get(k) for r in ok]) for k in keys}
     fps = [r.get("in_budget_fps", 0) for r in ok]
     out["in_budget_min"], out["in_budget_max"] = min(fps), max(fps)
@@ -237,7 +240,10 @@ def cell_age(r):
     if "error" in r:
         return "failed"
     if r.get("whole_fps") != r.get("whole_fps"):
-        return (f"{fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)} "
+        bound = ""
+        if r.get("bound_ms_p50") == r.get("bound_ms_p50") and "bound_ms_p50" in r:
+            bound = f", bound {fmt(r['bound_ms_p50'], 0)} / {fmt(r['bound_ms_p99'], 0)}"
+        return (f"{fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)}{bound} "
                 f"({fmt(r['kb_per_frame'], 0)} KB)")
     return f"{fmt(r['whole_fps'])}: {fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)}"
 
@@ -284,7 +290,8 @@ def report_text(meta, results):
                      "half a frame; freshcam: frames shown)\n\n" + table(results, rtt, cell_fps))
         parts.append(f"\n{rtt} ms round trip: frames whole per second: their age p50 / p99 in "
                      "ms, the last packet's arrival less the capture (freshcam: the true age of "
-                     "the frames shown, from the stamp, and KB a frame)\n\n"
+                     "the frames shown, from the stamp, the age bound its viewer proved for them, "
+                     "and KB a frame)\n\n"
                      + table(results, rtt, cell_age))
     return "\n".join(parts)
 
