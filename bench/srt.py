@@ -290,8 +290,8 @@ def report_text(meta, results):
                      "half a frame; freshcam: frames shown)\n\n" + table(results, rtt, cell_fps))
         parts.append(f"\n{rtt} ms round trip: frames whole per second: their age p50 / p99 in "
                      "ms, the last packet's arrival less the capture (freshcam: the true age of "
-                     "the frames shown, from the stamp, the age bound its viewer proved for them, "
-                     "and KB a frame)\n\n"
+                     "the frames shown, from the stamp, the age bound its viewer proved for the "
+                     "frames it received, shown or rejected, and KB a frame)\n\n"
                      + table(results, rtt, cell_age))
     return "\n".join(parts)
 
