@@ -27,8 +27,8 @@ show), frames whole per second, and their age (last packet's arrival minus captu
 Medians over --runs rounds, each round every program once per link, the link's loss pattern
 seeded by the round.
 
-Usage: bench/srt.py --build DIR [--runs N] [--seconds S] [--only 40,10] [--programs LIST]
-                    [--out FILE] [--update-doc docs/BENCHMARKS.md]
+Usage: bench/srt.py --build DIR [--runs N] [--seconds S] [--only 40,10] [--losses LIST]
+                    [--programs LIST] [--out FILE] [--update-doc docs/BENCHMARKS.md]
 bench/srt (the shell script) installs libsrt and what else is needed, and builds first. Standard
 library only; needs root (namespaces). It times things: never part of tools/check."""
 import argparse
@@ -306,12 +306,16 @@ def measure(a):
     a.programs = set(a.programs.split(","))
     a.freshcam_udp = has_freshcam_udp(a.build)
     rtts = [int(x) for x in a.only.split(",") if x] or list(RTTS)
+    wanted = [x for x in a.losses.split(",") if x]
+    losses = [k for k in LOSSES if not wanted or k.split()[0] in wanted]
+    if not losses:
+        raise SystemExit(f"bench/srt.py: --losses {a.losses}: none of {', '.join(LOSSES)}")
     tmp = tempfile.mkdtemp(prefix="fc-srt17-")
     runs = {}
     loads = [os.getloadavg()[0]]
     for rnd in range(a.runs):
         for rtt in rtts:
-            for loss in LOSSES:
+            for loss in losses:
                 log(f"round {rnd + 1}/{a.runs}: {rtt} ms round trip, loss {loss} "
                     f"(load {os.getloadavg()[0]:.2f})")
                 for prog, r in one_link(a, rtt, loss, rnd + 1, tmp).items():
@@ -322,7 +326,8 @@ def measure(a):
             "seconds": a.seconds, "load": f"{min(loads):.2f} to {max(loads):.2f} (1 min)"}
     meta["rounds_text"] = f"{a.runs} rounds of {a.seconds:g} s"
     meta["command"] = command(meta) + "".join(
-        f" --{k} '{v}'" for k, v in (("only", a.only), ("programs", ",".join(sorted(a.programs))))
+        f" --{k} '{v}'" for k, v in (("only", a.only), ("losses", a.losses),
+                                     ("programs", ",".join(sorted(a.programs))))
         if v and v != DEFAULT_PROGRAMS)
     return runs, meta
 
@@ -356,6 +361,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--only", default="", help="round trips in ms, comma-separated (40,10)")
+    ap.add_argument("--losses", default="",
+                    help="links by loss, comma-separated: 0%%, 1%%, 3%%, 5%%, bursty (all)")
     ap.add_argument("--programs", default=DEFAULT_PROGRAMS,
                     help="comma-separated: udp, srt, freshcam (tcp and udp), or one of "
                     "'srt 50', 'freshcam tcp', 'freshcam udp', 'freshcam udp-nofec'")
