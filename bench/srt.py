@@ -16,7 +16,10 @@ that the comparison is fair to SRT). On each link, one after the other:
     the least that leaves a repair its round trip at 40 ms);
   - freshcam tcp: freshcam-send --adapt off and freshcam-view --check-stamps (the full picture
     always: the same frames): today's transport, its shown fps and true age from the stamp;
-  - freshcam udp: the same with --transport udp, where the build has it (issue 17's wiring).
+  - freshcam udp: the same with --transport udp, where the build has it (issue 17's wiring),
+    with the sender's default --fec auto (parity sized from the loss the viewer reports);
+  - freshcam udp-nofec: the same with --fec off, only when named in --programs: own framing's
+    NACK repair alone, the like of SRT's retransmission.
 
 fc-benchsrt sends freshcam's own 1280x720 pictures of the photograph (quality 80, about 150 KB)
 at 30 fps. The figures: frames whole within the 80 ms budget per second (what freshcam would
@@ -24,8 +27,8 @@ show), frames whole per second, and their age (last packet's arrival minus captu
 Medians over --runs rounds, each round every program once per link, the link's loss pattern
 seeded by the round.
 
-Usage: bench/srt.py --build DIR [--runs N] [--seconds S] [--only 40,10] [--programs LIST]
-                    [--out FILE] [--update-doc docs/BENCHMARKS.md]
+Usage: bench/srt.py --build DIR [--runs N] [--seconds S] [--only 40,10] [--losses LIST]
+                    [--programs LIST] [--out FILE] [--update-doc docs/BENCHMARKS.md]
 bench/srt (the shell script) installs libsrt and what else is needed, and builds first. Standard
 library only; needs root (namespaces). It times things: never part of tools/check."""
 import argparse
@@ -52,6 +55,7 @@ RTTS = (40, 10)
 LOSSES = {"0%": "loss=0", "1%": "loss=1%", "3%": "loss=3%", "5%": "loss=5%",
           "bursty 3.8%": "ge=1%,25%"}
 LATENCIES = (20, 40, 50, 60, 80, 120)
+DEFAULT_PROGRAMS = "freshcam,srt,udp"  # --programs' default, sorted
 MARK_BEGIN = "<!-- bench/srt: begin -->"
 MARK_END = "<!-- bench/srt: end -->"
 
@@ -133,21 +137,21 @@ def run_pair(a, link, name, transport, latency):
 
 def run_freshcam(a, link, name, tmp, transport):
     """freshcam-send in end a, freshcam-view in end b over `transport` (tcp, or udp where it is
-    built), the full picture always (--adapt off: the same frames as fc-benchsrt's; adapting,
-    freshcam would send smaller renditions on a lossy link, bench/links.py): shown fps, true
-    age from the stamps, KB a frame."""
+    built; udp-nofec: udp with --fec off), the full picture always (--adapt off: the same frames
+    as fc-benchsrt's; adapting, freshcam would send smaller renditions on a lossy link,
+    bench/links.py): shown fps, true age from the stamps, KB a frame."""
     port = 7373
+    udp = ["--transport", "udp"] if transport.startswith("udp") else []
+    fec = ["--fec", "off"] if transport == "udp-nofec" else []
     sj, vj = os.path.join(tmp, f"{name}-send.jsonl"), os.path.join(tmp, f"{name}-view.jsonl")
     s = link.popen("a", [os.path.join(a.build, "freshcam-send"), "--listen", str(port), "--size",
                          "1280x720", "--fps", str(FPS), "--photo", PHOTO, "--quiet",
-                         "--insecure", "--stats-json", sj, "--adapt", "off",
-                         *(["--transport", "udp"] if transport == "udp" else [])],
+                         "--insecure", "--stats-json", sj, "--adapt", "off", *udp, *fec],
                    f"{name}-send")
     link.wait_listening("a", port)
     v = link.popen("b", [os.path.join(a.build, "freshcam-view"), "--headless", "--quiet",
                          f"{link.addr('a')}:{port}", "--seconds", f"{a.seconds:g}",
-                         "--check-stamps", "--stats-json", vj,
-                         *(["--transport", "udp"] if transport == "udp" else [])],
+                         "--check-stamps", "--stats-json", vj, *udp],
                    f"{name}-view")
     v.wait(a.seconds + 30)
     s.stop()
@@ -159,6 +163,8 @@ def run_freshcam(a, link, name, tmp, transport):
     return {"in_budget_fps": sm.get("shown_fps", 0), "whole_fps": float("nan"),
             "age_ms_p50": none or sm.get("true_age_ms_p50", float("nan")),
             "age_ms_p99": none or sm.get("true_age_ms_p99", float("nan")),
+            "bound_ms_p50": none or sm.get("age_bound_ms_p50", float("nan")),
+            "bound_ms_p99": none or sm.get("age_bound_ms_p99", float("nan")),
             "over_budget": sm.get("stamp_over_budget", 0),
             "kb_per_frame": sm.get("kb_per_frame", float("nan"))}
 
@@ -166,9 +172,11 @@ def run_freshcam(a, link, name, tmp, transport):
 def programs(a):
     """(name, transport, SRT latency) of each program measured on every link."""
     progs = [("udp", "udp", 0)] + [(f"srt {lat}", "srt", lat) for lat in LATENCIES]
-    progs += [("freshcam tcp", "fc-tcp", 0), ("freshcam udp", "fc-udp", 0)]
-    return [p for p in progs if (p[0].split()[0] in a.programs or p[0] in a.programs)
-            and (p[0] != "freshcam udp" or a.freshcam_udp)]
+    progs += [("freshcam tcp", "fc-tcp", 0), ("freshcam udp", "fc-udp", 0),
+              ("freshcam udp-nofec", "fc-udp-nofec", 0)]
+    named = [p for p in progs if p[0] in a.programs or (
+        p[0].split()[0] in a.programs and p[0] != "freshcam udp-nofec")]
+    return [p for p in named if not p[0].startswith("freshcam udp") or a.freshcam_udp]
 
 
 def one_link(a, rtt, loss, seed, tmp):
@@ -200,7 +208,8 @@ def merge(runs):
     ok = [r for r in runs if "error" not in r]
     if not ok:
         return runs[-1]
-    keys = ("in_budget_fps", "whole_fps", "age_ms_p50", "age_ms_p99", "kb_per_frame")
+    keys = ("in_budget_fps", "whole_fps", "age_ms_p50", "age_ms_p99", "kb_per_frame",
+            "bound_ms_p50", "bound_ms_p99")
     out = {k: med([r.get(k) for r in ok]) for k in keys}
     fps = [r.get("in_budget_fps", 0) for r in ok]
     out["in_budget_min"], out["in_budget_max"] = min(fps), max(fps)
@@ -231,12 +240,16 @@ def cell_age(r):
     if "error" in r:
         return "failed"
     if r.get("whole_fps") != r.get("whole_fps"):
-        return (f"{fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)} "
+        bound = ""
+        if r.get("bound_ms_p50") == r.get("bound_ms_p50") and "bound_ms_p50" in r:
+            bound = f", bound {fmt(r['bound_ms_p50'], 0)} / {fmt(r['bound_ms_p99'], 0)}"
+        return (f"{fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)}{bound} "
                 f"({fmt(r['kb_per_frame'], 0)} KB)")
     return f"{fmt(r['whole_fps'])}: {fmt(r['age_ms_p50'], 0)} / {fmt(r['age_ms_p99'], 0)}"
 
 
-ORDER = ["udp"] + [f"srt {lat}" for lat in LATENCIES] + ["freshcam tcp", "freshcam udp"]
+ORDER = (["udp"] + [f"srt {lat}" for lat in LATENCIES]
+         + ["freshcam tcp", "freshcam udp", "freshcam udp-nofec"])
 
 
 def title(p):
@@ -244,7 +257,7 @@ def title(p):
         return "bare UDP"
     if p.startswith("srt"):
         return p.replace("srt", "SRT") + " ms"
-    return p.replace("tcp", "TCP").replace("udp", "UDP")
+    return p.replace("tcp", "TCP").replace("udp-nofec", "UDP, no FEC").replace("udp", "UDP")
 
 
 def table(results, rtt, cell):
@@ -260,19 +273,25 @@ def table(results, rtt, cell):
     return "\n".join(rows)
 
 
+def command(meta):
+    """The command lines the tables come from (more than one where a run has a supplement)."""
+    return meta.get("command") or (f"bench/srt --runs {meta['rounds']} "
+                                   f"--seconds {meta['seconds']:g}")
+
+
 def report_text(meta, results):
-    parts = [f"\n```sh\nbench/srt --runs {meta['rounds']} --seconds {meta['seconds']:g}\n```\n",
+    parts = [f"\n```sh\n{command(meta)}\n```\n",
              f"Machine: {meta['machine']}; {meta['date']}; load average {meta['load']}; "
              f"1280x720 at {FPS} fps of the photograph with noise, quality 80 (about 150 KB); "
-             f"100 Mbit/s, the loss on both ways; {meta['rounds']} rounds of {meta['seconds']:g} "
-             "s, medians."]
+             f"100 Mbit/s, the loss on both ways; {meta['rounds_text']}, medians."]
     for rtt in results:
         parts.append(f"\n**{rtt} ms round trip: frames whole within {BUDGET_MS} ms, per "
                      "second** (median, and the range over the rounds where it is wider than "
                      "half a frame; freshcam: frames shown)\n\n" + table(results, rtt, cell_fps))
         parts.append(f"\n{rtt} ms round trip: frames whole per second: their age p50 / p99 in "
                      "ms, the last packet's arrival less the capture (freshcam: the true age of "
-                     "the frames shown, from the stamp, and KB a frame)\n\n"
+                     "the frames shown, from the stamp, the age bound its viewer proved for the "
+                     "frames it received, shown or rejected, and KB a frame)\n\n"
                      + table(results, rtt, cell_age))
     return "\n".join(parts)
 
@@ -287,12 +306,16 @@ def measure(a):
     a.programs = set(a.programs.split(","))
     a.freshcam_udp = has_freshcam_udp(a.build)
     rtts = [int(x) for x in a.only.split(",") if x] or list(RTTS)
+    wanted = [x for x in a.losses.split(",") if x]
+    losses = [k for k in LOSSES if not wanted or k.split()[0] in wanted]
+    if not losses:
+        raise SystemExit(f"bench/srt.py: --losses {a.losses}: none of {', '.join(LOSSES)}")
     tmp = tempfile.mkdtemp(prefix="fc-srt17-")
     runs = {}
     loads = [os.getloadavg()[0]]
     for rnd in range(a.runs):
         for rtt in rtts:
-            for loss in LOSSES:
+            for loss in losses:
                 log(f"round {rnd + 1}/{a.runs}: {rtt} ms round trip, loss {loss} "
                     f"(load {os.getloadavg()[0]:.2f})")
                 for prog, r in one_link(a, rtt, loss, rnd + 1, tmp).items():
@@ -301,6 +324,11 @@ def measure(a):
                 loads.append(os.getloadavg()[0])
     meta = {"machine": bl.machine(), "date": time.strftime("%Y-%m-%d"), "rounds": a.runs,
             "seconds": a.seconds, "load": f"{min(loads):.2f} to {max(loads):.2f} (1 min)"}
+    meta["rounds_text"] = f"{a.runs} rounds of {a.seconds:g} s"
+    meta["command"] = command(meta) + "".join(
+        f" --{k} '{v}'" for k, v in (("only", a.only), ("losses", a.losses),
+                                     ("programs", ",".join(sorted(a.programs))))
+        if v and v != DEFAULT_PROGRAMS)
     return runs, meta
 
 
@@ -321,6 +349,9 @@ def load_saved(paths):
                     runs.setdefault(rtt, {}).setdefault(loss, {})[prog] = rs
     meta = dict(metas[0])
     meta["load"] = "; ".join(m["load"] for m in metas)
+    meta["command"] = "\n".join(command(m) for m in metas)
+    meta["rounds_text"] = "; ".join(dict.fromkeys(
+        m.get("rounds_text") or f"{m['rounds']} rounds of {m['seconds']:g} s" for m in metas))
     return runs, meta
 
 
@@ -330,9 +361,11 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--only", default="", help="round trips in ms, comma-separated (40,10)")
-    ap.add_argument("--programs", default="udp,srt,freshcam",
-                    help="comma-separated: udp, srt, freshcam (both transports), or one of "
-                    "'srt 50', 'freshcam tcp', 'freshcam udp'")
+    ap.add_argument("--losses", default="",
+                    help="links by loss, comma-separated: 0%%, 1%%, 3%%, 5%%, bursty (all)")
+    ap.add_argument("--programs", default=DEFAULT_PROGRAMS,
+                    help="comma-separated: udp, srt, freshcam (tcp and udp), or one of "
+                    "'srt 50', 'freshcam tcp', 'freshcam udp', 'freshcam udp-nofec'")
     ap.add_argument("--from", dest="saved", nargs="+", metavar="JSON",
                     help="no measuring: the tables of earlier --out files")
     ap.add_argument("--out")
