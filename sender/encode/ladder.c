@@ -104,7 +104,10 @@ void fc_ladder_learn(struct fc_ladder *l, int r, size_t bytes, uint64_t seq)
 static double weight(const struct fc_rung *g)
 {
 	int q = g->quality ? g->quality : 80;
-	double scale = q < 50 ? 5000.0 / q : 200.0 - 2.0 * q;
+	/* libjpeg's scale reaches 0 at quality 100 (every quantiser clamped to 1), where the power
+	 * below would be infinite and a prediction NaN. The photograph at quality 100 is 4.6 times
+	 * its size at 80 (cjpeg, 1280x720), which the fit gives at a scale of 3: its floor. */
+	double scale = q < 50 ? 5000.0 / q : fmax(200.0 - 2.0 * q, 3.0);
 
 	return pow(0.32, g->shift) * pow(scale / 40.0, -0.6);
 }
