@@ -272,9 +272,11 @@ static void *trickle_main(void *arg)
 		if (i > 0)
 			fc_clock_sleep_until(fc_clock_now_ns() +
 					     (uint64_t)t->pause_ms * FC_NS_PER_MS);
+		/* Stamped before the write: the byte cannot reach the reader earlier, whereas a stamp
+		 * after it may come late if this thread is held up (seen under TSan). */
+		atomic_store(&t->last_ns, fc_clock_now_ns());
 		if (write(t->fd, t->bytes + i, 1) != 1)
 			return (void *)1;
-		atomic_store(&t->last_ns, fc_clock_now_ns());
 	}
 	return NULL;
 }

@@ -191,7 +191,8 @@ def wait_shot(display, wid, cond, timeout):
 def check_live(shot, v, what, bar_slack=40):
     """bar_slack: how far the bar's centre may be from its colour; a rendition at a quarter of
     each side or less draws the bar a few pixels wide, so scaled up its centre takes in some of
-    the background (measured: 41 off at 160x120 q56 of 640x480)."""
+    the background (measured: 41 off at 160x120 q56 of 640x480, 75 at 80x60 under TSan); None:
+    the bar is too thin to check, the stamp's cells alone prove the scaling."""
     if not fc.check((shot.width, shot.height) == (WIDTH, HEIGHT),
                     f"{what}: the window has the picture's size ({shot.width}x{shot.height})", v):
         return  # the points below are the picture's: nothing more to learn from this shot
@@ -200,8 +201,12 @@ def check_live(shot, v, what, bar_slack=40):
              f"{what}: the stamp's magic cells are light and dark where they should be "
              f"({[round(c) for c in cells]})", v)
     bar = shot.mean(*BAR_AT)
-    fc.check(close(bar, BAR_RGB, bar_slack), f"{what}: the bar's centre has the bar's colour "
-             f"({tuple(round(c) for c in bar)} vs {BAR_RGB})", v)
+    if bar_slack is None:
+        print(f"note: {what}: the bar is not checked (at an eighth of each side or less it is "
+              f"about a pixel wide, its centre mostly background: {tuple(round(c) for c in bar)})")
+    else:
+        fc.check(close(bar, BAR_RGB, bar_slack), f"{what}: the bar's centre has the bar's "
+                 f"colour ({tuple(round(c) for c in bar)} vs {BAR_RGB})", v)
     fc.check(shot.count_yellow() < 50, f"{what}: no banner", v)
 
 
@@ -336,7 +341,8 @@ def test_window_rendition():
         # The picture in the window: the stamp's cells, drawn at the rendition's scale, land
         # where the full picture has them once scaled up; the bar too.
         check_live(wait_shot(display, wid, stamp_ok, 5), v, f"a {what} rendition",
-                   40 if line["width"] * 2 >= WIDTH else 70)
+                   40 if line["width"] * 2 >= WIDTH else 70 if line["width"] * 4 >= WIDTH
+                   else None)
         fc.check((line["src_width"], line["src_height"]) == (WIDTH, HEIGHT),
                  f"the JSON says the picture's size ({line['src_width']}x{line['src_height']})",
                  v)
